@@ -1,0 +1,145 @@
+# Makefile - build, install and check arbench.  See README.md.
+#
+#   make run      install missing Debian packages (root) or say which, build, run arbench here
+#   make check    the same install step, build, run every test (tests/run.sh)
+#   make install PREFIX=/opt/arbench
+#
+# Sources are found by wildcard: a new .c file in a directory joins its library, a new
+# tests/unit/test_*.c becomes a unit-test binary, a new tests/mpi/*.c an MPI test program.
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+MPICC   ?= mpicc
+CC      ?= cc
+OPT     ?= -O3 -g
+WERROR  ?= -Werror
+MPIRUN  ?= mpirun
+RUN_NP  ?= 2
+
+DEBIAN_PKGS := build-essential pkg-config openmpi-bin libopenmpi-dev libibverbs-dev \
+	libhwloc-dev hwloc libcyaml-dev libjansson-dev libcmocka-dev gnuplot-nox iproute2 \
+	iperf3 procps util-linux
+
+PKG_LIBS   := jansson libcyaml hwloc
+# '=' not ':=': evaluated when a recipe runs, i.e. after 'deps' installed the packages.
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
+PKG_LDLIBS  = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+VERBS_LIBS  = -libverbs
+
+WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter $(WERROR)
+CPPFLAGS += -D_GNU_SOURCE -I. -MMD -MP
+CFLAGS   += -std=c11 $(OPT) $(WARN) -pthread
+LDLIBS   += -lm -pthread
+
+AR_SRC    := $(wildcard allreduce/*.c)
+TOPO_SRC  := $(wildcard topo/*.c)
+PLAN_SRC  := $(filter-out planner/arplan.c,$(wildcard planner/*.c))
+BENCH_SRC := $(filter-out bench/arbench.c,$(wildcard bench/*.c))
+LAB_SRC   := $(filter-out bench/lab/arlab.c,$(wildcard bench/lab/*.c))
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+MPIT_SRC  := $(wildcard tests/mpi/*.c)
+TESTLIB_SRC := $(wildcard tests/lib/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIB_AR    := $(BUILD)/lib/libar_allreduce.a
+LIB_TOPO  := $(BUILD)/lib/libar_topo.a
+LIB_PLAN  := $(BUILD)/lib/libar_planner.a
+LIB_BENCH := $(BUILD)/lib/libar_bench.a
+LIB_LAB   := $(BUILD)/lib/libar_lab.a
+
+BINS := $(BUILD)/arbench $(BUILD)/arplan $(if $(wildcard bench/lab/arlab.c),$(BUILD)/arlab)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+MPIT_BINS := $(patsubst tests/mpi/%.c,$(BUILD)/tests/mpi/%,$(MPIT_SRC))
+
+.PHONY: all deps build run check test install uninstall clean format help
+.DEFAULT_GOAL := all
+
+all: $(BINS) $(UNIT_BINS) $(MPIT_BINS)
+
+help:
+	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+
+# Install the Debian packages that are missing (as root), or print the one line that would.
+deps:
+	@missing=""; for p in $(DEBIAN_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 2; \
+	else \
+	  echo "missing Debian packages; run:  sudo apt-get install -y$$missing" >&2; exit 2; \
+	fi
+
+build: deps
+	@$(MAKE) --no-print-directory all
+
+run: build
+	@$(MPIRUN) $$( [ "$$(id -u)" = 0 ] && echo --allow-run-as-root ) --oversubscribe -np $(RUN_NP) \
+	  $(BUILD)/arbench -b 8 -e 64M -f 4 -A all -c 1
+
+check test: build
+	@BUILD=$(BUILD) MPIRUN=$(MPIRUN) bash tests/run.sh
+
+# ---- compile -------------------------------------------------------------------------------
+# MPI code (allreduce/, bench/ but not bench/lab/, tests/) goes through the MPI wrapper.
+$(BUILD)/obj/allreduce/%.o $(BUILD)/obj/tests/%.o: COMPILER = $(MPICC)
+$(BUILD)/obj/bench/%.o: COMPILER = $(MPICC)
+$(BUILD)/obj/bench/lab/%.o $(BUILD)/obj/topo/%.o $(BUILD)/obj/planner/%.o: COMPILER = $(CC)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(COMPILER) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+# ---- libraries -----------------------------------------------------------------------------
+$(LIB_AR): $(call obj,$(AR_SRC))
+$(LIB_TOPO): $(call obj,$(TOPO_SRC))
+$(LIB_PLAN): $(call obj,$(PLAN_SRC))
+$(LIB_BENCH): $(call obj,$(BENCH_SRC))
+$(LIB_LAB): $(call obj,$(LAB_SRC))
+$(BUILD)/lib/%.a:
+	@mkdir -p $(@D)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# ---- programs ------------------------------------------------------------------------------
+$(BUILD)/arbench: $(call obj,bench/arbench.c) $(LIB_BENCH) $(LIB_AR) $(LIB_TOPO)
+	$(MPICC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(VERBS_LIBS) $(LDLIBS)
+
+$(BUILD)/arplan: $(call obj,planner/arplan.c) $(LIB_PLAN) $(LIB_TOPO)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(LDLIBS)
+
+$(BUILD)/arlab: $(call obj,bench/lab/arlab.c) $(LIB_LAB) $(LIB_TOPO)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(LDLIBS)
+
+# ---- tests ---------------------------------------------------------------------------------
+TEST_LIBS := $(LIB_BENCH) $(LIB_PLAN) $(LIB_LAB) $(LIB_AR) $(LIB_TOPO)
+
+$(BUILD)/tests/unit/%: $(call obj,tests/unit/%.c) $(call obj,$(TESTLIB_SRC)) $(TEST_LIBS)
+	@mkdir -p $(@D)
+	$(MPICC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(CMOCKA_LIBS) $(VERBS_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/mpi/%: $(call obj,tests/mpi/%.c) $(call obj,$(TESTLIB_SRC)) $(TEST_LIBS)
+	@mkdir -p $(@D)
+	$(MPICC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(VERBS_LIBS) $(LDLIBS)
+
+# ---- install -------------------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/arbench
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	cp -r configs $(DESTDIR)$(PREFIX)/share/arbench/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BINS)))
+	rm -rf $(DESTDIR)$(PREFIX)/share/arbench
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
