@@ -48,6 +48,11 @@ struct ar_comm {
 	int step;
 
 	char error[512];
+
+	/* algo_mpi.c: user MPI_Ops for half and bfloat16 ([0] half, [1] bf16; by ar_op), all
+	 * created on first use (mpi_ops_made), freed by ar__algo_mpi_cleanup() at destroy */
+	bool mpi_ops_made;
+	MPI_Op mpi_user_op[2][AR_OP_COUNT];
 };
 
 /* Scratch of at least bytes (64-byte aligned), or NULL with c->error set. */
@@ -74,6 +79,8 @@ int ar__sendrecv(struct ar_comm *c, const void *sbuf, size_t sbytes, int dst, vo
 extern const struct ar_algo ar__algo_ring, ar__algo_tree, ar__algo_hier, ar__algo_rhd,
 	ar__algo_mpi;
 extern const struct ar_transport_ops ar__transport_mpi;
+/* Free what algo_mpi.c created on c (its user MPI_Ops); called by ar_comm_destroy. */
+void ar__algo_mpi_cleanup(struct ar_comm *c);
 
 /* Stubs for a transport's unsupported slots: each returns -EOPNOTSUPP. */
 int ar__stub_write_imm(struct ar_transport *t, const void *local, size_t len,

@@ -1,0 +1,314 @@
+/*
+ * comm.c - the all-reduce communicator: creation (dup of the user's communicator, transport,
+ * cluster map), destruction, scratch memory, error text, and the timed point-to-point helpers
+ * (ar__isend / ar__irecv / ar__wait / ar__sendrecv) every algorithm is written against.
+ */
+#include "allreduce/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Text of the last ar_comm_create failure on this thread. */
+static _Thread_local char last_error[512];
+
+static int create_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int create_fail(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *ar_last_error_text(void)
+{
+	return last_error;
+}
+
+int ar__fail(struct ar_comm *c, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(c->error, sizeof(c->error), "rank %d: ", c->rank);
+	if (n < 0 || (size_t)n >= sizeof(c->error))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(c->error + n, sizeof(c->error) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *ar_comm_error(const struct ar_comm *c)
+{
+	return c ? c->error : "no communicator";
+}
+
+int ar_comm_rank(const struct ar_comm *c)
+{
+	return c->rank;
+}
+
+int ar_comm_size(const struct ar_comm *c)
+{
+	return c->size;
+}
+
+int ar_comm_nodes(const struct ar_comm *c)
+{
+	return c->n_nodes;
+}
+
+int ar_comm_ranks_per_node_max(const struct ar_comm *c)
+{
+	return c->ppn_max;
+}
+
+void *ar__scratch(struct ar_comm *c, size_t bytes)
+{
+	void *p;
+	size_t want;
+
+	if (bytes <= c->scratch_bytes && c->scratch)
+		return c->scratch;
+	want = (bytes + 63) & ~(size_t)63;
+	if (want < 4096)
+		want = 4096;
+	p = aligned_alloc(64, want);
+	if (!p) {
+		ar__fail(c, -ENOMEM, "cannot allocate %zu bytes of scratch memory", want);
+		return NULL;
+	}
+	free(c->scratch);
+	c->scratch = p;
+	c->scratch_bytes = want;
+	return p;
+}
+
+/* ---- cluster map ------------------------------------------------------------------------- */
+
+/*
+ * Fill c->node_of_rank with dense node indices (0..n_nodes-1, numbered in order of each node's
+ * lowest rank) from raw ids, and derive n_nodes, node, local_rank, local_size, ppn_min/max.
+ */
+static int cluster_map_from_ids(struct ar_comm *c, const int *ids)
+{
+	int *count;
+	int n = 0;
+
+	for (int r = 0; r < c->size; r++) {
+		int first = r;
+
+		for (int q = 0; q < r; q++) {
+			if (ids[q] == ids[r]) {
+				first = q;
+				break;
+			}
+		}
+		c->node_of_rank[r] = first == r ? n++ : c->node_of_rank[first];
+	}
+	c->n_nodes = n;
+	count = calloc((size_t)n, sizeof(*count));
+	if (!count)
+		return create_fail(-ENOMEM, "out of memory building the cluster map");
+	for (int r = 0; r < c->size; r++) {
+		if (r == c->rank)
+			c->local_rank = count[c->node_of_rank[r]];
+		count[c->node_of_rank[r]]++;
+	}
+	c->node = c->node_of_rank[c->rank];
+	c->local_size = count[c->node];
+	c->ppn_min = c->ppn_max = count[0];
+	for (int i = 1; i < n; i++) {
+		c->ppn_min = count[i] < c->ppn_min ? count[i] : c->ppn_min;
+		c->ppn_max = count[i] > c->ppn_max ? count[i] : c->ppn_max;
+	}
+	free(count);
+	return 0;
+}
+
+/* Node ids from shared-memory domains: each rank's id is the lowest rank of its domain. */
+static int node_ids_shared(struct ar_comm *c, int *ids)
+{
+	MPI_Comm local;
+	MPI_Group g_local, g_comm;
+	int zero = 0, leader;
+
+	if (MPI_Comm_split_type(c->comm, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL, &local))
+		return create_fail(-EIO, "rank %d: MPI_Comm_split_type(SHARED) failed", c->rank);
+	MPI_Comm_group(local, &g_local);
+	MPI_Comm_group(c->comm, &g_comm);
+	MPI_Group_translate_ranks(g_local, 1, &zero, g_comm, &leader);
+	MPI_Group_free(&g_local);
+	MPI_Group_free(&g_comm);
+	MPI_Comm_free(&local);
+	if (MPI_Allgather(&leader, 1, MPI_INT, ids, 1, MPI_INT, c->comm))
+		return create_fail(-EIO, "rank %d: MPI_Allgather of node ids failed", c->rank);
+	return 0;
+}
+
+/* ---- create / destroy ---------------------------------------------------------------------- */
+
+int ar_comm_create(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar_comm **out)
+{
+	static const struct ar_comm_config defaults;
+	const char *tname;
+	struct ar_comm *c;
+	int *ids = NULL;
+	int err;
+
+	*out = NULL;
+	last_error[0] = '\0';
+	if (!cfg)
+		cfg = &defaults;
+	tname = cfg->transport ? cfg->transport : "mpi";
+	if (cfg->max_inflight < 0 || cfg->timeout_sec < 0)
+		return create_fail(-EINVAL, "max_inflight and timeout_sec must not be negative");
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return create_fail(-ENOMEM, "out of memory creating the communicator");
+	c->tops = ar_transport_find(tname);
+	if (!c->tops) {
+		err = create_fail(-ENOENT, "unknown transport '%s'", tname);
+		goto err_free_comm_struct;
+	}
+	if (MPI_Comm_dup(comm, &c->comm)) {
+		err = create_fail(-EIO, "MPI_Comm_dup failed");
+		goto err_free_comm_struct;
+	}
+	/* errors come back as return codes and become negative errnos, never an abort */
+	MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
+	MPI_Comm_rank(c->comm, &c->rank);
+	MPI_Comm_size(c->comm, &c->size);
+	c->segment_bytes = cfg->segment_bytes ? cfg->segment_bytes : AR__DEFAULT_SEGMENT;
+	c->max_inflight = cfg->max_inflight ? cfg->max_inflight : AR__DEFAULT_INFLIGHT;
+	c->timeout_sec = cfg->timeout_sec;
+	c->phase = "idle";
+
+	c->node_of_rank = calloc((size_t)c->size, sizeof(*c->node_of_rank));
+	ids = calloc((size_t)c->size, sizeof(*ids));
+	if (!c->node_of_rank || !ids) {
+		err = create_fail(-ENOMEM, "out of memory for the cluster map");
+		goto err_free_map;
+	}
+	if (cfg->node_of_rank) {
+		for (int r = 0; r < c->size; r++) {
+			if (cfg->node_of_rank[r] < 0) {
+				err = create_fail(-EINVAL, "node_of_rank[%d] = %d is negative", r,
+						  cfg->node_of_rank[r]);
+				goto err_free_map;
+			}
+		}
+		memcpy(ids, cfg->node_of_rank, (size_t)c->size * sizeof(*ids));
+	} else {
+		err = node_ids_shared(c, ids);
+		if (err)
+			goto err_free_map;
+	}
+	err = cluster_map_from_ids(c, ids);
+	if (err)
+		goto err_free_map;
+
+	err = c->tops->init(c->comm, &c->tr);
+	if (err) {
+		create_fail(err, "rank %d: transport '%s' failed to initialise (%s)", c->rank,
+			    tname, strerror(-err));
+		goto err_free_map;
+	}
+	free(ids);
+	*out = c;
+	return 0;
+
+err_free_map:
+	free(ids);
+	free(c->node_of_rank);
+	MPI_Comm_free(&c->comm);
+err_free_comm_struct:
+	free(c);
+	return err;
+}
+
+void ar_comm_destroy(struct ar_comm *c)
+{
+	if (!c)
+		return;
+	if (c->hier_destroy)
+		c->hier_destroy(c);
+	ar__algo_mpi_cleanup(c);
+	c->tops->fini(c->tr);
+	free(c->scratch);
+	free(c->node_of_rank);
+	MPI_Comm_free(&c->comm);
+	free(c);
+}
+
+/* ---- timed point-to-point ------------------------------------------------------------------ */
+
+int ar__isend(struct ar_comm *c, const void *buf, size_t bytes, int peer, int tag,
+	      struct ar_request **req)
+{
+	int err = c->tops->isend(c->tr, buf, bytes, peer, tag, req);
+
+	if (err)
+		return ar__fail(c, err, "send of %zu bytes to rank %d failed: %s (%s step %d)",
+				bytes, peer, strerror(-err), c->phase, c->step);
+	return 0;
+}
+
+int ar__irecv(struct ar_comm *c, void *buf, size_t bytes, int peer, int tag,
+	      struct ar_request **req)
+{
+	int err = c->tops->irecv(c->tr, buf, bytes, peer, tag, req);
+
+	if (err)
+		return ar__fail(c, err, "recv of %zu bytes from rank %d failed: %s (%s step %d)",
+				bytes, peer, strerror(-err), c->phase, c->step);
+	return 0;
+}
+
+int ar__wait(struct ar_comm *c, struct ar_request *req, int peer, const char *what)
+{
+	double deadline = c->timeout_sec > 0 ? MPI_Wtime() + c->timeout_sec : 0;
+	int err = c->tops->wait(c->tr, req, deadline);
+	const char *dir = strcmp(what, "send") ? "from" : "to";
+
+	if (err == -ETIMEDOUT)
+		return ar__fail(c, err, "%s %s rank %d timed out after %.1f s (%s step %d)", what,
+				dir, peer, c->timeout_sec, c->phase, c->step);
+	if (err)
+		return ar__fail(c, err, "%s %s rank %d failed: %s (%s step %d)", what, dir, peer,
+				strerror(-err), c->phase, c->step);
+	return 0;
+}
+
+int ar__sendrecv(struct ar_comm *c, const void *sbuf, size_t sbytes, int dst, void *rbuf,
+		 size_t rbytes, int src, int tag)
+{
+	struct ar_request *rr = NULL, *sr = NULL;
+	int err;
+
+	if (src >= 0) {
+		err = ar__irecv(c, rbuf, rbytes, src, tag, &rr);
+		if (err)
+			return err;
+	}
+	if (dst >= 0) {
+		err = ar__isend(c, sbuf, sbytes, dst, tag, &sr);
+		if (err)
+			return err; /* rr stays with the transport; fini cancels it */
+	}
+	if (rr) {
+		err = ar__wait(c, rr, src, "recv");
+		if (err)
+			return err;
+	}
+	if (sr)
+		return ar__wait(c, sr, dst, "send");
+	return 0;
+}

@@ -1,0 +1,213 @@
+/*
+ * reduce.c - the typed reduction kernels: ar_reduce (inout OP= in), ar_reduce3 (out = a OP b)
+ * and ar_scale_avg (buf /= nranks).
+ *
+ * One macro generates every (type, op) kernel as a simple loop over restrict pointers so that
+ * the compiler vectorizes it; the kernels are cloned for AVX2 and the baseline ISA
+ * (target_clones) and picked through a [dtype][op] table.  Loads and stores go through
+ * alignment-1 types: any byte address works, and the vector code uses unaligned moves.
+ * Integer sum and prod are computed in the unsigned type of the same width (wrap, no UB).
+ * half and bfloat16 are widened to float, combined and rounded back once per element.
+ */
+#include "allreduce/internal.h"
+#include "allreduce/dtype_conv.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(AR_NO_CLONES)
+#define AR_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define AR_HOT
+#endif
+
+/* Element storage types that may sit at any byte address. */
+typedef float f32_u __attribute__((aligned(1)));
+typedef double f64_u __attribute__((aligned(1)));
+typedef uint16_t u16_u __attribute__((aligned(1)));
+typedef int32_t i32_u __attribute__((aligned(1)));
+typedef int64_t i64_u __attribute__((aligned(1)));
+typedef uint8_t u8_u __attribute__((aligned(1)));
+
+/* The element operations, one per (type, op); a and b are values of the storage type. */
+#define FP_SUM(a, b)  ((a) + (b))
+#define FP_PROD(a, b) ((a) * (b))
+#define FP_MIN(a, b)  ((b) < (a) ? (b) : (a))
+#define FP_MAX(a, b)  ((b) > (a) ? (b) : (a))
+
+#define I32_SUM(a, b)  ((int32_t)((uint32_t)(a) + (uint32_t)(b)))
+#define I32_PROD(a, b) ((int32_t)((uint32_t)(a) * (uint32_t)(b)))
+#define I64_SUM(a, b)  ((int64_t)((uint64_t)(a) + (uint64_t)(b)))
+#define I64_PROD(a, b) ((int64_t)((uint64_t)(a) * (uint64_t)(b)))
+#define U8_SUM(a, b)   ((uint8_t)((a) + (b)))
+#define U8_PROD(a, b)  ((uint8_t)((unsigned)(a) * (unsigned)(b)))
+
+#define H_SUM(a, b)  ar__f2h(ar__h2f(a) + ar__h2f(b))
+#define H_PROD(a, b) ar__f2h(ar__h2f(a) * ar__h2f(b))
+#define H_MIN(a, b)  ar__f2h(FP_MIN(ar__h2f(a), ar__h2f(b)))
+#define H_MAX(a, b)  ar__f2h(FP_MAX(ar__h2f(a), ar__h2f(b)))
+#define B_SUM(a, b)  ar__f2b(ar__b2f(a) + ar__b2f(b))
+#define B_PROD(a, b) ar__f2b(ar__b2f(a) * ar__b2f(b))
+#define B_MIN(a, b)  ar__f2b(FP_MIN(ar__b2f(a), ar__b2f(b)))
+#define B_MAX(a, b)  ar__f2b(FP_MAX(ar__b2f(a), ar__b2f(b)))
+
+/* The (name, storage type, operation) table every kernel is generated from. */
+#define AR_KERNEL_TABLE(X)                                                                     \
+	X(f32_sum, f32_u, FP_SUM)                                                              \
+	X(f32_prod, f32_u, FP_PROD)                                                            \
+	X(f32_min, f32_u, FP_MIN)                                                              \
+	X(f32_max, f32_u, FP_MAX)                                                              \
+	X(f64_sum, f64_u, FP_SUM)                                                              \
+	X(f64_prod, f64_u, FP_PROD)                                                            \
+	X(f64_min, f64_u, FP_MIN)                                                              \
+	X(f64_max, f64_u, FP_MAX)                                                              \
+	X(f16_sum, u16_u, H_SUM)                                                               \
+	X(f16_prod, u16_u, H_PROD)                                                             \
+	X(f16_min, u16_u, H_MIN)                                                               \
+	X(f16_max, u16_u, H_MAX)                                                               \
+	X(bf16_sum, u16_u, B_SUM)                                                              \
+	X(bf16_prod, u16_u, B_PROD)                                                            \
+	X(bf16_min, u16_u, B_MIN)                                                              \
+	X(bf16_max, u16_u, B_MAX)                                                              \
+	X(i32_sum, i32_u, I32_SUM)                                                             \
+	X(i32_prod, i32_u, I32_PROD)                                                           \
+	X(i32_min, i32_u, FP_MIN)                                                              \
+	X(i32_max, i32_u, FP_MAX)                                                              \
+	X(i64_sum, i64_u, I64_SUM)                                                             \
+	X(i64_prod, i64_u, I64_PROD)                                                           \
+	X(i64_min, i64_u, FP_MIN)                                                              \
+	X(i64_max, i64_u, FP_MAX)                                                              \
+	X(u8_sum, u8_u, U8_SUM)                                                                \
+	X(u8_prod, u8_u, U8_PROD)                                                              \
+	X(u8_min, u8_u, FP_MIN)                                                                \
+	X(u8_max, u8_u, FP_MAX)
+
+/*
+ * Four loops per kernel: io = io OP io (all operands the same buffer); io = io OP in;
+ * io = in OP io (for ar_reduce3 with out == b); and out = a OP b with no aliasing.
+ */
+#define AR_GEN_KERNEL(name, T, OP)                                                             \
+	AR_HOT static void k1_##name(void *restrict io_, size_t n)                             \
+	{                                                                                      \
+		T *restrict io = io_;                                                          \
+		for (size_t i = 0; i < n; i++)                                                 \
+			io[i] = OP(io[i], io[i]);                                              \
+	}                                                                                      \
+	AR_HOT static void k2_##name(void *restrict io_, const void *restrict in_, size_t n)   \
+	{                                                                                      \
+		T *restrict io = io_;                                                          \
+		const T *restrict in = in_;                                                    \
+		for (size_t i = 0; i < n; i++)                                                 \
+			io[i] = OP(io[i], in[i]);                                              \
+	}                                                                                      \
+	AR_HOT static void k2r_##name(void *restrict io_, const void *restrict in_, size_t n)  \
+	{                                                                                      \
+		T *restrict io = io_;                                                          \
+		const T *restrict in = in_;                                                    \
+		for (size_t i = 0; i < n; i++)                                                 \
+			io[i] = OP(in[i], io[i]);                                              \
+	}                                                                                      \
+	AR_HOT static void k3_##name(void *restrict o_, const void *restrict a_,               \
+				     const void *restrict b_, size_t n)                        \
+	{                                                                                      \
+		T *restrict o = o_;                                                            \
+		const T *restrict a = a_;                                                      \
+		const T *restrict b = b_;                                                      \
+		for (size_t i = 0; i < n; i++)                                                 \
+			o[i] = OP(a[i], b[i]);                                                 \
+	}
+
+AR_KERNEL_TABLE(AR_GEN_KERNEL)
+
+typedef void (*k1_fn)(void *restrict, size_t);
+typedef void (*k2_fn)(void *restrict, const void *restrict, size_t);
+typedef void (*k3_fn)(void *restrict, const void *restrict, const void *restrict, size_t);
+
+struct kernel {
+	k1_fn k1;
+	k2_fn k2, k2r;
+	k3_fn k3;
+};
+
+#define K(name) {k1_##name, k2_##name, k2r_##name, k3_##name}
+/* [dtype][op]; AR_AVG reduces as AR_SUM. */
+#define K_ROW(pre) {K(pre##_sum), K(pre##_prod), K(pre##_min), K(pre##_max), K(pre##_sum)}
+
+static const struct kernel kernels[AR_DTYPE_COUNT][AR_OP_COUNT] = {
+	[AR_FLOAT] = K_ROW(f32), [AR_DOUBLE] = K_ROW(f64), [AR_HALF] = K_ROW(f16),
+	[AR_BF16] = K_ROW(bf16), [AR_INT32] = K_ROW(i32),  [AR_INT64] = K_ROW(i64),
+	[AR_UINT8] = K_ROW(u8),
+};
+
+static const struct kernel *kernel_of(enum ar_dtype dtype, enum ar_op op)
+{
+	if ((unsigned)dtype >= AR_DTYPE_COUNT || (unsigned)op >= AR_OP_COUNT)
+		return NULL;
+	return &kernels[dtype][op];
+}
+
+/* inout[i] = inout[i] OP in[i]; inout and in must not overlap unless identical. */
+void ar_reduce(void *inout, const void *in, size_t count, enum ar_dtype dtype, enum ar_op op)
+{
+	const struct kernel *k = kernel_of(dtype, op);
+
+	if (!k || !count)
+		return;
+	if (inout == in)
+		k->k1(inout, count);
+	else
+		k->k2(inout, in, count);
+}
+
+/* out[i] = a[i] OP b[i]; out may be a or b (or neither), never a partial overlap. */
+void ar_reduce3(void *out, const void *a, const void *b, size_t count, enum ar_dtype dtype,
+		enum ar_op op)
+{
+	const struct kernel *k = kernel_of(dtype, op);
+
+	if (!k || !count)
+		return;
+	if (out == a && out != b)
+		k->k2(out, b, count);
+	else if (out == b && out != a)
+		k->k2r(out, a, count);
+	else if (out == a)
+		k->k1(out, count);
+	else
+		k->k3(out, a, b, count);
+}
+
+/* ---- avg: divide by the rank count once at the end ---------------------------------------- */
+
+#define AR_SCALE_TABLE(X)                                                                      \
+	X(f32, f32_u, float, (x / d))                                                          \
+	X(f64, f64_u, double, (x / d))                                                         \
+	X(f16, u16_u, float, ar__f2h(ar__h2f(x) / d))                                          \
+	X(bf16, u16_u, float, ar__f2b(ar__b2f(x) / d))                                         \
+	X(i32, i32_u, int32_t, (x / d))                                                        \
+	X(i64, i64_u, int64_t, (x / d))                                                        \
+	X(u8, u8_u, unsigned, (uint8_t)(x / d))
+
+#define AR_GEN_SCALE(name, T, D, EXPR)                                                         \
+	AR_HOT static void scale_##name(void *restrict buf_, size_t n, int nranks)             \
+	{                                                                                      \
+		T *restrict buf = buf_;                                                        \
+		const D d = (D)nranks;                                                         \
+		for (size_t i = 0; i < n; i++) {                                               \
+			T x = buf[i];                                                          \
+			buf[i] = EXPR;                                                         \
+		}                                                                              \
+	}
+
+AR_SCALE_TABLE(AR_GEN_SCALE)
+
+static void (*const scalers[AR_DTYPE_COUNT])(void *restrict, size_t, int) = {
+	[AR_FLOAT] = scale_f32, [AR_DOUBLE] = scale_f64, [AR_HALF] = scale_f16,
+	[AR_BF16] = scale_bf16, [AR_INT32] = scale_i32,  [AR_INT64] = scale_i64,
+	[AR_UINT8] = scale_u8,
+};
+
+/* buf[i] /= nranks (floating: correctly rounded division; integers: toward zero). */
+void ar_scale_avg(void *buf, size_t count, enum ar_dtype dtype, int nranks)
+{
+	if ((unsigned)dtype >= AR_DTYPE_COUNT || nranks <= 1 || !count)
+		return;
+	scalers[dtype](buf, count, nranks);
+}
