@@ -17,10 +17,10 @@
 #include <sched.h>
 
 /* One user MPI_Op function per (16-bit float type, op): inout = in OP inout. */
-#define USER_OP(fname, dt, op)                                                                 \
-	static void fname(void *in, void *inout, int *len, MPI_Datatype *type)                 \
-	{                                                                                      \
-		ar_reduce(inout, in, (size_t)*len, dt, op);                                    \
+#define USER_OP(fname, dt, op)                                                                     \
+	static void fname(void *in, void *inout, int *len, MPI_Datatype *type)                     \
+	{                                                                                          \
+		ar_reduce(inout, in, (size_t)*len, dt, op);                                        \
 	}
 USER_OP(uop_half_sum, AR_HALF, AR_SUM)
 USER_OP(uop_half_prod, AR_HALF, AR_PROD)

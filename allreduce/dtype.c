@@ -18,8 +18,8 @@ struct dtype_info {
 };
 
 static const struct dtype_info dtype_table[AR_DTYPE_COUNT] = {
-	[AR_FLOAT] = {"float", 4}, [AR_DOUBLE] = {"double", 8}, [AR_HALF] = {"half", 2},
-	[AR_BF16] = {"bfloat16", 2}, [AR_INT32] = {"int32", 4}, [AR_INT64] = {"int64", 8},
+	[AR_FLOAT] = {"float", 4},   [AR_DOUBLE] = {"double", 8}, [AR_HALF] = {"half", 2},
+	[AR_BF16] = {"bfloat16", 2}, [AR_INT32] = {"int32", 4},	  [AR_INT64] = {"int64", 8},
 	[AR_UINT8] = {"uint8", 1},
 };
 
@@ -28,13 +28,12 @@ static const struct {
 	const char *name;
 	enum ar_dtype dtype;
 } dtype_alias[] = {
-	{"float", AR_FLOAT},     {"float32", AR_FLOAT},   {"f32", AR_FLOAT},
-	{"double", AR_DOUBLE},   {"float64", AR_DOUBLE},  {"f64", AR_DOUBLE},
-	{"half", AR_HALF},       {"float16", AR_HALF},    {"f16", AR_HALF},
-	{"fp16", AR_HALF},       {"bfloat16", AR_BF16},   {"bf16", AR_BF16},
-	{"int32", AR_INT32},     {"int", AR_INT32},       {"int32_t", AR_INT32},
-	{"int64", AR_INT64},     {"int64_t", AR_INT64},   {"long", AR_INT64},
-	{"uint8", AR_UINT8},     {"uint8_t", AR_UINT8},   {"char", AR_UINT8},
+	{"float", AR_FLOAT},	{"float32", AR_FLOAT}, {"f32", AR_FLOAT},     {"double", AR_DOUBLE},
+	{"float64", AR_DOUBLE}, {"f64", AR_DOUBLE},    {"half", AR_HALF},     {"float16", AR_HALF},
+	{"f16", AR_HALF},	{"fp16", AR_HALF},     {"bfloat16", AR_BF16}, {"bf16", AR_BF16},
+	{"int32", AR_INT32},	{"int", AR_INT32},     {"int32_t", AR_INT32}, {"int64", AR_INT64},
+	{"int64_t", AR_INT64},	{"long", AR_INT64},    {"uint8", AR_UINT8},   {"uint8_t", AR_UINT8},
+	{"char", AR_UINT8},
 };
 
 static const char *const op_names[AR_OP_COUNT] = {

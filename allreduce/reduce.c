@@ -49,69 +49,69 @@ typedef uint8_t u8_u __attribute__((aligned(1)));
 #define B_MAX(a, b)  ar__f2b(FP_MAX(ar__b2f(a), ar__b2f(b)))
 
 /* The (name, storage type, operation) table every kernel is generated from. */
-#define AR_KERNEL_TABLE(X)                                                                     \
-	X(f32_sum, f32_u, FP_SUM)                                                              \
-	X(f32_prod, f32_u, FP_PROD)                                                            \
-	X(f32_min, f32_u, FP_MIN)                                                              \
-	X(f32_max, f32_u, FP_MAX)                                                              \
-	X(f64_sum, f64_u, FP_SUM)                                                              \
-	X(f64_prod, f64_u, FP_PROD)                                                            \
-	X(f64_min, f64_u, FP_MIN)                                                              \
-	X(f64_max, f64_u, FP_MAX)                                                              \
-	X(f16_sum, u16_u, H_SUM)                                                               \
-	X(f16_prod, u16_u, H_PROD)                                                             \
-	X(f16_min, u16_u, H_MIN)                                                               \
-	X(f16_max, u16_u, H_MAX)                                                               \
-	X(bf16_sum, u16_u, B_SUM)                                                              \
-	X(bf16_prod, u16_u, B_PROD)                                                            \
-	X(bf16_min, u16_u, B_MIN)                                                              \
-	X(bf16_max, u16_u, B_MAX)                                                              \
-	X(i32_sum, i32_u, I32_SUM)                                                             \
-	X(i32_prod, i32_u, I32_PROD)                                                           \
-	X(i32_min, i32_u, FP_MIN)                                                              \
-	X(i32_max, i32_u, FP_MAX)                                                              \
-	X(i64_sum, i64_u, I64_SUM)                                                             \
-	X(i64_prod, i64_u, I64_PROD)                                                           \
-	X(i64_min, i64_u, FP_MIN)                                                              \
-	X(i64_max, i64_u, FP_MAX)                                                              \
-	X(u8_sum, u8_u, U8_SUM)                                                                \
-	X(u8_prod, u8_u, U8_PROD)                                                              \
-	X(u8_min, u8_u, FP_MIN)                                                                \
+#define AR_KERNEL_TABLE(X)                                                                         \
+	X(f32_sum, f32_u, FP_SUM)                                                                  \
+	X(f32_prod, f32_u, FP_PROD)                                                                \
+	X(f32_min, f32_u, FP_MIN)                                                                  \
+	X(f32_max, f32_u, FP_MAX)                                                                  \
+	X(f64_sum, f64_u, FP_SUM)                                                                  \
+	X(f64_prod, f64_u, FP_PROD)                                                                \
+	X(f64_min, f64_u, FP_MIN)                                                                  \
+	X(f64_max, f64_u, FP_MAX)                                                                  \
+	X(f16_sum, u16_u, H_SUM)                                                                   \
+	X(f16_prod, u16_u, H_PROD)                                                                 \
+	X(f16_min, u16_u, H_MIN)                                                                   \
+	X(f16_max, u16_u, H_MAX)                                                                   \
+	X(bf16_sum, u16_u, B_SUM)                                                                  \
+	X(bf16_prod, u16_u, B_PROD)                                                                \
+	X(bf16_min, u16_u, B_MIN)                                                                  \
+	X(bf16_max, u16_u, B_MAX)                                                                  \
+	X(i32_sum, i32_u, I32_SUM)                                                                 \
+	X(i32_prod, i32_u, I32_PROD)                                                               \
+	X(i32_min, i32_u, FP_MIN)                                                                  \
+	X(i32_max, i32_u, FP_MAX)                                                                  \
+	X(i64_sum, i64_u, I64_SUM)                                                                 \
+	X(i64_prod, i64_u, I64_PROD)                                                               \
+	X(i64_min, i64_u, FP_MIN)                                                                  \
+	X(i64_max, i64_u, FP_MAX)                                                                  \
+	X(u8_sum, u8_u, U8_SUM)                                                                    \
+	X(u8_prod, u8_u, U8_PROD)                                                                  \
+	X(u8_min, u8_u, FP_MIN)                                                                    \
 	X(u8_max, u8_u, FP_MAX)
 
 /*
  * Four loops per kernel: io = io OP io (all operands the same buffer); io = io OP in;
  * io = in OP io (for ar_reduce3 with out == b); and out = a OP b with no aliasing.
  */
-#define AR_GEN_KERNEL(name, T, OP)                                                             \
-	AR_HOT static void k1_##name(void *restrict io_, size_t n)                             \
-	{                                                                                      \
-		T *restrict io = io_;                                                          \
-		for (size_t i = 0; i < n; i++)                                                 \
-			io[i] = OP(io[i], io[i]);                                              \
-	}                                                                                      \
-	AR_HOT static void k2_##name(void *restrict io_, const void *restrict in_, size_t n)   \
-	{                                                                                      \
-		T *restrict io = io_;                                                          \
-		const T *restrict in = in_;                                                    \
-		for (size_t i = 0; i < n; i++)                                                 \
-			io[i] = OP(io[i], in[i]);                                              \
-	}                                                                                      \
-	AR_HOT static void k2r_##name(void *restrict io_, const void *restrict in_, size_t n)  \
-	{                                                                                      \
-		T *restrict io = io_;                                                          \
-		const T *restrict in = in_;                                                    \
-		for (size_t i = 0; i < n; i++)                                                 \
-			io[i] = OP(in[i], io[i]);                                              \
-	}                                                                                      \
-	AR_HOT static void k3_##name(void *restrict o_, const void *restrict a_,               \
-				     const void *restrict b_, size_t n)                        \
-	{                                                                                      \
-		T *restrict o = o_;                                                            \
-		const T *restrict a = a_;                                                      \
-		const T *restrict b = b_;                                                      \
-		for (size_t i = 0; i < n; i++)                                                 \
-			o[i] = OP(a[i], b[i]);                                                 \
+#define AR_GEN_KERNEL(name, T, OP)                                                                 \
+	AR_HOT static void k1_##name(void *restrict io_, size_t n)                                 \
+	{                                                                                          \
+		T *restrict io = io_;                                                              \
+		for (size_t i = 0; i < n; i++)                                                     \
+			io[i] = OP(io[i], io[i]);                                                  \
+	}                                                                                          \
+	AR_HOT static void k2_##name(void *restrict io_, const void *restrict in_, size_t n)       \
+	{                                                                                          \
+		T *restrict io = io_;                                                              \
+		const T *restrict in = in_;                                                        \
+		for (size_t i = 0; i < n; i++)                                                     \
+			io[i] = OP(io[i], in[i]);                                                  \
+	}                                                                                          \
+	AR_HOT static void k2r_##name(void *restrict io_, const void *restrict in_, size_t n)      \
+	{                                                                                          \
+		T *restrict io = io_;                                                              \
+		const T *restrict in = in_;                                                        \
+		for (size_t i = 0; i < n; i++)                                                     \
+			io[i] = OP(in[i], io[i]);                                                  \
+	}                                                                                          \
+	AR_HOT static void k3_##name(void *restrict o_, const void *restrict a_,                   \
+				     const void *restrict b_, size_t n)                            \
+	{                                                                                          \
+		T *restrict o = o_;                                                                \
+		const T *restrict a = a_;                                                          \
+		const T *restrict b = b_;                                                          \
+		for (size_t i = 0; i < n; i++)                                                     \
+			o[i] = OP(a[i], b[i]);                                                     \
 	}
 
 AR_KERNEL_TABLE(AR_GEN_KERNEL)
@@ -126,9 +126,15 @@ struct kernel {
 	k3_fn k3;
 };
 
-#define K(name) {k1_##name, k2_##name, k2r_##name, k3_##name}
+#define K(name)                                                                                    \
+	{                                                                                          \
+		k1_##name, k2_##name, k2r_##name, k3_##name                                        \
+	}
 /* [dtype][op]; AR_AVG reduces as AR_SUM. */
-#define K_ROW(pre) {K(pre##_sum), K(pre##_prod), K(pre##_min), K(pre##_max), K(pre##_sum)}
+#define K_ROW(pre)                                                                                 \
+	{                                                                                          \
+		K(pre##_sum), K(pre##_prod), K(pre##_min), K(pre##_max), K(pre##_sum)              \
+	}
 
 static const struct kernel kernels[AR_DTYPE_COUNT][AR_OP_COUNT] = {
 	[AR_FLOAT] = K_ROW(f32), [AR_DOUBLE] = K_ROW(f64), [AR_HALF] = K_ROW(f16),
@@ -176,31 +182,31 @@ void ar_reduce3(void *out, const void *a, const void *b, size_t count, enum ar_d
 
 /* ---- avg: divide by the rank count once at the end ---------------------------------------- */
 
-#define AR_SCALE_TABLE(X)                                                                      \
-	X(f32, f32_u, float, (x / d))                                                          \
-	X(f64, f64_u, double, (x / d))                                                         \
-	X(f16, u16_u, float, ar__f2h(ar__h2f(x) / d))                                          \
-	X(bf16, u16_u, float, ar__f2b(ar__b2f(x) / d))                                         \
-	X(i32, i32_u, int32_t, (x / d))                                                        \
-	X(i64, i64_u, int64_t, (x / d))                                                        \
+#define AR_SCALE_TABLE(X)                                                                          \
+	X(f32, f32_u, float, (x / d))                                                              \
+	X(f64, f64_u, double, (x / d))                                                             \
+	X(f16, u16_u, float, ar__f2h(ar__h2f(x) / d))                                              \
+	X(bf16, u16_u, float, ar__f2b(ar__b2f(x) / d))                                             \
+	X(i32, i32_u, int32_t, (x / d))                                                            \
+	X(i64, i64_u, int64_t, (x / d))                                                            \
 	X(u8, u8_u, unsigned, (uint8_t)(x / d))
 
-#define AR_GEN_SCALE(name, T, D, EXPR)                                                         \
-	AR_HOT static void scale_##name(void *restrict buf_, size_t n, int nranks)             \
-	{                                                                                      \
-		T *restrict buf = buf_;                                                        \
-		const D d = (D)nranks;                                                         \
-		for (size_t i = 0; i < n; i++) {                                               \
-			T x = buf[i];                                                          \
-			buf[i] = EXPR;                                                         \
-		}                                                                              \
+#define AR_GEN_SCALE(name, T, D, EXPR)                                                             \
+	AR_HOT static void scale_##name(void *restrict buf_, size_t n, int nranks)                 \
+	{                                                                                          \
+		T *restrict buf = buf_;                                                            \
+		const D d = (D)nranks;                                                             \
+		for (size_t i = 0; i < n; i++) {                                                   \
+			T x = buf[i];                                                              \
+			buf[i] = EXPR;                                                             \
+		}                                                                                  \
 	}
 
 AR_SCALE_TABLE(AR_GEN_SCALE)
 
 static void (*const scalers[AR_DTYPE_COUNT])(void *restrict, size_t, int) = {
 	[AR_FLOAT] = scale_f32, [AR_DOUBLE] = scale_f64, [AR_HALF] = scale_f16,
-	[AR_BF16] = scale_bf16, [AR_INT32] = scale_i32,  [AR_INT64] = scale_i64,
+	[AR_BF16] = scale_bf16, [AR_INT32] = scale_i32,	 [AR_INT64] = scale_i64,
 	[AR_UINT8] = scale_u8,
 };
 

@@ -68,7 +68,8 @@ int ar_allreduce(struct ar_comm *c, const char *algo, const void *sendbuf, void 
 		return ar__fail(c, -EINVAL, "%s: bad dtype %d or op %d", a->name, (int)dtype,
 				(int)op);
 	if (!a->supports(c))
-		return ar__fail(c, -EOPNOTSUPP, "algorithm '%s' is not supported on this "
+		return ar__fail(c, -EOPNOTSUPP,
+				"algorithm '%s' is not supported on this "
 				"communicator (transport %s, %d ranks on %d nodes)",
 				a->name, c->tops->name, c->size, c->n_nodes);
 	c->error[0] = '\0';

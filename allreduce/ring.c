@@ -7,7 +7,7 @@
 
 /* Not implemented yet: -EOPNOTSUPP. */
 static int ring_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_t count,
-		  enum ar_dtype dtype, enum ar_op op)
+		    enum ar_dtype dtype, enum ar_op op)
 {
 	return ar__fail(c, -EOPNOTSUPP, "ring: not implemented yet");
 }
