@@ -1,0 +1,151 @@
+/*
+ * lab.h - private header of bench/lab/: the emulated multi-host fabric behind `arlab`.
+ *
+ * A lab_fabric is what one Linux machine emulates: hosts (one network namespace each, with its
+ * own UTS hostname at launch), bridges (one Linux bridge per switch, all in one fabric
+ * namespace) and links (one veth pair each, shaped with a tbf qdisc on both ends).  It is built
+ * from a topo_graph (NIC vertex -> its node's host, switch -> bridge, HOST/FABRIC links -> veth;
+ * GPUs and INTRA links are not emulated), checked, then turned into a plan: a flat list of
+ * argv vectors for `ip`/`tc` that are run with fork/exec, never through a shell.
+ *
+ * Everything the lab creates is named with LAB_PREFIX, so `arlab down` removes exactly that.
+ */
+#ifndef ARBENCH_LAB_H
+#define ARBENCH_LAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "topo/topo.h"
+
+#define LAB_PREFIX	      "arl-"
+#define LAB_FABRIC_NS	      "arl-fabric" /* holds every bridge; no host may be called "fabric" */
+#define LAB_STATE_DIR	      "/run/arlab"
+#define LAB_NETNS_DIR	      "/run/netns"
+#define LAB_SUBNET	      "10.77.0.0/16" /* host NIC k of host h: 10.77.k.(h+1)/24 */
+#define LAB_DEFAULT_MAX_HOSTS 64
+#define LAB_HARD_MAX_HOSTS    254 /* one /24 per NIC index */
+#define LAB_MAX_NICS	      16
+#define LAB_NAME_MAX	      64 /* a hostname label is at most 63 characters */
+#define LAB_ERR_MAX	      512
+
+struct lab_host {
+	char name[LAB_NAME_MAX]; /* the node name: namespace LAB_PREFIX name, UTS hostname name */
+	unsigned n_nics;	 /* NICs with a link (interfaces LAB_PREFIX "eth0" ...) */
+};
+
+struct lab_bridge {
+	char name[LAB_NAME_MAX]; /* the switch's name in the topology (the bridge is arl-s<i>) */
+};
+
+enum lab_end_kind { LAB_END_HOST, LAB_END_BRIDGE };
+
+struct lab_end {
+	enum lab_end_kind kind;
+	uint32_t index; /* host or bridge index */
+	uint16_t nic;	/* NIC index inside the host (LAB_END_HOST only) */
+};
+
+struct lab_link {
+	struct lab_end a, b;
+	double rate;	/* bytes per second, each direction */
+	double latency; /* seconds, one way, as described; not emulated (no netem) */
+};
+
+struct lab_fabric {
+	char name[128];
+	uint32_t n_hosts, n_bridges, n_links;
+	struct lab_host *hosts;
+	struct lab_bridge *bridges;
+	struct lab_link *links;
+};
+
+/* ---- fabric.c: building and checking a fabric --------------------------------------------- */
+
+/* An empty fabric named name.  0 or -ENOMEM. */
+int lab_fabric_new(const char *name, struct lab_fabric **out);
+void lab_fabric_free(struct lab_fabric *f);
+/* Append a host, bridge or link; *index receives its index (may be NULL).  0 or -ENOMEM. */
+int lab_fabric_add_host(struct lab_fabric *f, const char *name, uint32_t *index);
+int lab_fabric_add_bridge(struct lab_fabric *f, const char *name, uint32_t *index);
+int lab_fabric_add_link(struct lab_fabric *f, struct lab_end a, struct lab_end b, double rate,
+			double latency);
+
+/* Map an expanded topology onto a fabric: each node with a NIC becomes a host named after the
+ * node, each switch a bridge, each HOST or FABRIC link a link; GPUs and INTRA links are
+ * dropped.  0, -ENOMEM, or -EINVAL with a one-line reason in err. */
+int lab_fabric_from_graph(const struct topo_graph *g, const char *name, struct lab_fabric **out,
+			  char *err, size_t errlen);
+
+/* True when s is one hostname label (RFC 1123: letters, digits, '-', 1..63 characters, not
+ * starting or ending with '-').  Dots are refused: Open MPI strips a domain from hostnames. */
+bool lab_valid_hostname(const char *s);
+
+/* Everything `up` needs to hold before it touches the system: at least one host and one link,
+ * at most max_hosts hosts, valid unique host names, rates > 0, no loop among bridges (no STP),
+ * at most one link per NIC.  0 or -EINVAL with a one-line reason in err. */
+int lab_fabric_check(const struct lab_fabric *f, unsigned max_hosts, char *err, size_t errlen);
+
+/* Names and addresses.  Each writes a NUL-terminated string into buf (at least 32 bytes;
+ * LAB_NAME_MAX + 8 for lab_host_ns). */
+void lab_host_ns(const struct lab_fabric *f, uint32_t host, char *buf, size_t len);
+void lab_host_ifname(uint16_t nic, char *buf, size_t len);
+void lab_bridge_ifname(uint32_t bridge, char *buf, size_t len);
+void lab_port_ifname(uint32_t link, int side, char *buf, size_t len); /* side -1: only end */
+void lab_host_addr(uint32_t host, uint16_t nic, bool with_prefix, char *buf, size_t len);
+
+/* ---- plan.c: the commands that build a fabric --------------------------------------------- */
+
+struct lab_cmd {
+	int argc;
+	char **argv; /* NULL-terminated, owned */
+};
+
+struct lab_plan {
+	size_t n, cap;
+	struct lab_cmd *cmds;
+};
+
+/* Append one command (a NULL-terminated list of strings, copied).  0 or -ENOMEM. */
+int lab_plan_add(struct lab_plan *p, const char *arg0, ...);
+void lab_plan_free(struct lab_plan *p);
+
+/* The tbf parameters for a rate in bytes/s: rate in bit/s, burst in bytes. */
+void lab_tbf_params(double rate, uint64_t *rate_bits, uint64_t *burst_bytes);
+
+/* Every `ip`/`tc` command that builds f from nothing, in order.  0 or -ENOMEM. */
+int lab_plan_up(const struct lab_fabric *f, struct lab_plan *p);
+
+/* ---- sys.c: running commands, the lab's objects and its state ------------------------------ */
+
+/* fork/exec argv (PATH lookup), wait.  Its stdout goes to out (NUL-terminated, truncated to
+ * outlen; may be NULL), its stderr to err (likewise).  Returns the exit status (0..255), or a
+ * negative errno when it could not run. */
+int lab_run(char *const argv[], char *out, size_t outlen, char *err, size_t errlen);
+
+/* Like lab_run, but prints the command first when verbose. */
+int lab_run_cmd(const struct lab_cmd *c, bool verbose, char *err, size_t errlen);
+
+/* The network namespaces whose name starts with LAB_PREFIX, sorted, as one malloc'ed array of
+ * malloc'ed strings.  0 or a negative errno. */
+int lab_list_netns(char ***names, size_t *n);
+/* The interfaces of the root namespace whose name starts with LAB_PREFIX (should be none). */
+int lab_list_root_links(char ***names, size_t *n);
+void lab_free_names(char **names, size_t n);
+
+/* Remove every lab object: stop the processes inside lab namespaces, delete the namespaces,
+ * root-namespace links with the prefix, and the state directory.  Counts what it removed.
+ * 0 or the first negative errno (it still tries everything). */
+int lab_teardown(bool verbose, unsigned *n_netns, unsigned *n_links, unsigned *n_procs, char *err,
+		 size_t errlen);
+
+/* State directory: the topology file it was built from, the host list, the hostfile and the
+ * rsh agent.  0 or a negative errno. */
+int lab_state_write(const struct lab_fabric *f, const char *topo_path, const char *dir);
+/* Read the host names written by lab_state_write ("hosts", one per line). */
+int lab_state_hosts(const char *dir, char ***names, size_t *n);
+/* Read a whole file into a malloc'ed NUL-terminated buffer. */
+int lab_read_file(const char *path, char **data, size_t *len);
+
+#endif /* ARBENCH_LAB_H */
