@@ -82,6 +82,95 @@ int topo_expand(const struct topo_desc *d, struct topo_graph **out, struct topo_
 void topo_graph_free(struct topo_graph *g);
 const char *topo_vertex_name(const struct topo_graph *g, uint32_t v);
 
+/* A node with two or more GPUs has one in-node switch (NVSwitch, or the PCIe/host bridge when
+ * there is no NVLink): kind TOPO_V_SWITCH, node = its node, local = TOPO_TIER_NODE.  Fabric
+ * switches have node = UINT32_MAX and local = tier (0 = leaf). */
+#define TOPO_TIER_NODE UINT16_MAX
+#define TOPO_MAX_TIERS 4
+
+/* ---- routes: shortest paths with their ECMP sets, computed on demand ------------------------
+ *
+ * A router holds scratch space for one graph (O(vertices) memory, allocated once).  topo_route()
+ * runs a bidirectional BFS between two vertices and keeps the shortest-path DAG: its cost grows
+ * with the part of the graph near the two ends, not with the whole graph, so routing one pair in
+ * a 128k-GPU fat-tree touches thousands of vertices, not millions.  Paths may pass through GPUs,
+ * NICs and in-node switches only of the source's and the destination's nodes (PXN-style
+ * forwarding over NVLink), never through another node. */
+struct topo_router;
+
+/* Scratch for routing on g (g must outlive it).  0 or -ENOMEM. */
+int topo_router_new(const struct topo_graph *g, struct topo_router **out);
+void topo_router_free(struct topo_router *r);
+/* Route src -> dst: the hop count of the shortest paths (>= 0), -ENOENT when dst cannot be
+ * reached, -EINVAL for a bad vertex.  Replaces the router's previous route. */
+int topo_route(struct topo_router *r, uint32_t src, uint32_t dst);
+/* The ECMP set at vertex v of the current route: the links (indices into g->links) that
+ * continue a shortest path to dst.  Writes up to max, returns how many there are (0 when v is
+ * dst or not on a shortest path). */
+unsigned topo_route_next(const struct topo_router *r, uint32_t v, uint64_t *links, unsigned max);
+/* One shortest path of the current route, chosen by hash the way ECMP hashing picks a next hop
+ * at every vertex: its links in order from src into links[max].  Returns the hop count, or
+ * -ENOSPC when max is too small. */
+int topo_route_path(const struct topo_router *r, uint64_t hash, uint64_t *links, unsigned max);
+/* How many distinct shortest paths the current route has (a double: it can be huge). */
+double topo_route_count(struct topo_router *r);
+/* The vertex at the other end of link l from v. */
+static inline uint32_t topo_link_other(const struct topo_graph *g, uint64_t l, uint32_t v)
+{
+	return g->links[l].a == v ? g->links[l].b : g->links[l].a;
+}
+
+/* ---- catalog parts, summary and bill of materials ----------------------------------------- */
+
+/* One part from configs/catalog (figures are 0 when the catalog does not give them). */
+struct topo_part {
+	const char *name;
+	const char *kind;   /* media: "transceiver", "dac", "aoc"; else "" */
+	unsigned radix;     /* switch ports */
+	double speed;       /* port speed, bytes/s */
+	double price_usd;
+	double watts;       /* typical power; TDP for GPUs */
+	double fit;         /* failures per 1e9 device-hours (from FIT or MTBF) */
+	double reach_m;
+	double bf16_tflops; /* GPUs: dense BF16 */
+	double memory_bw;   /* GPUs: bytes/s */
+	double memory_gb;
+	double nvlink_bw;   /* GPUs: bytes/s, all links, each direction */
+	unsigned per_link;  /* media: items per link (2 transceivers, 1 cable) */
+};
+
+struct topo_summary {
+	uint32_t nodes, gpus, nics;
+	uint32_t switches;                        /* fabric switches (in-node ones not counted) */
+	uint32_t node_switches;                   /* NVSwitch / PCIe bridges inside nodes */
+	unsigned tiers;                           /* fabric switch tiers */
+	uint32_t switches_per_tier[TOPO_MAX_TIERS];
+	uint64_t links_per_class[TOPO_L_CLASS_COUNT];
+	uint64_t links_per_tier[TOPO_MAX_TIERS];  /* fabric links from tier t up to t+1 */
+	/* per tier: capacity of a tier-t switch's down links over its up links (1 = non-blocking);
+	 * 0 for the top tier and where a tier has no up links */
+	double oversub[TOPO_MAX_TIERS];
+	double bisection;       /* bytes/s each way across the worst equal split of the endpoints;
+				 * < 0 when not computed (explicit graphs of more than 24 nodes) */
+	unsigned diameter;      /* hops between the farthest two endpoints (GPUs, else NICs) */
+	bool diameter_exact;    /* false: the maximum over a sample of sources */
+};
+
+/* Counts, bisection bandwidth, oversubscription and diameter of an expanded description.
+ * 0 or -ENOMEM. */
+int topo_summarize(const struct topo_desc *d, const struct topo_graph *g, struct topo_summary *s);
+
+struct topo_bom_line {
+	const char *what;   /* "GPU", "NIC", "switch (tier 0)", "media (host)", ... */
+	const char *part;   /* catalog name, or "(unspecified)" */
+	uint64_t count;
+	double unit_price_usd, unit_watts; /* 0 when not in the catalog */
+};
+
+/* The bill of materials: counts by part.  *lines is malloc'd (free() it).  0 or -ENOMEM. */
+int topo_bom(const struct topo_desc *d, const struct topo_graph *g, struct topo_bom_line **lines,
+	     size_t *n);
+
 /* ---- local discovery (hwloc) --------------------------------------------------------------- */
 
 #define TOPO_MAX_NICS 16

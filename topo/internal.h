@@ -1,0 +1,290 @@
+/*
+ * internal.h - private to topo/: the C structs libcyaml loads a topology YAML file into, the
+ * validated description built from them, the graph builder the fabric families expand with, and
+ * the error helpers that point at a YAML path (e.g. "links[3].rate") by line and column.
+ */
+#ifndef ARBENCH_TOPO_INTERNAL_H
+#define ARBENCH_TOPO_INTERNAL_H
+
+#include <cyaml/cyaml.h>
+#include <stdarg.h>
+
+#include "topo/topo.h"
+
+/* ---- raw YAML structs (what libcyaml fills) ------------------------------------------------ */
+
+struct ty_class { /* a link class: rate, latency, media (catalog part) */
+	char *rate;
+	char *latency;
+	char *media;
+};
+
+struct ty_nics {
+	unsigned *count;
+	char *speed;
+	unsigned *rails;
+	unsigned rails_count;
+	char *model;
+};
+
+struct ty_intra {
+	char *nvlink; /* per GPU, each direction, through the in-node switch */
+	unsigned *pcie_gen;
+	unsigned *pcie_width;
+	char *shm; /* host shared memory bandwidth (GPU-less nodes, or no NVLink) */
+	char *latency;
+};
+
+struct ty_node_type {
+	char *name;
+	unsigned *gpus;
+	char *gpu_model;
+	struct ty_intra *intra;
+	struct ty_nics *nics;
+};
+
+struct ty_fabric {
+	int family;
+	char *node_type;
+	unsigned *nodes;
+	unsigned *tiers;
+	unsigned *radix;
+	char *switch_model;
+	double *oversub;
+	unsigned oversub_count;
+	int *placement;
+	unsigned *su_nodes;
+	unsigned *sus;
+	unsigned *dims;
+	unsigned dims_count;
+	unsigned *groups;
+	unsigned *routers_per_group;
+	unsigned *global_links_per_router;
+	unsigned *nodes_per_router;
+};
+
+struct ty_classes {
+	struct ty_class *host, *fabric, *tier1, *tier2, *local, *global, *torus;
+};
+
+struct ty_node {
+	char *name;
+	char *type;
+};
+
+struct ty_switch {
+	char *name;
+	unsigned *tier;
+	unsigned *radix;
+	char *model;
+};
+
+struct ty_link {
+	char *a, *b;
+	char *rate;
+	char *latency;
+	char *media;
+};
+
+struct ty_top {
+	char *name;
+	char *description;
+	char *catalog;
+	struct ty_node_type *node_types;
+	unsigned node_types_count;
+	struct ty_fabric *fabric;
+	struct ty_classes *link_classes;
+	struct ty_node *nodes;
+	unsigned nodes_count;
+	struct ty_switch *switches;
+	unsigned switches_count;
+	struct ty_link *links;
+	unsigned links_count;
+};
+
+/* ---- the validated description ------------------------------------------------------------- */
+
+enum topo__family {
+	TOPO_F_EXPLICIT,
+	TOPO_F_SINGLE_SWITCH,
+	TOPO_F_FAT_TREE,
+	TOPO_F_RAIL_OPTIMIZED,
+	TOPO_F_RAIL_ONLY,
+	TOPO_F_TORUS,
+	TOPO_F_DRAGONFLY,
+	TOPO_F_COUNT
+};
+
+enum topo__placement { TOPO_P_NODE, TOPO_P_RAIL };
+
+struct topo__class {	  /* a resolved link class */
+	double bandwidth; /* bytes/s */
+	double latency;	  /* s */
+	int media;	  /* catalog index into media parts, -1 if none */
+	bool set;
+};
+
+enum topo__cls_id {
+	TOPO_C_HOST,
+	TOPO_C_TIER1,
+	TOPO_C_TIER2,
+	TOPO_C_LOCAL,
+	TOPO_C_GLOBAL,
+	TOPO_C_TORUS,
+	TOPO_C_COUNT
+};
+
+struct topo__ntype { /* a resolved node type */
+	const char *name;
+	unsigned gpus;
+	int gpu_part; /* catalog index, -1 */
+	unsigned nics;
+	double nic_bw; /* bytes/s, 0 when not given */
+	int nic_part;  /* catalog index, -1 */
+	uint16_t rails[TOPO_MAX_NICS];
+	double gpu_bw;	  /* GPU <-> in-node switch (NVLink or PCIe), bytes/s */
+	double pcie_bw;	  /* GPU <-> NIC, bytes/s */
+	double intra_lat; /* s */
+	bool nvlink;
+};
+
+struct topo__catalog;
+
+struct topo_desc {
+	char path[512];
+	struct ty_top *raw;
+	enum topo__family family;
+	struct topo__catalog *cat;
+	unsigned n_ntypes;
+	struct topo__ntype *ntypes;
+	/* generated families */
+	unsigned ntype; /* node type of every node */
+	unsigned nodes; /* 0 = as many as the radix allows (fat-tree) */
+	unsigned tiers;
+	unsigned radix;
+	int switch_part; /* catalog index, -1 */
+	double oversub[3];
+	enum topo__placement placement;
+	unsigned su_nodes, sus;
+	unsigned dims[8], n_dims;
+	unsigned groups, routers, globals, per_router;
+	struct topo__class cls[TOPO_C_COUNT];
+	/* explicit */
+	unsigned *node_ntype; /* [nodes_count] index into ntypes */
+	int *link_media;      /* [links_count] */
+	double *link_bw, *link_lat;
+};
+
+/* ---- catalog ------------------------------------------------------------------------------- */
+
+enum topo__part_kind {
+	TOPO_PART_SWITCH,
+	TOPO_PART_NIC,
+	TOPO_PART_MEDIA,
+	TOPO_PART_GPU,
+	TOPO_PART_KIND_COUNT
+};
+
+/* ---- errors pointing into the YAML ------------------------------------------------------- */
+
+/* Fill *err for desc file at YAML path (e.g. "fabric.radix", "links[2].b"; "" = document);
+ * key=true points at the key rather than the value.  Always returns -EINVAL. */
+int topo__errf(struct topo_error *err, const char *file, const char *path, bool key,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Find a YAML path's position: 0, or -ENOENT when the path is not in the file. */
+int topo__locate(const char *file, const char *path, bool key, unsigned *line, unsigned *col);
+
+/* libcyaml's log captured: the first error line and the backtrace frames, innermost first. */
+struct topo__cylog {
+	char first[256];
+	char frames[16][160];
+	unsigned line[16], col[16];
+	int n_frames;
+	bool in_backtrace;
+};
+/* A cyaml_log_fn_t; ctx is a struct topo__cylog. */
+void topo__cy_log(cyaml_log_t level, void *ctx, const char *fmt, va_list ap);
+/* Turn a failed cyaml_load_file (error ce, log l, schema root fields) into *err; -EINVAL. */
+int topo__cy_error(const char *file, const struct topo__cylog *l, int ce,
+		   const cyaml_schema_field_t *root, struct topo_error *err);
+
+/* Checked conversions of one YAML value at path; 0 or -EINVAL with *err. */
+int topo__check_rate(struct topo_desc *d, const char *s, const char *path, double *out,
+		     struct topo_error *err);
+int topo__check_time(struct topo_desc *d, const char *s, const char *path, double *out,
+		     struct topo_error *err);
+int topo__check_part(struct topo_desc *d, enum topo__part_kind kind, const char *name,
+		     const char *path, int *out, struct topo_error *err);
+/* The family needs link class id (set directly or through link_classes.fabric). */
+int topo__need_class(struct topo_desc *d, enum topo__cls_id id, struct topo_error *err);
+/* Figures of catalog part idx of a kind; 0 or -ENOENT. */
+int topo__catalog_part(const struct topo__catalog *c, enum topo__part_kind kind, int idx,
+		       struct topo_part *out);
+
+/* ---- units --------------------------------------------------------------------------------- */
+
+/* "100Mbit", "400Gbit/s", "25GB/s", "100Gbps" -> bytes/s.  0 or -EINVAL (no unit, junk). */
+int topo__parse_rate(const char *s, double *bytes_per_s);
+/* "1us", "500ns", "2ms", "0s" -> seconds.  0 or -EINVAL. */
+int topo__parse_time(const char *s, double *seconds);
+/* Human form of a rate in bits/s ("400Gbit/s") into buf. */
+void topo__fmt_rate(double bytes_per_s, char *buf, size_t len);
+
+/* Load the catalog directory (switches.yaml, nics.yaml, media.yaml, gpus.yaml).  0 or -EINVAL
+ * with *err (file:line:column in the catalog file) or -ENOENT when dir does not exist. */
+int topo__catalog_load(const char *dir, struct topo__catalog **out, struct topo_error *err);
+void topo__catalog_free(struct topo__catalog *c);
+/* Index of the part named name, or -1.  names_buf gets "a, b, c" of the kind for messages. */
+int topo__catalog_find(const struct topo__catalog *c, enum topo__part_kind kind, const char *name);
+void topo__catalog_names(const struct topo__catalog *c, enum topo__part_kind kind, char *buf,
+			 size_t len);
+
+/* ---- graph builder ------------------------------------------------------------------------- */
+
+struct topo__builder {
+	struct topo_graph *g;
+	uint32_t cap_v;
+	uint64_t cap_l;
+	size_t names_len, names_cap;
+	int *vpart;  /* catalog part of each vertex (switch, NIC, GPU) or -1 */
+	int *lmedia; /* media part of each link or -1 */
+	uint32_t cap_vpart;
+};
+
+int topo__b_init(struct topo__builder *b, uint32_t vertices_hint, uint64_t links_hint);
+/* Add a vertex; its name is printf-formatted.  Returns the index or UINT32_MAX on ENOMEM. */
+uint32_t topo__b_vertex(struct topo__builder *b, enum topo_vertex_kind kind, uint32_t node,
+			uint16_t local, uint16_t rail, int part, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+int topo__b_link(struct topo__builder *b, uint32_t a, uint32_t c, enum topo_link_class cls,
+		 double bw, double lat, int media);
+/* Build the CSR adjacency and hand the graph over; frees the builder's other state. */
+int topo__b_finish(struct topo__builder *b, struct topo_graph **out);
+void topo__b_abort(struct topo__builder *b);
+
+/* The graph with what only topo/ needs: the catalog part of each vertex and link (-1). */
+struct topo__graph_priv {
+	struct topo_graph pub;
+	int *vpart;
+	int *lmedia;
+};
+
+/* Add node n's GPUs, NICs and in-node switch (type t); nic_v[i] = vertex of NIC i. */
+int topo__add_node(struct topo__builder *b, const struct topo_desc *d, uint32_t n, const char *name,
+		   const struct topo__ntype *t, uint32_t *nic_v);
+/* The first vertex not reachable from vertex 0; UINT32_MAX when connected. */
+uint32_t topo__unreachable(const struct topo_graph *g);
+
+/* ---- families ----------------------------------------------------------------------------- */
+
+struct topo__family_ops {
+	const char *name;
+	/* check the family's parameters in d->raw and fill d.  0 or -EINVAL with *err. */
+	int (*validate)(struct topo_desc *d, struct topo_error *err);
+	/* add the family's vertices and links.  0, -ENOMEM, or -EINVAL with *err. */
+	int (*expand)(const struct topo_desc *d, struct topo__builder *b, struct topo_error *err);
+};
+
+extern const struct topo__family_ops topo__families[TOPO_F_COUNT];
+
+#endif /* ARBENCH_TOPO_INTERNAL_H */

@@ -1,0 +1,800 @@
+/*
+ * load.c - topo_load(): read a topology YAML file with libcyaml into the ty_* structs, turn
+ * libcyaml's errors into "file:line:column: message (expected ...)", then check every value that
+ * the schema cannot (units, ranges, names that must exist) and resolve it into a topo_desc.
+ * The YAML language is documented in configs/README.md.
+ */
+#include <cyaml/cyaml.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "topo/internal.h"
+
+int topo__syntax_error(const char *file, unsigned *line, unsigned *col, char *msg, size_t len);
+
+/* ---- schema ------------------------------------------------------------------------------ */
+
+#define OPT (CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER)
+#define REQ CYAML_FLAG_POINTER
+#define STR(key, flags, type, member)                                                              \
+	CYAML_FIELD_STRING_PTR(key, flags, type, member, 0, CYAML_UNLIMITED)
+
+static const cyaml_schema_value_t uint_entry = {CYAML_VALUE_UINT(CYAML_FLAG_DEFAULT, unsigned)};
+static const cyaml_schema_value_t float_entry = {CYAML_VALUE_FLOAT(CYAML_FLAG_DEFAULT, double)};
+
+static const cyaml_strval_t family_strings[] = {
+	{"explicit", TOPO_F_EXPLICIT},	 {"single-switch", TOPO_F_SINGLE_SWITCH},
+	{"fat-tree", TOPO_F_FAT_TREE},	 {"rail-optimized", TOPO_F_RAIL_OPTIMIZED},
+	{"rail-only", TOPO_F_RAIL_ONLY}, {"torus", TOPO_F_TORUS},
+	{"dragonfly", TOPO_F_DRAGONFLY},
+};
+static const cyaml_strval_t placement_strings[] = {
+	{"node", TOPO_P_NODE},
+	{"rail", TOPO_P_RAIL},
+};
+
+static const cyaml_schema_field_t class_fields[] = {
+	STR("rate", OPT, struct ty_class, rate),
+	STR("latency", OPT, struct ty_class, latency),
+	STR("media", OPT, struct ty_class, media),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t nics_fields[] = {
+	CYAML_FIELD_UINT_PTR("count", OPT, struct ty_nics, count),
+	STR("speed", OPT, struct ty_nics, speed),
+	CYAML_FIELD_SEQUENCE("rails", OPT, struct ty_nics, rails, &uint_entry, 0, TOPO_MAX_NICS),
+	STR("model", OPT, struct ty_nics, model),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t intra_fields[] = {
+	STR("nvlink", OPT, struct ty_intra, nvlink),
+	CYAML_FIELD_UINT_PTR("pcie_gen", OPT, struct ty_intra, pcie_gen),
+	CYAML_FIELD_UINT_PTR("pcie_width", OPT, struct ty_intra, pcie_width),
+	STR("shm", OPT, struct ty_intra, shm),
+	STR("latency", OPT, struct ty_intra, latency),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t node_type_fields[] = {
+	STR("name", REQ, struct ty_node_type, name),
+	CYAML_FIELD_UINT_PTR("gpus", OPT, struct ty_node_type, gpus),
+	STR("gpu_model", OPT, struct ty_node_type, gpu_model),
+	CYAML_FIELD_MAPPING_PTR("intra", OPT, struct ty_node_type, intra, intra_fields),
+	CYAML_FIELD_MAPPING_PTR("nics", OPT, struct ty_node_type, nics, nics_fields),
+	CYAML_FIELD_END,
+};
+static const cyaml_schema_value_t node_type_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct ty_node_type, node_type_fields),
+};
+
+static const cyaml_schema_field_t fabric_fields[] = {
+	CYAML_FIELD_ENUM("family", CYAML_FLAG_STRICT, struct ty_fabric, family, family_strings,
+			 CYAML_ARRAY_LEN(family_strings)),
+	STR("node_type", OPT, struct ty_fabric, node_type),
+	CYAML_FIELD_UINT_PTR("nodes", OPT, struct ty_fabric, nodes),
+	CYAML_FIELD_UINT_PTR("tiers", OPT, struct ty_fabric, tiers),
+	CYAML_FIELD_UINT_PTR("radix", OPT, struct ty_fabric, radix),
+	STR("switch", OPT, struct ty_fabric, switch_model),
+	CYAML_FIELD_SEQUENCE("oversubscription", OPT, struct ty_fabric, oversub, &float_entry, 1,
+			     3),
+	CYAML_FIELD_ENUM_PTR("placement", OPT | CYAML_FLAG_STRICT, struct ty_fabric, placement,
+			     placement_strings, CYAML_ARRAY_LEN(placement_strings)),
+	CYAML_FIELD_UINT_PTR("su_nodes", OPT, struct ty_fabric, su_nodes),
+	CYAML_FIELD_UINT_PTR("sus", OPT, struct ty_fabric, sus),
+	CYAML_FIELD_SEQUENCE("dims", OPT, struct ty_fabric, dims, &uint_entry, 1, 8),
+	CYAML_FIELD_UINT_PTR("groups", OPT, struct ty_fabric, groups),
+	CYAML_FIELD_UINT_PTR("routers_per_group", OPT, struct ty_fabric, routers_per_group),
+	CYAML_FIELD_UINT_PTR("global_links_per_router", OPT, struct ty_fabric,
+			     global_links_per_router),
+	CYAML_FIELD_UINT_PTR("nodes_per_router", OPT, struct ty_fabric, nodes_per_router),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t classes_fields[] = {
+	CYAML_FIELD_MAPPING_PTR("host", OPT, struct ty_classes, host, class_fields),
+	CYAML_FIELD_MAPPING_PTR("fabric", OPT, struct ty_classes, fabric, class_fields),
+	CYAML_FIELD_MAPPING_PTR("tier1", OPT, struct ty_classes, tier1, class_fields),
+	CYAML_FIELD_MAPPING_PTR("tier2", OPT, struct ty_classes, tier2, class_fields),
+	CYAML_FIELD_MAPPING_PTR("local", OPT, struct ty_classes, local, class_fields),
+	CYAML_FIELD_MAPPING_PTR("global", OPT, struct ty_classes, global, class_fields),
+	CYAML_FIELD_MAPPING_PTR("torus", OPT, struct ty_classes, torus, class_fields),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t node_fields[] = {
+	STR("name", REQ, struct ty_node, name),
+	STR("type", OPT, struct ty_node, type),
+	CYAML_FIELD_END,
+};
+static const cyaml_schema_value_t node_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct ty_node, node_fields),
+};
+
+static const cyaml_schema_field_t switch_fields[] = {
+	STR("name", REQ, struct ty_switch, name),
+	CYAML_FIELD_UINT_PTR("tier", OPT, struct ty_switch, tier),
+	CYAML_FIELD_UINT_PTR("radix", OPT, struct ty_switch, radix),
+	STR("model", OPT, struct ty_switch, model),
+	CYAML_FIELD_END,
+};
+static const cyaml_schema_value_t switch_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct ty_switch, switch_fields),
+};
+
+static const cyaml_schema_field_t link_fields[] = {
+	STR("a", REQ, struct ty_link, a),	  STR("b", REQ, struct ty_link, b),
+	STR("rate", OPT, struct ty_link, rate),	  STR("latency", OPT, struct ty_link, latency),
+	STR("media", OPT, struct ty_link, media), CYAML_FIELD_END,
+};
+static const cyaml_schema_value_t link_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct ty_link, link_fields),
+};
+
+static const cyaml_schema_field_t top_fields[] = {
+	STR("name", REQ, struct ty_top, name),
+	STR("description", OPT, struct ty_top, description),
+	STR("catalog", OPT, struct ty_top, catalog),
+	CYAML_FIELD_SEQUENCE("node_types", OPT, struct ty_top, node_types, &node_type_entry, 0,
+			     CYAML_UNLIMITED),
+	CYAML_FIELD_MAPPING_PTR("fabric", REQ, struct ty_top, fabric, fabric_fields),
+	CYAML_FIELD_MAPPING_PTR("link_classes", OPT, struct ty_top, link_classes, classes_fields),
+	CYAML_FIELD_SEQUENCE("nodes", OPT, struct ty_top, nodes, &node_entry, 0, CYAML_UNLIMITED),
+	CYAML_FIELD_SEQUENCE("switches", OPT, struct ty_top, switches, &switch_entry, 0,
+			     CYAML_UNLIMITED),
+	CYAML_FIELD_SEQUENCE("links", OPT, struct ty_top, links, &link_entry, 0, CYAML_UNLIMITED),
+	CYAML_FIELD_END,
+};
+static const cyaml_schema_value_t top_schema = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct ty_top, top_fields),
+};
+
+/* ---- what each key expects (for error messages) -------------------------------------------- */
+
+struct expect {
+	const char *key;
+	const char *form;
+};
+
+static const struct expect expects[] = {
+	{"name", "a name, e.g. name: dgx-h100"},
+	{"description", "a line of text"},
+	{"catalog", "a directory, e.g. catalog: ../catalog"},
+	{"family",
+	 "one of explicit, single-switch, fat-tree, rail-optimized, rail-only, torus, dragonfly"},
+	{"node_type", "the name of an entry of node_types"},
+	{"type", "the name of an entry of node_types"},
+	{"nodes", "a count, e.g. nodes: 128 (or, for explicit, a list of {name, type})"},
+	{"tiers", "2 or 3"},
+	{"radix", "a port count >= 2, e.g. radix: 64"},
+	{"switch", "a switch model from the catalog, e.g. switch: QM9700"},
+	{"model", "a part name from the catalog"},
+	{"oversubscription", "a list of ratios >= 1 per tier from the leaves up, e.g. [2, 1]"},
+	{"placement", "node (a node's NICs on one leaf) or rail (NIC i on the rail-i leaf)"},
+	{"su_nodes", "nodes per scalable unit, e.g. su_nodes: 32"},
+	{"sus", "a count of scalable units, e.g. sus: 4"},
+	{"dims", "a list of dimension sizes, e.g. dims: [4, 4, 4]"},
+	{"groups", "a group count, e.g. groups: 9"},
+	{"routers_per_group", "a count, e.g. routers_per_group: 4"},
+	{"global_links_per_router", "a count, e.g. global_links_per_router: 2"},
+	{"nodes_per_router", "a count, e.g. nodes_per_router: 2"},
+	{"gpus", "a GPU count per node, e.g. gpus: 8"},
+	{"gpu_model", "a GPU from the catalog, e.g. gpu_model: H100-SXM"},
+	{"count", "a NIC count per node, e.g. count: 8"},
+	{"speed", "a rate with a unit, e.g. speed: 400Gbit"},
+	{"rails", "one rail number per NIC, e.g. rails: [0, 1, 2, 3]"},
+	{"nvlink", "a rate with a unit, e.g. nvlink: 450GB/s"},
+	{"pcie_gen", "a PCIe generation 1..6, e.g. pcie_gen: 5"},
+	{"pcie_width", "a lane count 1, 2, 4, 8 or 16"},
+	{"shm", "a rate with a unit, e.g. shm: 20GB/s"},
+	{"rate", "a rate with a unit, e.g. rate: 100Mbit, 400Gbit or 25GB/s"},
+	{"latency", "a time with a unit, e.g. latency: 1us"},
+	{"media", "a transceiver or cable from the catalog"},
+	{"a", "a node name, NODE/NIC (e.g. h1/1) or a switch name"},
+	{"b", "a node name, NODE/NIC (e.g. h1/1) or a switch name"},
+	{"tier", "a switch tier, 0 for a leaf"},
+	{"link_classes", "a mapping of host, fabric, tier1, tier2, local, global, torus"},
+	{"host", "{rate: 400Gbit, latency: 1us}"},
+	{"fabric", "a mapping with family: and its parameters"},
+	{"switches", "a list of {name, tier, radix, model}"},
+	{"links", "a list of {a, b, rate, latency}"},
+	{"node_types", "a list of {name, gpus, intra, nics}"},
+};
+
+/* The last key of a path ("links[3].rate" -> "rate"). */
+static const char *last_key(const char *path, char *buf, size_t len)
+{
+	const char *dot = strrchr(path, '.');
+	const char *k = dot ? dot + 1 : path;
+	size_t n = strcspn(k, "[");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, k, n);
+	buf[n] = 0;
+	return buf;
+}
+
+static const char *expect_of(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(expects) / sizeof(expects[0]); i++)
+		if (strcmp(expects[i].key, key) == 0)
+			return expects[i].form;
+	return NULL;
+}
+
+/* "(expected ...)" for a key, or "". */
+static void expected_for(const char *key, char *buf, size_t len)
+{
+	const char *f = expect_of(key);
+
+	if (f)
+		snprintf(buf, len, " (expected %s)", f);
+	else
+		buf[0] = 0;
+}
+
+/* Keys a mapping at this path accepts, as "a, b, c". */
+static const cyaml_schema_field_t *fields_at(const cyaml_schema_field_t *fields, const char *path)
+{
+	char comp[128];
+	const char *p = path;
+
+	while (*p) {
+		size_t n = strcspn(p, ".[");
+		const cyaml_schema_field_t *f;
+
+		if (n == 0) { /* "[i]" or "." */
+			p += strcspn(p, "]") + (p[0] == '[');
+			if (*p == '.')
+				p++;
+			continue;
+		}
+		if (n >= sizeof(comp))
+			return NULL;
+		memcpy(comp, p, n);
+		comp[n] = 0;
+		p += n;
+		for (f = fields; f->key; f++)
+			if (strcmp(f->key, comp) == 0)
+				break;
+		if (!f->key)
+			return NULL;
+		if (f->value.type == CYAML_MAPPING)
+			fields = f->value.mapping.fields;
+		else if (f->value.type == CYAML_SEQUENCE &&
+			 f->value.sequence.entry->type == CYAML_MAPPING)
+			fields = f->value.sequence.entry->mapping.fields;
+		else
+			return NULL;
+		if (*p == '.')
+			p++;
+	}
+	return fields;
+}
+
+static void keys_at(const cyaml_schema_field_t *root, const char *path, char *buf, size_t len)
+{
+	const cyaml_schema_field_t *f = fields_at(root, path);
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (; f && f->key && n < len; f++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", f->key);
+}
+
+/* ---- libcyaml's log, captured --------------------------------------------------------------- */
+
+void topo__cy_log(cyaml_log_t level, void *ctx, const char *fmt, va_list ap)
+{
+	struct topo__cylog *l = ctx;
+	char msg[512];
+	size_t n;
+
+	if (level < CYAML_LOG_ERROR)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = 0;
+	if (strncmp(msg, "Load: Backtrace:", 16) == 0) {
+		l->in_backtrace = true;
+		return;
+	}
+	if (l->in_backtrace) {
+		unsigned li, co;
+		const char *par = strstr(msg, "(line: ");
+
+		if (l->n_frames < 16 && par &&
+		    sscanf(par, "(line: %u, column: %u)", &li, &co) == 2) {
+			snprintf(l->frames[l->n_frames], sizeof(l->frames[0]), "%s", msg);
+			l->line[l->n_frames] = li;
+			l->col[l->n_frames] = co;
+			l->n_frames++;
+		}
+		return;
+	}
+	if (!l->first[0])
+		snprintf(l->first, sizeof(l->first), "%.250s",
+			 strncmp(msg, "Load: ", 6) ? msg : msg + 6);
+}
+
+/* The YAML path of the backtrace, from frame `from` outwards. */
+static void frames_path(const struct topo__cylog *l, int from, char *buf, size_t len)
+{
+	size_t n = 0;
+	int i;
+
+	buf[0] = 0;
+	for (i = l->n_frames - 1; i >= from; i--) {
+		const char *q;
+		char name[128];
+		unsigned idx;
+
+		if ((q = strstr(l->frames[i], "in mapping field '")) &&
+		    sscanf(q, "in mapping field '%127[^']'", name) == 1)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "." : "", name);
+		else if ((q = strstr(l->frames[i], "in sequence entry '")) &&
+			 sscanf(q, "in sequence entry '%u'", &idx) == 1)
+			n += (size_t)snprintf(buf + n, len - n, "[%u]", idx ? idx - 1 : 0);
+		if (n >= len)
+			break;
+	}
+}
+
+static bool frame_is_field(const struct topo__cylog *l, int i)
+{
+	return i < l->n_frames && strstr(l->frames[i], "in mapping field '") != NULL;
+}
+
+/* Turn a libcyaml failure into *err. */
+int topo__cy_error(const char *file, const struct topo__cylog *l, int ce,
+		   const cyaml_schema_field_t *root, struct topo_error *err)
+{
+	char path[512], cont[512], key[128], exp[320], keys[320], name[128];
+	unsigned line, col;
+	const char *what = l->first;
+
+	memset(err, 0, sizeof(*err));
+	snprintf(err->file, sizeof(err->file), "%s", file);
+	if (ce == CYAML_ERR_FILE_OPEN) {
+		snprintf(err->message, sizeof(err->message), "cannot open: %s", strerror(errno));
+		return -EINVAL;
+	}
+	if (topo__syntax_error(file, &line, &col, exp, sizeof(exp)) == -EINVAL) {
+		err->line = line;
+		err->column = col;
+		snprintf(err->message, sizeof(err->message), "YAML syntax error: %s", exp);
+		return -EINVAL;
+	}
+	frames_path(l, 0, path, sizeof(path));
+	/* the container: the innermost field frame is stale for key errors */
+	frames_path(l, frame_is_field(l, 0) ? 1 : 0, cont, sizeof(cont));
+
+	if (sscanf(what, "Missing required mapping field: %127s", name) == 1) {
+		expected_for(name, exp, sizeof(exp));
+		return topo__errf(err, file, cont, false, "missing required field '%s'%s", name,
+				  exp);
+	}
+	if (sscanf(what, "Unexpected key: %127[^\n]", name) == 1) {
+		char kp[700];
+
+		snprintf(kp, sizeof(kp), "%s%s%s", cont, *cont ? "." : "", name);
+		keys_at(root, cont, keys, sizeof(keys));
+		topo__errf(err, file, kp, true, "unknown key '%s' (expected one of: %.300s)", name,
+			   keys);
+		/* name the mapping, not the unknown key, before the message */
+		snprintf(err->message, sizeof(err->message),
+			 "%.100s%sunknown key '%.60s' (expected one of: %.300s)", cont,
+			 *cont ? ": " : "", name, keys);
+		return -EINVAL;
+	}
+	if (sscanf(what, "Mapping field already seen: %127[^\n]", name) == 1) {
+		char kp[700];
+
+		snprintf(kp, sizeof(kp), "%s%s%s", cont, *cont ? "." : "", name);
+		return topo__errf(err, file, kp, true, "key '%s' given twice (expected it once)",
+				  name);
+	}
+	/* a value of the wrong type or form */
+	last_key(path, key, sizeof(key));
+	expected_for(key, exp, sizeof(exp));
+	if (strncmp(what, "Expecting ", 10) == 0) {
+		char want[32] = "";
+
+		sscanf(what, "Expecting %31[A-Z_]", want);
+		topo__errf(err, file, path, false, "wrong type: a %s is needed here%s",
+			   strcmp(want, "SCALAR") == 0 ? "single value" : want, exp);
+	} else if (strstr(what, "entries")) {
+		topo__errf(err, file, path, false, "%s%s", what, exp);
+	} else {
+		topo__errf(err, file, path, false, "invalid value: %s%s", what, exp);
+	}
+	if (l->n_frames && err->line == 1 && err->column == 1) {
+		err->line = l->line[0];
+		err->column = l->col[0];
+	}
+	return -EINVAL;
+}
+
+/* ---- semantic checks shared by every family -------------------------------------------------- */
+
+int topo__check_rate(struct topo_desc *d, const char *s, const char *path, double *out,
+		     struct topo_error *err)
+{
+	char k[64], exp[200];
+
+	expected_for(last_key(path, k, sizeof(k)), exp, sizeof(exp));
+	if (topo__parse_rate(s, out))
+		return topo__errf(err, d->path, path, false, "'%s' is not a rate with a unit%s", s,
+				  exp);
+	if (!(*out > 0))
+		return topo__errf(err, d->path, path, false, "rate must be > 0, got '%s'%s", s,
+				  exp);
+	return 0;
+}
+
+int topo__check_time(struct topo_desc *d, const char *s, const char *path, double *out,
+		     struct topo_error *err)
+{
+	char k[64], exp[200];
+
+	expected_for(last_key(path, k, sizeof(k)), exp, sizeof(exp));
+	if (topo__parse_time(s, out))
+		return topo__errf(err, d->path, path, false, "'%s' is not a time with a unit%s", s,
+				  exp);
+	if (*out < 0)
+		return topo__errf(err, d->path, path, false, "latency must be >= 0, got '%s'%s", s,
+				  exp);
+	return 0;
+}
+
+static const char *const part_kind_names[TOPO_PART_KIND_COUNT] = {"switch", "NIC",
+								  "transceiver or cable", "GPU"};
+
+static int catalog_dir(const struct topo_desc *d, char *buf, size_t len)
+{
+	char tmp[512];
+	const char *dir;
+	struct stat st;
+
+	snprintf(tmp, sizeof(tmp), "%s", d->path);
+	dir = dirname(tmp);
+	if (d->raw->catalog && d->raw->catalog[0] == '/')
+		snprintf(buf, len, "%s", d->raw->catalog);
+	else
+		snprintf(buf, len, "%s/%s", dir, d->raw->catalog ? d->raw->catalog : "../catalog");
+	return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -ENOENT;
+}
+
+int topo__check_part(struct topo_desc *d, enum topo__part_kind kind, const char *name,
+		     const char *path, int *out, struct topo_error *err)
+{
+	char dir[600], names[400];
+	int ret;
+
+	*out = -1;
+	if (!name)
+		return 0;
+	if (!d->cat) {
+		if (catalog_dir(d, dir, sizeof(dir)))
+			return topo__errf(err, d->path, path, false,
+					  "unknown %s '%s': no catalog directory %s (expected "
+					  "catalog: DIR at the top level)",
+					  part_kind_names[kind], name, dir);
+		ret = topo__catalog_load(dir, &d->cat, err);
+		if (ret)
+			return ret;
+	}
+	*out = topo__catalog_find(d->cat, kind, name);
+	if (*out < 0) {
+		topo__catalog_names(d->cat, kind, names, sizeof(names));
+		return topo__errf(err, d->path, path, false,
+				  "unknown %s '%s' (expected one of: %s)", part_kind_names[kind],
+				  name, names);
+	}
+	return 0;
+}
+
+/* PCIe bandwidth per lane per direction, bytes/s, after encoding (PCI-SIG figures). */
+static const double pcie_lane[] = {0, 0.25e9, 0.5e9, 0.985e9, 1.969e9, 3.938e9, 7.563e9};
+
+static int check_node_type(struct topo_desc *d, unsigned i, struct topo_error *err)
+{
+	const struct ty_node_type *r = &d->raw->node_types[i];
+	struct topo__ntype *t = &d->ntypes[i];
+	char p[128], q[160];
+	unsigned j;
+	int ret;
+
+	snprintf(p, sizeof(p), "node_types[%u]", i);
+	for (j = 0; j < i; j++) {
+		if (strcmp(d->ntypes[j].name, r->name) == 0) {
+			snprintf(q, sizeof(q), "%s.name", p);
+			return topo__errf(err, d->path, q, false,
+					  "duplicate node type name '%s' (expected a unique name)",
+					  r->name);
+		}
+	}
+	t->name = r->name;
+	t->gpus = r->gpus ? *r->gpus : 0;
+	if (t->gpus > TOPO_MAX_GPUS) {
+		snprintf(q, sizeof(q), "%s.gpus", p);
+		return topo__errf(err, d->path, q, false, "%u GPUs per node is more than %d%s",
+				  t->gpus, TOPO_MAX_GPUS, " (expected gpus: 0..16)");
+	}
+	snprintf(q, sizeof(q), "%s.gpu_model", p);
+	ret = topo__check_part(d, TOPO_PART_GPU, r->gpu_model, q, &t->gpu_part, err);
+	if (ret)
+		return ret;
+	t->nics = 1;
+	t->nic_part = -1;
+	if (r->nics) {
+		if (r->nics->count)
+			t->nics = *r->nics->count;
+		snprintf(q, sizeof(q), "%s.nics.count", p);
+		if (t->nics < 1 || t->nics > TOPO_MAX_NICS)
+			return topo__errf(
+				err, d->path, q, false,
+				"NIC count must be 1..%d, got %u (expected e.g. count: 8)",
+				TOPO_MAX_NICS, t->nics);
+		snprintf(q, sizeof(q), "%s.nics.model", p);
+		ret = topo__check_part(d, TOPO_PART_NIC, r->nics->model, q, &t->nic_part, err);
+		if (ret)
+			return ret;
+		if (r->nics->speed) {
+			snprintf(q, sizeof(q), "%s.nics.speed", p);
+			ret = topo__check_rate(d, r->nics->speed, q, &t->nic_bw, err);
+			if (ret)
+				return ret;
+		}
+		if (r->nics->rails && r->nics->rails_count != t->nics) {
+			snprintf(q, sizeof(q), "%s.nics.rails", p);
+			return topo__errf(err, d->path, q, false,
+					  "%u rails given for %u NICs (expected one rail per NIC)",
+					  r->nics->rails_count, t->nics);
+		}
+	}
+	for (j = 0; j < t->nics; j++) {
+		t->rails[j] = (uint16_t)(r->nics && r->nics->rails ? r->nics->rails[j] : j);
+		if (t->rails[j] >= TOPO_MAX_NICS) {
+			snprintf(q, sizeof(q), "%s.nics.rails[%u]", p, j);
+			return topo__errf(err, d->path, q, false,
+					  "rail %u out of range (expected 0..%d)", t->rails[j],
+					  TOPO_MAX_NICS - 1);
+		}
+	}
+	if (r->intra) {
+		const struct ty_intra *in = r->intra;
+		double shm = 0;
+
+		if (in->nvlink) {
+			snprintf(q, sizeof(q), "%s.intra.nvlink", p);
+			ret = topo__check_rate(d, in->nvlink, q, &t->gpu_bw, err);
+			if (ret)
+				return ret;
+			t->nvlink = true;
+		}
+		if (in->pcie_gen) {
+			unsigned w = in->pcie_width ? *in->pcie_width : 16;
+
+			snprintf(q, sizeof(q), "%s.intra.pcie_gen", p);
+			if (*in->pcie_gen < 1 || *in->pcie_gen > 6)
+				return topo__errf(err, d->path, q, false,
+						  "PCIe generation %u unknown (expected 1..6)",
+						  *in->pcie_gen);
+			snprintf(q, sizeof(q), "%s.intra.pcie_width", p);
+			if (w != 1 && w != 2 && w != 4 && w != 8 && w != 16)
+				return topo__errf(
+					err, d->path, q, false,
+					"PCIe width x%u invalid (expected 1, 2, 4, 8 or 16)", w);
+			t->pcie_bw = pcie_lane[*in->pcie_gen] * w;
+		}
+		if (in->shm) {
+			snprintf(q, sizeof(q), "%s.intra.shm", p);
+			ret = topo__check_rate(d, in->shm, q, &shm, err);
+			if (ret)
+				return ret;
+		}
+		if (in->latency) {
+			snprintf(q, sizeof(q), "%s.intra.latency", p);
+			ret = topo__check_time(d, in->latency, q, &t->intra_lat, err);
+			if (ret)
+				return ret;
+		}
+		if (!t->gpu_bw)
+			t->gpu_bw = t->pcie_bw ? t->pcie_bw : shm;
+	}
+	if (!t->pcie_bw)
+		t->pcie_bw = t->gpu_bw;
+	if (t->gpus > 0 && !t->pcie_bw)
+		t->pcie_bw = t->nic_bw;
+	if (t->gpus >= 2 && !t->gpu_bw) {
+		snprintf(q, sizeof(q), "%s", p);
+		return topo__errf(err, d->path, q, false,
+				  "%u GPUs need an in-node fabric (expected intra: {nvlink: "
+				  "450GB/s} or intra: {pcie_gen: 5})",
+				  t->gpus);
+	}
+	if (t->gpus > 0 && !t->pcie_bw) {
+		snprintf(q, sizeof(q), "%s", p);
+		return topo__errf(err, d->path, q, false,
+				  "GPU to NIC bandwidth unknown (expected intra: {pcie_gen: 5} or "
+				  "nics: {speed: 400Gbit})");
+	}
+	return 0;
+}
+
+static const char *const class_keys[TOPO_C_COUNT] = {"host",  "tier1",	"tier2",
+						     "local", "global", "torus"};
+
+static int check_class(struct topo_desc *d, const struct ty_class *c, const char *path,
+		       struct topo__class *out, struct topo_error *err)
+{
+	char q[160];
+	int ret;
+
+	if (!c->rate) {
+		snprintf(q, sizeof(q), "%s", path);
+		return topo__errf(err, d->path, q, false,
+				  "missing required field 'rate' (expected rate: 400Gbit)");
+	}
+	snprintf(q, sizeof(q), "%s.rate", path);
+	ret = topo__check_rate(d, c->rate, q, &out->bandwidth, err);
+	if (ret)
+		return ret;
+	if (c->latency) {
+		snprintf(q, sizeof(q), "%s.latency", path);
+		ret = topo__check_time(d, c->latency, q, &out->latency, err);
+		if (ret)
+			return ret;
+	}
+	snprintf(q, sizeof(q), "%s.media", path);
+	ret = topo__check_part(d, TOPO_PART_MEDIA, c->media, q, &out->media, err);
+	if (ret)
+		return ret;
+	out->set = true;
+	return 0;
+}
+
+static int check_classes(struct topo_desc *d, struct topo_error *err)
+{
+	const struct ty_classes *c = d->raw->link_classes;
+	const struct ty_class *by_id[TOPO_C_COUNT];
+	struct topo__class fab = {0};
+	char path[64];
+	int i, ret;
+
+	for (i = 0; i < TOPO_C_COUNT; i++)
+		d->cls[i].media = -1;
+	if (!c)
+		return 0;
+	by_id[TOPO_C_HOST] = c->host;
+	by_id[TOPO_C_TIER1] = c->tier1;
+	by_id[TOPO_C_TIER2] = c->tier2;
+	by_id[TOPO_C_LOCAL] = c->local;
+	by_id[TOPO_C_GLOBAL] = c->global;
+	by_id[TOPO_C_TORUS] = c->torus;
+	fab.media = -1;
+	if (c->fabric) {
+		ret = check_class(d, c->fabric, "link_classes.fabric", &fab, err);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < TOPO_C_COUNT; i++) {
+		if (by_id[i]) {
+			snprintf(path, sizeof(path), "link_classes.%s", class_keys[i]);
+			ret = check_class(d, by_id[i], path, &d->cls[i], err);
+			if (ret)
+				return ret;
+		} else if (i != TOPO_C_HOST && fab.set) {
+			d->cls[i] = fab;
+		}
+	}
+	return 0;
+}
+
+/* A class the family needs: 0, or -EINVAL pointing at link_classes. */
+int topo__need_class(struct topo_desc *d, enum topo__cls_id id, struct topo_error *err)
+{
+	if (d->cls[id].set)
+		return 0;
+	return topo__errf(err, d->path, d->raw->link_classes ? "link_classes" : "", false,
+			  "the %s family needs link_classes.%s%s (expected %s: {rate: 400Gbit, "
+			  "latency: 1us})",
+			  topo__families[d->family].name, class_keys[id],
+			  id == TOPO_C_HOST ? "" : " or link_classes.fabric", class_keys[id]);
+}
+
+/* ---- public ------------------------------------------------------------------------------ */
+
+int topo_load(const char *path, struct topo_desc **out, struct topo_error *err)
+{
+	cyaml_config_t cfg = {
+		.log_fn = topo__cy_log,
+		.mem_fn = cyaml_mem,
+		.log_level = CYAML_LOG_ERROR,
+	};
+	struct topo__cylog log;
+	struct topo_desc *d;
+	cyaml_err_t ce;
+	unsigned i;
+	int ret;
+
+	*out = NULL;
+	memset(&log, 0, sizeof(log));
+	cfg.log_ctx = &log;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	snprintf(d->path, sizeof(d->path), "%s", path);
+	d->switch_part = -1;
+	ce = cyaml_load_file(path, &cfg, &top_schema, (cyaml_data_t **)&d->raw, NULL);
+	if (ce != CYAML_OK) {
+		ret = ce == CYAML_ERR_OOM ? -ENOMEM
+					  : topo__cy_error(path, &log, ce, top_fields, err);
+		goto err_free_desc;
+	}
+	/* node types, plus an implicit last one: no GPUs, one NIC (explicit nodes without type) */
+	d->n_ntypes = d->raw->node_types_count;
+	d->ntypes = calloc(d->n_ntypes + 1, sizeof(*d->ntypes));
+	ret = -ENOMEM;
+	if (!d->ntypes)
+		goto err_free_desc;
+	for (i = 0; i < d->n_ntypes; i++) {
+		ret = check_node_type(d, i, err);
+		if (ret)
+			goto err_free_desc;
+	}
+	d->ntypes[d->n_ntypes] = (struct topo__ntype){
+		.name = "(default)", .nics = 1, .gpu_part = -1, .nic_part = -1};
+	ret = check_classes(d, err);
+	if (ret)
+		goto err_free_desc;
+	d->family = (enum topo__family)d->raw->fabric->family;
+	ret = topo__families[d->family].validate(d, err);
+	if (ret)
+		goto err_free_desc;
+	*out = d;
+	return 0;
+
+err_free_desc:
+	topo_desc_free(d);
+	return ret;
+}
+
+void topo_desc_free(struct topo_desc *d)
+{
+	cyaml_config_t cfg = {
+		.log_fn = cyaml_log, .mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR};
+
+	if (!d)
+		return;
+	if (d->raw)
+		cyaml_free(&cfg, &top_schema, d->raw, 0);
+	topo__catalog_free(d->cat);
+	free(d->ntypes);
+	free(d->node_ntype);
+	free(d->link_media);
+	free(d->link_bw);
+	free(d->link_lat);
+	free(d);
+}
+
+const char *topo_desc_name(const struct topo_desc *d)
+{
+	return d->raw->name;
+}
+
+const char *topo_desc_family(const struct topo_desc *d)
+{
+	return topo__families[d->family].name;
+}
