@@ -169,6 +169,14 @@ struct topo_desc {
 	unsigned dims[8], n_dims;
 	unsigned groups, routers, globals, per_router;
 	struct topo__class cls[TOPO_C_COUNT];
+	struct topo__clos {	     /* fat-tree, rail-optimized, rail-only (per rail) sizing */
+		unsigned d0, u0;     /* leaf down (host) and up ports */
+		unsigned leaves;     /* in all (rail-only: per rail) */
+		unsigned m0, spines; /* 2 tiers: parallel links per leaf-spine pair, spines */
+		unsigned pod_leaves, aggs, u1, pods, m1, cores; /* 3 tiers */
+		unsigned group; /* placement rail: nodes per leaf group */
+		bool single;	/* rail-only: one switch per rail */
+	} clos;
 	/* explicit */
 	unsigned *node_ntype; /* [nodes_count] index into ntypes */
 	int *link_media;      /* [links_count] */

@@ -1,0 +1,458 @@
+/*
+ * clos.c - the switched Clos families: fat-tree (2 or 3 tiers, any oversubscription, NICs
+ * placed per node or per rail), rail-optimized (DGX SuperPOD scalable units: a fat-tree with
+ * rail placement and one leaf per rail per SU) and rail-only (Wang et al. 2023: one network per
+ * rail, no spine joining the rails).  Sizing rules are in configs/README.md; in short
+ *
+ *   leaf:  d0 down = floor(k r0 / (r0 + 1)), u0 up = ceil(d0 / r0)
+ *   2 tiers: u0 / m spines, m parallel links per leaf-spine pair (largest m | u0, leaves m <= k)
+ *   3 tiers: pods of d1 leaves and u0 aggregation switches; agg j of each pod -> core group j
+ *
+ * With r = 1 and no node count the 3-tier tree is Al-Fares' k-ary fat-tree (k^3/4 hosts,
+ * 5k^2/4 switches).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "topo/internal.h"
+
+int topo__fabric_ntype(struct topo_desc *d, struct topo_error *err);
+int topo__fabric_radix(struct topo_desc *d, bool need, struct topo_error *err);
+int topo__at_least(struct topo_desc *d, const unsigned *v, unsigned min, const char *path,
+		   const char *example, struct topo_error *err);
+int topo__host_class(struct topo_desc *d, struct topo_error *err);
+
+#define MAX_VERTICES 50000000ull
+
+/* Largest m dividing u with count * m <= k; 0 when even m = 1 does not fit. */
+static unsigned largest_div(unsigned u, uint64_t count, unsigned k)
+{
+	unsigned m;
+
+	for (m = u; m >= 1; m--)
+		if (u % m == 0 && count * m <= k)
+			return m;
+	return 0;
+}
+
+static int check_oversub(struct topo_desc *d, unsigned tiers, struct topo_error *err)
+{
+	const struct ty_fabric *f = d->raw->fabric;
+	char p[64];
+	unsigned i;
+
+	for (i = 0; i < 3; i++)
+		d->oversub[i] = 1;
+	if (!f->oversub)
+		return 0;
+	if (f->oversub_count > tiers - 1)
+		return topo__errf(err, d->path, "fabric.oversubscription", false,
+				  "%u ratios for %u tiers (expected at most tiers - 1 = %u, from "
+				  "the leaves up)",
+				  f->oversub_count, tiers, tiers - 1);
+	for (i = 0; i < f->oversub_count; i++) {
+		snprintf(p, sizeof(p), "fabric.oversubscription[%u]", i);
+		if (!(f->oversub[i] >= 1) || f->oversub[i] > 64)
+			return topo__errf(err, d->path, p, false,
+					  "oversubscription must be 1..64, got %g (expected e.g. "
+					  "[2, 1] for 2:1 at the leaves)",
+					  f->oversub[i]);
+		d->oversub[i] = f->oversub[i];
+	}
+	return 0;
+}
+
+static unsigned ceil_div_r(unsigned d, double r)
+{
+	return (unsigned)ceil((double)d / r - 1e-9);
+}
+
+/* Size the tree: d->nodes (0 = full), d->tiers, d->radix, d->oversub, d->placement; d0 preset
+ * (rail-optimized) when nonzero. */
+static int clos_size(struct topo_desc *d, unsigned d0_preset, const char *nodes_path,
+		     struct topo_error *err)
+{
+	struct topo__clos *c = &d->clos;
+	const struct topo__ntype *t = &d->ntypes[d->ntype];
+	unsigned k = d->radix, nics = t->nics;
+	bool rail = d->placement == TOPO_P_RAIL;
+	uint64_t L, n = d->nodes, verts;
+
+	c->d0 = d0_preset ? d0_preset
+			  : (unsigned)floor(k * d->oversub[0] / (d->oversub[0] + 1) + 1e-9);
+	if (!rail)
+		c->d0 -= c->d0 % nics;
+	if (c->d0 == 0)
+		return topo__errf(err, d->path, "fabric.radix", false,
+				  "radix %u leaves no room for the %u NICs of a node on a leaf "
+				  "(expected a radix >= %u, or placement: rail)",
+				  k, nics, 2 * nics);
+	c->u0 = ceil_div_r(c->d0, d->oversub[0]);
+	if (c->d0 + c->u0 > k)
+		return topo__errf(
+			err, d->path, d0_preset ? "fabric.su_nodes" : "fabric.radix", false,
+			"a leaf needs %u down + %u up ports, more than the radix %u "
+			"(expected at most %u nodes per leaf)",
+			c->d0, c->u0, k, (unsigned)(k * d->oversub[0] / (d->oversub[0] + 1)));
+	c->group = rail ? c->d0 : 0;
+	if (d->tiers == 3) {
+		c->pod_leaves = (unsigned)floor(k * d->oversub[1] / (d->oversub[1] + 1) + 1e-9);
+		c->u1 = ceil_div_r(c->pod_leaves, d->oversub[1]);
+		c->aggs = c->u0;
+	}
+	if (!n) { /* full size */
+		L = d->tiers == 2 ? k : (uint64_t)k * c->pod_leaves;
+		if (rail)
+			L -= L % nics;
+		n = rail ? L / nics * c->d0 : L * c->d0 / nics;
+		if (!n)
+			return topo__errf(err, d->path, "fabric.radix", false,
+					  "radix %u is too small for a full fat-tree of %u-NIC "
+					  "nodes (expected a larger radix, or nodes:)",
+					  k, nics);
+		d->nodes = (unsigned)(n > UINT32_MAX ? UINT32_MAX : n);
+	}
+	L = rail ? (uint64_t)nics * ((n + c->d0 - 1) / c->d0) : (n * nics + c->d0 - 1) / c->d0;
+	verts = n * (t->gpus + nics + 1) + L * 3;
+	if (verts > MAX_VERTICES || n > UINT32_MAX)
+		return topo__errf(err, d->path, nodes_path, false,
+				  "%llu nodes expand to about %llu vertices, more than the %llu "
+				  "this tool expands (expected a smaller fabric)",
+				  (unsigned long long)n, (unsigned long long)verts, MAX_VERTICES);
+	c->leaves = (unsigned)L;
+	if (d->tiers == 2) {
+		if (L > k)
+			return topo__errf(err, d->path, nodes_path, false,
+					  "%llu nodes need %llu leaves, but a 2-tier fat-tree of "
+					  "radix %u has room for %u (more ports used than the "
+					  "radix: expected tiers: 3 or a larger radix)",
+					  (unsigned long long)n, (unsigned long long)L, k, k);
+		c->m0 = largest_div(c->u0, L, k);
+		c->spines = c->u0 / c->m0;
+		return 0;
+	}
+	c->pods = (unsigned)((L + c->pod_leaves - 1) / c->pod_leaves);
+	if (c->pods > k)
+		return topo__errf(err, d->path, nodes_path, false,
+				  "%llu nodes need %u pods, but a 3-tier fat-tree of radix %u has "
+				  "room for %u (more ports used than the radix: expected a larger "
+				  "radix)",
+				  (unsigned long long)n, c->pods, k, k);
+	c->m1 = largest_div(c->u1, c->pods, k);
+	c->cores = c->aggs * (c->u1 / c->m1);
+	return 0;
+}
+
+static int clos_classes(struct topo_desc *d, struct topo_error *err)
+{
+	int ret = topo__host_class(d, err);
+
+	if (!ret && (d->tiers >= 2 && !(d->family == TOPO_F_RAIL_ONLY && d->clos.single)))
+		ret = topo__need_class(d, TOPO_C_TIER1, err);
+	if (!ret && d->tiers == 3)
+		ret = topo__need_class(d, TOPO_C_TIER2, err);
+	return ret;
+}
+
+static int tiers_param(struct topo_desc *d, struct topo_error *err)
+{
+	const struct ty_fabric *f = d->raw->fabric;
+
+	d->tiers = f->tiers ? *f->tiers : 2;
+	if (d->tiers != 2 && d->tiers != 3)
+		return topo__errf(
+			err, d->path, "fabric.tiers", false,
+			"a fat-tree has 2 or 3 tiers, got %u (expected tiers: 2 or tiers: 3)",
+			d->tiers);
+	return 0;
+}
+
+int topo__fat_tree_validate(struct topo_desc *d, struct topo_error *err)
+{
+	const struct ty_fabric *f = d->raw->fabric;
+	int ret;
+
+	ret = topo__fabric_ntype(d, err);
+	if (!ret)
+		ret = topo__fabric_radix(d, true, err);
+	if (!ret)
+		ret = tiers_param(d, err);
+	if (!ret)
+		ret = check_oversub(d, d->tiers, err);
+	if (ret)
+		return ret;
+	d->placement = f->placement ? (enum topo__placement) * f->placement : TOPO_P_NODE;
+	d->nodes = 0;
+	if (f->nodes) {
+		ret = topo__at_least(d, f->nodes, 1, "fabric.nodes", "nodes: 128", err);
+		if (ret)
+			return ret;
+		d->nodes = *f->nodes;
+	}
+	ret = clos_size(d, 0, f->nodes ? "fabric.nodes" : "fabric.radix", err);
+	return ret ? ret : clos_classes(d, err);
+}
+
+int topo__rail_optimized_validate(struct topo_desc *d, struct topo_error *err)
+{
+	const struct ty_fabric *f = d->raw->fabric;
+	int ret;
+
+	ret = topo__fabric_ntype(d, err);
+	if (!ret)
+		ret = topo__fabric_radix(d, true, err);
+	if (!ret)
+		ret = tiers_param(d, err);
+	if (!ret)
+		ret = check_oversub(d, d->tiers, err);
+	if (ret)
+		return ret;
+	if (!f->su_nodes || !f->sus)
+		return topo__errf(err, d->path, "fabric", false,
+				  "missing required field '%s' (expected su_nodes: 32 and sus: 4)",
+				  f->su_nodes ? "sus" : "su_nodes");
+	ret = topo__at_least(d, f->su_nodes, 1, "fabric.su_nodes", "su_nodes: 32", err);
+	if (!ret)
+		ret = topo__at_least(d, f->sus, 1, "fabric.sus", "sus: 4", err);
+	if (ret)
+		return ret;
+	d->placement = TOPO_P_RAIL;
+	d->su_nodes = *f->su_nodes;
+	d->sus = *f->sus;
+	d->nodes = d->su_nodes * d->sus;
+	ret = clos_size(d, d->su_nodes, "fabric.sus", err);
+	return ret ? ret : clos_classes(d, err);
+}
+
+int topo__rail_only_validate(struct topo_desc *d, struct topo_error *err)
+{
+	const struct ty_fabric *f = d->raw->fabric;
+	struct topo__clos *c = &d->clos;
+	int ret;
+
+	ret = topo__fabric_ntype(d, err);
+	if (!ret)
+		ret = topo__fabric_radix(d, true, err);
+	if (ret)
+		return ret;
+	if (!f->nodes)
+		return topo__errf(err, d->path, "fabric", false,
+				  "missing required field 'nodes' (expected nodes: 128)");
+	ret = topo__at_least(d, f->nodes, 1, "fabric.nodes", "nodes: 128", err);
+	if (ret)
+		return ret;
+	d->nodes = *f->nodes;
+	d->placement = TOPO_P_RAIL;
+	d->tiers = 1;
+	c->single = d->nodes <= d->radix;
+	if (c->single) {
+		c->leaves = 1;
+	} else {
+		d->tiers = 2;
+		c->d0 = d->radix / 2;
+		c->u0 = c->d0;
+		c->leaves = (d->nodes + c->d0 - 1) / c->d0;
+		if (c->leaves > d->radix)
+			return topo__errf(err, d->path, "fabric.nodes", false,
+					  "%u nodes need %u leaves per rail, more than a radix-%u "
+					  "spine can join (expected at most %u nodes)",
+					  d->nodes, c->leaves, d->radix, d->radix * c->d0);
+		c->m0 = largest_div(c->u0, c->leaves, d->radix);
+		c->spines = c->u0 / c->m0;
+	}
+	if ((uint64_t)d->nodes * (d->ntypes[d->ntype].gpus + d->ntypes[d->ntype].nics + 1) >
+	    MAX_VERTICES)
+		return topo__errf(err, d->path, "fabric.nodes", false,
+				  "%u nodes are more than this tool expands (expected fewer)",
+				  d->nodes);
+	return clos_classes(d, err);
+}
+
+/* ---- expansion ------------------------------------------------------------------------------ */
+
+static int add_nodes(const struct topo_desc *d, struct topo__builder *b, uint32_t *nic0)
+{
+	const struct topo__ntype *t = &d->ntypes[d->ntype];
+	uint32_t nic_v[TOPO_MAX_NICS];
+	char name[32];
+	unsigned n;
+	int ret;
+
+	for (n = 0; n < d->nodes; n++) {
+		snprintf(name, sizeof(name), "node%u", n);
+		ret = topo__add_node(b, d, n, name, t, nic_v);
+		if (ret)
+			return ret;
+		nic0[n] = nic_v[0];
+	}
+	return 0;
+}
+
+static int link_cls(struct topo__builder *b, uint32_t a, uint32_t c, enum topo_link_class lc,
+		    const struct topo__class *k)
+{
+	return topo__b_link(b, a, c, lc, k->bandwidth, k->latency, k->media);
+}
+
+/* 2-tier spine layer over leaves [leaf0, leaf0 + n): spines named prefix"spine%u". */
+static int add_spines(const struct topo_desc *d, struct topo__builder *b, uint32_t leaf0,
+		      unsigned n, unsigned spines, unsigned m, uint16_t rail, const char *prefix)
+{
+	uint32_t s0 = 0;
+	unsigned s, l, j;
+	int ret;
+
+	for (s = 0; s < spines; s++) {
+		uint32_t v = topo__b_vertex(b, TOPO_V_SWITCH, UINT32_MAX, 1, rail, d->switch_part,
+					    "%sspine%u", prefix, s);
+
+		if (v == UINT32_MAX)
+			return -ENOMEM;
+		if (s == 0)
+			s0 = v;
+	}
+	for (l = 0; l < n; l++)
+		for (s = 0; s < spines; s++)
+			for (j = 0; j < m; j++) {
+				ret = link_cls(b, leaf0 + l, s0 + s, TOPO_L_FABRIC,
+					       &d->cls[TOPO_C_TIER1]);
+				if (ret)
+					return ret;
+			}
+	return 0;
+}
+
+int topo__fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
+			  struct topo_error *err)
+{
+	const struct topo__clos *c = &d->clos;
+	const struct topo__ntype *t = &d->ntypes[d->ntype];
+	bool rail = d->placement == TOPO_P_RAIL;
+	uint32_t *nic0, leaf0 = 0, agg0 = 0, core0 = 0;
+	unsigned n, i, l, p, j, s, x;
+	int ret = -ENOMEM;
+
+	nic0 = malloc((size_t)d->nodes * sizeof(*nic0));
+	if (!nic0)
+		return -ENOMEM;
+	ret = add_nodes(d, b, nic0);
+	if (ret)
+		goto out;
+	ret = -ENOMEM;
+	for (l = 0; l < c->leaves; l++) {
+		uint32_t v = topo__b_vertex(b, TOPO_V_SWITCH, UINT32_MAX, 0,
+					    rail ? t->rails[l % t->nics] : 0, d->switch_part,
+					    "leaf%u", l);
+
+		if (v == UINT32_MAX)
+			goto out;
+		if (l == 0)
+			leaf0 = v;
+	}
+	for (n = 0; n < d->nodes; n++) {
+		for (i = 0; i < t->nics; i++) {
+			l = rail ? (n / c->group) * t->nics + i
+				 : (unsigned)(((uint64_t)n * t->nics + i) / c->d0);
+			ret = link_cls(b, nic0[n] + i, leaf0 + l, TOPO_L_HOST,
+				       &d->cls[TOPO_C_HOST]);
+			if (ret)
+				goto out;
+		}
+	}
+	if (d->tiers == 2) {
+		ret = add_spines(d, b, leaf0, c->leaves, c->spines, c->m0, 0, "");
+		goto out;
+	}
+	ret = -ENOMEM;
+	for (p = 0; p < c->pods; p++)
+		for (j = 0; j < c->aggs; j++) {
+			uint32_t v = topo__b_vertex(b, TOPO_V_SWITCH, UINT32_MAX, 1, 0,
+						    d->switch_part, "agg%u", p * c->aggs + j);
+
+			if (v == UINT32_MAX)
+				goto out;
+			if (p == 0 && j == 0)
+				agg0 = v;
+		}
+	for (s = 0; s < c->cores; s++) {
+		uint32_t v = topo__b_vertex(b, TOPO_V_SWITCH, UINT32_MAX, 2, 0, d->switch_part,
+					    "core%u", s);
+
+		if (v == UINT32_MAX)
+			goto out;
+		if (s == 0)
+			core0 = v;
+	}
+	for (l = 0; l < c->leaves; l++) {
+		p = l / c->pod_leaves;
+		for (j = 0; j < c->aggs; j++) {
+			ret = link_cls(b, leaf0 + l, agg0 + p * c->aggs + j, TOPO_L_FABRIC,
+				       &d->cls[TOPO_C_TIER1]);
+			if (ret)
+				goto out;
+		}
+	}
+	for (p = 0; p < c->pods; p++)
+		for (j = 0; j < c->aggs; j++)
+			for (s = 0; s < c->u1 / c->m1; s++)
+				for (x = 0; x < c->m1; x++) {
+					ret = link_cls(b, agg0 + p * c->aggs + j,
+						       core0 + j * (c->u1 / c->m1) + s,
+						       TOPO_L_FABRIC, &d->cls[TOPO_C_TIER2]);
+					if (ret)
+						goto out;
+				}
+	ret = 0;
+out:
+	free(nic0);
+	(void)err;
+	return ret;
+}
+
+int topo__rail_only_expand(const struct topo_desc *d, struct topo__builder *b,
+			   struct topo_error *err)
+{
+	const struct topo__clos *c = &d->clos;
+	const struct topo__ntype *t = &d->ntypes[d->ntype];
+	uint32_t *nic0, leaf0 = 0;
+	unsigned r, l, n;
+	char prefix[32];
+	int ret;
+
+	nic0 = malloc((size_t)d->nodes * sizeof(*nic0));
+	if (!nic0)
+		return -ENOMEM;
+	ret = add_nodes(d, b, nic0);
+	for (r = 0; !ret && r < t->nics; r++) {
+		for (l = 0; l < c->leaves; l++) {
+			uint32_t v =
+				c->single ? topo__b_vertex(b, TOPO_V_SWITCH, UINT32_MAX, 0,
+							   t->rails[r], d->switch_part, "rail%u", r)
+					  : topo__b_vertex(b, TOPO_V_SWITCH, UINT32_MAX, 0,
+							   t->rails[r], d->switch_part,
+							   "rail%u-leaf%u", r, l);
+
+			if (v == UINT32_MAX) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			if (l == 0)
+				leaf0 = v;
+		}
+		for (n = 0; !ret && n < d->nodes; n++)
+			ret = link_cls(b, nic0[n] + r, leaf0 + (c->single ? 0 : n / c->d0),
+				       TOPO_L_HOST, &d->cls[TOPO_C_HOST]);
+		if (!ret && !c->single) {
+			snprintf(prefix, sizeof(prefix), "rail%u-", r);
+			ret = add_spines(d, b, leaf0, c->leaves, c->spines, c->m0, t->rails[r],
+					 prefix);
+		}
+	}
+out:
+	free(nic0);
+	(void)err;
+	return ret;
+}

@@ -1,0 +1,254 @@
+/*
+ * direct.c - the router-per-position families: torus (any number of dimensions, wrap-around,
+ * like TPU or Blue Gene) and dragonfly (Kim et al. 2008: all-to-all groups of routers joined by
+ * global links).  Routers are switch vertices created first (vertex r is router r), then the
+ * nodes on each router.
+ *
+ *   torus links:     sum over dims of N x (1 if size >= 3, 1/2 if size = 2, 0 if size = 1)
+ *   dragonfly local:  g a (a - 1) / 2,   global: C(g, 2) x floor(a h / (g - 1))
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "topo/internal.h"
+
+int topo__fabric_ntype(struct topo_desc *d, struct topo_error *err);
+int topo__fabric_radix(struct topo_desc *d, bool need, struct topo_error *err);
+int topo__at_least(struct topo_desc *d, const unsigned *v, unsigned min, const char *path,
+		   const char *example, struct topo_error *err);
+int topo__host_class(struct topo_desc *d, struct topo_error *err);
+
+#define MAX_ROUTERS 4000000u
+
+static int per_router(struct topo_desc *d, struct topo_error *err)
+{
+	const struct ty_fabric *f = d->raw->fabric;
+	int ret = 0;
+
+	d->per_router = 1;
+	if (f->nodes_per_router) {
+		ret = topo__at_least(d, f->nodes_per_router, 1, "fabric.nodes_per_router",
+				     "nodes_per_router: 2", err);
+		d->per_router = *f->nodes_per_router;
+	}
+	return ret;
+}
+
+static int router_ports(struct topo_desc *d, uint64_t fabric_ports, struct topo_error *err)
+{
+	uint64_t used = fabric_ports + (uint64_t)d->per_router * d->ntypes[d->ntype].nics;
+
+	if (d->radix && used > d->radix)
+		return topo__errf(
+			err, d->path, "fabric.radix", false,
+			"a router needs %llu ports (%llu to routers, %u nodes x %u NICs), "
+			"more than the radix %u (expected radix >= %llu)",
+			(unsigned long long)used, (unsigned long long)fabric_ports, d->per_router,
+			d->ntypes[d->ntype].nics, d->radix, (unsigned long long)used);
+	return 0;
+}
+
+/* ---- torus ---------------------------------------------------------------------------------- */
+
+int topo__torus_validate(struct topo_desc *d, struct topo_error *err)
+{
+	const struct ty_fabric *f = d->raw->fabric;
+	uint64_t routers = 1, ports = 0;
+	char p[64];
+	unsigned i;
+	int ret;
+
+	ret = topo__fabric_ntype(d, err);
+	if (!ret)
+		ret = per_router(d, err);
+	if (!ret)
+		ret = topo__fabric_radix(d, false, err);
+	if (ret)
+		return ret;
+	if (!f->dims)
+		return topo__errf(err, d->path, "fabric", false,
+				  "missing required field 'dims' (expected dims: [4, 4, 4])");
+	d->n_dims = f->dims_count;
+	for (i = 0; i < f->dims_count; i++) {
+		snprintf(p, sizeof(p), "fabric.dims[%u]", i);
+		ret = topo__at_least(d, &f->dims[i], 1, p, "dims: [4, 4, 4]", err);
+		if (ret)
+			return ret;
+		d->dims[i] = f->dims[i];
+		routers *= f->dims[i];
+		ports += f->dims[i] >= 3 ? 2 : f->dims[i] == 2 ? 1 : 0;
+		if (routers > MAX_ROUTERS)
+			return topo__errf(err, d->path, "fabric.dims", false,
+					  "more than %u routers (expected a smaller torus)",
+					  MAX_ROUTERS);
+	}
+	d->nodes = (unsigned)routers * d->per_router;
+	ret = router_ports(d, ports, err);
+	if (!ret)
+		ret = topo__host_class(d, err);
+	if (!ret && ports)
+		ret = topo__need_class(d, TOPO_C_TORUS, err);
+	return ret;
+}
+
+static uint32_t add_routers_nodes(const struct topo_desc *d, struct topo__builder *b,
+				  unsigned routers, const char *fmt_group, unsigned per_group,
+				  int *ret)
+{
+	const struct topo__ntype *t = &d->ntypes[d->ntype];
+	uint32_t nic_v[TOPO_MAX_NICS];
+	unsigned r, q, i;
+	char name[48];
+
+	*ret = -ENOMEM;
+	for (r = 0; r < routers; r++) {
+		uint32_t v = per_group ? topo__b_vertex(b, TOPO_V_SWITCH, UINT32_MAX, 0, 0,
+							d->switch_part, fmt_group, r / per_group,
+							r % per_group)
+				       : topo__b_vertex(b, TOPO_V_SWITCH, UINT32_MAX, 0, 0,
+							d->switch_part, "router%u", r);
+
+		if (v != r)
+			return UINT32_MAX;
+	}
+	for (r = 0; r < routers; r++) {
+		for (q = 0; q < d->per_router; q++) {
+			unsigned n = r * d->per_router + q;
+
+			snprintf(name, sizeof(name), "node%u", n);
+			*ret = topo__add_node(b, d, n, name, t, nic_v);
+			if (*ret)
+				return UINT32_MAX;
+			for (i = 0; i < t->nics; i++) {
+				const struct topo__class *c = &d->cls[TOPO_C_HOST];
+
+				*ret = topo__b_link(b, nic_v[i], r, TOPO_L_HOST, c->bandwidth,
+						    c->latency, c->media);
+				if (*ret)
+					return UINT32_MAX;
+			}
+		}
+	}
+	*ret = 0;
+	return 0;
+}
+
+int topo__torus_expand(const struct topo_desc *d, struct topo__builder *b, struct topo_error *err)
+{
+	const struct topo__class *c = &d->cls[TOPO_C_TORUS];
+	unsigned routers = d->nodes / d->per_router, r, i;
+	int ret;
+
+	add_routers_nodes(d, b, routers, NULL, 0, &ret);
+	if (ret)
+		return ret;
+	for (r = 0; r < routers; r++) {
+		unsigned stride = 1;
+
+		for (i = 0; i < d->n_dims; i++) {
+			unsigned size = d->dims[i], x = (r / stride) % size;
+			unsigned nb = r - x * stride + ((x + 1) % size) * stride;
+
+			if (size >= 3 || (size == 2 && x == 0)) {
+				ret = topo__b_link(b, r, nb, TOPO_L_FABRIC, c->bandwidth,
+						   c->latency, c->media);
+				if (ret)
+					return ret;
+			}
+			stride *= size;
+		}
+	}
+	(void)err;
+	return 0;
+}
+
+/* ---- dragonfly ------------------------------------------------------------------------------ */
+
+int topo__dragonfly_validate(struct topo_desc *d, struct topo_error *err)
+{
+	const struct ty_fabric *f = d->raw->fabric;
+	static const char *const need[] = {"groups", "routers_per_group",
+					   "global_links_per_router"};
+	const unsigned *vals[] = {f->groups, f->routers_per_group, f->global_links_per_router};
+	char p[64];
+	unsigned i;
+	int ret;
+
+	ret = topo__fabric_ntype(d, err);
+	if (!ret)
+		ret = per_router(d, err);
+	if (!ret)
+		ret = topo__fabric_radix(d, false, err);
+	if (ret)
+		return ret;
+	for (i = 0; i < 3; i++) {
+		if (!vals[i])
+			return topo__errf(err, d->path, "fabric", false,
+					  "missing required field '%s' (expected groups: 9, "
+					  "routers_per_group: 4, global_links_per_router: 2)",
+					  need[i]);
+		snprintf(p, sizeof(p), "fabric.%s", need[i]);
+		ret = topo__at_least(d, vals[i], i == 2 ? 0 : 1, p, "e.g. 2", err);
+		if (ret)
+			return ret;
+	}
+	d->groups = *f->groups;
+	d->routers = *f->routers_per_group;
+	d->globals = *f->global_links_per_router;
+	if ((uint64_t)d->groups * d->routers > MAX_ROUTERS)
+		return topo__errf(err, d->path, "fabric.groups", false,
+				  "more than %u routers (expected a smaller dragonfly)",
+				  MAX_ROUTERS);
+	if (d->groups > 1 && (uint64_t)d->routers * d->globals < d->groups - 1)
+		return topo__errf(
+			err, d->path, "fabric.groups", false,
+			"%u groups need %u global links per group to reach every other "
+			"group, but %u routers x %u global links give %u (expected groups "
+			"<= routers_per_group x global_links_per_router + 1)",
+			d->groups, d->groups - 1, d->routers, d->globals, d->routers * d->globals);
+	d->nodes = d->groups * d->routers * d->per_router;
+	ret = router_ports(d, (uint64_t)d->routers - 1 + d->globals, err);
+	if (!ret)
+		ret = topo__host_class(d, err);
+	if (!ret && d->routers > 1)
+		ret = topo__need_class(d, TOPO_C_LOCAL, err);
+	if (!ret && d->groups > 1)
+		ret = topo__need_class(d, TOPO_C_GLOBAL, err);
+	return ret;
+}
+
+int topo__dragonfly_expand(const struct topo_desc *d, struct topo__builder *b,
+			   struct topo_error *err)
+{
+	const struct topo__class *lc = &d->cls[TOPO_C_LOCAL], *gc = &d->cls[TOPO_C_GLOBAL];
+	unsigned g = d->groups, a = d->routers, h = d->globals, i, j, x, y;
+	unsigned per_pair = g > 1 ? a * h / (g - 1) : 0;
+	unsigned *port;
+	int ret;
+
+	add_routers_nodes(d, b, g * a, "g%u-r%u", a, &ret);
+	if (ret)
+		return ret;
+	for (i = 0; i < g; i++)
+		for (x = 0; x < a; x++)
+			for (y = x + 1; y < a; y++) {
+				ret = topo__b_link(b, i * a + x, i * a + y, TOPO_L_FABRIC,
+						   lc->bandwidth, lc->latency, lc->media);
+				if (ret)
+					return ret;
+			}
+	port = calloc(g, sizeof(*port));
+	if (!port)
+		return -ENOMEM;
+	for (i = 0; i < g && !ret; i++)
+		for (j = i + 1; j < g && !ret; j++)
+			for (x = 0; x < per_pair && !ret; x++)
+				ret = topo__b_link(b, i * a + port[i]++ / h, j * a + port[j]++ / h,
+						   TOPO_L_FABRIC, gc->bandwidth, gc->latency,
+						   gc->media);
+	free(port);
+	(void)err;
+	return ret;
+}
