@@ -15,6 +15,9 @@
 
 #define TBF_LATENCY   "20ms" /* queue limit of each shaped port, as time at the link rate */
 #define TBF_MIN_BURST 65536  /* one GSO packet of a veth: smaller bursts cost throughput */
+/* Jumbo frames, as data-centre fabrics use: TCP goodput is 99% of the shaped rate instead of
+ * 95.6% (1448 of 1514 bytes), and fewer packets leave the 2 cores more time at 800 Mbit/s. */
+#define LAB_MTU "9000"
 
 int lab_plan_add(struct lab_plan *p, const char *arg0, ...)
 {
@@ -119,13 +122,14 @@ static int plan_end(const struct lab_fabric *f, uint32_t l, const struct lab_end
 
 	if (e->kind == LAB_END_BRIDGE) {
 		lab_bridge_ifname(e->index, br, sizeof(br));
-		rc = lab_plan_add(p, "ip", "-n", n->ns, "link", "set", n->dev, "master", br, "up",
-				  NULL);
+		rc = lab_plan_add(p, "ip", "-n", n->ns, "link", "set", n->dev, "master", br, "mtu",
+				  LAB_MTU, "up", NULL);
 	} else {
 		lab_host_addr(e->index, e->nic, true, addr, sizeof(addr));
 		rc = lab_plan_add(p, "ip", "-n", n->ns, "addr", "add", addr, "dev", n->dev, NULL);
 		if (!rc)
-			rc = lab_plan_add(p, "ip", "-n", n->ns, "link", "set", n->dev, "up", NULL);
+			rc = lab_plan_add(p, "ip", "-n", n->ns, "link", "set", n->dev, "mtu",
+					  LAB_MTU, "up", NULL);
 	}
 	if (!rc)
 		rc = add_tbf(p, n->ns, n->dev, f->links[l].rate);
@@ -159,8 +163,8 @@ int lab_plan_up(const struct lab_fabric *f, struct lab_plan *p)
 		rc = lab_plan_add(p, "ip", "-n", LAB_FABRIC_NS, "link", "add", br, "type", "bridge",
 				  "stp_state", "0", NULL);
 		if (!rc)
-			rc = lab_plan_add(p, "ip", "-n", LAB_FABRIC_NS, "link", "set", br, "up",
-					  NULL);
+			rc = lab_plan_add(p, "ip", "-n", LAB_FABRIC_NS, "link", "set", br, "mtu",
+					  LAB_MTU, "up", NULL);
 	}
 	for (uint32_t l = 0; l < f->n_links && !rc; l++) {
 		const struct lab_link *k = &f->links[l];

@@ -415,6 +415,21 @@ int lab_state_write(const struct lab_fabric *f, const char *topo_path, const cha
 		hlen += (size_t)sprintf(hosts + hlen, "%s\n", f->hosts[h].name);
 	if (!rc)
 		rc = write_file(dir, "hosts", hosts, hlen, 0644);
+	free(hosts);
+	hosts = NULL;
+	hlen = 0;
+	if (!rc) {
+		hosts = malloc((size_t)f->n_bridges * (LAB_NAME_MAX + 40) + 1);
+		rc = hosts ? 0 : -ENOMEM;
+	}
+	for (uint32_t b = 0; b < f->n_bridges && !rc; b++) {
+		char br[32];
+
+		lab_bridge_ifname(b, br, sizeof(br));
+		hlen += (size_t)sprintf(hosts + hlen, "%s %s\n", br, f->bridges[b].name);
+	}
+	if (!rc)
+		rc = write_file(dir, "bridges", hosts ? hosts : "", hlen, 0644);
 	if (!rc)
 		rc = write_file(dir, "rsh-agent", agent_script, strlen(agent_script), 0755);
 	free(hosts);
