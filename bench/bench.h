@@ -6,11 +6,196 @@
 #ifndef ARBENCH_BENCH_H
 #define ARBENCH_BENCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+#include <mpi.h>
+
+#include "allreduce/allreduce.h"
+#include "topo/topo.h"
+
+#define BENCH_VERSION	   "0.1.0"
+#define BENCH_JSON_VERSION 1
+#define BENCH_MAX_ALGOS	   16
+
+/* Exit codes of arbench. */
+enum {
+	BENCH_EXIT_OK = 0,
+	BENCH_EXIT_CHECK = 1,	/* wrong results, or --min-busbw not met */
+	BENCH_EXIT_USAGE = 2,	/* bad input: flags, sizes, memory */
+	BENCH_EXIT_RUNTIME = 3, /* a collective failed or timed out (MPI_Abort code) */
+};
+
+/* ---- command line (cli.c) ---------------------------------------------------------------- */
+
+/* How per-rank times are combined into one figure (nccl-tests' -a). */
+enum bench_agg { BENCH_AGG_AVG, BENCH_AGG_MIN, BENCH_AGG_MAX, BENCH_AGG_COUNT };
+
+struct bench_opts {
+	uint64_t minbytes, maxbytes; /* -b, -e */
+	double stepfactor;	     /* -f; > 1 multiplies, otherwise stepbytes adds */
+	uint64_t stepbytes;	     /* -i */
+	int iters, warmup;	     /* -n, -w */
+	int check;		     /* -c 0/1 */
+	bool types[AR_DTYPE_COUNT];  /* -d */
+	bool ops[AR_OP_COUNT];	     /* -o */
+	size_t n_algos;		     /* -A: indices into the algorithm registry, in order */
+	size_t algos[BENCH_MAX_ALGOS];
+	bool algos_all;	       /* -A all (or no -A): unsupported ones are skipped */
+	const char *transport; /* -t */
+	const char *json_path; /* -J, NULL for none */
+	enum bench_agg agg;    /* -a */
+	double min_busbw;      /* --min-busbw in GB/s; < 0 when not given */
+	double timeout;	       /* --timeout seconds; 0 = none */
+	uint64_t segment;      /* --segment bytes; 0 = library default */
+	bool anonymize, quiet, help, version;
+};
 
 /* Parse a size with an optional K, M, G (powers of 1024, nccl-tests' meaning) or T suffix and
  * an optional trailing B: "8", "1K", "64M", "1GB".  0 or -EINVAL (junk, overflow). */
 int bench_parse_size(const char *text, uint64_t *out);
+
+/* Parse argv into *o (defaults first).  0, or -EINVAL with a one-line message in err that
+ * says what was wrong and what is expected.  Does not print; reentrant (resets getopt). */
+int bench_parse_args(int argc, char **argv, struct bench_opts *o, char *err, size_t errlen);
+
+/* The --help text (defaults and units) to f. */
+void bench_usage(FILE *f);
+
+const char *bench_agg_name(enum bench_agg a);
+
+/* The byte sizes of the sweep for one element size: minbytes..maxbytes by stepfactor or
+ * stepbytes, each rounded down to a whole number of elements, zero and repeats dropped.
+ * Returns the count written to sizes (at most cap). */
+size_t bench_sizes(const struct bench_opts *o, size_t elem_size, uint64_t *sizes, size_t cap);
+
+/* "64 MiB", "8 B", "1.5 KiB" into buf (for progress and messages). */
+const char *bench_fmt_bytes(uint64_t bytes, char *buf, size_t len);
+
+/* ---- statistics (stats.c) ---------------------------------------------------------------- */
+
+struct bench_stats {
+	double min, p50, avg, p99, max;
+};
+
+/* Percentile q (0..100) of n sorted samples, linear interpolation between closest ranks
+ * (numpy's default).  0 when n is 0. */
+double bench_percentile(const double *sorted, size_t n, double q);
+/* Sort samples[0..n) in place and fill *out. */
+void bench_stats_compute(double *samples, size_t n, struct bench_stats *out);
+/* algbw in GB/s (1e9 B/s) = bytes / seconds; 0 when seconds <= 0. */
+double bench_algbw(uint64_t bytes, double seconds);
+/* busbw = algbw * 2(p-1)/p (all-reduce). */
+double bench_busbw(double algbw, int nranks);
+
+/* ---- correctness (check.c) --------------------------------------------------------------- */
+
+/*
+ * The data of a checked all-reduce.  Rank r's element i is f((7r + i) mod M) with M = 251, a
+ * small integer (sum/avg: -2..2, min/max: -5..5, prod: +-1 or +-2; unsigned types have no
+ * negative values), made sparse (zero for sum, one for prod) when the rank count would
+ * otherwise let a partial result leave the range where the type holds integers exactly
+ * (bfloat16: 256, half: 2048).  Then any reduction order gives the same bits, and the expected
+ * result of element i depends only on i mod M: it is computed once per residue.
+ */
+#define BENCH_CHECK_PERIOD 251
+
+struct bench_check {
+	enum ar_dtype dtype;
+	enum ar_op op;
+	int nranks;
+	size_t esize;
+	int sparse; /* residues x with x % sparse != 0 are neutral */
+	unsigned char expect[BENCH_CHECK_PERIOD][8]; /* expected element per residue */
+};
+
+/* Prepare the expected values for nranks ranks.  0 or -EINVAL. */
+int bench_check_init(struct bench_check *c, enum ar_dtype dtype, enum ar_op op, int nranks);
+/* Fill rank's input of count elements. */
+void bench_check_fill(const struct bench_check *c, int rank, void *buf, size_t count);
+/* Number of elements of buf that differ (bitwise) from the expected result. */
+size_t bench_check_wrong(const struct bench_check *c, const void *buf, size_t count);
+/* Number of elements of buf that differ from rank's input (sendbuf must stay untouched). */
+size_t bench_check_input_wrong(const struct bench_check *c, int rank, const void *buf,
+			       size_t count);
+/* Fill with data whose all-reduce is a fixed point (0 for sum/avg, 1 for prod, the check data
+ * for min/max), so repeated in-place timing never overflows or turns denormal. */
+void bench_fill_timing(const struct bench_check *c, int rank, void *buf, size_t count);
+
+/* ---- the cluster (cluster.c): hostnames and hwloc summaries over MPI ------------------------ */
+
+struct bench_cluster {
+	int rank, nranks;
+	char (*hostnames)[256];	      /* [nranks], every rank */
+	struct topo_cluster_map map;  /* every rank */
+	struct topo_node_info *nodes; /* [map.n_nodes], rank 0 only (NULL elsewhere) */
+	int discover_err;	      /* first discovery error seen by rank 0, 0 if none */
+};
+
+/* Collective over comm: gather hostnames, build the map, run hwloc discovery on the first rank
+ * of each node and collect the summaries at rank 0.  0 or a negative errno (same on every
+ * rank). */
+int bench_cluster_gather(MPI_Comm comm, struct bench_cluster *cl);
+void bench_cluster_free(struct bench_cluster *cl);
+/* Display name of node n: its hostname, or "nodeN" when anonymized. */
+const char *bench_node_name(const struct bench_cluster *cl, int n, bool anonymize, char *buf,
+			    size_t len);
+
+/* ---- results, table (output.c) and JSON (json.c) -------------------------------------------- */
+
+struct bench_result {
+	uint64_t size; /* bytes = count * element size */
+	size_t count;
+	enum ar_dtype dtype;
+	enum ar_op op;
+	const char *algo;
+	const char *transport;
+	bool inplace;
+	struct bench_stats time_us; /* over iterations, of the per-iteration time combined over
+				     * ranks per -a */
+	double algbw, busbw;	    /* GB/s, from time_us.avg */
+	uint64_t wrong;		    /* summed over ranks; 0 when -c 0 */
+	int slowest_rank;	    /* rank with the largest mean iteration time */
+};
+
+void bench_table_header(FILE *f, const struct bench_opts *o, const struct bench_cluster *cl,
+			const char *mpi_library);
+/* One row: out-of-place and in-place results of the same size, type, op and algorithm. */
+void bench_table_row(FILE *f, const struct bench_result *oop, const struct bench_result *ip,
+		     bool checked);
+/* "# Out of bounds values : N OK|FAILED" and the average busbw per algorithm. */
+void bench_table_footer(FILE *f, const struct bench_result *res, size_t n, uint64_t wrong);
+
+struct bench_run_info {
+	int argc;
+	char **argv;
+	const char *mpi_library; /* first line of MPI_Get_library_version */
+	const struct bench_cluster *cl;
+	const struct bench_opts *o;
+};
+
+/* The document without results (version, command, hosts, nodes_info, results: []).  With
+ * o->anonymize every hostname is replaced by nodeN in every string of the document.  NULL on
+ * out of memory. */
+json_t *bench_json_new(const struct bench_run_info *info);
+/* Append one result.  0 or -ENOMEM. */
+int bench_json_add(json_t *doc, const struct bench_result *r);
+/* Replace every occurrence of each hostname (and of its short form before the first '.') in
+ * every string of the document by "nodeN" (N = index in hostnames).  0 or -ENOMEM. */
+int bench_json_anonymize(json_t *doc, const char *const *hostnames, int n);
+/* Write doc to path.tmp, then rename to path (a reader never sees half a file).  0 or -errno. */
+int bench_json_write(const json_t *doc, const char *path);
+
+/* ---- the run (sweep.c) ------------------------------------------------------------------- */
+
+/* Run the whole sweep over comm (collective).  Prints the table on rank 0, writes the JSON.
+ * Returns an exit code (BENCH_EXIT_*); a runtime failure of a collective prints its error once
+ * and calls MPI_Abort.  err/errlen receive a bad-input message for rank 0 to print when the
+ * return is BENCH_EXIT_USAGE (same return on every rank). */
+int bench_run(MPI_Comm comm, const struct bench_opts *o, int argc, char **argv, char *err,
+	      size_t errlen);
 
 #endif /* ARBENCH_BENCH_H */

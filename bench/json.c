@@ -1,0 +1,244 @@
+/*
+ * json.c - the results file (schema "version": 1, documented in README's "The JSON results
+ * file"): run description, per-node hwloc summary and one entry per measured size, built with
+ * jansson and rewritten atomically (FILE.tmp then rename) after every size so that a run killed
+ * part-way leaves valid JSON holding the sizes it finished.  No environment is recorded.
+ */
+#include "bench/bench.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* json_object_set_new / json_array_append_new return -1 on failure and steal the value. */
+#define SET(obj, key, val) (json_object_set_new((obj), (key), (val)) ? -ENOMEM : 0)
+
+static json_t *nic_json(const struct topo_nic_info *nic)
+{
+	return json_pack("{s:s, s:i, s:f, s:b}", "name", nic->name, "numa_node", nic->numa_node,
+			 "speed_bps", nic->speed_bps, "rdma", nic->rdma);
+}
+
+static json_t *node_json(const struct topo_node_info *ni, const char *name)
+{
+	json_t *nics = json_array(), *gpus = json_array();
+
+	for (int i = 0; nics && i < ni->n_nics; i++)
+		json_array_append_new(nics, nic_json(&ni->nics[i]));
+	for (int i = 0; gpus && i < ni->n_gpus; i++)
+		json_array_append_new(gpus, json_pack("{s:s, s:i}", "name", ni->gpus[i].name,
+						      "numa_node", ni->gpus[i].numa_node));
+	return json_pack("{s:s, s:i, s:i, s:i, s:s, s:o, s:o}", "name", name, "cores", ni->cores,
+			 "pus", ni->pus, "numa_nodes", ni->numa_nodes, "cpu_model", ni->cpu_model,
+			 "nics", nics, "gpus", gpus);
+}
+
+static json_t *command_json(int argc, char **argv)
+{
+	size_t len = 1;
+	json_t *s;
+	char *buf;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	buf = calloc(1, len);
+	if (!buf)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strcat(buf, " ");
+		strcat(buf, argv[i]);
+	}
+	s = json_string(buf);
+	free(buf);
+	return s;
+}
+
+static json_t *settings_json(const struct bench_opts *o)
+{
+	return json_pack("{s:I, s:I, s:f, s:I, s:i, s:i, s:b, s:s, s:f, s:I}", "minbytes",
+			 (json_int_t)o->minbytes, "maxbytes", (json_int_t)o->maxbytes, "stepfactor",
+			 o->stepfactor, "stepbytes", (json_int_t)o->stepbytes, "iters", o->iters,
+			 "warmup", o->warmup, "check", o->check != 0, "agg", bench_agg_name(o->agg),
+			 "timeout_sec", o->timeout, "segment_bytes", (json_int_t)o->segment);
+}
+
+json_t *bench_json_new(const struct bench_run_info *info)
+{
+	const struct bench_cluster *cl = info->cl;
+	json_t *doc = json_object(), *hosts = json_array(), *rpn = json_array(),
+	       *nodes = json_array();
+	const char **names = calloc((size_t)cl->map.n_nodes + 1, sizeof(*names));
+	char name[256];
+	int err = 0;
+
+	if (!doc || !hosts || !rpn || !nodes || !names)
+		goto err_free_parts;
+	for (int n = 0; n < cl->map.n_nodes; n++) {
+		bench_node_name(cl, n, info->o->anonymize, name, sizeof(name));
+		names[n] = cl->hostnames[cl->map.first_rank_of_node[n]];
+		err |= json_array_append_new(hosts, json_string(name));
+		err |= json_array_append_new(rpn, json_integer(cl->map.ranks_on_node[n]));
+		if (cl->nodes)
+			err |= json_array_append_new(nodes, node_json(&cl->nodes[n], name));
+	}
+	err |= SET(doc, "version", json_integer(BENCH_JSON_VERSION));
+	err |= SET(doc, "arbench_version", json_string(BENCH_VERSION));
+	err |= SET(doc, "command", command_json(info->argc, info->argv));
+	err |= SET(doc, "mpi_library", json_string(info->mpi_library));
+	err |= SET(doc, "ranks", json_integer(cl->nranks));
+	err |= SET(doc, "nodes", json_integer(cl->map.n_nodes));
+	err |= SET(doc, "ranks_per_node", rpn);
+	err |= SET(doc, "hosts", hosts);
+	err |= SET(doc, "nodes_info", nodes);
+	err |= SET(doc, "transport", json_string(info->o->transport));
+	err |= SET(doc, "settings", settings_json(info->o));
+	err |= SET(doc, "results", json_array());
+	if (!err && info->o->anonymize)
+		err = bench_json_anonymize(doc, names, cl->map.n_nodes);
+	free(names);
+	if (err) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+
+err_free_parts:
+	free(names);
+	json_decref(hosts);
+	json_decref(rpn);
+	json_decref(nodes);
+	json_decref(doc);
+	return NULL;
+}
+
+int bench_json_add(json_t *doc, const struct bench_result *r)
+{
+	json_t *results = json_object_get(doc, "results");
+	json_t *e;
+
+	if (!results)
+		return -EINVAL;
+	e = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:b, s:{s:f, s:f, s:f, s:f, s:f}, s:f, s:f, "
+		      "s:I, s:i}",
+		      "size", (json_int_t)r->size, "count", (json_int_t)r->count, "type",
+		      ar_dtype_name(r->dtype), "op", ar_op_name(r->op), "algo", r->algo,
+		      "transport", r->transport, "inplace", r->inplace, "time_us", "min",
+		      r->time_us.min, "p50", r->time_us.p50, "avg", r->time_us.avg, "p99",
+		      r->time_us.p99, "max", r->time_us.max, "algbw", r->algbw, "busbw", r->busbw,
+		      "wrong", (json_int_t)r->wrong, "slowest_rank", r->slowest_rank);
+	if (!e)
+		return -ENOMEM;
+	return json_array_append_new(results, e) ? -ENOMEM : 0;
+}
+
+/* ---- anonymisation --------------------------------------------------------------------------- */
+
+struct alias {
+	const char *text; /* a hostname or its short form */
+	size_t len;
+	int node;
+};
+
+/* Replace, in one left-to-right pass, the longest alias starting at each position. */
+static char *scrub(const char *s, const struct alias *al, size_t n_al)
+{
+	size_t cap = strlen(s) * 2 + 64, used = 0;
+	char *out = malloc(cap);
+
+	if (!out)
+		return NULL;
+	while (*s) {
+		const struct alias *best = NULL;
+
+		for (size_t i = 0; i < n_al; i++)
+			if ((!best || al[i].len > best->len) && !strncmp(s, al[i].text, al[i].len))
+				best = &al[i];
+		if (used + 32 >= cap) {
+			char *bigger = realloc(out, cap *= 2);
+
+			if (!bigger) {
+				free(out);
+				return NULL;
+			}
+			out = bigger;
+		}
+		if (best) {
+			used += (size_t)snprintf(out + used, cap - used, "node%d", best->node);
+			s += best->len;
+		} else {
+			out[used++] = *s++;
+		}
+	}
+	out[used] = '\0';
+	return out;
+}
+
+static int scrub_value(json_t *v, const struct alias *al, size_t n_al)
+{
+	const char *key;
+	json_t *child;
+	size_t i;
+	char *clean;
+	int err = 0;
+
+	if (json_is_string(v)) {
+		clean = scrub(json_string_value(v), al, n_al);
+		if (!clean)
+			return -ENOMEM;
+		err = json_string_set(v, clean) ? -ENOMEM : 0;
+		free(clean);
+		return err;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i,
+				   child) if ((err = scrub_value(child, al, n_al))) return err;
+	} else if (json_is_object(v)) {
+		json_object_foreach(v, key,
+				    child) if ((err = scrub_value(child, al, n_al))) return err;
+	}
+	return 0;
+}
+
+int bench_json_anonymize(json_t *doc, const char *const *hostnames, int n)
+{
+	struct alias *al = calloc((size_t)n * 2 + 1, sizeof(*al));
+	size_t n_al = 0;
+	int err;
+
+	if (!al)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		size_t full = strlen(hostnames[i]), shrt = strcspn(hostnames[i], ".");
+
+		if (!full)
+			continue;
+		al[n_al++] = (struct alias){hostnames[i], full, i};
+		/* "gpu17.example.org" also appears as "gpu17"; skip very short forms, which
+		 * would mangle ordinary words */
+		if (shrt < full && shrt >= 3)
+			al[n_al++] = (struct alias){hostnames[i], shrt, i};
+	}
+	err = scrub_value(doc, al, n_al);
+	free(al);
+	return err;
+}
+
+int bench_json_write(const json_t *doc, const char *path)
+{
+	size_t len = strlen(path) + 5;
+	char *tmp = malloc(len);
+	int err = 0;
+
+	if (!tmp)
+		return -ENOMEM;
+	snprintf(tmp, len, "%s.tmp", path);
+	if (json_dump_file(doc, tmp, JSON_INDENT(1)) || rename(tmp, path)) {
+		err = errno ? -errno : -EIO;
+		unlink(tmp);
+	}
+	free(tmp);
+	return err;
+}

@@ -1,0 +1,96 @@
+/*
+ * output.c - the results table on stdout, in nccl-tests' layout with an algorithm column:
+ * a description of the run, a two-line column header with units, one row per size, type, op
+ * and algorithm (out-of-place then in-place), and a footer with the wrong-value count and the
+ * average bus bandwidth per algorithm.
+ */
+#include "bench/bench.h"
+
+#include <string.h>
+
+void bench_table_header(FILE *f, const struct bench_opts *o, const struct bench_cluster *cl,
+			const char *mpi_library)
+{
+	char name[256];
+
+	if (!o->quiet) {
+		fprintf(f, "# arbench %s: %d ranks on %d nodes, transport %s\n", BENCH_VERSION,
+			cl->nranks, cl->map.n_nodes, o->transport);
+		fprintf(f, "# MPI: %s\n", mpi_library);
+		fprintf(f,
+			"# minBytes %llu maxBytes %llu step: %g(%s) warmup iters: %d iters: %d "
+			"agg: %s validation: %d timeout: %g s\n",
+			(unsigned long long)o->minbytes, (unsigned long long)o->maxbytes,
+			o->stepfactor > 1 ? o->stepfactor : (double)o->stepbytes,
+			o->stepfactor > 1 ? "factor" : "bytes", o->warmup, o->iters,
+			bench_agg_name(o->agg), o->check, o->timeout);
+		for (int n = 0; cl->nodes && n < cl->map.n_nodes; n++) {
+			const struct topo_node_info *ni = &cl->nodes[n];
+
+			fprintf(f,
+				"#  %s: %d ranks, %d cores, %d PUs, %d NUMA, %s, %d NICs, %d "
+				"GPUs\n",
+				bench_node_name(cl, n, o->anonymize, name, sizeof(name)),
+				cl->map.ranks_on_node[n], ni->cores, ni->pus, ni->numa_nodes,
+				ni->cpu_model, ni->n_nics, ni->n_gpus);
+		}
+		fprintf(f, "#\n");
+	}
+	fprintf(f, "# %58s %-31s %s\n", "", "out-of-place", "in-place");
+	fprintf(f, "# %10s %12s %8s %6s %8s %9s %7s %7s %6s %9s %7s %7s %6s\n", "size", "count",
+		"type", "redop", "algo", "time", "algbw", "busbw", "#wrong", "time", "algbw",
+		"busbw", "#wrong");
+	fprintf(f, "# %10s %12s %8s %6s %8s %9s %7s %7s %6s %9s %7s %7s %6s\n", "(B)", "(elements)",
+		"", "", "", "(us)", "(GB/s)", "(GB/s)", "", "(us)", "(GB/s)", "(GB/s)", "");
+	fflush(f);
+}
+
+static void print_half(FILE *f, const struct bench_result *r, bool checked)
+{
+	fprintf(f, " %9.2f %7.2f %7.2f", r->time_us.avg, r->algbw, r->busbw);
+	if (checked)
+		fprintf(f, " %6llu", (unsigned long long)r->wrong);
+	else
+		fprintf(f, " %6s", "N/A");
+}
+
+void bench_table_row(FILE *f, const struct bench_result *oop, const struct bench_result *ip,
+		     bool checked)
+{
+	fprintf(f, "  %10llu %12zu %8s %6s %8s", (unsigned long long)oop->size, oop->count,
+		ar_dtype_name(oop->dtype), ar_op_name(oop->op), oop->algo);
+	print_half(f, oop, checked);
+	print_half(f, ip, checked);
+	fputc('\n', f);
+	fflush(f);
+}
+
+void bench_table_footer(FILE *f, const struct bench_result *res, size_t n, uint64_t wrong)
+{
+	double total = 0;
+
+	fprintf(f, "# Out of bounds values : %llu %s\n", (unsigned long long)wrong,
+		wrong ? "FAILED" : "OK");
+	for (size_t i = 0; i < n; i++)
+		total += res[i].busbw;
+	fprintf(f, "# Avg bus bandwidth    : %g GB/s (all algorithms)\n", n ? total / n : 0.0);
+	/* per algorithm, in order of first appearance */
+	for (size_t i = 0; i < n; i++) {
+		double sum = 0;
+		size_t cnt = 0, j;
+
+		for (j = 0; j < i; j++)
+			if (!strcmp(res[j].algo, res[i].algo))
+				break;
+		if (j < i)
+			continue;
+		for (j = i; j < n; j++) {
+			if (!strcmp(res[j].algo, res[i].algo)) {
+				sum += res[j].busbw;
+				cnt++;
+			}
+		}
+		fprintf(f, "# Avg bus bandwidth %-5s: %g GB/s\n", res[i].algo, sum / cnt);
+	}
+	fflush(f);
+}

@@ -1,0 +1,590 @@
+/*
+ * sweep.c - the measurement loop of arbench: for every type, op, size and algorithm it runs
+ * warm-up iterations, then timed iterations (each timed alone with MPI_Wtime on every rank),
+ * then, separately and untimed, one checked out-of-place and one checked in-place all-reduce.
+ *
+ * Timing: a barrier before the timed iterations, none between them (nccl-tests' back-to-back
+ * loop).  Sample k of a size is iteration k's time combined over ranks per -a (avg by default,
+ * as nccl-tests' default -a 1; min; max); the table shows the mean of the samples, the JSON
+ * also min, p50, p99, max.  slowest_rank is the rank with the largest mean iteration time.
+ *
+ * Liveness: with --timeout T, before every size and algorithm each rank sends a token to rank
+ * 0, which releases everyone once all tokens arrived, or after T seconds prints the ranks whose
+ * token is missing and calls MPI_Abort.  Inside the collective, the library's own per-operation
+ * timeout (the same T) names rank, peer and operation.
+ */
+#include "bench/bench.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TAG_ARRIVE  7201
+#define TAG_GO	    7202
+#define TAG_ERRTEXT 7203
+#define ERRTEXT	    512
+#define MEM_BUFFERS 3 /* send, receive, and about one more for the library's scratch */
+
+struct sweep {
+	MPI_Comm comm, ctl; /* ctl: a dup for arrival tokens and error texts */
+	int rank, nranks;
+	const struct bench_opts *o;
+	int argc;
+	char **argv;
+	char mpi_library[256];
+	struct bench_cluster cl;
+	struct ar_comm *ac;
+	const struct ar_algo *algos[BENCH_MAX_ALGOS];
+	size_t n_algos;
+	void *sendbuf, *recvbuf;
+	double *samples, *combined; /* [iters] */
+	struct bench_result *res;   /* rank 0: every result so far */
+	size_t n_res, cap_res;
+	json_t *doc; /* rank 0 with -J */
+	bool json_failed;
+	uint64_t wrong_total; /* rank 0 */
+	size_t step, n_steps; /* size steps (type x op x size), for progress */
+	double t_start, t_progress;
+	int stall_rank; /* test hook, -1 when unset */
+	double stall_sec;
+};
+
+static void sleep_sec(double sec)
+{
+	struct timespec ts = {(time_t)sec, (long)((sec - (double)(time_t)sec) * 1e9)};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Print one message from this rank as a single write and abort the whole job. */
+static _Noreturn void die(struct sweep *s, const char *msg)
+{
+	fprintf(stderr, "arbench: %s\n", msg);
+	fflush(stderr);
+	MPI_Abort(s->comm, BENCH_EXIT_RUNTIME);
+	exit(BENCH_EXIT_RUNTIME); /* not reached */
+}
+
+/*
+ * Collective agreement on a local failure: if any rank failed, the lowest failing rank's
+ * message ends up in err at rank 0 and every rank returns true.
+ */
+static bool agree_failed(struct sweep *s, bool failed, const char *msg, char *err, size_t errlen)
+{
+	int mine = failed ? s->rank : INT_MAX, first;
+	char buf[ERRTEXT] = {0};
+
+	MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, s->comm);
+	if (first == INT_MAX)
+		return false;
+	if (first == s->rank && s->rank != 0) {
+		snprintf(buf, sizeof(buf), "%s", msg);
+		MPI_Send(buf, ERRTEXT, MPI_CHAR, 0, TAG_ERRTEXT, s->ctl);
+	} else if (s->rank == 0 && first != 0) {
+		MPI_Recv(buf, ERRTEXT, MPI_CHAR, first, TAG_ERRTEXT, s->ctl, MPI_STATUS_IGNORE);
+		snprintf(err, errlen, "%s", buf);
+	} else if (s->rank == 0) {
+		snprintf(err, errlen, "%s", msg);
+	}
+	return true;
+}
+
+/* ---- liveness -------------------------------------------------------------------------------- */
+
+static void test_stall(struct sweep *s)
+{
+	size_t at = s->n_steps > 1 ? 1 : 0;
+
+	if (s->rank == s->stall_rank && s->step == at) {
+		fprintf(stderr, "arbench: test hook: rank %d stalls for %.0f s\n", s->rank,
+			s->stall_sec);
+		sleep_sec(s->stall_sec);
+		s->stall_rank = -1;
+	}
+}
+
+/* Rank 0: wait for every rank's token until the deadline, else name the missing ranks. */
+static void arrival_root(struct sweep *s, const char *what)
+{
+	MPI_Request *req = calloc((size_t)s->nranks, sizeof(*req));
+	int *tok = calloc((size_t)s->nranks, sizeof(*tok));
+	double deadline = MPI_Wtime() + s->o->timeout;
+	int flag = 0, go = 1;
+
+	if (!req || !tok)
+		die(s, "out of memory in the arrival check");
+	req[0] = MPI_REQUEST_NULL;
+	for (int r = 1; r < s->nranks; r++)
+		MPI_Irecv(&tok[r], 1, MPI_INT, r, TAG_ARRIVE, s->ctl, &req[r]);
+	while (MPI_Testall(s->nranks, req, &flag, MPI_STATUSES_IGNORE), !flag) {
+		if (MPI_Wtime() > deadline) {
+			char msg[ERRTEXT];
+			size_t n = (size_t)snprintf(msg, sizeof(msg), "timeout: rank");
+			int missing = 0;
+
+			for (int r = 1; r < s->nranks && n < sizeof(msg) - 64; r++) {
+				int done = 0;
+
+				MPI_Test(&req[r], &done, MPI_STATUS_IGNORE);
+				if (!done)
+					n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %d",
+							      missing++ ? "," : "", r);
+			}
+			snprintf(msg + n, sizeof(msg) - n,
+				 " did not arrive at %s within %g s (--timeout)", what,
+				 s->o->timeout);
+			die(s, msg);
+		}
+		sleep_sec(100e-6);
+	}
+	for (int r = 1; r < s->nranks; r++)
+		MPI_Send(&go, 1, MPI_INT, r, TAG_GO, s->ctl);
+	free(tok);
+	free(req);
+}
+
+/* Other ranks: send the token, wait for rank 0's go; rank 1 notices a stalled rank 0. */
+static void arrival_other(struct sweep *s, const char *what)
+{
+	double limit = s->rank == 1 ? s->o->timeout + 1 : 2 * s->o->timeout + 2;
+	double deadline = MPI_Wtime() + limit;
+	MPI_Request sreq, greq;
+	int tok = (int)s->step, go = 0, flag = 0;
+
+	MPI_Isend(&tok, 1, MPI_INT, 0, TAG_ARRIVE, s->ctl, &sreq);
+	MPI_Irecv(&go, 1, MPI_INT, 0, TAG_GO, s->ctl, &greq);
+	while (MPI_Test(&greq, &flag, MPI_STATUS_IGNORE), !flag) {
+		if (MPI_Wtime() > deadline) {
+			char msg[ERRTEXT];
+
+			snprintf(msg, sizeof(msg),
+				 "timeout: rank 0 did not arrive at %s within %g s (--timeout; "
+				 "noticed by rank %d)",
+				 what, limit, s->rank);
+			die(s, msg);
+		}
+		sleep_sec(100e-6);
+	}
+	MPI_Wait(&sreq, MPI_STATUS_IGNORE);
+}
+
+static void arrival_check(struct sweep *s, const char *what)
+{
+	test_stall(s);
+	if (s->o->timeout <= 0 || s->nranks == 1) {
+		MPI_Barrier(s->comm);
+		return;
+	}
+	if (s->rank == 0)
+		arrival_root(s, what);
+	else
+		arrival_other(s, what);
+}
+
+/* ---- one measurement ------------------------------------------------------------------------- */
+
+static void run_or_die(struct sweep *s, const struct ar_algo *a, const void *sb, void *rb,
+		       size_t count, enum ar_dtype d, enum ar_op op)
+{
+	if (ar_allreduce(s->ac, a->name, sb, rb, count, d, op))
+		die(s, ar_comm_error(s->ac));
+}
+
+/* Warm up, time o->iters iterations, combine over ranks; rank 0 fills r's timing fields. */
+static void time_mode(struct sweep *s, const struct ar_algo *a, const struct bench_check *chk,
+		      size_t count, bool inplace, struct bench_result *r)
+{
+	const struct bench_opts *o = s->o;
+	static const MPI_Op agg_ops[BENCH_AGG_COUNT] = {
+		[BENCH_AGG_AVG] = MPI_SUM, /* divided below */
+		[BENCH_AGG_MIN] = MPI_MIN,
+		[BENCH_AGG_MAX] = MPI_MAX,
+	};
+	const void *sb = inplace ? s->recvbuf : s->sendbuf;
+	struct {
+		double mean;
+		int rank;
+	} mine = {0, s->rank}, slowest;
+
+	bench_fill_timing(chk, s->rank, inplace ? s->recvbuf : s->sendbuf, count);
+	for (int i = 0; i < o->warmup; i++)
+		run_or_die(s, a, sb, s->recvbuf, count, chk->dtype, chk->op);
+	MPI_Barrier(s->comm);
+	for (int i = 0; i < o->iters; i++) {
+		double t0 = MPI_Wtime();
+
+		run_or_die(s, a, sb, s->recvbuf, count, chk->dtype, chk->op);
+		s->samples[i] = MPI_Wtime() - t0;
+		mine.mean += s->samples[i];
+	}
+	mine.mean /= o->iters;
+	MPI_Reduce(s->samples, s->combined, o->iters, MPI_DOUBLE, agg_ops[o->agg], 0, s->comm);
+	MPI_Reduce(&mine, &slowest, 1, MPI_DOUBLE_INT, MPI_MAXLOC, 0, s->comm);
+	if (s->rank != 0)
+		return;
+	for (int i = 0; i < o->iters; i++)
+		s->combined[i] *= 1e6 / (o->agg == BENCH_AGG_AVG ? s->nranks : 1);
+	bench_stats_compute(s->combined, (size_t)o->iters, &r->time_us);
+	r->algbw = bench_algbw(r->size, r->time_us.avg * 1e-6);
+	r->busbw = bench_busbw(r->algbw, s->nranks);
+	r->slowest_rank = slowest.rank;
+}
+
+/* One untimed checked all-reduce; returns the wrong elements summed over ranks (rank 0). */
+static uint64_t check_mode(struct sweep *s, const struct ar_algo *a, const struct bench_check *chk,
+			   size_t count, bool inplace)
+{
+	uint64_t wrong = 0, total = 0;
+
+	if (inplace) {
+		bench_check_fill(chk, s->rank, s->recvbuf, count);
+		run_or_die(s, a, s->recvbuf, s->recvbuf, count, chk->dtype, chk->op);
+	} else {
+		bench_check_fill(chk, s->rank, s->sendbuf, count);
+		memset(s->recvbuf, 0xa5, count * chk->esize); /* no stale right answer */
+		run_or_die(s, a, s->sendbuf, s->recvbuf, count, chk->dtype, chk->op);
+		wrong += bench_check_input_wrong(chk, s->rank, s->sendbuf, count);
+	}
+	wrong += bench_check_wrong(chk, s->recvbuf, count);
+	MPI_Reduce(&wrong, &total, 1, MPI_UINT64_T, MPI_SUM, 0, s->comm);
+	return total;
+}
+
+static int keep_result(struct sweep *s, const struct bench_result *r)
+{
+	if (s->n_res == s->cap_res) {
+		size_t cap = s->cap_res ? s->cap_res * 2 : 64;
+		struct bench_result *bigger = realloc(s->res, cap * sizeof(*bigger));
+
+		if (!bigger)
+			return -ENOMEM;
+		s->res = bigger;
+		s->cap_res = cap;
+	}
+	s->res[s->n_res++] = *r;
+	if (s->doc && bench_json_add(s->doc, r))
+		return -ENOMEM;
+	return 0;
+}
+
+static void progress(struct sweep *s, uint64_t size, const struct bench_check *chk,
+		     const char *algo)
+{
+	double now = MPI_Wtime();
+	char sz[32];
+
+	if (s->rank != 0 || s->o->quiet || now - s->t_start < 3 || now - s->t_progress < 1)
+		return;
+	s->t_progress = now;
+	fprintf(stderr, "[%zu/%zu sizes] %s %s %s %s...\n", s->step + 1, s->n_steps,
+		bench_fmt_bytes(size, sz, sizeof(sz)), ar_dtype_name(chk->dtype),
+		ar_op_name(chk->op), algo);
+}
+
+/* Every algorithm at one size of one type and op. */
+static void measure_size(struct sweep *s, const struct bench_check *chk, uint64_t size)
+{
+	size_t count = size / chk->esize;
+	char what[160], sz[32];
+
+	for (size_t k = 0; k < s->n_algos; k++) {
+		const struct ar_algo *a = s->algos[k];
+		struct bench_result r[2];
+
+		progress(s, size, chk, a->name);
+		snprintf(what, sizeof(what), "size %s (%s %s, %s)",
+			 bench_fmt_bytes(size, sz, sizeof(sz)), ar_dtype_name(chk->dtype),
+			 ar_op_name(chk->op), a->name);
+		arrival_check(s, what);
+		for (int ip = 0; ip < 2; ip++) {
+			r[ip] = (struct bench_result){.size = size,
+						      .count = count,
+						      .dtype = chk->dtype,
+						      .op = chk->op,
+						      .algo = a->name,
+						      .transport = s->o->transport,
+						      .inplace = ip};
+			time_mode(s, a, chk, count, ip, &r[ip]);
+			if (s->o->check)
+				r[ip].wrong = check_mode(s, a, chk, count, ip);
+		}
+		if (s->rank != 0)
+			continue;
+		s->wrong_total += r[0].wrong + r[1].wrong;
+		bench_table_row(stdout, &r[0], &r[1], s->o->check);
+		if (keep_result(s, &r[0]) || keep_result(s, &r[1]))
+			die(s, "out of memory keeping results");
+	}
+	if (s->rank == 0 && s->doc && !s->json_failed) {
+		int err = bench_json_write(s->doc, s->o->json_path);
+
+		if (err) {
+			fprintf(stderr, "arbench: cannot write %s: %s (JSON output stops)\n",
+				s->o->json_path, strerror(-err));
+			s->json_failed = true;
+		}
+	}
+	s->step++;
+}
+
+/* ---- setup ----------------------------------------------------------------------------------- */
+
+static void mpi_library_line(char *out, size_t len)
+{
+	char buf[MPI_MAX_LIBRARY_VERSION_STRING];
+	int n = 0;
+
+	MPI_Get_library_version(buf, &n);
+	buf[n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	snprintf(out, len, "%s", buf);
+}
+
+/* Which algorithms run: the -A list, minus (with -A all) those this communicator cannot run;
+ * an explicitly requested unsupported one is bad input. */
+static int choose_algos(struct sweep *s, char *skipped, size_t slen, char *err, size_t errlen)
+{
+	size_t used = 0;
+
+	skipped[0] = '\0';
+	for (size_t i = 0; i < s->o->n_algos; i++) {
+		const struct ar_algo *a = ar_algo_at(s->o->algos[i]);
+		int mine = a->supports(s->ac), all;
+
+		MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, s->comm);
+		if (all) {
+			s->algos[s->n_algos++] = a;
+		} else if (s->o->algos_all) {
+			used += (size_t)snprintf(skipped + used, used < slen ? slen - used : 0,
+						 "%s%s", used ? ", " : "", a->name);
+		} else {
+			snprintf(
+				err, errlen,
+				"-A %s: not supported on this run (%d ranks on %d nodes, transport "
+				"%s); choose another or -A all",
+				a->name, s->nranks, s->cl.map.n_nodes, s->o->transport);
+			return -EOPNOTSUPP;
+		}
+	}
+	if (!s->n_algos) {
+		snprintf(err, errlen, "no requested algorithm can run here (%d ranks, %d nodes)",
+			 s->nranks, s->cl.map.n_nodes);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* Sizes must fit in physical memory with the ranks sharing this node; then allocate. */
+static int alloc_buffers(struct sweep *s, char *err, size_t errlen)
+{
+	double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+	int local = s->cl.map.ranks_on_node[s->cl.map.node_of_rank[s->rank]];
+	double need = (double)s->o->maxbytes * MEM_BUFFERS * local;
+	char msg[ERRTEXT], a[32], b[32];
+	bool failed = false;
+
+	if (phys > 0 && need > phys) {
+		snprintf(msg, sizeof(msg),
+			 "-e %s does not fit: %d buffers of it for each of the %d ranks on %s "
+			 "need %s, more than its %s of physical memory",
+			 bench_fmt_bytes(s->o->maxbytes, a, sizeof(a)), MEM_BUFFERS, local,
+			 s->cl.hostnames[s->rank], bench_fmt_bytes((uint64_t)need, b, sizeof(b)),
+			 bench_fmt_bytes((uint64_t)phys, a, sizeof(a)));
+		failed = true;
+	}
+	if (agree_failed(s, failed, msg, err, errlen))
+		return -ENOMEM;
+	if (posix_memalign(&s->sendbuf, 4096, s->o->maxbytes) ||
+	    posix_memalign(&s->recvbuf, 4096, s->o->maxbytes)) {
+		snprintf(msg, sizeof(msg), "rank %d: cannot allocate 2 buffers of %s (-e)", s->rank,
+			 bench_fmt_bytes(s->o->maxbytes, a, sizeof(a)));
+		failed = true;
+	}
+	s->samples = calloc((size_t)s->o->iters, sizeof(double));
+	s->combined = calloc((size_t)s->o->iters, sizeof(double));
+	if (!s->samples || !s->combined) {
+		snprintf(msg, sizeof(msg), "rank %d: out of memory for %d timing samples", s->rank,
+			 s->o->iters);
+		failed = true;
+	}
+	if (agree_failed(s, failed, msg, err, errlen))
+		return -ENOMEM;
+	return 0;
+}
+
+/* Every (type, op) must have an exact check on this many ranks; count the size steps. */
+static int plan_steps(struct sweep *s, char *err, size_t errlen)
+{
+	uint64_t sizes[4096];
+
+	s->n_steps = 0;
+	for (int d = 0; d < AR_DTYPE_COUNT; d++) {
+		for (int op = 0; op < AR_OP_COUNT; op++) {
+			struct bench_check chk;
+
+			if (!s->o->types[d] || !s->o->ops[op])
+				continue;
+			if (s->o->check && bench_check_init(&chk, d, op, s->nranks)) {
+				snprintf(err, errlen,
+					 "cannot check %s %s exactly on %d ranks: use -c 0 for it",
+					 ar_dtype_name(d), ar_op_name(op), s->nranks);
+				return -ERANGE;
+			}
+			s->n_steps += bench_sizes(s->o, ar_dtype_size(d), sizes, 4096);
+		}
+	}
+	if (!s->n_steps) {
+		snprintf(err, errlen, "-b/-e: no size in [%llu, %llu] holds a whole element",
+			 (unsigned long long)s->o->minbytes, (unsigned long long)s->o->maxbytes);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int open_json(struct sweep *s, char *err, size_t errlen)
+{
+	struct bench_run_info info = {s->argc, s->argv, s->mpi_library, &s->cl, s->o};
+	char msg[ERRTEXT] = "";
+	bool failed = false;
+	int rc;
+
+	if (s->rank == 0 && s->o->json_path) {
+		s->doc = bench_json_new(&info);
+		rc = s->doc ? bench_json_write(s->doc, s->o->json_path) : -ENOMEM;
+		if (rc) {
+			snprintf(msg, sizeof(msg), "-J %s: cannot write: %s", s->o->json_path,
+				 strerror(-rc));
+			failed = true;
+		}
+	}
+	return agree_failed(s, failed, msg, err, errlen) ? -EIO : 0;
+}
+
+static void setup_test_hook(struct sweep *s)
+{
+	const char *r = getenv("ARBENCH_TEST_STALL_RANK");
+	const char *sec = getenv("ARBENCH_TEST_STALL_SEC");
+
+	s->stall_rank = r && *r ? atoi(r) : -1;
+	s->stall_sec = sec && *sec ? atof(sec) : 30;
+}
+
+/* ---- the run --------------------------------------------------------------------------------- */
+
+/* The final verdict at rank 0: wrong values, then the busbw threshold. */
+static int verdict(struct sweep *s)
+{
+	double sum = 0;
+	size_t n = 0;
+
+	bench_table_footer(stdout, s->res, s->n_res, s->wrong_total);
+	if (s->wrong_total) {
+		fprintf(stderr, "arbench: %llu wrong values\n", (unsigned long long)s->wrong_total);
+		return BENCH_EXIT_CHECK;
+	}
+	if (s->o->min_busbw < 0)
+		return s->json_failed ? BENCH_EXIT_RUNTIME : BENCH_EXIT_OK;
+	for (size_t i = 0; i < s->n_res; i++) {
+		if (s->res[i].size >= (1u << 20)) {
+			sum += s->res[i].busbw;
+			n++;
+		}
+	}
+	if (!n || sum / n < s->o->min_busbw) {
+		fprintf(stderr,
+			"arbench: mean busbw over sizes >= 1 MiB is %.3f GB/s, below "
+			"--min-busbw %g GB/s\n",
+			n ? sum / n : 0.0, s->o->min_busbw);
+		return BENCH_EXIT_CHECK;
+	}
+	return s->json_failed ? BENCH_EXIT_RUNTIME : BENCH_EXIT_OK;
+}
+
+static void sweep_all(struct sweep *s)
+{
+	uint64_t sizes[4096];
+
+	s->t_start = MPI_Wtime();
+	for (int d = 0; d < AR_DTYPE_COUNT; d++) {
+		for (int op = 0; op < AR_OP_COUNT; op++) {
+			struct bench_check chk;
+			size_t n;
+
+			if (!s->o->types[d] || !s->o->ops[op])
+				continue;
+			/* -ERANGE (no exact check on this many ranks) was refused in
+			 * plan_steps unless -c 0, where only the timing fill is used */
+			bench_check_init(&chk, d, op, s->nranks);
+			n = bench_sizes(s->o, chk.esize, sizes, 4096);
+			for (size_t i = 0; i < n; i++)
+				measure_size(s, &chk, sizes[i]);
+		}
+	}
+}
+
+static void sweep_free(struct sweep *s)
+{
+	if (s->ac)
+		ar_comm_destroy(s->ac);
+	json_decref(s->doc);
+	free(s->res);
+	free(s->samples);
+	free(s->combined);
+	free(s->sendbuf);
+	free(s->recvbuf);
+	bench_cluster_free(&s->cl);
+	MPI_Comm_free(&s->ctl);
+}
+
+int bench_run(MPI_Comm comm, const struct bench_opts *o, int argc, char **argv, char *err,
+	      size_t errlen)
+{
+	struct sweep s = {.comm = comm, .o = o, .argc = argc, .argv = argv};
+	struct ar_comm_config cfg = {0};
+	char skipped[256], msg[ERRTEXT];
+	int code = BENCH_EXIT_USAGE, rc;
+
+	err[0] = '\0';
+	MPI_Comm_rank(comm, &s.rank);
+	MPI_Comm_size(comm, &s.nranks);
+	MPI_Comm_dup(comm, &s.ctl);
+	mpi_library_line(s.mpi_library, sizeof(s.mpi_library));
+	setup_test_hook(&s);
+	rc = bench_cluster_gather(comm, &s.cl);
+	if (rc) {
+		snprintf(err, errlen, "cannot build the cluster map: %s", strerror(-rc));
+		code = BENCH_EXIT_RUNTIME;
+		goto out_free;
+	}
+	cfg.transport = o->transport;
+	cfg.segment_bytes = o->segment;
+	cfg.timeout_sec = o->timeout;
+	cfg.node_of_rank = s.cl.map.node_of_rank;
+	rc = ar_comm_create(comm, &cfg, &s.ac);
+	snprintf(msg, sizeof(msg), "%s", rc ? ar_last_error_text() : "");
+	if (agree_failed(&s, rc != 0, msg, err, errlen)) {
+		code = BENCH_EXIT_RUNTIME;
+		goto out_free;
+	}
+	if (choose_algos(&s, skipped, sizeof(skipped), err, errlen) ||
+	    plan_steps(&s, err, errlen) || alloc_buffers(&s, err, errlen) ||
+	    open_json(&s, err, errlen))
+		goto out_free; /* bad input: the same verdict on every rank */
+
+	if (s.rank == 0) {
+		if (skipped[0] && !o->quiet)
+			printf("# skipped (not supported on this run): %s\n", skipped);
+		bench_table_header(stdout, o, &s.cl, s.mpi_library);
+	}
+	sweep_all(&s);
+	if (s.rank == 0)
+		code = verdict(&s);
+	MPI_Bcast(&code, 1, MPI_INT, 0, comm);
+
+out_free:
+	sweep_free(&s);
+	return code;
+}
