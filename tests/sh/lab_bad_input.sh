@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# lab_bad_input.sh - `arlab up` refuses bad input with one clear line and exit 2, and leaves
+# nothing behind (namespaces and root links unchanged): no nodes, a link rate of 0, a node name
+# that is not a hostname, more hosts than --max-hosts (and the default cap of 64), a loop among
+# switches, and `up` while another lab is up (which must survive untouched).
+set -u
+. "$(dirname "$0")/../../bench/lab/testlib.sh"
+lab_init
+
+snapshot() { { ip netns list; ip -br link | awk '{print $1}'; } | sort; }
+
+# expect_reject NAME WANT ARLAB-ARGS...: exit 2, one stderr line containing WANT, no change
+expect_reject() {
+	local name=$1 want=$2 before after rc
+	shift 2
+	before=$(snapshot)
+	"$ARLAB" "$@" >"$LAB_TMP/out" 2>"$LAB_TMP/err"
+	rc=$?
+	after=$(snapshot)
+	[ $rc -eq 2 ] || lab_fail "$name: exit $rc, expected 2 ($(cat "$LAB_TMP/err"))"
+	[ "$(wc -l <"$LAB_TMP/err")" -eq 1 ] || lab_fail "$name: expected one error line, got: $(cat "$LAB_TMP/err")"
+	grep -q -- "$want" "$LAB_TMP/err" || lab_fail "$name: error does not say '$want': $(cat "$LAB_TMP/err")"
+	[ "$before" = "$after" ] || lab_fail "$name: left something behind: $(diff <(echo "$before") <(echo "$after"))"
+	echo "ok   $name: $(cat "$LAB_TMP/err")"
+}
+
+t=$LAB_TMP
+cat >"$t/empty.yaml" <<'Y'
+name: no-nodes
+fabric: {family: explicit}
+nodes: []
+switches: [{name: sw0}]
+links: []
+Y
+expect_reject "no nodes" "node" up "$t/empty.yaml"
+
+sed 's/rate: 400Mbit/rate: 0Mbit/' "$(lab_gen_2node 400Mbit)" >"$t/zero.yaml"
+expect_reject "rate 0" "rate" up "$t/zero.yaml"
+
+sed 's/node1/node_1/g' "$(lab_gen_2node 400Mbit)" >"$t/badname.yaml"
+expect_reject "bad hostname" "node_1" up "$t/badname.yaml"
+
+sed 's/node1/no.de1/g' "$(lab_gen_2node 400Mbit)" >"$t/dotname.yaml"
+expect_reject "hostname with a dot" "not a valid hostname" up "$t/dotname.yaml"
+
+expect_reject "above --max-hosts" "more than the cap of 6" up --max-hosts 6 "$(lab_gen_2leaf 4 100Mbit 400Mbit)"
+expect_reject "above the default cap" "more than the cap of 64" up "$(lab_gen_2leaf 33 100Mbit 400Mbit)"
+expect_reject "bad --max-hosts" "max-hosts" up --max-hosts 0 "$(lab_gen_2node 400Mbit)"
+
+# two spines: a loop among the bridges
+sed -e 's/{name: spine0, tier: 1}]/{name: spine0, tier: 1}, {name: spine1, tier: 1}]/' \
+	"$(lab_gen_2leaf 1 100Mbit 400Mbit)" >"$t/loop.yaml"
+printf '  - {a: leaf0, b: spine1}\n  - {a: leaf1, b: spine1}\n' >>"$t/loop.yaml"
+expect_reject "switch loop" "loop" up "$t/loop.yaml"
+
+expect_reject "missing file" "No such file" up "$t/nonexistent.yaml"
+
+# another lab is up: refused, and the running lab is untouched
+a=$(lab_gen_2node 400Mbit)
+"$ARLAB" up "$a" >/dev/null || lab_fail "could not bring up the first lab"
+st_before=$("$ARLAB" status)
+expect_reject "up while another lab is up" "another lab is up" up "$(lab_gen_2node 200Mbit)"
+[ "$("$ARLAB" status)" = "$st_before" ] || lab_fail "the running lab changed"
+"$ARLAB" down >/dev/null || lab_fail "arlab down failed"
+[ -z "$(ip netns list | grep '^arl-')" ] || lab_fail "arlab down left namespaces"
+echo "all bad input rejected"
