@@ -507,7 +507,8 @@ void bench_usage(FILE *f)
 		"\n"
 		"Exit status: 0 ok, 1 wrong results or --min-busbw not met, 2 bad input, 3 a\n"
 		"collective failed or timed out.\n"
-		"Test hook: ARBENCH_TEST_STALL_RANK=R makes rank R sleep before the second size "
-		"(tests only).\n",
+		"Test hooks (tests only): ARBENCH_TEST_STALL_RANK=R makes rank R sleep\n"
+		"ARBENCH_TEST_STALL_SEC (default 30) s before the second size;\n"
+		"ARBENCH_TEST_CORRUPT_RANK=R flips one bit of rank R's checked results.\n",
 		known);
 }

@@ -48,8 +48,9 @@ struct sweep {
 	uint64_t wrong_total; /* rank 0 */
 	size_t step, n_steps; /* size steps (type x op x size), for progress */
 	double t_start, t_progress;
-	int stall_rank; /* test hook, -1 when unset */
+	int stall_rank; /* test hooks, -1 when unset */
 	double stall_sec;
+	int corrupt_rank;
 };
 
 static void sleep_sec(double sec)
@@ -248,6 +249,8 @@ static uint64_t check_mode(struct sweep *s, const struct ar_algo *a, const struc
 		run_or_die(s, a, s->sendbuf, s->recvbuf, count, chk->dtype, chk->op);
 		wrong += bench_check_input_wrong(chk, s->rank, s->sendbuf, count);
 	}
+	if (s->rank == s->corrupt_rank && count) /* test hook: a wrong result must be seen */
+		((unsigned char *)s->recvbuf)[0] ^= 0x01;
 	wrong += bench_check_wrong(chk, s->recvbuf, count);
 	MPI_Reduce(&wrong, &total, 1, MPI_UINT64_T, MPI_SUM, 0, s->comm);
 	return total;
@@ -470,6 +473,8 @@ static void setup_test_hook(struct sweep *s)
 
 	s->stall_rank = r && *r ? atoi(r) : -1;
 	s->stall_sec = sec && *sec ? atof(sec) : 30;
+	r = getenv("ARBENCH_TEST_CORRUPT_RANK");
+	s->corrupt_rank = r && *r ? atoi(r) : -1;
 }
 
 /* ---- the run --------------------------------------------------------------------------------- */
