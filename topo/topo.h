@@ -36,6 +36,10 @@ int topo_load(const char *path, struct topo_desc **out, struct topo_error *err);
 void topo_desc_free(struct topo_desc *d);
 const char *topo_desc_name(const struct topo_desc *d);
 const char *topo_desc_family(const struct topo_desc *d); /* "fat-tree", "explicit", ... */
+/* Rates and times as the YAML writes them ("100Mbit", "400Gbit/s", "25GB/s"; "1us", "500ns"):
+ * bytes/s and seconds.  0 or -EINVAL (no unit, junk). */
+int topo_parse_rate(const char *s, double *bytes_per_s);
+int topo_parse_time(const char *s, double *seconds);
 
 /* ---- the expanded graph ------------------------------------------------------------------ */
 

@@ -85,3 +85,13 @@ void topo__fmt_rate(double bytes_per_s, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%gbit/s", bits);
 }
+
+int topo_parse_rate(const char *s, double *bytes_per_s)
+{
+	return topo__parse_rate(s, bytes_per_s);
+}
+
+int topo_parse_time(const char *s, double *seconds)
+{
+	return topo__parse_time(s, seconds);
+}

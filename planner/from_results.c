@@ -1,0 +1,257 @@
+/*
+ * from_results.c - `arplan topo --from-results RESULTS.json`: turn the cluster arbench measured
+ * (its results file's "hosts", "nodes_info" and "ranks_per_node", read with jansson) into an
+ * explicit-family topology YAML.  Nodes of the same shape (GPU count, NIC speeds) share a node
+ * type.  Fabric NICs are the RDMA ones when a node has any, else every NIC with a known speed
+ * other than loopback.  The results do not describe switches, so one switch joining every NIC
+ * is assumed and the file says so.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planner/planner.h"
+#include "topo/topo.h"
+
+#define MAX_TYPES 64
+
+struct shape {
+	unsigned gpus, nics;
+	double bps[TOPO_MAX_NICS]; /* bits/s of each fabric NIC */
+};
+
+struct rnode {
+	const char *name;
+	struct shape sh;
+	const char *nic_names[TOPO_MAX_NICS];
+	int type;
+	json_int_t ranks, cores, numa;
+};
+
+static void rate_str(double bps, char *buf, size_t len)
+{
+	if (bps >= 1e12 && bps / 1e12 == (double)(long long)(bps / 1e12))
+		snprintf(buf, len, "%gTbit", bps / 1e12);
+	else if (bps >= 1e9)
+		snprintf(buf, len, "%.6gGbit", bps / 1e9);
+	else if (bps >= 1e6)
+		snprintf(buf, len, "%.6gMbit", bps / 1e6);
+	else
+		snprintf(buf, len, "%.6gKbit", bps / 1e3);
+}
+
+/* A YAML scalar: plain when safe, else double-quoted. */
+static void yaml_str(FILE *out, const char *s)
+{
+	const char *p;
+	bool plain = *s && strchr("-?:,[]{}#&*!|>'\"%@`", *s) == NULL;
+
+	for (p = s; plain && *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '.' || *p == '_' || *p == '-'))
+			plain = false;
+	if (plain && strcmp(s, "null") && strcmp(s, "true") && strcmp(s, "false")) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (p = s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fputc('\\', out);
+		fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+static int fail(char *msg, size_t len, const char *path, const char *fmt, const char *what)
+{
+	char tmp[400];
+
+	snprintf(tmp, sizeof(tmp), fmt, what);
+	snprintf(msg, len, "%s: %s", path, tmp);
+	return -EINVAL;
+}
+
+/* Pick node i's fabric NICs. */
+static int node_nics(json_t *info, struct rnode *rn, double default_bps, const char *path,
+		     char *msg, size_t len)
+{
+	json_t *nics = json_object_get(info, "nics"), *nic;
+	bool any_rdma = false;
+	size_t k;
+
+	if (nics && !json_is_array(nics))
+		return fail(msg, len, path, "nodes_info entry for %s: \"nics\" is not an array",
+			    rn->name);
+	json_array_foreach(nics, k, nic)
+	{
+		if (json_is_true(json_object_get(nic, "rdma")))
+			any_rdma = true;
+	}
+	json_array_foreach(nics, k, nic)
+	{
+		const char *name = json_string_value(json_object_get(nic, "name"));
+		double bps = json_number_value(json_object_get(nic, "speed_bps"));
+
+		if (!name || strcmp(name, "lo") == 0)
+			continue;
+		if (any_rdma && !json_is_true(json_object_get(nic, "rdma")))
+			continue;
+		if (bps <= 0)
+			bps = default_bps;
+		if (bps <= 0 || rn->sh.nics == TOPO_MAX_NICS)
+			continue;
+		rn->nic_names[rn->sh.nics] = name;
+		rn->sh.bps[rn->sh.nics++] = bps;
+	}
+	if (!rn->sh.nics && default_bps > 0) {
+		rn->nic_names[0] = "(unnamed)";
+		rn->sh.bps[rn->sh.nics++] = default_bps;
+	}
+	if (!rn->sh.nics)
+		return fail(msg, len, path,
+			    "node %s: no network interface with a known speed (expected "
+			    "--nic-rate RATE, e.g. --nic-rate 100Gbit)",
+			    rn->name);
+	return 0;
+}
+
+int plan_topo_from_results(const char *results_path, const char *nic_rate, FILE *out, char *msg,
+			   size_t msglen)
+{
+	struct shape types[MAX_TYPES];
+	struct rnode *nodes = NULL;
+	json_t *doc, *hosts, *infos, *rpn;
+	json_error_t je;
+	double default_bps = 0;
+	unsigned n_types = 0, i, j, k;
+	size_t n;
+	char rate[32];
+	int ret = -EINVAL;
+	const char *base = strrchr(results_path, '/');
+
+	if (nic_rate) {
+		if (topo_parse_rate(nic_rate, &default_bps) || default_bps <= 0) {
+			snprintf(msg, msglen,
+				 "--nic-rate '%s': not a rate with a unit (expected e.g. 100Gbit)",
+				 nic_rate);
+			return -EINVAL;
+		}
+		default_bps *= 8;
+	}
+	doc = json_load_file(results_path, 0, &je);
+	if (!doc) {
+		snprintf(msg, msglen, "%s:%d:%d: %s", results_path, je.line, je.column, je.text);
+		return -EINVAL;
+	}
+	hosts = json_object_get(doc, "hosts");
+	infos = json_object_get(doc, "nodes_info");
+	rpn = json_object_get(doc, "ranks_per_node");
+	if (!json_is_array(hosts) || !json_array_size(hosts)) {
+		ret = fail(msg, msglen, results_path, "%s",
+			   "no \"hosts\" array (expected an arbench results file)");
+		goto out;
+	}
+	if (!json_is_array(infos) || json_array_size(infos) != json_array_size(hosts)) {
+		ret = fail(msg, msglen, results_path, "%s",
+			   "\"nodes_info\" is missing or does not have one entry per host "
+			   "(expected results from an arbench run that discovered its nodes)");
+		goto out;
+	}
+	n = json_array_size(hosts);
+	nodes = calloc(n, sizeof(*nodes));
+	if (!nodes) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		json_t *info = json_array_get(infos, i), *gpus = json_object_get(info, "gpus");
+		struct rnode *rn = &nodes[i];
+
+		rn->name = json_string_value(json_array_get(hosts, i));
+		if (!rn->name || !*rn->name) {
+			ret = fail(msg, msglen, results_path, "%s", "a host name is not a string");
+			goto out;
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(nodes[j].name, rn->name) == 0) {
+				ret = fail(msg, msglen, results_path,
+					   "host %s appears twice in \"hosts\"", rn->name);
+				goto out;
+			}
+		rn->sh.gpus = json_is_array(gpus) ? (unsigned)json_array_size(gpus)
+						  : (unsigned)json_integer_value(gpus);
+		if (rn->sh.gpus > TOPO_MAX_GPUS)
+			rn->sh.gpus = TOPO_MAX_GPUS;
+		rn->ranks = json_integer_value(json_array_get(rpn, i));
+		rn->cores = json_integer_value(json_object_get(info, "cores"));
+		rn->numa = json_integer_value(json_object_get(info, "numa_nodes"));
+		ret = node_nics(info, rn, default_bps, results_path, msg, msglen);
+		if (ret)
+			goto out;
+		for (k = 0; k < n_types; k++)
+			if (memcmp(&types[k], &rn->sh, sizeof(rn->sh)) == 0)
+				break;
+		if (k == n_types) {
+			if (n_types == MAX_TYPES) {
+				ret = fail(msg, msglen, results_path, "%s",
+					   "more than 64 different node shapes");
+				goto out;
+			}
+			types[n_types++] = rn->sh;
+		}
+		rn->type = (int)k;
+	}
+	fprintf(out,
+		"# Generated by arplan topo --from-results %s: the %zu node%s an arbench run\n"
+		"# measured.  The results do not describe switches: one switch joining every\n"
+		"# fabric NIC is assumed; edit the switches and links to match the real fabric.\n",
+		base ? base + 1 : results_path, n, n == 1 ? "" : "s");
+	fprintf(out, "name: measured-%zu-node%s\ndescription: cluster measured by arbench (%s)\n",
+		n, n == 1 ? "" : "s", base ? base + 1 : results_path);
+	fprintf(out, "fabric:\n  family: explicit\nnode_types:\n");
+	for (k = 0; k < n_types; k++) {
+		bool same = true;
+
+		for (j = 1; j < types[k].nics; j++)
+			same &= types[k].bps[j] == types[k].bps[0];
+		fprintf(out, "  - name: type%u\n    gpus: %u\n", k, types[k].gpus);
+		if (types[k].gpus >= 2)
+			fprintf(out,
+				"    intra: {pcie_gen: 4}   # assumed: the results do not say\n");
+		rate_str(types[k].bps[0], rate, sizeof(rate));
+		fprintf(out, "    nics: {count: %u", types[k].nics);
+		if (same)
+			fprintf(out, ", speed: %s", rate);
+		fprintf(out, "}\n");
+	}
+	fprintf(out, "nodes:\n");
+	for (i = 0; i < n; i++) {
+		fprintf(out, "  - {name: ");
+		yaml_str(out, nodes[i].name);
+		fprintf(out, ", type: type%d}   # %lld ranks, %lld cores, %lld NUMA nodes\n",
+			nodes[i].type, (long long)nodes[i].ranks, (long long)nodes[i].cores,
+			(long long)nodes[i].numa);
+	}
+	fprintf(out, "switches:\n  - {name: arplan-switch0, tier: 0}   # assumed\nlinks:\n");
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < nodes[i].sh.nics; k++) {
+			char end[300];
+
+			snprintf(end, sizeof(end), "%s/%u", nodes[i].name, k);
+			rate_str(nodes[i].sh.bps[k], rate, sizeof(rate));
+			fprintf(out, "  - {a: ");
+			yaml_str(out, end);
+			fprintf(out, ", b: arplan-switch0, rate: %s}   # %s\n", rate,
+				nodes[i].nic_names[k]);
+		}
+	}
+	ret = 0;
+out:
+	free(nodes);
+	json_decref(doc);
+	return ret;
+}

@@ -1,0 +1,29 @@
+/*
+ * planner.h - the public interface of planner/: the arplan subcommands (each a function taking
+ * its own argc/argv and returning an exit code) and the pieces tests drive directly.
+ */
+#ifndef ARBENCH_PLANNER_H
+#define ARBENCH_PLANNER_H
+
+#include <stdio.h>
+
+/* arplan's exit codes. */
+enum plan_exit {
+	PLAN_EXIT_OK = 0,
+	PLAN_EXIT_CHECK = 1, /* a check failed */
+	PLAN_EXIT_USAGE = 2, /* bad input: options, files, values */
+	PLAN_EXIT_INTERNAL = 3,
+};
+
+/* `arplan topo [--json|--dot] FILE.yaml` and `arplan topo --from-results RESULTS.json`.
+ * Prints to out, errors to err; returns a plan_exit code. */
+int plan_cmd_topo(int argc, char **argv, FILE *out, FILE *err);
+
+/* Write an explicit-family topology YAML describing the cluster measured in an arbench results
+ * file (fields hosts, nodes_info, ranks_per_node).  nic_rate: rate for NICs whose speed the
+ * results do not give (e.g. "100Gbit"), or NULL.  0, -EINVAL with a one-line message in
+ * msg, or -ENOMEM. */
+int plan_topo_from_results(const char *results_path, const char *nic_rate, FILE *out, char *msg,
+			   size_t msglen);
+
+#endif /* ARBENCH_PLANNER_H */
