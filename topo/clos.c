@@ -127,8 +127,8 @@ static int clos_size(struct topo_desc *d, unsigned d0_preset, const char *nodes_
 		if (L > k)
 			return topo__errf(err, d->path, nodes_path, false,
 					  "%llu nodes need %llu leaves, but a 2-tier fat-tree of "
-					  "radix %u has room for %u (more ports used than the "
-					  "radix: expected tiers: 3 or a larger radix)",
+					  "radix %u has room for %u: more ports used than the "
+					  "radix (expected tiers: 3 or a larger radix)",
 					  (unsigned long long)n, (unsigned long long)L, k, k);
 		c->m0 = largest_div(c->u0, L, k);
 		c->spines = c->u0 / c->m0;
@@ -138,7 +138,7 @@ static int clos_size(struct topo_desc *d, unsigned d0_preset, const char *nodes_
 	if (c->pods > k)
 		return topo__errf(err, d->path, nodes_path, false,
 				  "%llu nodes need %u pods, but a 3-tier fat-tree of radix %u has "
-				  "room for %u (more ports used than the radix: expected a larger "
+				  "room for %u: more ports used than the radix (expected a larger "
 				  "radix)",
 				  (unsigned long long)n, c->pods, k, k);
 	c->m1 = largest_div(c->u1, c->pods, k);

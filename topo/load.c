@@ -372,7 +372,10 @@ int topo__cy_error(const char *file, const struct topo__cylog *l, int ce,
 	if (topo__syntax_error(file, &line, &col, exp, sizeof(exp)) == -EINVAL) {
 		err->line = line;
 		err->column = col;
-		snprintf(err->message, sizeof(err->message), "YAML syntax error: %s", exp);
+		snprintf(err->message, sizeof(err->message),
+			 "YAML syntax error: %.300s (expected key: value pairs, consistently "
+			 "indented)",
+			 exp);
 		return -EINVAL;
 	}
 	frames_path(l, 0, path, sizeof(path));
@@ -416,7 +419,33 @@ int topo__cy_error(const char *file, const struct topo__cylog *l, int ce,
 	} else if (strstr(what, "entries")) {
 		topo__errf(err, file, path, false, "%s%s", what, exp);
 	} else {
-		topo__errf(err, file, path, false, "invalid value: %s%s", what, exp);
+		static const struct {
+			const char *prefix, *says;
+		} forms[] = {
+			{"Invalid ENUM value: ", "is not one of the allowed words"},
+			{"Invalid uint64_t value: ", "is not a whole number >= 0"},
+			{"Invalid UINT value: ", "is not a whole number >= 0"},
+			{"Invalid INT value: ", "is not a whole number"},
+			{"Invalid FLOAT value: ", "is not a number"},
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+			if (strncmp(what, forms[i].prefix, strlen(forms[i].prefix)) == 0)
+				break;
+		if (i < sizeof(forms) / sizeof(forms[0])) {
+			char v[128];
+			const char *val = what + strlen(forms[i].prefix);
+			size_t n = strlen(val);
+
+			if (n >= 2 && val[0] == '\'' && val[n - 1] == '\'')
+				snprintf(v, sizeof(v), "%.*s", (int)(n - 2), val + 1);
+			else
+				snprintf(v, sizeof(v), "%.120s", val);
+			topo__errf(err, file, path, false, "'%s' %s%s", v, forms[i].says, exp);
+		} else {
+			topo__errf(err, file, path, false, "invalid value: %s%s", what, exp);
+		}
 	}
 	if (l->n_frames && err->line == 1 && err->column == 1) {
 		err->line = l->line[0];

@@ -92,20 +92,20 @@ static int on_event(struct walk *w, const yaml_event_t *ev)
 			return 1;
 		}
 		child_path(w);
-		if (strcmp(w->path, w->target) == 0)
+		if (!w->want_key_mark && strcmp(w->path, w->target) == 0)
 			hit(w, &ev->start_mark);
 		value_done(w);
 		return 1;
 	case YAML_ALIAS_EVENT:
 		child_path(w);
-		if (strcmp(w->path, w->target) == 0)
+		if (!w->want_key_mark && strcmp(w->path, w->target) == 0)
 			hit(w, &ev->start_mark);
 		value_done(w);
 		return 1;
 	case YAML_MAPPING_START_EVENT:
 	case YAML_SEQUENCE_START_EVENT:
 		child_path(w);
-		if (strcmp(w->path, w->target) == 0)
+		if (!w->want_key_mark && strcmp(w->path, w->target) == 0)
 			hit(w, &ev->start_mark);
 		if (w->depth == MAX_DEPTH)
 			return 0;
@@ -175,6 +175,11 @@ int topo__locate(const char *file, const char *path, bool key, unsigned *line, u
 	w->target = path;
 	w->want_key_mark = key;
 	ret = walk_file(file, w, NULL, NULL, NULL, 0);
+	if (!w->found && key && !ret) { /* a sequence entry has no key: point at its value */
+		memset(w, 0, sizeof(*w));
+		w->target = path;
+		ret = walk_file(file, w, NULL, NULL, NULL, 0);
+	}
 	if (w->found) {
 		*line = w->line;
 		*col = w->col;
