@@ -386,7 +386,7 @@ static int alloc_buffers(struct sweep *s, char *err, size_t errlen)
 	double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
 	int local = s->cl.map.ranks_on_node[s->cl.map.node_of_rank[s->rank]];
 	double need = (double)s->o->maxbytes * MEM_BUFFERS * local;
-	char msg[ERRTEXT], a[32], b[32];
+	char msg[ERRTEXT], a[32], b[32], c[32];
 	bool failed = false;
 
 	if (phys > 0 && need > phys) {
@@ -394,8 +394,9 @@ static int alloc_buffers(struct sweep *s, char *err, size_t errlen)
 			 "-e %s does not fit: %d buffers of it for each of the %d ranks on %s "
 			 "need %s, more than its %s of physical memory",
 			 bench_fmt_bytes(s->o->maxbytes, a, sizeof(a)), MEM_BUFFERS, local,
-			 s->cl.hostnames[s->rank], bench_fmt_bytes((uint64_t)need, b, sizeof(b)),
-			 bench_fmt_bytes((uint64_t)phys, a, sizeof(a)));
+			 s->cl.hostnames[s->rank],
+			 need < 1e18 ? bench_fmt_bytes((uint64_t)need, b, sizeof(b)) : "over 1 EB",
+			 bench_fmt_bytes((uint64_t)phys, c, sizeof(c)));
 		failed = true;
 	}
 	if (agree_failed(s, failed, msg, err, errlen))
