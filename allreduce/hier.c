@@ -1,30 +1,562 @@
 /*
- * hier.c - hierarchical all-reduce: intra-node reduce-scatter through shared memory, inter-node
- * all-reduce among same-local-index ranks, intra-node all-gather through shared memory.
+ * hier.c - hierarchical all-reduce: the ranks of a node combine through one shared-memory
+ * segment, and only 1/ppn of the data per rank crosses between nodes.
  *
- * Placeholder so the registry links: supports() is false until the implementation lands.
+ * The buffer is cut into chunks of one staging slot (c->segment_bytes, 64 KiB..4 MiB) and
+ * pipelined; a chunk is split into nown slices, nown = ranks per node (1 node) or ppn_min
+ * (several nodes; the extra local ranks of bigger nodes only stage and copy).  Per chunk:
+ *
+ *   1. intra-node reduce-scatter: every local rank copies the slices it does not own into its
+ *      staging slot; owner j reduces slice j straight from its own input and the peers' slots
+ *      into the node's result slot;
+ *   2. inter-node all-reduce of slice j among the owners j of every node, with ring or rhd
+ *      of this library on a sub-communicator (so it goes through the transport table);
+ *   3. intra-node all-gather: every local rank copies the whole result slot to its output.
+ *
+ *      node 0 (3 ranks, owners 0,1)          node 1 (2 ranks)
+ *   r0 in [a0|b0]  r1 in [a1|b1]  r2 [a2|b2]   r3 [a3|b3]  r4 [a4|b4]
+ *        \   b0 -> stage   a1 -> stage  a2 b2         b3 ->    <- a4
+ *   slot [a0+a1+a2 | b0+b1+b2]  (owner 0: a, owner 1: b)    [a3+a4 | b3+b4]
+ *           |  ring/rhd among owners 0 (r0,r3)  |  among owners 1 (r1,r4)
+ *   slot [  A = sum a  |  B = sum b  ]   ---- every local rank copies A|B to its output
+ *
+ * Synchronisation is by three monotonic sequence counters per local rank in the segment
+ * (staged, reduced, gathered; C11 acquire/release), never by an MPI call per chunk; waits spin
+ * briefly, then sched_yield() (ranks may be oversubscribed), and honour c->timeout_sec.  The
+ * segment holds `depth` slots per rank so staging runs up to depth-1 chunks ahead.
+ *
+ * Cost (n bytes, L local ranks, N nodes, ppn = nown): each rank moves ~2n through memory
+ * (reads its input once, writes its output once) plus (L-1)/L n staged through the cache;
+ * reduction gamma (L-1) n/ppn per owner; inter: all-reduce of n/ppn bytes over N ranks, e.g.
+ * ring 2(N-1) alpha + 2(N-1)/N (n/ppn) beta_net per owner, all ppn owners of a node at once;
+ * plus 3 flag handoffs per chunk (~1 us each when not oversubscribed).
+ *
+ * Limits: the ranks of one cluster-map node must share memory (checked: MPI_Win_allocate_
+ * shared on MPI_Comm_split by node_of_rank, verified against MPI_COMM_TYPE_SHARED).  The
+ * segment is (L+1) * depth * slot bytes per node.  A timed-out call leaves the node's counters
+ * out of step: later calls fail until the communicator is recreated.
  */
 #include "allreduce/internal.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
-/* Not implemented yet: -EOPNOTSUPP. */
+#define HIER_DEPTH    4		  /* staging slots per rank */
+#define HIER_SLOT_MIN (64u << 10) /* slot size bounds (from c->segment_bytes) */
+#define HIER_SLOT_MAX (4u << 20)
+#define HIER_SPIN     64	  /* flag polls between sched_yield() calls */
+#define HIER_ALIGN    64	  /* slice boundaries, in bytes */
+#define HIER_RING_MIN (64u << 10) /* inter-node slice size from which ring beats rhd */
+#define HIER_LINE     128	  /* flags of different ranks never share this */
+#define HIER_NT_MIN   (8u << 20)  /* outputs from this size are written around the cache */
+
+/* One local rank's progress counters, in the shared segment: the sequence number (1-based,
+ * counting every chunk ever handled by this node) of the last chunk it staged, reduced
+ * (owners only) and copied out. */
+struct hier_flags {
+	_Atomic uint64_t staged;
+	_Atomic uint64_t reduced;
+	_Atomic uint64_t gathered;
+	char pad[HIER_LINE - 3 * sizeof(uint64_t)];
+};
+
+struct ar__hier {
+	MPI_Comm node_comm;    /* the ranks of my cluster-map node, by global rank */
+	MPI_Win win;	       /* owns the shared segment */
+	int lrank, lsize;      /* my index in node_comm, its size */
+	int nown;	       /* local ranks 0..nown-1 own one slice of each chunk */
+	int *grank;	       /* [lsize] global rank of each local index, for error messages */
+	struct ar_comm *inter; /* owners of my local index on every node; NULL if none */
+	int inter_size;
+	int *inter_grank; /* [inter_size] global rank of each rank of inter (= node order) */
+	size_t slot_bytes;
+	struct hier_flags *flags; /* [lsize] */
+	char *stage;		  /* [lsize][HIER_DEPTH][slot_bytes] */
+	char *out;		  /* [HIER_DEPTH][slot_bytes]: reduced chunks */
+	uint64_t seq;		  /* chunks this node has handled in earlier calls */
+	bool broken;		  /* a wait failed: the counters are out of step */
+};
+
+/* One call's geometry, the same on every rank of the communicator. */
+struct hier_call {
+	const char *in;
+	char *out;
+	size_t count, esize, chunk_elems, nchunks;
+	enum ar_dtype dtype;
+	enum ar_op op;
+};
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+static size_t round_up(size_t x, size_t a)
+{
+	return (x + a - 1) / a * a;
+}
+
+/* Elements [*lo, *lo + *len) of an n-element chunk form slice j of nown; slice starts are
+ * multiples of HIER_ALIGN bytes so the kernels run on aligned vectors. */
+static void slice_of(const struct hier_call *k, size_t n, int nown, int j, size_t *lo, size_t *len)
+{
+	size_t per = round_up((n + nown - 1) / nown, HIER_ALIGN / k->esize);
+	size_t a = per * j, b = a + per;
+
+	*lo = a < n ? a : n;
+	*len = (b < n ? b : n) - *lo;
+}
+
+static char *stage_slot(struct ar__hier *h, int lrank, uint64_t seq)
+{
+	return h->stage + ((size_t)lrank * HIER_DEPTH + seq % HIER_DEPTH) * h->slot_bytes;
+}
+
+static char *out_slot(struct ar__hier *h, uint64_t seq)
+{
+	return h->out + (seq % HIER_DEPTH) * h->slot_bytes;
+}
+
+/* Wait until *flag >= want, where the flag belongs to local rank peer.  Spins, then yields;
+ * after c->timeout_sec fails naming both ranks, the chunk and the phase. */
+static int flag_wait(struct ar_comm *c, struct ar__hier *h, _Atomic uint64_t *flag, uint64_t want,
+		     int peer, const char *what, uint64_t seq)
+{
+	double t0 = 0;
+
+	for (;;) {
+		for (int i = 0; i < HIER_SPIN; i++) {
+			if (atomic_load_explicit(flag, memory_order_acquire) >= want)
+				return 0;
+			cpu_relax();
+		}
+		sched_yield();
+		if (c->timeout_sec <= 0)
+			continue;
+		double now = MPI_Wtime();
+		if (t0 == 0) {
+			t0 = now;
+		} else if (now - t0 > c->timeout_sec) {
+			return ar__fail(
+				c, -ETIMEDOUT,
+				"rank %d did not %s node chunk #%llu within %.1f s (hier %s)",
+				h->grank[peer], what, (unsigned long long)seq, c->timeout_sec,
+				c->phase ? c->phase : "");
+		}
+	}
+}
+
+/* Intra phase 1: copy the slices of chunk i that other ranks own into my staging slot. */
+static int hier_stage(struct ar_comm *c, struct ar__hier *h, const struct hier_call *k, size_t i)
+{
+	uint64_t seq = h->seq + i + 1;
+	size_t off = i * k->chunk_elems;
+	size_t n = k->count - off < k->chunk_elems ? k->count - off : k->chunk_elems;
+	char *slot = stage_slot(h, h->lrank, seq);
+	int rc;
+
+	c->phase = "intra-node reduce-scatter";
+	for (int r = 0; r < h->nown; r++) {
+		size_t lo, len;
+
+		if (r == h->lrank)
+			continue;
+		/* owner r has finished reading what I staged in this slot depth chunks ago */
+		if (seq > HIER_DEPTH) {
+			rc = flag_wait(c, h, &h->flags[r].reduced, seq - HIER_DEPTH, r,
+				       "reduce (free a staging slot for)", seq - HIER_DEPTH);
+			if (rc)
+				return rc;
+		}
+		slice_of(k, n, h->nown, r, &lo, &len);
+		memcpy(slot + lo * k->esize, k->in + (off + lo) * k->esize, len * k->esize);
+	}
+	atomic_store_explicit(&h->flags[h->lrank].staged, seq, memory_order_release);
+	return 0;
+}
+
+/* Inter-node all-reduce of one slice, in place, among the owners of my local index. */
+static int hier_inter(struct ar_comm *c, struct ar__hier *h, const struct hier_call *k, void *buf,
+		      size_t len)
+{
+	const char *name = len * k->esize >= HIER_RING_MIN ? "ring" : "rhd";
+	const struct ar_algo *a = ar_algo_find(name);
+	int rc;
+
+	if (!a || !a->supports(h->inter))
+		name = "ring";
+	/* avg: sum across nodes here, divide once by the whole communicator's size later */
+	rc = ar_allreduce(h->inter, name, buf, buf, len, k->dtype,
+			  k->op == AR_AVG ? AR_SUM : k->op);
+	if (rc) {
+		char map[160] = "";
+		size_t used = 0;
+
+		/* the sub-communicator's text numbers its own ranks: say which global ranks */
+		for (int i = 0; i < h->inter_size && i < 8 && used < sizeof(map); i++)
+			used += snprintf(map + used, sizeof(map) - used, " %d->%d", i,
+					 h->inter_grank[i]);
+		return ar__fail(c, rc, "hier inter-node %s: %s [inter-node rank->global:%s%s]",
+				name, ar_comm_error(h->inter), map,
+				h->inter_size > 8 ? " ..." : "");
+	}
+	return 0;
+}
+
+/* Intra phase 1 (owners): reduce my slice of chunk i from my input and every peer's staging
+ * slot into the node's result slot; then phase 2 (inter-node) and avg's division. */
+static int hier_reduce(struct ar_comm *c, struct ar__hier *h, const struct hier_call *k, size_t i)
+{
+	uint64_t seq = h->seq + i + 1;
+	size_t off = i * k->chunk_elems;
+	size_t n = k->count - off < k->chunk_elems ? k->count - off : k->chunk_elems;
+	size_t lo, len, b;
+	char *dst = out_slot(h, seq);
+	bool first = true;
+	int rc;
+
+	c->phase = "intra-node reduce-scatter";
+	slice_of(k, n, h->nown, h->lrank, &lo, &len);
+	b = lo * k->esize;
+	dst += b;
+	for (int x = 0; x < h->lsize; x++) {
+		if (x == h->lrank)
+			continue;
+		/* everyone has copied out what this result slot held depth chunks ago */
+		if (seq > HIER_DEPTH) {
+			rc = flag_wait(c, h, &h->flags[x].gathered, seq - HIER_DEPTH, x,
+				       "copy out (free the result slot for)", seq - HIER_DEPTH);
+			if (rc)
+				return rc;
+		}
+	}
+	for (int x = 0; x < h->lsize; x++) {
+		if (x == h->lrank)
+			continue;
+		rc = flag_wait(c, h, &h->flags[x].staged, seq, x, "stage", seq);
+		if (rc)
+			return rc;
+		if (first)
+			ar_reduce3(dst, k->in + (off + lo) * k->esize, stage_slot(h, x, seq) + b,
+				   len, k->dtype, k->op);
+		else
+			ar_reduce(dst, stage_slot(h, x, seq) + b, len, k->dtype, k->op);
+		first = false;
+	}
+	if (first)
+		memcpy(dst, k->in + (off + lo) * k->esize, len * k->esize);
+	if (h->inter && len) {
+		c->phase = "inter-node all-reduce";
+		rc = hier_inter(c, h, k, dst, len);
+		if (rc)
+			return rc;
+	}
+	if (k->op == AR_AVG)
+		ar_scale_avg(dst, len, k->dtype, c->size);
+	atomic_store_explicit(&h->flags[h->lrank].reduced, seq, memory_order_release);
+	return 0;
+}
+
+/* memcpy that writes around the cache (no read-for-ownership of dst): for outputs too big to
+ * stay cached.  Ends with a store fence so a release store after it orders the data. */
+static void copy_nt(void *dst, const void *src, size_t n)
+{
+#if defined(__SSE2__)
+	char *d = dst;
+	const char *s = src;
+	size_t head = (16 - ((uintptr_t)d & 15)) & 15;
+
+	if (head > n)
+		head = n;
+	memcpy(d, s, head);
+	d += head, s += head, n -= head;
+	for (; n >= 64; d += 64, s += 64, n -= 64) {
+		__m128i a = _mm_loadu_si128((const __m128i *)s);
+		__m128i b = _mm_loadu_si128((const __m128i *)(s + 16));
+		__m128i e = _mm_loadu_si128((const __m128i *)(s + 32));
+		__m128i f = _mm_loadu_si128((const __m128i *)(s + 48));
+
+		_mm_stream_si128((__m128i *)d, a);
+		_mm_stream_si128((__m128i *)(d + 16), b);
+		_mm_stream_si128((__m128i *)(d + 32), e);
+		_mm_stream_si128((__m128i *)(d + 48), f);
+	}
+	memcpy(d, s, n);
+	_mm_sfence();
+#else
+	memcpy(dst, src, n);
+#endif
+}
+
+/* Intra phase 3: copy the node's reduced chunk i to my output. */
+static int hier_gather(struct ar_comm *c, struct ar__hier *h, const struct hier_call *k, size_t i)
+{
+	uint64_t seq = h->seq + i + 1;
+	size_t off = i * k->chunk_elems;
+	size_t n = k->count - off < k->chunk_elems ? k->count - off : k->chunk_elems;
+	int rc;
+
+	c->phase = "intra-node all-gather";
+	for (int r = 0; r < h->nown; r++) {
+		if (r == h->lrank)
+			continue;
+		rc = flag_wait(c, h, &h->flags[r].reduced, seq, r, "reduce", seq);
+		if (rc)
+			return rc;
+	}
+	if (k->count * k->esize >= HIER_NT_MIN)
+		copy_nt(k->out + off * k->esize, out_slot(h, seq), n * k->esize);
+	else
+		memcpy(k->out + off * k->esize, out_slot(h, seq), n * k->esize);
+	atomic_store_explicit(&h->flags[h->lrank].gathered, seq, memory_order_release);
+	return 0;
+}
+
+/* Free everything hier_setup made.  Collective over the communicator (window, sub-comm). */
+static void hier_destroy(struct ar_comm *c)
+{
+	struct ar__hier *h = c->hier;
+
+	if (!h)
+		return;
+	if (h->inter)
+		ar_comm_destroy(h->inter);
+	if (h->win != MPI_WIN_NULL)
+		MPI_Win_free(&h->win);
+	if (h->node_comm != MPI_COMM_NULL)
+		MPI_Comm_free(&h->node_comm);
+	free(h->grank);
+	free(h->inter_grank);
+	free(h);
+	c->hier = NULL;
+	c->hier_destroy = NULL;
+}
+
+/* Did every rank of c->comm succeed?  Collective. */
+static bool all_ok(struct ar_comm *c, bool ok)
+{
+	int mine = ok, all = 0;
+
+	if (MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, c->comm) != MPI_SUCCESS)
+		return false;
+	return all;
+}
+
+/* The sub-communicator of the owners with my local index, one per node.  Collective. */
+static int hier_make_inter(struct ar_comm *c, struct ar__hier *h)
+{
+	struct ar_comm_config cfg = {
+		.transport = c->tops ? c->tops->name : NULL,
+		.segment_bytes = c->segment_bytes,
+		.max_inflight = c->max_inflight,
+		.timeout_sec = c->timeout_sec,
+	};
+	MPI_Comm sub;
+	int *nodes, n, rc;
+
+	if (MPI_Comm_split(c->comm, h->lrank < h->nown ? h->lrank : MPI_UNDEFINED, c->node, &sub) !=
+	    MPI_SUCCESS)
+		return ar__fail(c, -EIO, "hier: MPI_Comm_split for the inter-node phase failed");
+	if (sub == MPI_COMM_NULL)
+		return 0;
+	MPI_Comm_size(sub, &n);
+	nodes = malloc(sizeof(*nodes) * n);
+	h->inter_grank = malloc(sizeof(*h->inter_grank) * n);
+	if (!nodes || !h->inter_grank) {
+		free(nodes);
+		rc = ar__fail(c, -ENOMEM, "hier: out of memory");
+		goto err_free_sub;
+	}
+	h->inter_size = n;
+	MPI_Allgather(&c->rank, 1, MPI_INT, h->inter_grank, 1, MPI_INT, sub);
+	for (int i = 0; i < n; i++)
+		nodes[i] = i; /* one rank per node */
+	cfg.node_of_rank = nodes;
+	rc = ar_comm_create(sub, &cfg, &h->inter);
+	if (rc)
+		ar__fail(c, rc, "hier: inter-node communicator: %s", ar_last_error_text());
+	free(nodes);
+err_free_sub:
+	MPI_Comm_free(&sub);
+	return rc;
+}
+
+/* The shared segment of my node: flags, staging slots, result slots.  Collective over
+ * node_comm. */
+static int hier_make_segment(struct ar_comm *c, struct ar__hier *h)
+{
+	size_t flags_bytes = round_up(sizeof(struct hier_flags) * h->lsize, 4096);
+	size_t slots = (size_t)(h->lsize + 1) * HIER_DEPTH * h->slot_bytes;
+	MPI_Aint size = h->lrank == 0 ? (MPI_Aint)(flags_bytes + slots) : 0, qsize;
+	int disp, err;
+	char *base;
+
+	err = MPI_Win_allocate_shared(size, 1, MPI_INFO_NULL, h->node_comm, &base, &h->win);
+	if (err != MPI_SUCCESS) {
+		h->win = MPI_WIN_NULL;
+		return ar__fail(c, -ENOMEM, "hier: MPI_Win_allocate_shared of %zu bytes failed",
+				flags_bytes + slots);
+	}
+	err = MPI_Win_shared_query(h->win, 0, &qsize, &disp, &base);
+	if (err != MPI_SUCCESS || (size_t)qsize < flags_bytes + slots)
+		return ar__fail(c, -EIO, "hier: MPI_Win_shared_query failed");
+	h->flags = (struct hier_flags *)base;
+	h->stage = base + flags_bytes;
+	h->out = h->stage + (size_t)h->lsize * HIER_DEPTH * h->slot_bytes;
+	if (h->lrank == 0)
+		for (int i = 0; i < h->lsize; i++) {
+			atomic_init(&h->flags[i].staged, 0);
+			atomic_init(&h->flags[i].reduced, 0);
+			atomic_init(&h->flags[i].gathered, 0);
+		}
+	atomic_thread_fence(memory_order_seq_cst);
+	return 0;
+}
+
+/* Create c->hier: node communicator (by cluster-map node), shared segment, inter-node
+ * sub-communicator.  Collective over c->comm; on failure every rank fails. */
+static int hier_setup(struct ar_comm *c)
+{
+	struct ar__hier *h = calloc(1, sizeof(*h));
+	int color = c->node_of_rank ? c->node_of_rank[c->rank] : c->node;
+	int shm_size = -1, ppn_min, multi, rc = 0;
+	MPI_Comm shm;
+
+	if (!h)
+		return ar__fail(c, -ENOMEM, "hier: out of memory");
+	h->node_comm = MPI_COMM_NULL;
+	h->win = MPI_WIN_NULL;
+	c->hier = h;
+	c->hier_destroy = hier_destroy;
+	if (MPI_Comm_split(c->comm, color, c->rank, &h->node_comm) != MPI_SUCCESS) {
+		h->node_comm = MPI_COMM_NULL;
+		rc = ar__fail(c, -EIO, "hier: MPI_Comm_split by node failed");
+	}
+	if (!all_ok(c, rc == 0))
+		goto err_destroy;
+	MPI_Comm_set_errhandler(h->node_comm, MPI_ERRORS_RETURN);
+	MPI_Comm_rank(h->node_comm, &h->lrank);
+	MPI_Comm_size(h->node_comm, &h->lsize);
+	/* the node of the cluster map must be one shared-memory domain */
+	if (MPI_Comm_split_type(h->node_comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &shm) ==
+	    MPI_SUCCESS) {
+		MPI_Comm_size(shm, &shm_size);
+		MPI_Comm_free(&shm);
+	}
+	if (shm_size != h->lsize)
+		rc = ar__fail(c, -EOPNOTSUPP,
+			      "hier: the %d ranks of node %d share memory only in groups of %d; "
+			      "the cluster map must group ranks by host",
+			      h->lsize, color, shm_size);
+	if (!all_ok(c, rc == 0))
+		goto err_destroy;
+	MPI_Allreduce(&h->lsize, &ppn_min, 1, MPI_INT, MPI_MIN, c->comm);
+	multi = h->lsize < c->size;
+	h->nown = multi ? ppn_min : h->lsize;
+	h->slot_bytes = c->segment_bytes ? c->segment_bytes : AR__DEFAULT_SEGMENT;
+	if (h->slot_bytes < HIER_SLOT_MIN)
+		h->slot_bytes = HIER_SLOT_MIN;
+	if (h->slot_bytes > HIER_SLOT_MAX)
+		h->slot_bytes = HIER_SLOT_MAX;
+	h->slot_bytes = round_up(h->slot_bytes, 4096);
+	h->grank = malloc(sizeof(*h->grank) * h->lsize);
+	if (!h->grank)
+		rc = ar__fail(c, -ENOMEM, "hier: out of memory");
+	else
+		MPI_Allgather(&c->rank, 1, MPI_INT, h->grank, 1, MPI_INT, h->node_comm);
+	if (!all_ok(c, rc == 0))
+		goto err_destroy;
+	rc = hier_make_segment(c, h);
+	if (!all_ok(c, rc == 0))
+		goto err_destroy;
+	if (multi)
+		rc = hier_make_inter(c, h);
+	if (!all_ok(c, rc == 0))
+		goto err_destroy;
+	/* the segment's flags are zeroed before anyone uses them */
+	MPI_Barrier(h->node_comm);
+	return 0;
+
+err_destroy:
+	hier_destroy(c);
+	return rc ? rc : ar__fail(c, -EIO, "hier: setup failed on another rank");
+}
+
+/* Hierarchical all-reduce (see the top of this file).  Collective over c. */
 static int hier_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_t count,
 		    enum ar_dtype dtype, enum ar_op op)
 {
-	return ar__fail(c, -EOPNOTSUPP, "hier: not implemented yet");
+	struct hier_call k = {
+		.in = ar__input(sendbuf, recvbuf),
+		.out = recvbuf,
+		.count = count,
+		.esize = ar_dtype_size(dtype),
+		.dtype = dtype,
+		.op = op,
+	};
+	struct ar__hier *h;
+	size_t staged = 0;
+	int rc;
+
+	if (count == 0)
+		return 0;
+	if (c->size == 1) {
+		if (k.in != k.out)
+			memmove(k.out, k.in, count * k.esize);
+		return 0;
+	}
+	if (!c->hier) {
+		rc = hier_setup(c);
+		if (rc)
+			return rc;
+	}
+	h = c->hier;
+	if (h->broken)
+		return ar__fail(c, -EIO,
+				"hier: an earlier call failed and left the node's shared segment "
+				"out of step; recreate the communicator");
+	k.chunk_elems = h->slot_bytes / k.esize;
+	k.nchunks = (count + k.chunk_elems - 1) / k.chunk_elems;
+	rc = 0;
+	for (size_t i = 0; i < k.nchunks && !rc; i++) {
+		/* stage ahead: slot reuse of chunk i + depth - 1 only needs chunk i - 1 done */
+		while (!rc && staged < k.nchunks && staged < i + HIER_DEPTH)
+			rc = hier_stage(c, h, &k, staged++);
+		if (!rc && h->lrank < h->nown)
+			rc = hier_reduce(c, h, &k, i);
+		if (!rc)
+			rc = hier_gather(c, h, &k, i);
+	}
+	if (rc) {
+		h->broken = true; /* peers may be anywhere in this call */
+		return rc;
+	}
+	h->seq += k.nchunks;
+	c->phase = NULL;
+	return 0;
 }
 
-/* Never, until the implementation lands. */
+/* Any communicator: the shared-memory check happens on the first call. */
 static bool hier_supports(const struct ar_comm *c)
 {
-	return false;
+	return true;
 }
 
 const struct ar_algo ar__algo_hier = {
 	.name = "hier",
-	.summary = "intra-node shared-memory reduce-scatter, inter-node all-reduce, intra-node "
-		   "all-gather",
+	.summary = "shared-memory reduce-scatter in the node, all-reduce of 1/ppn between "
+		   "nodes, shared-memory all-gather",
 	.run = hier_run,
 	.supports = hier_supports,
 };

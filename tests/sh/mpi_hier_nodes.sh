@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# tests/sh/mpi_hier_nodes.sh - the hierarchical all-reduce (allreduce/hier.c) on fake cluster
+# maps, so that its inter-node phase and unequal ranks per node run on one machine: every type
+# x op x count x in/out of place, bit-exact against a local reference (tests/mpi/hier_nodes.c),
+# with the default 1 MiB staging slot and the smallest (64 KiB, many chunks per call, slot
+# reuse across chunks and calls); then the timeout path inside a node and between nodes.
+# Exit 0 pass, 1 on any failure.
+set -u
+BUILD=${BUILD:-build}
+MPIRUN=${MPIRUN:-mpirun}
+bin=$BUILD/tests/mpi/hier_nodes
+if [ ! -x "$bin" ]; then
+	echo "missing $bin (run make first)"
+	exit 1
+fi
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_hwloc_base_binding_policy=${OMPI_MCA_hwloc_base_binding_policy:-none}
+export OMPI_MCA_rmaps_base_oversubscribe=1
+flags="--oversubscribe"
+[ "$(id -u)" = 0 ] && flags="$flags --allow-run-as-root"
+
+# ranks and map: "" = one node from shared memory; else node index of every rank
+configs=(
+	"1 "
+	"3 "
+	"2 0,1"
+	"4 0,1,2,3"
+	"5 0,0,0,1,1"
+	"6 0,0,1,1,1,2"
+	"7 0,1,1,2,2,2,2"
+	"8 0,0,0,0,1,1,1,1"
+	"8 0,1,0,1,0,1,0,1"
+)
+rc=0
+t0=$SECONDS
+for cfg in "${configs[@]}"; do
+	set -- $cfg
+	for slot in 1048576 65536; do
+		timeout -k 5 180 $MPIRUN $flags -np "$1" "$bin" -s $slot ${2:-} ||
+			{ echo "FAIL: p=$1 map ${2:-shm} slot $slot"; rc=1; }
+	done
+done
+timeout -k 5 60 $MPIRUN $flags -np 2 "$bin" -T || { echo "FAIL: timeout in a node"; rc=1; }
+timeout -k 5 60 $MPIRUN $flags -np 3 "$bin" -T 0,1,1 || { echo "FAIL: timeout between nodes"; rc=1; }
+echo "mpi_hier_nodes: $((SECONDS - t0)) s, $([ $rc = 0 ] && echo passed || echo FAILED)"
+exit $rc
