@@ -1,0 +1,510 @@
+/*
+ * test_topo.c - topology layer: units, known answers of every family (k-ary fat-trees, torus
+ * and dragonfly link formulas, SuperPOD sizes), bisection of 2:1 against 1:1, ECMP routes and
+ * their transit rule, the explicit lab file, and the 128k-GPU fat-tree's size.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "topo/topo.h"
+
+/* Load and expand a file; fails the test with the error on a problem. */
+static void load(const char *path, struct topo_desc **d, struct topo_graph **g)
+{
+	struct topo_error e;
+	char msg[1200];
+	int ret = topo_load(path, d, &e);
+
+	if (!ret)
+		ret = topo_expand(*d, g, &e);
+	if (ret) {
+		topo_error_format(&e, msg, sizeof(msg));
+		fail_msg("%s: %d: %s", path, ret, msg);
+	}
+}
+
+/* Write text to a temporary YAML file; returns its path (static buffer per call site). */
+static void write_tmp(char *path, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	FILE *f;
+	int fd;
+
+	snprintf(path, len, "/tmp/test_topo_XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+}
+
+static void free_all(struct topo_desc *d, struct topo_graph *g)
+{
+	topo_graph_free(g);
+	topo_desc_free(d);
+}
+
+static uint32_t nic_of_node(const struct topo_graph *g, uint32_t node, unsigned nic)
+{
+	uint32_t v;
+
+	for (v = 0; v < g->n_vertices; v++)
+		if (g->vertices[v].kind == TOPO_V_NIC && g->vertices[v].node == node &&
+		    g->vertices[v].local == nic)
+			return v;
+	fail_msg("no NIC %u on node %u", nic, node);
+	return 0;
+}
+
+static uint32_t gpu_of_node(const struct topo_graph *g, uint32_t node, unsigned gpu)
+{
+	uint32_t v;
+
+	for (v = 0; v < g->n_vertices; v++)
+		if (g->vertices[v].kind == TOPO_V_GPU && g->vertices[v].node == node &&
+		    g->vertices[v].local == gpu)
+			return v;
+	fail_msg("no GPU %u on node %u", gpu, node);
+	return 0;
+}
+
+static void test_units(void **state)
+{
+	double v;
+
+	assert_int_equal(topo_parse_rate("100Mbit", &v), 0);
+	assert_true(v == 12.5e6);
+	assert_int_equal(topo_parse_rate("400Gbit", &v), 0);
+	assert_true(v == 50e9);
+	assert_int_equal(topo_parse_rate("400Gbit/s", &v), 0);
+	assert_true(v == 50e9);
+	assert_int_equal(topo_parse_rate("25GB/s", &v), 0);
+	assert_true(v == 25e9);
+	assert_int_equal(topo_parse_rate("100Gbps", &v), 0);
+	assert_true(v == 12.5e9);
+	assert_int_equal(topo_parse_rate("100", &v), -EINVAL);
+	assert_int_equal(topo_parse_rate("100GB", &v), -EINVAL);
+	assert_int_equal(topo_parse_rate("fast", &v), -EINVAL);
+	assert_int_equal(topo_parse_time("1us", &v), 0);
+	assert_true(fabs(v - 1e-6) < 1e-18);
+	assert_int_equal(topo_parse_time("500ns", &v), 0);
+	assert_true(fabs(v - 5e-7) < 1e-18);
+	assert_int_equal(topo_parse_time("1", &v), -EINVAL);
+}
+
+static void test_error_format(void **state)
+{
+	struct topo_error e = {.file = "a.yaml", .line = 3, .column = 7, .message = "bad"};
+	char buf[600];
+
+	topo_error_format(&e, buf, sizeof(buf));
+	assert_string_equal(buf, "a.yaml:3:7: bad");
+}
+
+static void check_kary(const char *path, unsigned k)
+{
+	struct topo_desc *d;
+	struct topo_graph *g;
+	struct topo_summary s;
+
+	load(path, &d, &g);
+	assert_int_equal(topo_summarize(d, g, &s), 0);
+	assert_int_equal(s.nodes, k * k * k / 4);
+	assert_int_equal(s.nics, k * k * k / 4);
+	assert_int_equal(s.switches, 5 * k * k / 4);
+	assert_int_equal(s.tiers, 3);
+	assert_int_equal(s.switches_per_tier[0], k * k / 2);
+	assert_int_equal(s.switches_per_tier[1], k * k / 2);
+	assert_int_equal(s.switches_per_tier[2], k * k / 4);
+	assert_int_equal(s.links_per_class[TOPO_L_HOST], k * k * k / 4);
+	assert_int_equal(s.links_per_class[TOPO_L_FABRIC], k * k * k / 2);
+	assert_true(fabs(s.oversub[0] - 1) < 1e-9 && fabs(s.oversub[1] - 1) < 1e-9);
+	assert_int_equal(s.diameter, 6); /* NIC leaf agg core agg leaf NIC */
+	free_all(d, g);
+}
+
+static void test_kary_fat_tree_4(void **state)
+{
+	check_kary("tests/data/topo/kary-fat-tree-4.yaml", 4);
+}
+
+static void test_kary_fat_tree_48(void **state)
+{
+	check_kary("tests/data/topo/kary-fat-tree-48.yaml", 48);
+}
+
+static void test_torus_formula(void **state)
+{
+	static const unsigned dims[][5] = {/* count, sizes */
+					   {3, 4, 4, 4}, {3, 2, 3, 5}, {2, 1, 4},
+					   {2, 2, 2},	 {1, 3},       {4, 5, 1, 2, 7}};
+	size_t i;
+
+	for (i = 0; i < sizeof(dims) / sizeof(dims[0]); i++) {
+		char path[64], list[64] = "";
+		unsigned n = 1, j, nd = dims[i][0];
+		double expect = 0;
+		struct topo_desc *d;
+		struct topo_graph *g;
+		struct topo_summary s;
+
+		for (j = 1; j <= nd; j++) {
+			n *= dims[i][j];
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%u",
+				 j > 1 ? ", " : "", dims[i][j]);
+		}
+		for (j = 1; j <= nd; j++)
+			expect += dims[i][j] >= 3 ? n : dims[i][j] == 2 ? n / 2.0 : 0;
+		write_tmp(path, sizeof(path),
+			  "name: t\nnode_types: [{name: n, nics: {count: 2}}]\n"
+			  "fabric: {family: torus, node_type: n, dims: [%s], nodes_per_router: 2}\n"
+			  "link_classes: {host: {rate: 100Gbit}, torus: {rate: 200Gbit}}\n",
+			  list);
+		load(path, &d, &g);
+		assert_int_equal(topo_summarize(d, g, &s), 0);
+		assert_int_equal(s.switches, n);
+		assert_int_equal(s.nodes, 2 * n);
+		assert_int_equal(s.links_per_class[TOPO_L_FABRIC], (uint64_t)expect);
+		assert_int_equal(s.links_per_class[TOPO_L_HOST], 4 * n);
+		free_all(d, g);
+		unlink(path);
+	}
+}
+
+static void test_dragonfly_formula(void **state)
+{
+	static const unsigned cases[][4] = {/* g, a, h, p */
+					    {9, 4, 2, 2},
+					    {5, 4, 2, 1},
+					    {33, 8, 4, 1},
+					    {1, 3, 1, 2}};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned g_ = cases[i][0], a = cases[i][1], h = cases[i][2], p = cases[i][3];
+		uint64_t local = (uint64_t)g_ * a * (a - 1) / 2;
+		uint64_t global = g_ > 1 ? (uint64_t)g_ * (g_ - 1) / 2 * (a * h / (g_ - 1)) : 0;
+		unsigned *deg;
+		char path[64];
+		struct topo_desc *d;
+		struct topo_graph *g;
+		struct topo_summary s;
+		uint64_t l;
+		uint32_t v;
+
+		write_tmp(
+			path, sizeof(path),
+			"name: df\nnode_types: [{name: n}]\n"
+			"fabric: {family: dragonfly, node_type: n, groups: %u, routers_per_group: "
+			"%u, global_links_per_router: %u, nodes_per_router: %u}\n"
+			"link_classes: {host: {rate: 100Gbit}, local: {rate: 100Gbit}, global: "
+			"{rate: 50Gbit}}\n",
+			g_, a, h, p);
+		load(path, &d, &g);
+		assert_int_equal(topo_summarize(d, g, &s), 0);
+		assert_int_equal(s.switches, g_ * a);
+		assert_int_equal(s.nodes, g_ * a * p);
+		assert_int_equal(s.links_per_class[TOPO_L_FABRIC], local + global);
+		if (g_ == a * h + 1) /* balanced: every router uses all h global links */
+			assert_int_equal(global, (uint64_t)g_ * a * h / 2);
+		/* no router has more than h global links (the global ones run at 50 Gbit) */
+		deg = calloc(g->n_vertices, sizeof(*deg));
+		assert_non_null(deg);
+		for (l = 0; l < g->n_links; l++)
+			if (g->links[l].cls == TOPO_L_FABRIC && g->links[l].bandwidth < 10e9) {
+				deg[g->links[l].a]++;
+				deg[g->links[l].b]++;
+			}
+		for (v = 0; v < g->n_vertices; v++)
+			assert_true(deg[v] <= h);
+		free(deg);
+		free_all(d, g);
+		unlink(path);
+	}
+}
+
+static void test_superpod_sizes(void **state)
+{
+	struct topo_desc *d;
+	struct topo_graph *g;
+	struct topo_summary s;
+
+	load("configs/topologies/dgx-h100-superpod-1su.yaml", &d, &g);
+	assert_int_equal(topo_summarize(d, g, &s), 0);
+	assert_int_equal(s.gpus, 256);
+	assert_int_equal(s.switches_per_tier[0], 8);
+	assert_int_equal(s.switches_per_tier[1], 4);
+	assert_int_equal(s.diameter, 6);
+	/* rail placement: NIC i of every node is on a leaf of rail i */
+	for (uint64_t l = 0; l < g->n_links; l++) {
+		const struct topo_link *k = &g->links[l];
+
+		if (k->cls == TOPO_L_HOST)
+			assert_int_equal(g->vertices[k->a].rail, g->vertices[k->b].rail);
+	}
+	free_all(d, g);
+	load("configs/topologies/dgx-h100-superpod-4su.yaml", &d, &g);
+	assert_int_equal(topo_summarize(d, g, &s), 0);
+	assert_int_equal(s.gpus, 1024);
+	assert_int_equal(s.switches_per_tier[0], 32);
+	assert_int_equal(s.switches_per_tier[1], 16);
+	free_all(d, g);
+}
+
+static void test_bisection_2to1_is_half(void **state)
+{
+	struct topo_desc *d;
+	struct topo_graph *g;
+	struct topo_summary s1, s2;
+
+	load("configs/topologies/fat-tree-1024-1to1.yaml", &d, &g);
+	assert_int_equal(topo_summarize(d, g, &s1), 0);
+	free_all(d, g);
+	load("configs/topologies/fat-tree-1024-2to1.yaml", &d, &g);
+	assert_int_equal(topo_summarize(d, g, &s2), 0);
+	free_all(d, g);
+	assert_int_equal(s1.gpus, 1024);
+	assert_int_equal(s2.gpus, 1024);
+	assert_true(fabs(s1.oversub[0] - 1) < 1e-9);
+	assert_true(fabs(s2.oversub[0] - 2) < 1e-9);
+	/* 1024 NICs x 400 Gbit / 2 */
+	assert_true(fabs(s1.bisection - 512 * 50e9) < 1);
+	assert_true(fabs(s2.bisection / s1.bisection - 0.5) < 1e-12);
+}
+
+static void test_bisection_explicit_exact(void **state)
+{
+	struct topo_desc *d;
+	struct topo_graph *g;
+	struct topo_summary s;
+
+	/* 4 hosts per leaf at 100 Mbit, one 400 Mbit uplink per leaf: the best 4/4 split cuts
+	 * one uplink */
+	load("configs/topologies/explicit-2leaf.yaml", &d, &g);
+	assert_int_equal(topo_summarize(d, g, &s), 0);
+	assert_true(fabs(s.bisection - 400e6 / 8) < 1e-3);
+	assert_true(fabs(s.oversub[0] - 1) < 1e-9);
+	assert_int_equal(s.diameter, 4);
+	free_all(d, g);
+}
+
+static void test_explicit_lab(void **state)
+{
+	struct topo_desc *d;
+	struct topo_graph *g;
+	uint64_t l, up = 0;
+
+	load("configs/topologies/explicit-2leaf.yaml", &d, &g);
+	assert_string_equal(topo_desc_family(d), "explicit");
+	assert_string_equal(topo_desc_name(d), "explicit-2leaf");
+	assert_int_equal(g->n_vertices, 11);
+	assert_int_equal(g->n_links, 10);
+	assert_int_equal(g->n_nodes, 8);
+	for (l = 0; l < g->n_links; l++) {
+		const struct topo_link *k = &g->links[l];
+
+		assert_true(fabs(k->latency - 5e-6) < 1e-15);
+		if (k->cls == TOPO_L_FABRIC) {
+			up++;
+			assert_true(k->bandwidth == 50e6);
+		} else {
+			assert_int_equal(k->cls, TOPO_L_HOST);
+			assert_true(k->bandwidth == 12.5e6);
+			assert_int_equal(g->vertices[k->a].kind, TOPO_V_NIC);
+		}
+	}
+	assert_int_equal(up, 2);
+	assert_string_equal(topo_vertex_name(g, 0), "h1/nic0");
+	for (uint32_t v = 0; v < g->n_vertices; v++)
+		if (strcmp(topo_vertex_name(g, v), "spine1") == 0)
+			assert_int_equal(g->vertices[v].local, 1);
+	/* CSR adjacency lists every link at both ends */
+	assert_int_equal(g->adj_start[g->n_vertices], 2 * g->n_links);
+	free_all(d, g);
+}
+
+/* Follow a path's links from src and check it ends at dst. */
+static void check_path(const struct topo_graph *g, const uint64_t *links, int n, uint32_t src,
+		       uint32_t dst)
+{
+	uint32_t v = src;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		assert_true(g->links[links[i]].a == v || g->links[links[i]].b == v);
+		v = topo_link_other(g, links[i], v);
+	}
+	assert_int_equal(v, dst);
+}
+
+static void test_routes_fat_tree(void **state)
+{
+	struct topo_desc *d;
+	struct topo_graph *g;
+	struct topo_router *r;
+	uint64_t links[16], first[4][6];
+	unsigned distinct = 0, h, i;
+	uint32_t n0, n1, n2, n15;
+
+	load("tests/data/topo/kary-fat-tree-4.yaml", &d, &g);
+	assert_int_equal(topo_router_new(g, &r), 0);
+	n0 = nic_of_node(g, 0, 0);
+	n1 = nic_of_node(g, 1, 0);
+	n2 = nic_of_node(g, 2, 0);
+	n15 = nic_of_node(g, 15, 0);
+	assert_int_equal(topo_route(r, n0, n0), 0);
+	assert_int_equal(topo_route(r, n0, n1), 2); /* same leaf */
+	assert_true(topo_route_count(r) == 1);
+	assert_int_equal(topo_route(r, n0, n2), 4); /* same pod: k/2 aggregation switches */
+	assert_true(topo_route_count(r) == 2);
+	assert_int_equal(topo_route(r, n0, n15), 6); /* other pod: (k/2)^2 cores */
+	assert_true(topo_route_count(r) == 4);
+	assert_int_equal(topo_route_next(r, n0, links, 16), 1);
+	check_path(g, links, 0, n0, n0);
+	{
+		uint32_t leaf = topo_link_other(g, links[0], n0);
+
+		assert_int_equal(topo_route_next(r, leaf, links, 16), 2);
+	}
+	/* hashing spreads flows over all 4 paths */
+	for (h = 0; h < 64; h++) {
+		int n = topo_route_path(r, h, links, 16);
+
+		assert_int_equal(n, 6);
+		check_path(g, links, n, n0, n15);
+		for (i = 0; i < distinct; i++)
+			if (memcmp(first[i], links, sizeof(first[i])) == 0)
+				break;
+		if (i == distinct && distinct < 4)
+			memcpy(first[distinct++], links, sizeof(first[0]));
+	}
+	assert_int_equal(distinct, 4);
+	assert_int_equal(topo_route_path(r, 1, links, 3), -ENOSPC);
+	assert_int_equal(topo_route(r, n0, g->n_vertices), -EINVAL);
+	topo_router_free(r);
+	free_all(d, g);
+}
+
+static void test_routes_rail_only_transit(void **state)
+{
+	struct topo_desc *d;
+	struct topo_graph *g;
+	struct topo_router *r;
+	uint64_t links[32];
+	uint32_t src, dst;
+	unsigned h;
+	int hops;
+
+	load("configs/topologies/rail-only-1024.yaml", &d, &g);
+	assert_int_equal(topo_router_new(g, &r), 0);
+	src = gpu_of_node(g, 0, 0);
+	dst = gpu_of_node(g, 127, 1);
+	/* different rails: one NVLink hop at either end, plus leaf-spine-leaf on one rail */
+	hops = topo_route(r, src, dst);
+	assert_int_equal(hops, 8);
+	assert_true(topo_route_count(r) >= 2);
+	for (h = 0; h < 32; h++) {
+		int n = topo_route_path(r, h, links, 32);
+		uint32_t v = src;
+		int i;
+
+		assert_int_equal(n, hops);
+		check_path(g, links, n, src, dst);
+		for (i = 0; i < n; i++) {
+			uint32_t node;
+
+			v = topo_link_other(g, links[i], v);
+			node = g->vertices[v].node;
+			assert_true(node == UINT32_MAX || node == 0 || node == 127);
+		}
+	}
+	topo_router_free(r);
+	free_all(d, g);
+}
+
+static void test_scale_128k(void **state)
+{
+	struct topo_desc *d;
+	struct topo_graph *g;
+	struct topo_router *r;
+	struct timespec t0, t1;
+	uint32_t src, dst;
+	int hops;
+
+	load("configs/topologies/fat-tree-128k-3tier.yaml", &d, &g);
+	/* 131,072 GPUs + 131,072 NICs + 16,384 NVSwitches + 5,120 switches */
+	assert_int_equal(g->n_vertices, 283648);
+	assert_true(g->n_vertices > 250000 && g->n_vertices < 400000);
+	/* 262,144 intra + 131,072 host + 262,144 fabric */
+	assert_int_equal(g->n_links, 655360);
+	assert_true(g->n_links > 500000 && g->n_links < 1000000);
+	assert_int_equal(g->n_nodes, 16384);
+	assert_int_equal(g->gpus_per_node, 8);
+	assert_int_equal(topo_router_new(g, &r), 0);
+	src = gpu_of_node(g, 0, 0);
+	dst = gpu_of_node(g, 16383, 7);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	hops = topo_route(r, src, dst);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(hops, 8); /* GPU NIC leaf agg core agg leaf NIC GPU */
+	assert_true(topo_route_count(r) > 1);
+	print_message("128k fat-tree: route GPU 0 -> GPU 131071 in %.0f us\n",
+		      ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 1e3);
+	topo_router_free(r);
+	free_all(d, g);
+}
+
+static void test_load_errors(void **state)
+{
+	struct topo_desc *d = NULL;
+	struct topo_error e;
+	char path[64];
+
+	assert_int_equal(topo_load("/nonexistent/x.yaml", &d, &e), -EINVAL);
+	assert_null(d);
+	assert_string_equal(e.file, "/nonexistent/x.yaml");
+	write_tmp(path, sizeof(path),
+		  "name: x\nfabric:\n  family: explicit\nnodes: [{name: a}]\nswitches: "
+		  "[{name: s}]\nlinks:\n  - {a: a, b: s, rate: 0Gbit}\n");
+	assert_int_equal(topo_load(path, &d, &e), -EINVAL);
+	assert_int_equal(e.line, 7);
+	assert_int_equal(e.column, 24);
+	assert_non_null(strstr(e.message, "rate must be > 0"));
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_units),
+		cmocka_unit_test(test_error_format),
+		cmocka_unit_test(test_kary_fat_tree_4),
+		cmocka_unit_test(test_kary_fat_tree_48),
+		cmocka_unit_test(test_torus_formula),
+		cmocka_unit_test(test_dragonfly_formula),
+		cmocka_unit_test(test_superpod_sizes),
+		cmocka_unit_test(test_bisection_2to1_is_half),
+		cmocka_unit_test(test_bisection_explicit_exact),
+		cmocka_unit_test(test_explicit_lab),
+		cmocka_unit_test(test_routes_fat_tree),
+		cmocka_unit_test(test_routes_rail_only_transit),
+		cmocka_unit_test(test_scale_128k),
+		cmocka_unit_test(test_load_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
