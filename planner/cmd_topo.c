@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include "planner/planner.h"
 #include "topo/topo.h"
@@ -30,6 +32,7 @@ static void help(FILE *f)
 		"  --from-results F    print an explicit-family YAML of the cluster in arbench's\n"
 		"                      results file F (one switch assumed between the nodes)\n"
 		"  --nic-rate RATE     with --from-results: rate of NICs whose speed is unknown\n"
+		"  --stats             print load+expand time and peak memory (RSS) on stderr\n"
 		"  --help              this text\n\n"
 		"Exit status: 0 ok, 2 bad input (file:line:column: message on stderr).\n");
 }
@@ -164,8 +167,25 @@ static void print_dot(FILE *out, const struct topo_desc *d, const struct topo_gr
 
 enum fmt { FMT_TEXT, FMT_JSON, FMT_DOT };
 
-static int run(const char *path, enum fmt fmt, FILE *out, FILE *err)
+static double now(void)
 {
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static double peak_rss_mib(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss / 1024.0; /* Linux: KiB */
+}
+
+static int run(const char *path, enum fmt fmt, bool stats, FILE *out, FILE *err)
+{
+	double t0 = now();
 	struct topo_desc *d = NULL;
 	struct topo_graph *g = NULL;
 	struct topo_bom_line *bom = NULL;
@@ -178,6 +198,11 @@ static int run(const char *path, enum fmt fmt, FILE *out, FILE *err)
 	ret = topo_load(path, &d, &e);
 	if (!ret)
 		ret = topo_expand(d, &g, &e);
+	if (!ret && stats)
+		fprintf(err,
+			"arplan topo: load+expand %.3f s, %u vertices, %llu links, peak RSS %.1f "
+			"MiB\n",
+			now() - t0, g->n_vertices, (unsigned long long)g->n_links, peak_rss_mib());
 	if (ret == -EINVAL) {
 		topo_error_format(&e, msg, sizeof(msg));
 		fprintf(err, "%s\n", msg);
@@ -190,6 +215,8 @@ static int run(const char *path, enum fmt fmt, FILE *out, FILE *err)
 		return PLAN_EXIT_INTERNAL;
 	}
 	ret = PLAN_EXIT_OK;
+	if (stats)
+		t0 = now();
 	if (fmt == FMT_DOT) {
 		print_dot(out, d, g);
 		goto out;
@@ -211,6 +238,9 @@ static int run(const char *path, enum fmt fmt, FILE *out, FILE *err)
 	} else {
 		print_text(out, path, d, &s, bom, nb);
 	}
+	if (stats)
+		fprintf(err, "arplan topo: summary %.3f s, peak RSS %.1f MiB\n", now() - t0,
+			peak_rss_mib());
 out:
 	free(bom);
 	topo_graph_free(g);
@@ -222,6 +252,7 @@ int plan_cmd_topo(int argc, char **argv, FILE *out, FILE *err)
 {
 	const char *file = NULL, *results = NULL, *nic_rate = NULL;
 	enum fmt fmt = FMT_TEXT;
+	bool stats = false;
 	char msg[600];
 	int i, ret;
 
@@ -235,6 +266,8 @@ int plan_cmd_topo(int argc, char **argv, FILE *out, FILE *err)
 			fmt = FMT_JSON;
 		} else if (strcmp(a, "--dot") == 0) {
 			fmt = FMT_DOT;
+		} else if (strcmp(a, "--stats") == 0) {
+			stats = true;
 		} else if ((strcmp(a, "--from-results") == 0 || strcmp(a, "--nic-rate") == 0) &&
 			   i + 1 < argc) {
 			*(a[2] == 'f' ? &results : &nic_rate) = argv[++i];
@@ -267,5 +300,5 @@ int plan_cmd_topo(int argc, char **argv, FILE *out, FILE *err)
 			     "FILE.yaml)\n");
 		return PLAN_EXIT_USAGE;
 	}
-	return run(file, fmt, out, err);
+	return run(file, fmt, stats, out, err);
 }

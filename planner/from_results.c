@@ -51,7 +51,8 @@ static void yaml_str(FILE *out, const char *s)
 	bool plain = *s && strchr("-?:,[]{}#&*!|>'\"%@`", *s) == NULL;
 
 	for (p = s; plain && *p; p++)
-		if (!(isalnum((unsigned char)*p) || *p == '.' || *p == '_' || *p == '-'))
+		if (!(isalnum((unsigned char)*p) || *p == '.' || *p == '_' || *p == '-' ||
+		      *p == '/'))
 			plain = false;
 	if (plain && strcmp(s, "null") && strcmp(s, "true") && strcmp(s, "false")) {
 		fputs(s, out);
