@@ -17,7 +17,7 @@ export OMPI_MCA_rmaps_base_oversubscribe=1
 TEST_TIMEOUT=${TEST_TIMEOUT:-900}
 pattern=${1:-}
 logs=$BUILD/test-logs
-mkdir -p "$logs"
+mkdir -p "$logs/unit" "$logs/sh"
 
 pass=0 fail=0 skip=0 failed=()
 run_one() { # name, command...
