@@ -315,7 +315,7 @@ void topo__cy_log(cyaml_log_t level, void *ctx, const char *fmt, va_list ap)
 
 		if (l->n_frames < 16 && par &&
 		    sscanf(par, "(line: %u, column: %u)", &li, &co) == 2) {
-			snprintf(l->frames[l->n_frames], sizeof(l->frames[0]), "%s", msg);
+			snprintf(l->frames[l->n_frames], sizeof(l->frames[0]), "%.159s", msg);
 			l->line[l->n_frames] = li;
 			l->col[l->n_frames] = co;
 			l->n_frames++;
