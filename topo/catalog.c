@@ -107,6 +107,17 @@ static int check_part(const char *file, unsigned i, enum topo__part_kind kind,
 					  "989)",
 					  p->name);
 		break;
+	case TOPO_PART_MEDIA:
+		if (!p->kind || (strcmp(p->kind, "transceiver") && strcmp(p->kind, "dac") &&
+				 strcmp(p->kind, "aoc"))) {
+			snprintf(path, sizeof(path), "parts[%u]%s", i, p->kind ? ".kind" : "");
+			return topo__errf(
+				err, file, path, false,
+				"media '%s' needs a kind (expected kind: transceiver, dac "
+				"or aoc)",
+				p->name);
+		}
+		break;
 	default:
 		break;
 	}

@@ -487,6 +487,46 @@ static void test_load_errors(void **state)
 	unlink(path);
 }
 
+/* A catalog error is reported in the catalog file, at its line and column. */
+static void test_catalog_errors(void **state)
+{
+	char dir[] = "/tmp/test_topo_cat_XXXXXX", path[128], topo[160];
+	struct topo_desc *d = NULL;
+	struct topo_error e;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/switches.yaml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "parts:\n  - name: tiny\n    radix: 1\n  - name: ok\n    radix: x\n");
+	fclose(f);
+	snprintf(topo, sizeof(topo), "%s/t.yaml", dir);
+	f = fopen(topo, "w");
+	assert_non_null(f);
+	fprintf(f, "name: t\ncatalog: .\nnode_types: [{name: n}]\n"
+		   "fabric: {family: single-switch, node_type: n, nodes: 2, switch: ok}\n"
+		   "link_classes: {host: {rate: 1Gbit}}\n");
+	fclose(f);
+	assert_int_equal(topo_load(topo, &d, &e), -EINVAL);
+	/* catalog: . is resolved next to the topology file */
+	assert_memory_equal(e.file, dir, strlen(dir));
+	assert_non_null(strstr(e.file, "/switches.yaml"));
+	assert_int_equal(e.line, 5);
+	assert_int_equal(e.column, 12);
+	assert_non_null(strstr(e.message, "'x' is not a whole number"));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "parts:\n  - name: tiny\n    radix: 1\n");
+	fclose(f);
+	assert_int_equal(topo_load(topo, &d, &e), -EINVAL);
+	assert_int_equal(e.line, 2);
+	assert_non_null(strstr(e.message, "needs radix >= 2"));
+	unlink(path);
+	unlink(topo);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -504,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_routes_rail_only_transit),
 		cmocka_unit_test(test_scale_128k),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_catalog_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
