@@ -55,6 +55,8 @@ MPIT_BINS := $(patsubst tests/mpi/%.c,$(BUILD)/tests/mpi/%,$(MPIT_SRC))
 
 .PHONY: all deps build run check test install uninstall clean format help
 .DEFAULT_GOAL := all
+# keep objects of test programs (otherwise make deletes them as intermediates and rebuilds)
+.SECONDARY:
 
 all: $(BINS) $(UNIT_BINS) $(MPIT_BINS)
 
