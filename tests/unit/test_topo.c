@@ -487,6 +487,106 @@ static void test_load_errors(void **state)
 	unlink(path);
 }
 
+/* Reference: plain BFS from src under the same transit rule, counting shortest paths (as link
+ * sequences).  Returns the hop count to dst or -1. */
+static int ref_route(const struct topo_graph *g, uint32_t src, uint32_t dst, double *count)
+{
+	uint32_t *dist = malloc(g->n_vertices * sizeof(*dist)), *q = malloc(g->n_vertices * 4);
+	double *cnt = calloc(g->n_vertices, sizeof(double));
+	uint32_t h = 0, t = 0, sn = g->vertices[src].node, dn = g->vertices[dst].node, v;
+	int hops;
+
+	assert_non_null(dist);
+	assert_non_null(q);
+	assert_non_null(cnt);
+	for (v = 0; v < g->n_vertices; v++)
+		dist[v] = UINT32_MAX;
+	dist[src] = 0;
+	cnt[src] = 1;
+	q[t++] = src;
+	while (h < t) {
+		uint32_t u = q[h++], node = g->vertices[u].node;
+		uint64_t e;
+
+		if (u != src && u != dst && node != UINT32_MAX && node != sn && node != dn)
+			continue; /* another node's GPU, NIC or in-node switch: no transit */
+		if (u == dst)
+			continue;
+		for (e = g->adj_start[u]; e < g->adj_start[u + 1]; e++) {
+			uint32_t w = topo_link_other(g, g->adj[e], u);
+
+			if (dist[w] == UINT32_MAX) {
+				dist[w] = dist[u] + 1;
+				q[t++] = w;
+			}
+			if (dist[w] == dist[u] + 1)
+				cnt[w] += cnt[u];
+		}
+	}
+	hops = dist[dst] == UINT32_MAX ? -1 : (int)dist[dst];
+	*count = cnt[dst];
+	free(dist);
+	free(q);
+	free(cnt);
+	return hops;
+}
+
+/* topo_route() agrees with a plain BFS on hop counts and path counts for pseudo-random pairs
+ * of endpoints in every family, and its sampled paths are shortest and well formed. */
+static void test_routes_match_reference(void **state)
+{
+	static const char *const files[] = {
+		"configs/topologies/fat-tree-1024-2to1.yaml",
+		"configs/topologies/rail-only-1024.yaml",
+		"configs/topologies/dgx-h100-superpod-1su.yaml",
+		"configs/topologies/torus-4x4x4.yaml",
+		"configs/topologies/dragonfly-9x4.yaml",
+		"configs/topologies/explicit-2leaf.yaml",
+		"tests/data/topo/kary-fat-tree-4.yaml",
+	};
+	uint64_t seed = 12345, links[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct topo_desc *d;
+		struct topo_graph *g;
+		struct topo_router *r;
+		uint32_t *ep, n = 0, v;
+		int k;
+
+		load(files[i], &d, &g);
+		ep = malloc(g->n_vertices * sizeof(*ep));
+		assert_non_null(ep);
+		for (v = 0; v < g->n_vertices; v++)
+			if (g->vertices[v].kind != TOPO_V_SWITCH)
+				ep[n++] = v;
+		assert_int_equal(topo_router_new(g, &r), 0);
+		for (k = 0; k < 200; k++) {
+			uint32_t a, b;
+			double want, got;
+			int hops, ref, p;
+
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			a = ep[(seed >> 33) % n];
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			b = ep[(seed >> 33) % n];
+			ref = ref_route(g, a, b, &want);
+			hops = topo_route(r, a, b);
+			assert_int_equal(hops, ref);
+			got = topo_route_count(r);
+			if (fabs(got - want) > 1e-9 * want)
+				fail_msg("%s: %s -> %s: %g paths, reference %g", files[i],
+					 topo_vertex_name(g, a), topo_vertex_name(g, b), got, want);
+			p = topo_route_path(r, seed, links, 64);
+			assert_int_equal(p, hops);
+			check_path(g, links, p, a, b);
+		}
+		topo_router_free(r);
+		free(ep);
+		free_all(d, g);
+	}
+}
+
 /* A catalog error is reported in the catalog file, at its line and column. */
 static void test_catalog_errors(void **state)
 {
@@ -542,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_explicit_lab),
 		cmocka_unit_test(test_routes_fat_tree),
 		cmocka_unit_test(test_routes_rail_only_transit),
+		cmocka_unit_test(test_routes_match_reference),
 		cmocka_unit_test(test_scale_128k),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_catalog_errors),
