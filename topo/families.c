@@ -482,6 +482,87 @@ static int single_expand(const struct topo_desc *d, struct topo__builder *b, str
 	return 0;
 }
 
+/* ---- which fabric parameters each family takes ------------------------------------------------
+ */
+
+enum {
+	P_NODE_TYPE = 1 << 0,
+	P_NODES = 1 << 1,
+	P_TIERS = 1 << 2,
+	P_RADIX = 1 << 3,
+	P_SWITCH = 1 << 4,
+	P_OVERSUB = 1 << 5,
+	P_PLACEMENT = 1 << 6,
+	P_SU = 1 << 7,
+	P_DIMS = 1 << 8,
+	P_DRAGONFLY = 1 << 9,
+	P_PER_ROUTER = 1 << 10,
+};
+
+static const unsigned family_params[TOPO_F_COUNT] = {
+	[TOPO_F_EXPLICIT] = 0,
+	[TOPO_F_SINGLE_SWITCH] = P_NODE_TYPE | P_NODES | P_RADIX | P_SWITCH,
+	[TOPO_F_FAT_TREE] =
+		P_NODE_TYPE | P_NODES | P_TIERS | P_RADIX | P_SWITCH | P_OVERSUB | P_PLACEMENT,
+	[TOPO_F_RAIL_OPTIMIZED] = P_NODE_TYPE | P_SU | P_TIERS | P_RADIX | P_SWITCH | P_OVERSUB,
+	[TOPO_F_RAIL_ONLY] = P_NODE_TYPE | P_NODES | P_RADIX | P_SWITCH,
+	[TOPO_F_TORUS] = P_NODE_TYPE | P_DIMS | P_PER_ROUTER | P_RADIX | P_SWITCH,
+	[TOPO_F_DRAGONFLY] = P_NODE_TYPE | P_DRAGONFLY | P_PER_ROUTER | P_RADIX | P_SWITCH,
+};
+
+/* A parameter given to a family that does not take it is an error, not silently ignored. */
+int topo__check_params(struct topo_desc *d, struct topo_error *err)
+{
+	const struct ty_fabric *f = d->raw->fabric;
+	const struct ty_top *r = d->raw;
+	const struct {
+		const char *key;
+		unsigned bit;
+		bool given;
+	} params[] = {
+		{"node_type", P_NODE_TYPE, f->node_type},
+		{"nodes", P_NODES, f->nodes},
+		{"tiers", P_TIERS, f->tiers},
+		{"radix", P_RADIX, f->radix},
+		{"switch", P_SWITCH, f->switch_model},
+		{"oversubscription", P_OVERSUB, f->oversub},
+		{"placement", P_PLACEMENT, f->placement},
+		{"su_nodes", P_SU, f->su_nodes},
+		{"sus", P_SU, f->sus},
+		{"dims", P_DIMS, f->dims},
+		{"groups", P_DRAGONFLY, f->groups},
+		{"routers_per_group", P_DRAGONFLY, f->routers_per_group},
+		{"global_links_per_router", P_DRAGONFLY, f->global_links_per_router},
+		{"nodes_per_router", P_PER_ROUTER, f->nodes_per_router},
+	};
+	unsigned allowed = family_params[d->family];
+	char path[64], list[400] = "family";
+	size_t i, n = strlen(list);
+
+	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++)
+		if (allowed & params[i].bit)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, ", %s", params[i].key);
+	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		if (params[i].given && !(allowed & params[i].bit)) {
+			snprintf(path, sizeof(path), "fabric.%s", params[i].key);
+			return topo__errf(err, d->path, path, true,
+					  "the %s family does not take '%s' (expected one of: %s)",
+					  topo__families[d->family].name, params[i].key, list);
+		}
+	}
+	if (d->family != TOPO_F_EXPLICIT && (r->nodes || r->switches || r->links))
+		return topo__errf(
+			err, d->path,
+			r->nodes      ? "nodes"
+			: r->switches ? "switches"
+				      : "links",
+			true,
+			"only the explicit family lists nodes, switches and links (expected "
+			"fabric parameters for %s, see configs/README.md)",
+			topo__families[d->family].name);
+	return 0;
+}
+
 /* ---- the table ---------------------------------------------------------------------------- */
 
 int topo__fat_tree_validate(struct topo_desc *d, struct topo_error *err);

@@ -295,4 +295,7 @@ struct topo__family_ops {
 
 extern const struct topo__family_ops topo__families[TOPO_F_COUNT];
 
+/* Reject fabric parameters the family does not take (and explicit lists elsewhere). */
+int topo__check_params(struct topo_desc *d, struct topo_error *err);
+
 #endif /* ARBENCH_TOPO_INTERNAL_H */

@@ -789,6 +789,9 @@ int topo_load(const char *path, struct topo_desc **out, struct topo_error *err)
 	if (ret)
 		goto err_free_desc;
 	d->family = (enum topo__family)d->raw->fabric->family;
+	ret = topo__check_params(d, err);
+	if (ret)
+		goto err_free_desc;
 	ret = topo__families[d->family].validate(d, err);
 	if (ret)
 		goto err_free_desc;
