@@ -116,7 +116,8 @@ unsigned topo_route_next(const struct topo_router *r, uint32_t v, uint64_t *link
  * at every vertex: its links in order from src into links[max].  Returns the hop count, or
  * -ENOSPC when max is too small. */
 int topo_route_path(const struct topo_router *r, uint64_t hash, uint64_t *links, unsigned max);
-/* How many distinct shortest paths the current route has (a double: it can be huge). */
+/* How many distinct shortest paths the current route has, as sequences of links (parallel links
+ * count separately, as ECMP hashes over them); a double: it can be huge. */
 double topo_route_count(struct topo_router *r);
 /* The vertex at the other end of link l from v. */
 static inline uint32_t topo_link_other(const struct topo_graph *g, uint64_t l, uint32_t v)
