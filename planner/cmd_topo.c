@@ -219,12 +219,12 @@ static int run(const char *path, enum fmt fmt, bool stats, FILE *out, FILE *err)
 		t0 = now();
 	if (fmt == FMT_DOT) {
 		print_dot(out, d, g);
-		goto out;
+		goto free_graph;
 	}
 	if (topo_summarize(d, g, &s) || topo_bom(d, g, &bom, &nb)) {
 		fprintf(err, "arplan topo: out of memory\n");
 		ret = PLAN_EXIT_INTERNAL;
-		goto out;
+		goto free_graph;
 	}
 	if (fmt == FMT_JSON) {
 		json_t *j = summary_json(path, d, &s, bom, nb);
@@ -241,7 +241,7 @@ static int run(const char *path, enum fmt fmt, bool stats, FILE *out, FILE *err)
 	if (stats)
 		fprintf(err, "arplan topo: summary %.3f s, peak RSS %.1f MiB\n", now() - t0,
 			peak_rss_mib());
-out:
+free_graph:
 	free(bom);
 	topo_graph_free(g);
 	topo_desc_free(d);

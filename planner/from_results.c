@@ -154,19 +154,19 @@ int plan_topo_from_results(const char *results_path, const char *nic_rate, FILE 
 	if (!json_is_array(hosts) || !json_array_size(hosts)) {
 		ret = fail(msg, msglen, results_path, "%s",
 			   "no \"hosts\" array (expected an arbench results file)");
-		goto out;
+		goto free_doc;
 	}
 	if (!json_is_array(infos) || json_array_size(infos) != json_array_size(hosts)) {
 		ret = fail(msg, msglen, results_path, "%s",
 			   "\"nodes_info\" is missing or does not have one entry per host "
 			   "(expected results from an arbench run that discovered its nodes)");
-		goto out;
+		goto free_doc;
 	}
 	n = json_array_size(hosts);
 	nodes = calloc(n, sizeof(*nodes));
 	if (!nodes) {
 		ret = -ENOMEM;
-		goto out;
+		goto free_doc;
 	}
 	for (i = 0; i < n; i++) {
 		json_t *info = json_array_get(infos, i), *gpus = json_object_get(info, "gpus");
@@ -175,13 +175,13 @@ int plan_topo_from_results(const char *results_path, const char *nic_rate, FILE 
 		rn->name = json_string_value(json_array_get(hosts, i));
 		if (!rn->name || !*rn->name) {
 			ret = fail(msg, msglen, results_path, "%s", "a host name is not a string");
-			goto out;
+			goto free_doc;
 		}
 		for (j = 0; j < i; j++)
 			if (strcmp(nodes[j].name, rn->name) == 0) {
 				ret = fail(msg, msglen, results_path,
 					   "host %s appears twice in \"hosts\"", rn->name);
-				goto out;
+				goto free_doc;
 			}
 		rn->sh.gpus = json_is_array(gpus) ? (unsigned)json_array_size(gpus)
 						  : (unsigned)json_integer_value(gpus);
@@ -192,7 +192,7 @@ int plan_topo_from_results(const char *results_path, const char *nic_rate, FILE 
 		rn->numa = json_integer_value(json_object_get(info, "numa_nodes"));
 		ret = node_nics(info, rn, default_bps, results_path, msg, msglen);
 		if (ret)
-			goto out;
+			goto free_doc;
 		for (k = 0; k < n_types; k++)
 			if (memcmp(&types[k], &rn->sh, sizeof(rn->sh)) == 0)
 				break;
@@ -200,7 +200,7 @@ int plan_topo_from_results(const char *results_path, const char *nic_rate, FILE 
 			if (n_types == MAX_TYPES) {
 				ret = fail(msg, msglen, results_path, "%s",
 					   "more than 64 different node shapes");
-				goto out;
+				goto free_doc;
 			}
 			types[n_types++] = rn->sh;
 		}
@@ -251,7 +251,7 @@ int plan_topo_from_results(const char *results_path, const char *nic_rate, FILE 
 		}
 	}
 	ret = 0;
-out:
+free_doc:
 	free(nodes);
 	json_decref(doc);
 	return ret;

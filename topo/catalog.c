@@ -158,18 +158,18 @@ int topo__catalog_load(const char *dir, struct topo__catalog **out, struct topo_
 			ret = ce == CYAML_ERR_OOM
 				      ? -ENOMEM
 				      : topo__cy_error(path, &log, ce, parts_fields, err);
-			goto err_free;
+			goto err_free_catalog;
 		}
 		for (i = 0; i < c->kinds[k]->parts_count; i++) {
 			ret = check_part(path, i, (enum topo__part_kind)k, &c->kinds[k]->parts[i],
 					 err);
 			if (ret)
-				goto err_free;
+				goto err_free_catalog;
 		}
 	}
 	*out = c;
 	return 0;
-err_free:
+err_free_catalog:
 	topo__catalog_free(c);
 	return ret;
 }

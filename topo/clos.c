@@ -340,7 +340,7 @@ int topo__fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
 		return -ENOMEM;
 	ret = add_nodes(d, b, nic0);
 	if (ret)
-		goto out;
+		goto free_nic0;
 	ret = -ENOMEM;
 	for (l = 0; l < c->leaves; l++) {
 		uint32_t v = topo__b_vertex(b, TOPO_V_SWITCH, UINT32_MAX, 0,
@@ -348,7 +348,7 @@ int topo__fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
 					    "leaf%u", l);
 
 		if (v == UINT32_MAX)
-			goto out;
+			goto free_nic0;
 		if (l == 0)
 			leaf0 = v;
 	}
@@ -359,12 +359,12 @@ int topo__fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
 			ret = link_cls(b, nic0[n] + i, leaf0 + l, TOPO_L_HOST,
 				       &d->cls[TOPO_C_HOST]);
 			if (ret)
-				goto out;
+				goto free_nic0;
 		}
 	}
 	if (d->tiers == 2) {
 		ret = add_spines(d, b, leaf0, c->leaves, c->spines, c->m0, 0, "");
-		goto out;
+		goto free_nic0;
 	}
 	ret = -ENOMEM;
 	for (p = 0; p < c->pods; p++)
@@ -373,7 +373,7 @@ int topo__fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
 						    d->switch_part, "agg%u", p * c->aggs + j);
 
 			if (v == UINT32_MAX)
-				goto out;
+				goto free_nic0;
 			if (p == 0 && j == 0)
 				agg0 = v;
 		}
@@ -382,7 +382,7 @@ int topo__fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
 					    "core%u", s);
 
 		if (v == UINT32_MAX)
-			goto out;
+			goto free_nic0;
 		if (s == 0)
 			core0 = v;
 	}
@@ -392,7 +392,7 @@ int topo__fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
 			ret = link_cls(b, leaf0 + l, agg0 + p * c->aggs + j, TOPO_L_FABRIC,
 				       &d->cls[TOPO_C_TIER1]);
 			if (ret)
-				goto out;
+				goto free_nic0;
 		}
 	}
 	for (p = 0; p < c->pods; p++)
@@ -403,10 +403,10 @@ int topo__fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
 						       core0 + j * (c->u1 / c->m1) + s,
 						       TOPO_L_FABRIC, &d->cls[TOPO_C_TIER2]);
 					if (ret)
-						goto out;
+						goto free_nic0;
 				}
 	ret = 0;
-out:
+free_nic0:
 	free(nic0);
 	(void)err;
 	return ret;
@@ -437,7 +437,7 @@ int topo__rail_only_expand(const struct topo_desc *d, struct topo__builder *b,
 
 			if (v == UINT32_MAX) {
 				ret = -ENOMEM;
-				goto out;
+				goto free_nic0;
 			}
 			if (l == 0)
 				leaf0 = v;
@@ -451,7 +451,7 @@ int topo__rail_only_expand(const struct topo_desc *d, struct topo__builder *b,
 					 prefix);
 		}
 	}
-out:
+free_nic0:
 	free(nic0);
 	(void)err;
 	return ret;

@@ -198,7 +198,7 @@ static int explicit_validate(struct topo_desc *d, struct topo_error *err)
 	nic_used = calloc(r->nodes_count, sizeof(*nic_used));
 	if (!names || !d->node_ntype || !d->link_bw || !d->link_lat || !d->link_media || !ports ||
 	    !nic_used)
-		goto out;
+		goto free_scratch;
 	for (i = 0; i < r->nodes_count; i++) {
 		d->node_ntype[i] = d->n_ntypes; /* the implicit type */
 		if (r->nodes[i].type) {
@@ -211,7 +211,7 @@ static int explicit_validate(struct topo_desc *d, struct topo_error *err)
 						 "unknown node type '%s' (expected the name of an "
 						 "entry of node_types)",
 						 r->nodes[i].type);
-				goto out;
+				goto free_scratch;
 			}
 			d->node_ntype[i] = j;
 		}
@@ -224,20 +224,20 @@ static int explicit_validate(struct topo_desc *d, struct topo_error *err)
 		snprintf(p, sizeof(p), "switches[%u].model", i);
 		ret = topo__check_part(d, TOPO_PART_SWITCH, s->model, p, &part, err);
 		if (ret)
-			goto out;
+			goto free_scratch;
 		if (s->radix && *s->radix < 2) {
 			snprintf(p, sizeof(p), "switches[%u].radix", i);
 			ret = topo__errf(err, d->path, p, false,
 					 "radix must be >= 2, got %u (expected e.g. radix: 64)",
 					 *s->radix);
-			goto out;
+			goto free_scratch;
 		}
 		if (s->tier && *s->tier >= TOPO_MAX_TIERS) {
 			snprintf(p, sizeof(p), "switches[%u].tier", i);
 			ret = topo__errf(err, d->path, p, false,
 					 "tier %u out of range (expected 0..%d)", *s->tier,
 					 TOPO_MAX_TIERS - 1);
-			goto out;
+			goto free_scratch;
 		}
 		names[n++] = (struct ename){s->name, true, i};
 	}
@@ -258,7 +258,7 @@ static int explicit_validate(struct topo_desc *d, struct topo_error *err)
 					 "duplicate name '%s' (expected every node and switch name "
 					 "once)",
 					 later->name);
-			goto out;
+			goto free_scratch;
 		}
 	}
 	for (i = 0; i < r->links_count; i++) {
@@ -272,16 +272,16 @@ static int explicit_validate(struct topo_desc *d, struct topo_error *err)
 		snprintf(p, sizeof(p), "links[%u].a", i);
 		ret = endpoint(d, names, n, l->a, p, &ea, &na, err);
 		if (ret)
-			goto out;
+			goto free_scratch;
 		snprintf(p, sizeof(p), "links[%u].b", i);
 		ret = endpoint(d, names, n, l->b, p, &eb, &nb, err);
 		if (ret)
-			goto out;
+			goto free_scratch;
 		if (ea == eb && na == nb) {
 			ret = topo__errf(err, d->path, p, false,
 					 "a link from '%s' to itself (expected two different ends)",
 					 l->b);
-			goto out;
+			goto free_scratch;
 		}
 		ends[0] = ea;
 		ends[1] = eb;
@@ -307,7 +307,7 @@ static int explicit_validate(struct topo_desc *d, struct topo_error *err)
 						"%u on it (expected at most radix links per "
 						"switch)",
 						s->name, radix, ports[ends[k]->idx]);
-					goto out;
+					goto free_scratch;
 				}
 			} else {
 				uint32_t bit = 1u << nics[k];
@@ -318,7 +318,7 @@ static int explicit_validate(struct topo_desc *d, struct topo_error *err)
 						"NIC %s/%u already has a link (expected one "
 						"link per NIC: name another NIC, e.g. %s/%u)",
 						ends[k]->name, nics[k], ends[k]->name, nics[k] + 1);
-					goto out;
+					goto free_scratch;
 				}
 				nic_used[ends[k]->idx] |= bit;
 			}
@@ -328,7 +328,7 @@ static int explicit_validate(struct topo_desc *d, struct topo_error *err)
 			snprintf(p, sizeof(p), "links[%u].rate", i);
 			ret = topo__check_rate(d, l->rate, p, &d->link_bw[i], err);
 			if (ret)
-				goto out;
+				goto free_scratch;
 		} else if (d->cls[cid].set) {
 			d->link_bw[i] = d->cls[cid].bandwidth;
 		} else {
@@ -338,14 +338,14 @@ static int explicit_validate(struct topo_desc *d, struct topo_error *err)
 				"missing required field 'rate' (expected rate: 100Mbit, or a "
 				"default in link_classes.%s)",
 				cid == TOPO_C_HOST ? "host" : "fabric");
-			goto out;
+			goto free_scratch;
 		}
 		d->link_lat[i] = d->cls[cid].set ? d->cls[cid].latency : 0;
 		if (l->latency) {
 			snprintf(p, sizeof(p), "links[%u].latency", i);
 			ret = topo__check_time(d, l->latency, p, &d->link_lat[i], err);
 			if (ret)
-				goto out;
+				goto free_scratch;
 		}
 		d->link_media[i] = d->cls[cid].set ? d->cls[cid].media : -1;
 		if (l->media) {
@@ -353,11 +353,11 @@ static int explicit_validate(struct topo_desc *d, struct topo_error *err)
 			ret = topo__check_part(d, TOPO_PART_MEDIA, l->media, p, &d->link_media[i],
 					       err);
 			if (ret)
-				goto out;
+				goto free_scratch;
 		}
 	}
 	ret = 0;
-out:
+free_scratch:
 	free(names);
 	free(ports);
 	free(nic_used);
@@ -377,12 +377,12 @@ static int explicit_expand(const struct topo_desc *d, struct topo__builder *b,
 	sw = calloc((size_t)r->switches_count + 1, sizeof(*sw));
 	names = calloc((size_t)r->nodes_count + r->switches_count, sizeof(*names));
 	if (!nic0 || !sw || !names)
-		goto out;
+		goto free_maps;
 	for (i = 0; i < r->nodes_count; i++) {
 		ret = topo__add_node(b, d, i, r->nodes[i].name, &d->ntypes[d->node_ntype[i]],
 				     nic_v);
 		if (ret)
-			goto out;
+			goto free_maps;
 		nic0[i] = nic_v[0];
 		names[i] = (struct ename){r->nodes[i].name, false, i};
 	}
@@ -394,7 +394,7 @@ static int explicit_expand(const struct topo_desc *d, struct topo__builder *b,
 		sw[i] = topo__b_vertex(b, TOPO_V_SWITCH, UINT32_MAX,
 				       (uint16_t)(s->tier ? *s->tier : 0), 0, part, "%s", s->name);
 		if (sw[i] == UINT32_MAX)
-			goto out;
+			goto free_maps;
 		names[r->nodes_count + i] = (struct ename){s->name, true, i};
 	}
 	qsort(names, (size_t)r->nodes_count + r->switches_count, sizeof(*names), ename_cmp);
@@ -413,10 +413,10 @@ static int explicit_expand(const struct topo_desc *d, struct topo__builder *b,
 		ret = topo__b_link(b, va, vb, ea->sw && eb->sw ? TOPO_L_FABRIC : TOPO_L_HOST,
 				   d->link_bw[i], d->link_lat[i], d->link_media[i]);
 		if (ret)
-			goto out;
+			goto free_maps;
 	}
 	ret = 0;
-out:
+free_maps:
 	free(nic0);
 	free(sw);
 	free(names);

@@ -32,7 +32,7 @@ static void oversub(const struct topo_graph *g, struct topo_summary *s)
 	uint32_t v;
 
 	if (!down || !up)
-		goto out;
+		goto free_caps;
 	for (l = 0; l < g->n_links; l++) {
 		const struct topo_link *k = &g->links[l];
 		const struct topo_vertex *a = &g->vertices[k->a], *b = &g->vertices[k->b];
@@ -57,7 +57,7 @@ static void oversub(const struct topo_graph *g, struct topo_summary *s)
 		if (fabric_switch(x) && up[v] > 0 && down[v] / up[v] > s->oversub[tier_of(x)])
 			s->oversub[tier_of(x)] = down[v] / up[v];
 	}
-out:
+free_caps:
 	free(down);
 	free(up);
 }
@@ -121,7 +121,7 @@ static double bisection_exact(const struct topo_graph *g)
 	q = malloc(n * sizeof(*q));
 	prev = malloc(n * sizeof(*prev));
 	if (!idx || !base || !cap || !q || !prev)
-		goto out;
+		goto free_flow;
 	for (v = 0, i = nn; v < g->n_vertices; v++)
 		idx[v] = fabric_switch(&g->vertices[v]) ? i++ : g->vertices[v].node;
 	for (l = 0; l < g->n_links; l++) {
@@ -151,7 +151,7 @@ static double bisection_exact(const struct topo_graph *g)
 		if (best < 0 || f < best)
 			best = f;
 	}
-out:
+free_flow:
 	free(idx);
 	free(base);
 	free(cap);
@@ -238,7 +238,7 @@ static int diameter(const struct topo_graph *g, struct topo_summary *s)
 			ep[n++] = v;
 	ret = topo_router_new(g, &r);
 	if (ret)
-		goto out;
+		goto free_endpoints;
 	s->diameter = 0;
 	s->diameter_exact = n <= 256;
 	if (s->diameter_exact) {
@@ -248,7 +248,7 @@ static int diameter(const struct topo_graph *g, struct topo_summary *s)
 				if (hops > (int)s->diameter)
 					s->diameter = (unsigned)hops;
 			}
-		goto out_router;
+		goto free_router;
 	}
 	/* sample sources; from each, a BFS bounds every distance, and the farthest few plus an
 	 * even spread of endpoints are routed exactly */
@@ -256,7 +256,7 @@ static int diameter(const struct topo_graph *g, struct topo_summary *s)
 	q = malloc(g->n_vertices * sizeof(*q));
 	ret = -ENOMEM;
 	if (!dist || !q)
-		goto out_router;
+		goto free_router;
 	for (i = 0; i < 8; i++) {
 		uint32_t src = ep[(uint64_t)i * (n - 1) / 7], h = 0, t = 0, far = 0;
 
@@ -298,9 +298,9 @@ static int diameter(const struct topo_graph *g, struct topo_summary *s)
 		}
 	}
 	ret = 0;
-out_router:
+free_router:
 	topo_router_free(r);
-out:
+free_endpoints:
 	free(dist);
 	free(q);
 	free(ep);
