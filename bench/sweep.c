@@ -50,6 +50,7 @@ struct sweep {
 	double t_start, t_progress;
 	int stall_rank; /* test hooks, -1 when unset */
 	double stall_sec;
+	bool stall_in_collective;
 	int corrupt_rank;
 };
 
@@ -93,14 +94,77 @@ static bool agree_failed(struct sweep *s, bool failed, const char *msg, char *er
 	return true;
 }
 
+/* ---- one report for a failed collective ----------------------------------------------------- */
+
+/*
+ * Rank 0 prints the job's one message: first (its own error, or NULL) or the first error text
+ * another rank sent within a short grace period, plus which ranks also failed and which sent
+ * nothing (the suspects: a rank stuck or stalled reports no error of its own).
+ */
+static _Noreturn void report_root(struct sweep *s, const char *first)
+{
+	char msg[ERRTEXT * 2], buf[ERRTEXT];
+	char *failed = calloc((size_t)s->nranks, 1);
+	double deadline = MPI_Wtime() + 0.5;
+	size_t n;
+	int others = 0, silent = 0;
+
+	snprintf(msg, sizeof(msg), "%s", first ? first : "");
+	while (MPI_Wtime() < deadline) {
+		MPI_Status st;
+		int flag = 0;
+
+		MPI_Iprobe(MPI_ANY_SOURCE, TAG_ERRTEXT, s->ctl, &flag, &st);
+		if (!flag) {
+			sleep_sec(1e-3);
+			continue;
+		}
+		MPI_Recv(buf, ERRTEXT, MPI_CHAR, st.MPI_SOURCE, TAG_ERRTEXT, s->ctl,
+			 MPI_STATUS_IGNORE);
+		buf[ERRTEXT - 1] = '\0';
+		if (!msg[0])
+			snprintf(msg, sizeof(msg), "%s", buf);
+		else if (failed)
+			failed[st.MPI_SOURCE] = 1;
+	}
+	n = strlen(msg);
+	for (int r = 1; failed && r < s->nranks && n < sizeof(msg) - 32; r++)
+		if (failed[r])
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %d",
+					      others++ ? "," : "; also failed: rank", r);
+	for (int r = 1; failed && first && r < s->nranks && n < sizeof(msg) - 32; r++)
+		if (!failed[r])
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %d",
+					      silent++ ? "," : "; no error from rank", r);
+	die(s, msg);
+}
+
+/* A collective failed on this rank.  Others send their text to rank 0 and wait for it to
+ * abort the job; if it does not (it may be blocked elsewhere), they report it themselves. */
+static _Noreturn void collective_failed(struct sweep *s, const char *text)
+{
+	char buf[ERRTEXT];
+	MPI_Request req;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	if (s->rank == 0)
+		report_root(s, buf);
+	MPI_Isend(buf, ERRTEXT, MPI_CHAR, 0, TAG_ERRTEXT, s->ctl, &req);
+	sleep_sec(s->o->timeout > 0 ? 2 * s->o->timeout + 3 : 5);
+	die(s, buf);
+}
+
 /* ---- liveness -------------------------------------------------------------------------------- */
 
-static void test_stall(struct sweep *s)
+/* Test hook: rank stall_rank sleeps before the second size, either before the arrival check
+ * (default) or, with ARBENCH_TEST_STALL_AT=collective, after it, so that the collective's own
+ * timeout has to catch it. */
+static void test_stall(struct sweep *s, bool in_collective)
 {
 	size_t at = s->n_steps > 1 ? 1 : 0;
 
-	if (s->rank == s->stall_rank && s->step == at) {
-		fprintf(stderr, "arbench: test hook: rank %d stalls for %.0f s\n", s->rank,
+	if (s->rank == s->stall_rank && s->step == at && in_collective == s->stall_in_collective) {
+		fprintf(stderr, "arbench-test-hook: rank %d stalls for %.0f s\n", s->rank,
 			s->stall_sec);
 		sleep_sec(s->stall_sec);
 		s->stall_rank = -1;
@@ -121,6 +185,11 @@ static void arrival_root(struct sweep *s, const char *what)
 	for (int r = 1; r < s->nranks; r++)
 		MPI_Irecv(&tok[r], 1, MPI_INT, r, TAG_ARRIVE, s->ctl, &req[r]);
 	while (MPI_Testall(s->nranks, req, &flag, MPI_STATUSES_IGNORE), !flag) {
+		int errs = 0;
+
+		MPI_Iprobe(MPI_ANY_SOURCE, TAG_ERRTEXT, s->ctl, &errs, MPI_STATUS_IGNORE);
+		if (errs) /* a rank failed in the last collective instead of arriving */
+			report_root(s, NULL);
 		if (MPI_Wtime() > deadline) {
 			char msg[ERRTEXT];
 			size_t n = (size_t)snprintf(msg, sizeof(msg), "timeout: rank");
@@ -172,9 +241,9 @@ static void arrival_other(struct sweep *s, const char *what)
 	MPI_Wait(&sreq, MPI_STATUS_IGNORE);
 }
 
+/* A barrier that, with --timeout, names the ranks that did not arrive in time. */
 static void arrival_check(struct sweep *s, const char *what)
 {
-	test_stall(s);
 	if (s->o->timeout <= 0 || s->nranks == 1) {
 		MPI_Barrier(s->comm);
 		return;
@@ -191,12 +260,12 @@ static void run_or_die(struct sweep *s, const struct ar_algo *a, const void *sb,
 		       size_t count, enum ar_dtype d, enum ar_op op)
 {
 	if (ar_allreduce(s->ac, a->name, sb, rb, count, d, op))
-		die(s, ar_comm_error(s->ac));
+		collective_failed(s, ar_comm_error(s->ac));
 }
 
 /* Warm up, time o->iters iterations, combine over ranks; rank 0 fills r's timing fields. */
 static void time_mode(struct sweep *s, const struct ar_algo *a, const struct bench_check *chk,
-		      size_t count, bool inplace, struct bench_result *r)
+		      size_t count, bool inplace, const char *what, struct bench_result *r)
 {
 	const struct bench_opts *o = s->o;
 	static const MPI_Op agg_ops[BENCH_AGG_COUNT] = {
@@ -213,7 +282,7 @@ static void time_mode(struct sweep *s, const struct ar_algo *a, const struct ben
 	bench_fill_timing(chk, s->rank, inplace ? s->recvbuf : s->sendbuf, count);
 	for (int i = 0; i < o->warmup; i++)
 		run_or_die(s, a, sb, s->recvbuf, count, chk->dtype, chk->op);
-	MPI_Barrier(s->comm);
+	arrival_check(s, what);
 	for (int i = 0; i < o->iters; i++) {
 		double t0 = MPI_Wtime();
 
@@ -301,7 +370,9 @@ static void measure_size(struct sweep *s, const struct bench_check *chk, uint64_
 		snprintf(what, sizeof(what), "size %s (%s %s, %s)",
 			 bench_fmt_bytes(size, sz, sizeof(sz)), ar_dtype_name(chk->dtype),
 			 ar_op_name(chk->op), a->name);
+		test_stall(s, false);
 		arrival_check(s, what);
+		test_stall(s, true);
 		for (int ip = 0; ip < 2; ip++) {
 			r[ip] = (struct bench_result){.size = size,
 						      .count = count,
@@ -310,7 +381,7 @@ static void measure_size(struct sweep *s, const struct bench_check *chk, uint64_
 						      .algo = a->name,
 						      .transport = s->o->transport,
 						      .inplace = ip};
-			time_mode(s, a, chk, count, ip, &r[ip]);
+			time_mode(s, a, chk, count, ip, what, &r[ip]);
 			if (s->o->check)
 				r[ip].wrong = check_mode(s, a, chk, count, ip);
 		}
@@ -474,6 +545,8 @@ static void setup_test_hook(struct sweep *s)
 
 	s->stall_rank = r && *r ? atoi(r) : -1;
 	s->stall_sec = sec && *sec ? atof(sec) : 30;
+	s->stall_in_collective =
+		(sec = getenv("ARBENCH_TEST_STALL_AT")) && !strcmp(sec, "collective");
 	r = getenv("ARBENCH_TEST_CORRUPT_RANK");
 	s->corrupt_rank = r && *r ? atoi(r) : -1;
 }
