@@ -48,14 +48,16 @@
 #include <emmintrin.h>
 #endif
 
-#define HIER_DEPTH    4		  /* staging slots per rank */
-#define HIER_SLOT_MIN (64u << 10) /* slot size bounds (from c->segment_bytes) */
-#define HIER_SLOT_MAX (4u << 20)
-#define HIER_SPIN     64	  /* flag polls between sched_yield() calls */
-#define HIER_ALIGN    64	  /* slice boundaries, in bytes */
-#define HIER_RING_MIN (64u << 10) /* inter-node slice size from which ring beats rhd */
-#define HIER_LINE     128	  /* flags of different ranks never share this */
-#define HIER_NT_MIN   (8u << 20)  /* outputs from this size are written around the cache */
+#define HIER_DEPTH     4	   /* staging slots per rank */
+#define HIER_SLOT_MIN  (64u << 10) /* slot size bounds (from c->segment_bytes) */
+#define HIER_SLOT_MAX  (4u << 20)
+#define HIER_SPIN      64	   /* flag polls between sched_yield() calls */
+#define HIER_ALIGN     64	   /* slice boundaries, in bytes */
+#define HIER_RING_MIN  (64u << 10) /* inter-node slice size from which ring beats rhd */
+#define HIER_LINE      128	   /* flags of different ranks never share this */
+#define HIER_SMALL_MAX (32u << 10) /* single node: (ranks-1) x bytes up to this take one handoff   \
+				    */
+#define HIER_NT_MIN (8u << 20)	   /* outputs from this size are written around the cache */
 
 /* One local rank's progress counters, in the shared segment: the sequence number (1-based,
  * counting every chunk ever handled by this node) of the last chunk it staged, reduced
@@ -323,6 +325,45 @@ static int hier_gather(struct ar_comm *c, struct ar__hier *h, const struct hier_
 	return 0;
 }
 
+/* Small single-node calls: every rank stages its whole input, waits for all, and reduces
+ * every staged copy itself in local-rank order (the same bits on every rank): one handoff
+ * instead of three.  Sets reduced and gathered too, which is what the slot-reuse waits of
+ * both paths look at. */
+static int hier_small(struct ar_comm *c, struct ar__hier *h, const struct hier_call *k)
+{
+	uint64_t seq = h->seq + 1;
+	size_t bytes = k->count * k->esize;
+	int rc;
+
+	c->phase = "intra-node small all-reduce";
+	for (int x = 0; x < h->lsize && seq > HIER_DEPTH; x++) {
+		if (x == h->lrank)
+			continue;
+		rc = flag_wait(c, h, &h->flags[x].reduced, seq - HIER_DEPTH, x,
+			       "reduce (free a staging slot for)", seq - HIER_DEPTH);
+		if (rc)
+			return rc;
+	}
+	memcpy(stage_slot(h, h->lrank, seq), k->in, bytes);
+	atomic_store_explicit(&h->flags[h->lrank].staged, seq, memory_order_release);
+	for (int x = 0; x < h->lsize; x++) {
+		if (x == h->lrank)
+			continue;
+		rc = flag_wait(c, h, &h->flags[x].staged, seq, x, "stage", seq);
+		if (rc)
+			return rc;
+	}
+	/* my own staged copy, not k->in: in place, k->in is the output being written */
+	ar_reduce3(k->out, stage_slot(h, 0, seq), stage_slot(h, 1, seq), k->count, k->dtype, k->op);
+	for (int x = 2; x < h->lsize; x++)
+		ar_reduce(k->out, stage_slot(h, x, seq), k->count, k->dtype, k->op);
+	if (k->op == AR_AVG)
+		ar_scale_avg(k->out, k->count, k->dtype, c->size);
+	atomic_store_explicit(&h->flags[h->lrank].reduced, seq, memory_order_release);
+	atomic_store_explicit(&h->flags[h->lrank].gathered, seq, memory_order_release);
+	return 0;
+}
+
 /* Free everything hier_setup made.  Collective over the communicator (window, sub-comm). */
 static void hier_destroy(struct ar_comm *c)
 {
@@ -528,6 +569,17 @@ static int hier_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_
 				"out of step; recreate the communicator");
 	k.chunk_elems = h->slot_bytes / k.esize;
 	k.nchunks = (count + k.chunk_elems - 1) / k.chunk_elems;
+	if (!h->inter && h->nown == h->lsize &&
+	    count * k.esize * (h->lsize - 1) <= HIER_SMALL_MAX) {
+		rc = hier_small(c, h, &k);
+		if (rc) {
+			h->broken = true;
+			return rc;
+		}
+		h->seq++;
+		c->phase = NULL;
+		return 0;
+	}
 	rc = 0;
 	for (size_t i = 0; i < k.nchunks && !rc; i++) {
 		/* stage ahead: slot reuse of chunk i + depth - 1 only needs chunk i - 1 done */

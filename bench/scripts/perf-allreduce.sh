@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# bench/scripts/perf-allreduce.sh - how this library's all-reduce compares with the MPI
+# library's own MPI_Allreduce on this machine: runs build/arbench with every algorithm for
+# 2 and 4 ranks at 64 MiB (float sum) and at 8 B - 4 KiB, and prints per size the fastest
+# arbench algorithm beside the "mpi" baseline measured in the same run, with the ratios
+# busbw(best)/busbw(mpi) and time(best)/time(mpi), plus the exact command lines.
+#
+#   bench/scripts/perf-allreduce.sh [-n ITERS] [-r "2 4"] [-o DIR] [--strict]
+#
+# Times are arbench's default per-size mean over ranks and iterations (out of place), in us;
+# busbw in GB/s = 1e9 B/s.  Targets (checked with --strict, exit 1 when missed): busbw ratio
+# >= 3 at 64 MiB with 2 ranks; time ratio <= 1.5 at every size of 8 B - 4 KiB.  Results are
+# kept as JSON in DIR (default $BUILD/perf).  Exit 2 on bad arguments, 3 if a run failed.
+set -u
+BUILD=${BUILD:-build}
+MPIRUN=${MPIRUN:-mpirun}
+ARBENCH=${ARBENCH:-$BUILD/arbench}
+iters=20 ranks="2 4" out="" strict=0
+
+usage() {
+	echo "usage: $0 [-n ITERS] [-r \"2 4\"] [-o DIR] [--strict]" >&2
+	exit 2
+}
+while [ $# -gt 0 ]; do
+	case $1 in
+	-n) [ $# -ge 2 ] || usage; iters=$2; shift 2 ;;
+	-r) [ $# -ge 2 ] || usage; ranks=$2; shift 2 ;;
+	-o) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
+	--strict) strict=1; shift ;;
+	*) usage ;;
+	esac
+done
+[[ $iters =~ ^[1-9][0-9]*$ ]] || { echo "perf-allreduce: -n $iters: expected a positive integer" >&2; exit 2; }
+if [ ! -x "$ARBENCH" ]; then
+	echo "perf-allreduce: $ARBENCH not found (run make first, or set ARBENCH)" >&2
+	exit 2
+fi
+out=${out:-$BUILD/perf}
+mkdir -p "$out" || exit 2
+
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# 2 cores, up to 4+ ranks: Open MPI must not bind two ranks to one core
+export OMPI_MCA_hwloc_base_binding_policy=${OMPI_MCA_hwloc_base_binding_policy:-none}
+export OMPI_MCA_rmaps_base_oversubscribe=1
+flags="--oversubscribe"
+[ "$(id -u)" = 0 ] && flags="$flags --allow-run-as-root"
+
+# run NAME NP ARBENCH-ARGS...: one arbench run; its table goes to $out/NAME.txt
+run() {
+	local name=$1 np=$2
+	shift 2
+	local cmd="$MPIRUN $flags -np $np $ARBENCH $* -J $out/$name.json"
+	echo "\$ $cmd"
+	if ! timeout -k 10 900 $cmd >"$out/$name.txt" 2>&1; then
+		echo "perf-allreduce: run $name failed:" >&2
+		tail -n 20 "$out/$name.txt" >&2
+		exit 3
+	fi
+}
+
+# table NAME NP: per size, the fastest non-mpi algorithm (out-of-place mean time) beside mpi
+table() {
+	awk -v np="$2" '
+	/^ *[0-9]/ && NF >= 9 {
+		size = $1; algo = $5; t = $6; bw = $8
+		if (!(size in seen)) { seen[size] = 1; order[n++] = size }
+		if (algo == "mpi") { mt[size] = t; mb[size] = bw }
+		else if (!(size in bt) || t < bt[size]) { bt[size] = t; bb[size] = bw; ba[size] = algo }
+	}
+	END {
+		for (i = 0; i < n; i++) {
+			s = order[i]
+			if (!(s in bt) || !(s in mt)) continue
+			printf "%5d %10d %6s %10.2f %8.2f %10.2f %8.2f %7.2f %7.2f\n", np, s, ba[s],
+			       bt[s], bb[s], mt[s], mb[s], (bt[s] > 0 ? mt[s] / bt[s] : 0),
+			       (mt[s] > 0 ? bt[s] / mt[s] : 0)
+		}
+	}' "$out/$1.txt"
+}
+
+common="-d float -o sum -A all -c 1 -w 5"
+echo "# perf-allreduce: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+for np in $ranks; do
+	run "large-np$np" "$np" -b 64M -e 64M $common -n "$iters"
+	run "small-np$np" "$np" -b 8 -e 4K -f 2 $common -n $((iters * 50))
+done
+echo
+echo "# float sum, out of place; best = fastest arbench algorithm at that size (mean time)"
+printf "%5s %10s %6s %10s %8s %10s %8s %7s %7s\n" ranks bytes best best_us busbw mpi_us \
+	busbw bw_x time_x
+rows=""
+for np in $ranks; do
+	rows+=$(table "large-np$np" "$np")$'\n'
+	rows+=$(table "small-np$np" "$np")$'\n'
+done
+printf "%s" "$rows" | sed '/^$/d'
+echo "# bw_x = busbw(best)/busbw(mpi) = time(mpi)/time(best) (target >= 3 at 64 MiB, 2 ranks); time_x ="
+echo "# time(best)/time(mpi) (target <= 1.5 at 8 B - 4 KiB).  Tables and JSON: $out/"
+
+if [ $strict = 1 ]; then
+	miss=$(printf "%s" "$rows" | awk '
+		$1 == 2 && $2 == 67108864 && $8 < 3 { print "2 ranks 64 MiB: bw_x " $8 " < 3" }
+		$2 <= 4096 && $9 > 1.5 { print $1 " ranks " $2 " B: time_x " $9 " > 1.5" }')
+	if [ -n "$miss" ]; then
+		echo "perf-allreduce: targets missed: $miss" | tr '\n' ';' >&2
+		echo >&2
+		exit 1
+	fi
+fi
+exit 0
