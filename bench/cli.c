@@ -507,8 +507,11 @@ void bench_usage(FILE *f)
 		"\n"
 		"Exit status: 0 ok, 1 wrong results or --min-busbw not met, 2 bad input, 3 a\n"
 		"collective failed or timed out.\n"
-		"Test hooks (tests only): ARBENCH_TEST_STALL_RANK=R makes rank R sleep\n"
-		"ARBENCH_TEST_STALL_SEC (default 30) s before the second size;\n"
-		"ARBENCH_TEST_CORRUPT_RANK=R flips one bit of rank R's checked results.\n",
+		"Test hooks (tests only): ARBENCH_TEST_STALL_RANK=R makes rank R sleep for\n"
+		"ARBENCH_TEST_STALL_SEC seconds (default 30) before the second size, or inside "
+		"its\n"
+		"first collective with ARBENCH_TEST_STALL_AT=collective; "
+		"ARBENCH_TEST_CORRUPT_RANK=R\n"
+		"flips one bit of rank R's checked results.\n",
 		known);
 }

@@ -14,8 +14,9 @@ void bench_table_header(FILE *f, const struct bench_opts *o, const struct bench_
 	char name[256];
 
 	if (!o->quiet) {
-		fprintf(f, "# arbench %s: %d ranks on %d nodes, transport %s\n", BENCH_VERSION,
-			cl->nranks, cl->map.n_nodes, o->transport);
+		fprintf(f, "# arbench %s: %d rank%s on %d node%s, transport %s\n", BENCH_VERSION,
+			cl->nranks, cl->nranks == 1 ? "" : "s", cl->map.n_nodes,
+			cl->map.n_nodes == 1 ? "" : "s", o->transport);
 		fprintf(f, "# MPI: %s\n", mpi_library);
 		fprintf(f,
 			"# minBytes %llu maxBytes %llu step: %g(%s) warmup iters: %d iters: %d "
