@@ -160,7 +160,7 @@ int topo__catalog_load(const char *dir, struct topo__catalog **out, struct topo_
 				      : topo__cy_error(path, &log, ce, parts_fields, err);
 			goto err_free_catalog;
 		}
-		for (i = 0; i < c->kinds[k]->parts_count; i++) {
+		for (i = 0; c->kinds[k] && i < c->kinds[k]->parts_count; i++) {
 			ret = check_part(path, i, (enum topo__part_kind)k, &c->kinds[k]->parts[i],
 					 err);
 			if (ret)

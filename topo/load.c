@@ -410,6 +410,9 @@ int topo__cy_error(const char *file, const struct topo__cylog *l, int ce,
 	/* a value of the wrong type or form */
 	last_key(path, key, sizeof(key));
 	expected_for(key, exp, sizeof(exp));
+	if (!*path)
+		snprintf(exp, sizeof(exp),
+			 " (expected a mapping with name: and fabric:, see configs/README.md)");
 	if (strncmp(what, "Expecting ", 10) == 0) {
 		char want[32] = "";
 
@@ -754,6 +757,7 @@ int topo_load(const char *path, struct topo_desc **out, struct topo_error *err)
 	};
 	struct topo__cylog log;
 	struct topo_desc *d;
+	struct stat st;
 	cyaml_err_t ce;
 	unsigned i;
 	int ret;
@@ -766,10 +770,21 @@ int topo_load(const char *path, struct topo_desc **out, struct topo_error *err)
 		return -ENOMEM;
 	snprintf(d->path, sizeof(d->path), "%s", path);
 	d->switch_part = -1;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		ret = topo__errf(err, path, NULL, false,
+				 "not a regular file (expected a topology YAML file)");
+		goto err_free_desc;
+	}
 	ce = cyaml_load_file(path, &cfg, &top_schema, (cyaml_data_t **)&d->raw, NULL);
 	if (ce != CYAML_OK) {
 		ret = ce == CYAML_ERR_OOM ? -ENOMEM
 					  : topo__cy_error(path, &log, ce, top_fields, err);
+		goto err_free_desc;
+	}
+	if (!d->raw) {
+		ret = topo__errf(err, path, "", false,
+				 "the file holds no YAML document (expected a mapping with name: "
+				 "and fabric:, see configs/README.md)");
 		goto err_free_desc;
 	}
 	/* node types, plus an implicit last one: no GPUs, one NIC (explicit nodes without type) */
