@@ -127,3 +127,11 @@ lab_busbw() { # file algo size
 lab_ge() {
 	awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'
 }
+
+# busbw (GB/s) of ALGO at SIZE bytes from the fastest iteration, in place or not: the least
+# noisy figure when 8 emulated hosts share 2 cores.  busbw = SIZE / t x 2(p-1)/p.
+lab_best_busbw() { # file algo size
+	jq -e --arg a "$2" --argjson s "$3" \
+		'.ranks as $p | [.results[] | select(.algo == $a and .size == $s) | .time_us.min] | min
+		 | $s / (. * 1e-6) * 2 * ($p - 1) / $p / 1e9' "$1"
+}

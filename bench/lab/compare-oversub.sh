@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# bench/lab/compare-oversub.sh - does the lab show oversubscription?  Builds the 2-leaf,
+# 1-spine lab (4 hosts per leaf at 100 Mbit/s) at 1:1 (400 Mbit/s uplinks) and at 2:1
+# (200 Mbit/s), runs arbench's ring, tree, hier, rhd and mpi with one rank per node on each,
+# and prints busbw per algorithm and the ratio 2:1 / 1:1.  Run as root from the repository:
+#
+#   bench/lab/compare-oversub.sh [OUTDIR]       (env: BUILD=build SIZE=8M ITERS=3 ALGOS=...)
+#
+# Takes a few minutes (tree and rhd are slow on 8 emulated hosts sharing 2 cores).  The JSON
+# results stay in OUTDIR (default /tmp/arlab-oversub).
+set -eu
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+SIZE=${SIZE:-8M}
+ITERS=${ITERS:-3}
+ALGOS=${ALGOS:-ring,tree,hier,rhd,mpi}
+OUT=${1:-/tmp/arlab-oversub}
+ARLAB=$BUILD/arlab
+
+[ "$(id -u)" = 0 ] || { echo "compare-oversub: needs root" >&2; exit 2; }
+[ -x "$ARLAB" ] && [ -x "$BUILD/arbench" ] || { echo "compare-oversub: build first (make BUILD=$BUILD)" >&2; exit 2; }
+if "$ARLAB" status | grep -qv 'no lab is up'; then
+	echo "compare-oversub: a lab is up already; 'arlab down' it first" >&2
+	exit 2
+fi
+mkdir -p "$OUT"
+trap '"$ARLAB" down >/dev/null 2>&1 || true' EXIT
+
+for v in 1to1 2to1; do
+	"$ARLAB" up "configs/topologies/lab-2leaf-$v.yaml"
+	"$ARLAB" run -- -b "$SIZE" -e "$SIZE" -n "$ITERS" -w 1 -c 0 -A "$ALGOS" -q \
+		-J "$OUT/$v.json" >"$OUT/$v.log" 2>&1 || { cat "$OUT/$v.log"; exit 1; }
+	"$ARLAB" down >/dev/null
+done
+
+# busbw per algorithm, out-of-place, in Mbit/s; ratio 2:1 / 1:1
+printf '%-6s %14s %14s %10s\n' algo '1:1 Mbit/s' '2:1 Mbit/s' '2:1/1:1'
+jq -r -n --slurpfile a "$OUT/1to1.json" --slurpfile b "$OUT/2to1.json" '
+	def bw($r; $algo): [$r[0].results[] | select(.algo == $algo and .inplace == false) | .busbw][0] * 8000;
+	[$a[0].results[] | select(.inplace == false) | .algo] | unique_by(.) as $algos
+	| ($a[0].results | map(select(.inplace == false) | .algo)) as $order
+	| $order[] as $algo
+	| [$algo, bw($a; $algo), bw($b; $algo), (bw($b; $algo) / bw($a; $algo))]
+	| @tsv' | awk -F'\t' '{ printf "%-6s %14.1f %14.1f %10.2f\n", $1, $2, $3, $4 }'
+echo "(busbw = algbw x 2(p-1)/p, p = 8, one rank per host; host links 100 Mbit/s; $SIZE, $ITERS iterations)"
