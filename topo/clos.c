@@ -19,12 +19,6 @@
 
 #include "topo/internal.h"
 
-int topo__fabric_ntype(struct topo_desc *d, struct topo_error *err);
-int topo__fabric_radix(struct topo_desc *d, bool need, struct topo_error *err);
-int topo__at_least(struct topo_desc *d, const unsigned *v, unsigned min, const char *path,
-		   const char *example, struct topo_error *err);
-int topo__host_class(struct topo_desc *d, struct topo_error *err);
-
 #define MAX_VERTICES 50000000ull
 
 /* Largest m dividing u with count * m <= k; 0 when even m = 1 does not fit. */

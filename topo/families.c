@@ -565,19 +565,6 @@ int topo__check_params(struct topo_desc *d, struct topo_error *err)
 
 /* ---- the table ---------------------------------------------------------------------------- */
 
-int topo__fat_tree_validate(struct topo_desc *d, struct topo_error *err);
-int topo__fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
-			  struct topo_error *err);
-int topo__rail_optimized_validate(struct topo_desc *d, struct topo_error *err);
-int topo__rail_only_validate(struct topo_desc *d, struct topo_error *err);
-int topo__rail_only_expand(const struct topo_desc *d, struct topo__builder *b,
-			   struct topo_error *err);
-int topo__torus_validate(struct topo_desc *d, struct topo_error *err);
-int topo__torus_expand(const struct topo_desc *d, struct topo__builder *b, struct topo_error *err);
-int topo__dragonfly_validate(struct topo_desc *d, struct topo_error *err);
-int topo__dragonfly_expand(const struct topo_desc *d, struct topo__builder *b,
-			   struct topo_error *err);
-
 const struct topo__family_ops topo__families[TOPO_F_COUNT] = {
 	[TOPO_F_EXPLICIT] = {"explicit", explicit_validate, explicit_expand},
 	[TOPO_F_SINGLE_SWITCH] = {"single-switch", single_validate, single_expand},

@@ -298,4 +298,34 @@ extern const struct topo__family_ops topo__families[TOPO_F_COUNT];
 /* Reject fabric parameters the family does not take (and explicit lists elsewhere). */
 int topo__check_params(struct topo_desc *d, struct topo_error *err);
 
+/* Shared checks of the generated families' fabric parameters; 0 or -EINVAL with *err. */
+/* fabric.node_type names an entry of node_types: sets d->ntype. */
+int topo__fabric_ntype(struct topo_desc *d, struct topo_error *err);
+/* fabric.radix / fabric.switch: sets d->radix and d->switch_part; need: one is required. */
+int topo__fabric_radix(struct topo_desc *d, bool need, struct topo_error *err);
+/* *v >= min, else an error at path with example as the expected form. */
+int topo__at_least(struct topo_desc *d, const unsigned *v, unsigned min, const char *path,
+		   const char *example, struct topo_error *err);
+/* link_classes.host is given and no faster than the node type's NICs. */
+int topo__host_class(struct topo_desc *d, struct topo_error *err);
+
+/* The families' table entries (clos.c: fat-tree, rail-optimized, rail-only; direct.c: torus,
+ * dragonfly); see struct topo__family_ops for the contracts. */
+int topo__fat_tree_validate(struct topo_desc *d, struct topo_error *err);
+int topo__fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
+			  struct topo_error *err);
+int topo__rail_optimized_validate(struct topo_desc *d, struct topo_error *err);
+int topo__rail_only_validate(struct topo_desc *d, struct topo_error *err);
+int topo__rail_only_expand(const struct topo_desc *d, struct topo__builder *b,
+			   struct topo_error *err);
+int topo__torus_validate(struct topo_desc *d, struct topo_error *err);
+int topo__torus_expand(const struct topo_desc *d, struct topo__builder *b, struct topo_error *err);
+int topo__dragonfly_validate(struct topo_desc *d, struct topo_error *err);
+int topo__dragonfly_expand(const struct topo_desc *d, struct topo__builder *b,
+			   struct topo_error *err);
+
+/* A YAML syntax error's position and libyaml's text: -EINVAL when there is one, 0 when the
+ * file parses, another negative errno when it cannot be read. */
+int topo__syntax_error(const char *file, unsigned *line, unsigned *col, char *msg, size_t len);
+
 #endif /* ARBENCH_TOPO_INTERNAL_H */

@@ -15,8 +15,6 @@
 
 #include "topo/internal.h"
 
-int topo__syntax_error(const char *file, unsigned *line, unsigned *col, char *msg, size_t len);
-
 /* ---- schema ------------------------------------------------------------------------------ */
 
 #define OPT (CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER)

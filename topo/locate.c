@@ -191,8 +191,6 @@ int topo__locate(const char *file, const char *path, bool key, unsigned *line, u
 	return ret;
 }
 
-/* Exported for load.c: a YAML syntax error's position and text.  0 when the file parses. */
-int topo__syntax_error(const char *file, unsigned *line, unsigned *col, char *msg, size_t len);
 int topo__syntax_error(const char *file, unsigned *line, unsigned *col, char *msg, size_t len)
 {
 	struct walk *w = calloc(1, sizeof(*w));
