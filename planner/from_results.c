@@ -3,8 +3,9 @@
  * (its results file's "hosts", "nodes_info" and "ranks_per_node", read with jansson) into an
  * explicit-family topology YAML.  Nodes of the same shape (GPU count, NIC speeds) share a node
  * type.  Fabric NICs are the RDMA ones when a node has any, else every NIC with a known speed
- * other than loopback.  The results do not describe switches, so one switch joining every NIC
- * is assumed and the file says so.
+ * (or --nic-rate) other than software interfaces (loopback, ifb, veth, bridges, tunnels).  The
+ * results do not describe switches, so one switch joining every NIC is assumed and the file says
+ * so.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -76,6 +77,21 @@ static int fail(char *msg, size_t len, const char *path, const char *fmt, const 
 	return -EINVAL;
 }
 
+/* Software interfaces that carry no fabric traffic (loopback, tc's ifb, bridges, veths,
+ * tunnels): never counted as a node's NICs. */
+static const char *const virtual_prefixes[] = {"lo",  "ifb", "veth",  "docker", "br-",	  "virbr",
+					       "tun", "tap", "dummy", "cni",	"flannel"};
+
+static bool virtual_nic(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(virtual_prefixes) / sizeof(virtual_prefixes[0]); i++)
+		if (strncmp(name, virtual_prefixes[i], strlen(virtual_prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
 /* Pick node i's fabric NICs. */
 static int node_nics(json_t *info, struct rnode *rn, double default_bps, const char *path,
 		     char *msg, size_t len)
@@ -97,7 +113,7 @@ static int node_nics(json_t *info, struct rnode *rn, double default_bps, const c
 		const char *name = json_string_value(json_object_get(nic, "name"));
 		double bps = json_number_value(json_object_get(nic, "speed_bps"));
 
-		if (!name || strcmp(name, "lo") == 0)
+		if (!name || virtual_nic(name))
 			continue;
 		if (any_rdma && !json_is_true(json_object_get(nic, "rdma")))
 			continue;

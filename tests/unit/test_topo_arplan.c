@@ -193,7 +193,8 @@ static void test_from_results(void **state)
 	assert_int_equal(topo_load(path, &d, &e), 0);
 	assert_int_equal(topo_expand(d, &g, &e), 0);
 	assert_int_equal(g->n_nodes, 2);
-	/* alpha: its two RDMA NICs at 200 Gbit (eth0 and lo left out), 2 GPUs; beta: one at 10 */
+	/* alpha: its two RDMA NICs at 200 Gbit (eth0 and lo left out), 2 GPUs; beta: eth0 at the
+	 * --nic-rate 10 Gbit (its ifb and veth software interfaces left out) */
 	for (l = 0; l < g->n_links; l++) {
 		if (g->links[l].cls != TOPO_L_HOST)
 			continue;
