@@ -18,7 +18,7 @@ RUN_NP  ?= 2
 
 DEBIAN_PKGS := build-essential pkg-config openmpi-bin libopenmpi-dev libibverbs-dev \
 	libhwloc-dev hwloc libcyaml-dev libjansson-dev libcmocka-dev gnuplot-nox iproute2 \
-	iperf3 procps util-linux
+	iperf3 procps util-linux jq
 
 PKG_LIBS   := jansson libcyaml hwloc
 # '=' not ':=': evaluated when a recipe runs, i.e. after 'deps' installed the packages.
