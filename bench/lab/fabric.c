@@ -293,7 +293,7 @@ static int check_hosts(const struct lab_fabric *f, unsigned max_hosts, char *err
 				"node name \"%s\" is not a valid hostname (expected 1-63 letters, "
 				"digits or '-', not starting or ending with '-', no dots)",
 				n);
-		if (strcasecmp(n, LAB_FABRIC_NS + strlen(LAB_PREFIX)) == 0)
+		if (strcasecmp(n, &LAB_FABRIC_NS[strlen(LAB_PREFIX)]) == 0)
 			return errf(err, errlen,
 				    "node name \"fabric\" is reserved by the lab "
 				    "(it names the switches' namespace)");
