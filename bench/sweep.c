@@ -26,7 +26,8 @@
 #define TAG_GO	    7202
 #define TAG_ERRTEXT 7203
 #define ERRTEXT	    512
-#define MEM_BUFFERS 3 /* send, receive, and about one more for the library's scratch */
+#define MAX_SIZES   4096 /* sizes per type and op */
+#define MEM_BUFFERS 3	 /* send, receive, and about one more for the library's scratch */
 
 struct sweep {
 	MPI_Comm comm, ctl; /* ctl: a dup for arrival tokens and error texts */
@@ -493,12 +494,13 @@ static int alloc_buffers(struct sweep *s, char *err, size_t errlen)
 /* Every (type, op) must have an exact check on this many ranks; count the size steps. */
 static int plan_steps(struct sweep *s, char *err, size_t errlen)
 {
-	uint64_t sizes[4096];
+	uint64_t sizes[MAX_SIZES + 1];
 
 	s->n_steps = 0;
 	for (int d = 0; d < AR_DTYPE_COUNT; d++) {
 		for (int op = 0; op < AR_OP_COUNT; op++) {
 			struct bench_check chk;
+			size_t n;
 
 			if (!s->o->types[d] || !s->o->ops[op])
 				continue;
@@ -508,7 +510,15 @@ static int plan_steps(struct sweep *s, char *err, size_t errlen)
 					 ar_dtype_name(d), ar_op_name(op), s->nranks);
 				return -ERANGE;
 			}
-			s->n_steps += bench_sizes(s->o, ar_dtype_size(d), sizes, 4096);
+			n = bench_sizes(s->o, ar_dtype_size(d), sizes, MAX_SIZES + 1);
+			if (n > MAX_SIZES) {
+				snprintf(err, errlen,
+					 "-b/-e/-i/-f give more than %d sizes: raise -f or -i, or "
+					 "narrow -b/-e",
+					 MAX_SIZES);
+				return -E2BIG;
+			}
+			s->n_steps += n;
 		}
 	}
 	if (!s->n_steps) {
@@ -584,7 +594,7 @@ static int verdict(struct sweep *s)
 
 static void sweep_all(struct sweep *s)
 {
-	uint64_t sizes[4096];
+	uint64_t sizes[MAX_SIZES];
 
 	s->t_start = MPI_Wtime();
 	for (int d = 0; d < AR_DTYPE_COUNT; d++) {
@@ -597,7 +607,7 @@ static void sweep_all(struct sweep *s)
 			/* -ERANGE (no exact check on this many ranks) was refused in
 			 * plan_steps unless -c 0, where only the timing fill is used */
 			bench_check_init(&chk, d, op, s->nranks);
-			n = bench_sizes(s->o, chk.esize, sizes, 4096);
+			n = bench_sizes(s->o, chk.esize, sizes, MAX_SIZES);
 			for (size_t i = 0; i < n; i++)
 				measure_size(s, &chk, sizes[i]);
 		}

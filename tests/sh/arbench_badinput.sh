@@ -24,6 +24,7 @@ cannot write|-e 64 -J /nonexistent-dir/r.json
 --timeout '-3'|--timeout -3
 --min-busbw judges sizes >= 1 MiB|-e 64K --min-busbw 5
 unexpected argument 'extra'|-e 64 extra
+more than 4096 sizes|-b 1 -e 1M -i 1
 CASES
 )
 n=0

@@ -71,7 +71,7 @@ echo "ok: --anonymize"
 
 # a run killed part-way leaves valid JSON with the sizes it finished
 j=$TMPD/killed.json
-timeout -k 5 120 "$MPIRUN" -q --oversubscribe -np 2 "$ARB" -b 64K -e 512M -i 64K -n 3 -w 0 -c 0 \
+timeout -k 5 120 "$MPIRUN" -q --oversubscribe -np 2 "$ARB" -b 64K -e 256M -i 64K -n 3 -w 0 -c 0 \
 	-A ring -J "$j" --quiet >"$out" 2>"$err" &
 mpipid=$!
 n=0
@@ -81,7 +81,7 @@ for _ in $(seq 1 300); do
 	[ "$n" -ge 4 ] && break
 done
 [ "$n" -ge 4 ] || { kill -9 $mpipid; fail "JSON never held 4 results"; }
-ranks=$(pgrep -f "$ARB -b 64K -e 512M" | grep -v "^$mpipid$" | tr '\n' ' ')
+ranks=$(pgrep -f "$ARB -b 64K -e 256M" | grep -v "^$mpipid$" | tr '\n' ' ')
 [ -n "$ranks" ] || fail "no rank processes found"
 kill -9 $ranks $mpipid 2>/dev/null
 wait $mpipid 2>/dev/null
