@@ -8,29 +8,25 @@
  * as nccl-tests' default -a 1; min; max); the table shows the mean of the samples, the JSON
  * also min, p50, p99, max.  slowest_rank is the rank with the largest mean iteration time.
  *
- * Liveness: with --timeout T, before every size and algorithm each rank sends a token to rank
- * 0, which releases everyone once all tokens arrived, or after T seconds prints the ranks whose
- * token is missing and calls MPI_Abort.  Inside the collective, the library's own per-operation
- * timeout (the same T) names rank, peer and operation.
+ * Liveness (liveness.c): with --timeout T, before every size and algorithm and before the
+ * timed iterations, rank 0 checks that every rank arrived within T and otherwise names the
+ * missing ones; inside the collective, the library's own per-operation timeout (the same T)
+ * names rank, peer and operation, and the job prints that once.
  */
-#include "bench/bench.h"
+#include "bench/internal.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#define TAG_ARRIVE  7201
-#define TAG_GO	    7202
-#define TAG_ERRTEXT 7203
-#define ERRTEXT	    512
+#define ERRTEXT	    BENCH__ERRTEXT
 #define MAX_SIZES   4096 /* sizes per type and op */
 #define MEM_BUFFERS 3	 /* send, receive, and about one more for the library's scratch */
 
 struct sweep {
-	MPI_Comm comm, ctl; /* ctl: a dup for arrival tokens and error texts */
+	MPI_Comm comm;
+	struct bench_live live; /* the same ranks, for liveness.c */
 	int rank, nranks;
 	const struct bench_opts *o;
 	int argc;
@@ -55,108 +51,6 @@ struct sweep {
 	int corrupt_rank;
 };
 
-static void sleep_sec(double sec)
-{
-	struct timespec ts = {(time_t)sec, (long)((sec - (double)(time_t)sec) * 1e9)};
-
-	nanosleep(&ts, NULL);
-}
-
-/* Print one message from this rank as a single write and abort the whole job. */
-static _Noreturn void die(struct sweep *s, const char *msg)
-{
-	fprintf(stderr, "arbench: %s\n", msg);
-	fflush(stderr);
-	MPI_Abort(s->comm, BENCH_EXIT_RUNTIME);
-	exit(BENCH_EXIT_RUNTIME); /* not reached */
-}
-
-/*
- * Collective agreement on a local failure: if any rank failed, the lowest failing rank's
- * message ends up in err at rank 0 and every rank returns true.
- */
-static bool agree_failed(struct sweep *s, bool failed, const char *msg, char *err, size_t errlen)
-{
-	int mine = failed ? s->rank : INT_MAX, first;
-	char buf[ERRTEXT] = {0};
-
-	MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, s->comm);
-	if (first == INT_MAX)
-		return false;
-	if (first == s->rank && s->rank != 0) {
-		snprintf(buf, sizeof(buf), "%s", msg);
-		MPI_Send(buf, ERRTEXT, MPI_CHAR, 0, TAG_ERRTEXT, s->ctl);
-	} else if (s->rank == 0 && first != 0) {
-		MPI_Recv(buf, ERRTEXT, MPI_CHAR, first, TAG_ERRTEXT, s->ctl, MPI_STATUS_IGNORE);
-		snprintf(err, errlen, "%s", buf);
-	} else if (s->rank == 0) {
-		snprintf(err, errlen, "%s", msg);
-	}
-	return true;
-}
-
-/* ---- one report for a failed collective ----------------------------------------------------- */
-
-/*
- * Rank 0 prints the job's one message: first (its own error, or NULL) or the first error text
- * another rank sent within a short grace period, plus which ranks also failed and which sent
- * nothing (the suspects: a rank stuck or stalled reports no error of its own).
- */
-static _Noreturn void report_root(struct sweep *s, const char *first)
-{
-	char msg[ERRTEXT * 2], buf[ERRTEXT];
-	char *failed = calloc((size_t)s->nranks, 1);
-	double deadline = MPI_Wtime() + 0.5;
-	size_t n;
-	int others = 0, silent = 0;
-
-	snprintf(msg, sizeof(msg), "%s", first ? first : "");
-	while (MPI_Wtime() < deadline) {
-		MPI_Status st;
-		int flag = 0;
-
-		MPI_Iprobe(MPI_ANY_SOURCE, TAG_ERRTEXT, s->ctl, &flag, &st);
-		if (!flag) {
-			sleep_sec(1e-3);
-			continue;
-		}
-		MPI_Recv(buf, ERRTEXT, MPI_CHAR, st.MPI_SOURCE, TAG_ERRTEXT, s->ctl,
-			 MPI_STATUS_IGNORE);
-		buf[ERRTEXT - 1] = '\0';
-		if (!msg[0])
-			snprintf(msg, sizeof(msg), "%s", buf);
-		else if (failed)
-			failed[st.MPI_SOURCE] = 1;
-	}
-	n = strlen(msg);
-	for (int r = 1; failed && r < s->nranks && n < sizeof(msg) - 32; r++)
-		if (failed[r])
-			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %d",
-					      others++ ? "," : "; also failed: rank", r);
-	for (int r = 1; failed && first && r < s->nranks && n < sizeof(msg) - 32; r++)
-		if (!failed[r])
-			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %d",
-					      silent++ ? "," : "; no error from rank", r);
-	die(s, msg);
-}
-
-/* A collective failed on this rank.  Others send their text to rank 0 and wait for it to
- * abort the job; if it does not (it may be blocked elsewhere), they report it themselves. */
-static _Noreturn void collective_failed(struct sweep *s, const char *text)
-{
-	char buf[ERRTEXT];
-	MPI_Request req;
-
-	snprintf(buf, sizeof(buf), "%s", text);
-	if (s->rank == 0)
-		report_root(s, buf);
-	MPI_Isend(buf, ERRTEXT, MPI_CHAR, 0, TAG_ERRTEXT, s->ctl, &req);
-	sleep_sec(s->o->timeout > 0 ? 2 * s->o->timeout + 3 : 5);
-	die(s, buf);
-}
-
-/* ---- liveness -------------------------------------------------------------------------------- */
-
 /* Test hook: rank stall_rank sleeps before the second size, either before the arrival check
  * (default) or, with ARBENCH_TEST_STALL_AT=collective, after it, so that the collective's own
  * timeout has to catch it. */
@@ -167,92 +61,9 @@ static void test_stall(struct sweep *s, bool in_collective)
 	if (s->rank == s->stall_rank && s->step == at && in_collective == s->stall_in_collective) {
 		fprintf(stderr, "arbench-test-hook: rank %d stalls for %.0f s\n", s->rank,
 			s->stall_sec);
-		sleep_sec(s->stall_sec);
+		bench__sleep(s->stall_sec);
 		s->stall_rank = -1;
 	}
-}
-
-/* Rank 0: wait for every rank's token until the deadline, else name the missing ranks. */
-static void arrival_root(struct sweep *s, const char *what)
-{
-	MPI_Request *req = calloc((size_t)s->nranks, sizeof(*req));
-	int *tok = calloc((size_t)s->nranks, sizeof(*tok));
-	double deadline = MPI_Wtime() + s->o->timeout;
-	int flag = 0, go = 1;
-
-	if (!req || !tok)
-		die(s, "out of memory in the arrival check");
-	req[0] = MPI_REQUEST_NULL;
-	for (int r = 1; r < s->nranks; r++)
-		MPI_Irecv(&tok[r], 1, MPI_INT, r, TAG_ARRIVE, s->ctl, &req[r]);
-	while (MPI_Testall(s->nranks, req, &flag, MPI_STATUSES_IGNORE), !flag) {
-		int errs = 0;
-
-		MPI_Iprobe(MPI_ANY_SOURCE, TAG_ERRTEXT, s->ctl, &errs, MPI_STATUS_IGNORE);
-		if (errs) /* a rank failed in the last collective instead of arriving */
-			report_root(s, NULL);
-		if (MPI_Wtime() > deadline) {
-			char msg[ERRTEXT];
-			size_t n = (size_t)snprintf(msg, sizeof(msg), "timeout: rank");
-			int missing = 0;
-
-			for (int r = 1; r < s->nranks && n < sizeof(msg) - 64; r++) {
-				int done = 0;
-
-				MPI_Test(&req[r], &done, MPI_STATUS_IGNORE);
-				if (!done)
-					n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %d",
-							      missing++ ? "," : "", r);
-			}
-			snprintf(msg + n, sizeof(msg) - n,
-				 " did not arrive at %s within %g s (--timeout)", what,
-				 s->o->timeout);
-			die(s, msg);
-		}
-		sleep_sec(100e-6);
-	}
-	for (int r = 1; r < s->nranks; r++)
-		MPI_Send(&go, 1, MPI_INT, r, TAG_GO, s->ctl);
-	free(tok);
-	free(req);
-}
-
-/* Other ranks: send the token, wait for rank 0's go; rank 1 notices a stalled rank 0. */
-static void arrival_other(struct sweep *s, const char *what)
-{
-	double limit = s->rank == 1 ? s->o->timeout + 1 : 2 * s->o->timeout + 2;
-	double deadline = MPI_Wtime() + limit;
-	MPI_Request sreq, greq;
-	int tok = (int)s->step, go = 0, flag = 0;
-
-	MPI_Isend(&tok, 1, MPI_INT, 0, TAG_ARRIVE, s->ctl, &sreq);
-	MPI_Irecv(&go, 1, MPI_INT, 0, TAG_GO, s->ctl, &greq);
-	while (MPI_Test(&greq, &flag, MPI_STATUS_IGNORE), !flag) {
-		if (MPI_Wtime() > deadline) {
-			char msg[ERRTEXT];
-
-			snprintf(msg, sizeof(msg),
-				 "timeout: rank 0 did not arrive at %s within %g s (--timeout; "
-				 "noticed by rank %d)",
-				 what, limit, s->rank);
-			die(s, msg);
-		}
-		sleep_sec(100e-6);
-	}
-	MPI_Wait(&sreq, MPI_STATUS_IGNORE);
-}
-
-/* A barrier that, with --timeout, names the ranks that did not arrive in time. */
-static void arrival_check(struct sweep *s, const char *what)
-{
-	if (s->o->timeout <= 0 || s->nranks == 1) {
-		MPI_Barrier(s->comm);
-		return;
-	}
-	if (s->rank == 0)
-		arrival_root(s, what);
-	else
-		arrival_other(s, what);
 }
 
 /* ---- one measurement ------------------------------------------------------------------------- */
@@ -261,7 +72,7 @@ static void run_or_die(struct sweep *s, const struct ar_algo *a, const void *sb,
 		       size_t count, enum ar_dtype d, enum ar_op op)
 {
 	if (ar_allreduce(s->ac, a->name, sb, rb, count, d, op))
-		collective_failed(s, ar_comm_error(s->ac));
+		bench__collective_failed(&s->live, ar_comm_error(s->ac));
 }
 
 /* Warm up, time o->iters iterations, combine over ranks; rank 0 fills r's timing fields. */
@@ -283,7 +94,7 @@ static void time_mode(struct sweep *s, const struct ar_algo *a, const struct ben
 	bench_fill_timing(chk, s->rank, inplace ? s->recvbuf : s->sendbuf, count);
 	for (int i = 0; i < o->warmup; i++)
 		run_or_die(s, a, sb, s->recvbuf, count, chk->dtype, chk->op);
-	arrival_check(s, what);
+	bench__arrival_check(&s->live, (int)s->step, what);
 	for (int i = 0; i < o->iters; i++) {
 		double t0 = MPI_Wtime();
 
@@ -372,7 +183,7 @@ static void measure_size(struct sweep *s, const struct bench_check *chk, uint64_
 			 bench_fmt_bytes(size, sz, sizeof(sz)), ar_dtype_name(chk->dtype),
 			 ar_op_name(chk->op), a->name);
 		test_stall(s, false);
-		arrival_check(s, what);
+		bench__arrival_check(&s->live, (int)s->step, what);
 		test_stall(s, true);
 		for (int ip = 0; ip < 2; ip++) {
 			r[ip] = (struct bench_result){.size = size,
@@ -391,7 +202,7 @@ static void measure_size(struct sweep *s, const struct bench_check *chk, uint64_
 		s->wrong_total += r[0].wrong + r[1].wrong;
 		bench_table_row(stdout, &r[0], &r[1], s->o->check);
 		if (keep_result(s, &r[0]) || keep_result(s, &r[1]))
-			die(s, "out of memory keeping results");
+			bench__die(&s->live, "out of memory keeping results");
 	}
 	if (s->rank == 0 && s->doc && !s->json_failed) {
 		int err = bench_json_write(s->doc, s->o->json_path);
@@ -471,7 +282,7 @@ static int alloc_buffers(struct sweep *s, char *err, size_t errlen)
 			 bench_fmt_bytes((uint64_t)phys, c, sizeof(c)));
 		failed = true;
 	}
-	if (agree_failed(s, failed, msg, err, errlen))
+	if (bench__agree_failed(&s->live, failed, msg, err, errlen))
 		return -ENOMEM;
 	if (posix_memalign(&s->sendbuf, 4096, s->o->maxbytes) ||
 	    posix_memalign(&s->recvbuf, 4096, s->o->maxbytes)) {
@@ -486,7 +297,7 @@ static int alloc_buffers(struct sweep *s, char *err, size_t errlen)
 			 s->o->iters);
 		failed = true;
 	}
-	if (agree_failed(s, failed, msg, err, errlen))
+	if (bench__agree_failed(&s->live, failed, msg, err, errlen))
 		return -ENOMEM;
 	return 0;
 }
@@ -545,7 +356,7 @@ static int open_json(struct sweep *s, char *err, size_t errlen)
 			failed = true;
 		}
 	}
-	return agree_failed(s, failed, msg, err, errlen) ? -EIO : 0;
+	return bench__agree_failed(&s->live, failed, msg, err, errlen) ? -EIO : 0;
 }
 
 static void setup_test_hook(struct sweep *s)
@@ -625,7 +436,7 @@ static void sweep_free(struct sweep *s)
 	free(s->sendbuf);
 	free(s->recvbuf);
 	bench_cluster_free(&s->cl);
-	MPI_Comm_free(&s->ctl);
+	MPI_Comm_free(&s->live.ctl);
 }
 
 int bench_run(MPI_Comm comm, const struct bench_opts *o, int argc, char **argv, char *err,
@@ -639,7 +450,11 @@ int bench_run(MPI_Comm comm, const struct bench_opts *o, int argc, char **argv, 
 	err[0] = '\0';
 	MPI_Comm_rank(comm, &s.rank);
 	MPI_Comm_size(comm, &s.nranks);
-	MPI_Comm_dup(comm, &s.ctl);
+	MPI_Comm_dup(comm, &s.live.ctl);
+	s.live.comm = comm;
+	s.live.rank = s.rank;
+	s.live.nranks = s.nranks;
+	s.live.timeout = o->timeout;
 	mpi_library_line(s.mpi_library, sizeof(s.mpi_library));
 	setup_test_hook(&s);
 	rc = bench_cluster_gather(comm, &s.cl);
@@ -654,7 +469,7 @@ int bench_run(MPI_Comm comm, const struct bench_opts *o, int argc, char **argv, 
 	cfg.node_of_rank = s.cl.map.node_of_rank;
 	rc = ar_comm_create(comm, &cfg, &s.ac);
 	snprintf(msg, sizeof(msg), "%s", rc ? ar_last_error_text() : "");
-	if (agree_failed(&s, rc != 0, msg, err, errlen)) {
+	if (bench__agree_failed(&s.live, rc != 0, msg, err, errlen)) {
 		code = BENCH_EXIT_RUNTIME;
 		goto out_free;
 	}
