@@ -31,8 +31,8 @@ enum {
 
 /* ---- command line (cli.c) ---------------------------------------------------------------- */
 
-/* How per-rank times are combined into one figure (nccl-tests' -a). */
-enum bench_agg { BENCH_AGG_AVG, BENCH_AGG_MIN, BENCH_AGG_MAX, BENCH_AGG_COUNT };
+/* How per-rank times are combined into one figure (nccl-tests' -a 1, 2, 3, 0). */
+enum bench_agg { BENCH_AGG_AVG, BENCH_AGG_MIN, BENCH_AGG_MAX, BENCH_AGG_RANK0, BENCH_AGG_COUNT };
 
 struct bench_opts {
 	uint64_t minbytes, maxbytes; /* -b, -e */

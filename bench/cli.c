@@ -22,6 +22,7 @@ static const char *const agg_names[BENCH_AGG_COUNT] = {
 	[BENCH_AGG_AVG] = "avg",
 	[BENCH_AGG_MIN] = "min",
 	[BENCH_AGG_MAX] = "max",
+	[BENCH_AGG_RANK0] = "rank0",
 };
 
 const char *bench_agg_name(enum bench_agg a)
@@ -220,8 +221,8 @@ static int parse_algos(const char *arg, struct bench_opts *o, char *err, size_t 
 
 static int parse_agg(const char *arg, struct bench_opts *o, char *err, size_t errlen)
 {
-	/* nccl-tests spells -a as a number: 0 = rank 0 (we take avg), 1 avg, 2 min, 3 max */
-	static const char *const numeric[] = {"avg", "avg", "min", "max"};
+	/* nccl-tests spells -a as a number: 0 rank 0, 1 avg, 2 min, 3 max */
+	static const char *const numeric[] = {"rank0", "avg", "min", "max"};
 	const char *name = arg;
 
 	if (arg[0] >= '0' && arg[0] <= '3' && !arg[1])
@@ -232,7 +233,8 @@ static int parse_agg(const char *arg, struct bench_opts *o, char *err, size_t er
 			return 0;
 		}
 	}
-	return fail(err, errlen, "-a '%s': expected avg, min or max (or nccl-tests' 1, 2, 3)", arg);
+	return fail(err, errlen,
+		    "-a '%s': expected avg, min, max or rank0 (or nccl-tests' 1, 2, 3, 0)", arg);
 }
 
 /* ---- the option table ------------------------------------------------------------------------ */
@@ -489,9 +491,9 @@ void bench_usage(FILE *f)
 		"  -t, --transport NAME     transport under the algorithms (default mpi)\n"
 		"  -J, --json FILE          write the results as JSON to FILE, updated after every "
 		"size\n"
-		"  -a, --average avg|min|max  combine per-rank times: mean, fastest or slowest "
-		"rank\n"
-		"                           (nccl-tests' -a 1, 2, 3; default avg)\n"
+		"  -a, --average avg|min|max|rank0  combine per-rank times: mean, fastest or\n"
+		"                           slowest rank, or rank 0's (nccl-tests' -a 1, 2, 3, 0;\n"
+		"                           default avg)\n"
 		"      --min-busbw GBPS     exit 1 when the mean busbw over sizes >= 1 MiB is "
 		"below\n"
 		"                           GBPS (GB/s)\n"

@@ -35,6 +35,11 @@ void bench_table_header(FILE *f, const struct bench_opts *o, const struct bench_
 				cl->map.ranks_on_node[n], ni->cores, ni->pus, ni->numa_nodes,
 				ni->cpu_model, ni->n_nics, ni->n_gpus);
 		}
+		if (cl->discover_err)
+			fprintf(f,
+				"# warning: hwloc discovery failed on a node (%s); its summary is "
+				"empty\n",
+				strerror(-cl->discover_err));
 		fprintf(f, "#\n");
 	}
 	fprintf(f, "# %58s %-31s %s\n", "", "out-of-place", "in-place");

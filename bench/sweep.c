@@ -84,6 +84,7 @@ static void time_mode(struct sweep *s, const struct ar_algo *a, const struct ben
 		[BENCH_AGG_AVG] = MPI_SUM, /* divided below */
 		[BENCH_AGG_MIN] = MPI_MIN,
 		[BENCH_AGG_MAX] = MPI_MAX,
+		[BENCH_AGG_RANK0] = MPI_OP_NULL, /* rank 0's own samples */
 	};
 	const void *sb = inplace ? s->recvbuf : s->sendbuf;
 	struct {
@@ -103,7 +104,11 @@ static void time_mode(struct sweep *s, const struct ar_algo *a, const struct ben
 		mine.mean += s->samples[i];
 	}
 	mine.mean /= o->iters;
-	MPI_Reduce(s->samples, s->combined, o->iters, MPI_DOUBLE, agg_ops[o->agg], 0, s->comm);
+	if (o->agg == BENCH_AGG_RANK0)
+		memcpy(s->combined, s->samples, (size_t)o->iters * sizeof(double));
+	else
+		MPI_Reduce(s->samples, s->combined, o->iters, MPI_DOUBLE, agg_ops[o->agg], 0,
+			   s->comm);
 	MPI_Reduce(&mine, &slowest, 1, MPI_DOUBLE_INT, MPI_MAXLOC, 0, s->comm);
 	if (s->rank != 0)
 		return;

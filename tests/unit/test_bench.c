@@ -154,6 +154,13 @@ static void test_options_good(void **state)
 	assert_true(o.ops[AR_AVG] && !o.ops[AR_SUM]);
 	assert_true(o.algos_all);
 
+	assert_int_equal(parse(&o, err, sizeof(err), "-a", "0", NULL), 0);
+	assert_int_equal(o.agg, BENCH_AGG_RANK0);
+	assert_int_equal(parse(&o, err, sizeof(err), "-a", "rank0", NULL), 0);
+	assert_int_equal(o.agg, BENCH_AGG_RANK0);
+	assert_int_equal(parse(&o, err, sizeof(err), "-a", "1", NULL), 0);
+	assert_int_equal(o.agg, BENCH_AGG_AVG);
+
 	assert_int_equal(parse(&o, err, sizeof(err), "--help", NULL), 0);
 	assert_true(o.help);
 	assert_int_equal(parse(&o, err, sizeof(err), "--version", NULL), 0);
@@ -178,6 +185,7 @@ static void test_options_bad(void **state)
 		{{"-w", "-1"}, "-w '-1'"},
 		{{"-c", "2"}, "-c '2'"},
 		{{"-a", "median"}, "median"},
+		{{"-a", "4"}, "-a '4'"},
 		{{"-t", "carrier-pigeon"}, "carrier-pigeon"},
 		{{"--timeout", "-1"}, "--timeout"},
 		{{"--segment", "0"}, "--segment"},
