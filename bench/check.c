@@ -226,7 +226,12 @@ int bench_check_init(struct bench_check *c, enum ar_dtype dtype, enum ar_op op, 
 	c->op = op;
 	c->nranks = nranks;
 	c->esize = ar_dtype_size(dtype);
-	for (c->sparse = 1; c->sparse <= M; c->sparse++)
+	/* Each try costs M x nranks; fewer than about nranks / (4 x limit) would need more
+	 * exact range than the type has, so start there on very large runs. */
+	c->sparse = 1;
+	if (dtypes[dtype].exact_limit && nranks / (4 * dtypes[dtype].exact_limit) > 1)
+		c->sparse = (int)(nranks / (4 * dtypes[dtype].exact_limit));
+	for (; c->sparse <= M; c->sparse++)
 		if (exact_enough(c))
 			break;
 	if (c->sparse > M)

@@ -29,10 +29,12 @@ static void collect_nodes(MPI_Comm comm, struct bench_cluster *cl)
 		msg.err = topo_discover_local(&msg.info);
 		/* the name every rank agreed on, even if hwloc's differs */
 		snprintf(msg.info.hostname, sizeof(msg.info.hostname), "%s", cl->hostnames[me]);
-		if (me != 0)
+		if (me != 0) {
 			MPI_Send(&msg, (int)sizeof(msg), MPI_BYTE, 0, TAG_NODE_INFO, comm);
-		else
-			cl->nodes[0] = msg.info, cl->discover_err = msg.err;
+		} else {
+			cl->nodes[0] = msg.info;
+			cl->discover_err = msg.err;
+		}
 	}
 	if (me != 0)
 		return;
