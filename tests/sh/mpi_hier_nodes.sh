@@ -2,8 +2,9 @@
 # tests/sh/mpi_hier_nodes.sh - the hierarchical all-reduce (allreduce/hier.c) on fake cluster
 # maps, so that its inter-node phase and unequal ranks per node run on one machine: every type
 # x op x count x in/out of place, bit-exact against a local reference (tests/mpi/hier_nodes.c),
-# with the default 1 MiB staging slot and the smallest (64 KiB, many chunks per call, slot
-# reuse across chunks and calls); then the timeout path inside a node and between nodes.
+# with the smallest staging slot (64 KiB: many chunks per call, slot reuse across chunks and
+# calls) and for some maps also the default 1 MiB; then the timeout path inside a node and
+# between nodes.
 # Exit 0 pass, 1 on any failure.
 set -u
 BUILD=${BUILD:-build}
@@ -19,25 +20,27 @@ export OMPI_MCA_rmaps_base_oversubscribe=1
 flags="--oversubscribe"
 [ "$(id -u)" = 0 ] && flags="$flags --allow-run-as-root"
 
-# ranks and map: "" = one node from shared memory; else node index of every rank
+# ranks, map ("-" = one node from shared memory, else the node index of every rank), slots
 configs=(
-	"1 "
-	"3 "
-	"2 0,1"
-	"4 0,1,2,3"
-	"5 0,0,0,1,1"
-	"6 0,0,1,1,1,2"
-	"7 0,1,1,2,2,2,2"
-	"8 0,0,0,0,1,1,1,1"
-	"8 0,1,0,1,0,1,0,1"
+	"1 - 65536"
+	"3 - 65536,1048576"
+	"2 0,1 65536"
+	"4 0,1,2,3 65536"
+	"5 0,0,0,1,1 65536,1048576"
+	"6 0,0,1,1,1,2 65536"
+	"7 0,1,1,2,2,2,2 65536"
+	"8 0,0,0,0,1,1,1,1 65536,1048576"
+	"8 0,1,0,1,0,1,0,1 65536"
 )
 rc=0
 t0=$SECONDS
 for cfg in "${configs[@]}"; do
 	set -- $cfg
-	for slot in 1048576 65536; do
-		timeout -k 5 180 $MPIRUN $flags -np "$1" "$bin" -s $slot ${2:-} ||
-			{ echo "FAIL: p=$1 map ${2:-shm} slot $slot"; rc=1; }
+	map=$2
+	[ "$map" = - ] && map=""
+	for slot in ${3//,/ }; do
+		timeout -k 5 240 $MPIRUN $flags -np "$1" "$bin" -s "$slot" $map ||
+			{ echo "FAIL: p=$1 map ${map:-shm} slot $slot"; rc=1; }
 	done
 done
 timeout -k 5 60 $MPIRUN $flags -np 2 "$bin" -T || { echo "FAIL: timeout in a node"; rc=1; }
