@@ -58,9 +58,33 @@ run() {
 	fi
 }
 
-# table NAME NP: per size, the fastest non-mpi algorithm (out-of-place mean time) beside mpi
+# medians NAME: "size algo p50_us mpi_p50_us" per size from the JSON (fastest non-mpi median);
+# nothing when python3 is missing (the columns then show "-")
+medians() {
+	command -v python3 >/dev/null || return 0
+	python3 - "$out/$1.json" <<'PY'
+import json, sys
+best, mpi = {}, {}
+for r in json.load(open(sys.argv[1]))["results"]:
+    if r["inplace"]:
+        continue
+    s, t = r["size"], r["time_us"]["p50"]
+    if r["algo"] == "mpi":
+        mpi[s] = t
+    elif s not in best or t < best[s][1]:
+        best[s] = (r["algo"], t)
+for s in sorted(best):
+    if s in mpi:
+        print(s, best[s][0], best[s][1], mpi[s])
+PY
+}
+
+# table NAME NP: per size, the fastest non-mpi algorithm (out-of-place mean time) beside mpi,
+# then the same by median time
 table() {
+	medians "$1" >"$out/$1.p50"
 	awk -v np="$2" '
+	FILENAME ~ /p50$/ { pa[$1] = $2; pt[$1] = $3; pm[$1] = $4; next }
 	/^ *[0-9]/ && NF >= 9 {
 		size = $1; algo = $5; t = $6; bw = $8
 		if (!(size in seen)) { seen[size] = 1; order[n++] = size }
@@ -71,11 +95,13 @@ table() {
 		for (i = 0; i < n; i++) {
 			s = order[i]
 			if (!(s in bt) || !(s in mt)) continue
-			printf "%5d %10d %6s %10.2f %8.2f %10.2f %8.2f %7.2f %7.2f\n", np, s, ba[s],
-			       bt[s], bb[s], mt[s], mb[s], (bt[s] > 0 ? mt[s] / bt[s] : 0),
-			       (mt[s] > 0 ? bt[s] / mt[s] : 0)
+			p50 = (s in pt && pm[s] > 0) ? sprintf("%6s %7.2f", pa[s], pt[s] / pm[s]) \
+						     : sprintf("%6s %7s", "-", "-")
+			printf "%5d %10d %6s %10.2f %8.2f %10.2f %8.2f %7.2f %7.2f  %s\n", np, s,
+			       ba[s], bt[s], bb[s], mt[s], mb[s], (bt[s] > 0 ? mt[s] / bt[s] : 0),
+			       (mt[s] > 0 ? bt[s] / mt[s] : 0), p50
 		}
-	}' "$out/$1.txt"
+	}' "$out/$1.p50" "$out/$1.txt"
 }
 
 common="-d float -o sum -A all -c 1 -w 5"
@@ -86,8 +112,8 @@ for np in $ranks; do
 done
 echo
 echo "# float sum, out of place; best = fastest arbench algorithm at that size (mean time)"
-printf "%5s %10s %6s %10s %8s %10s %8s %7s %7s\n" ranks bytes best best_us busbw mpi_us \
-	busbw bw_x time_x
+printf "%5s %10s %6s %10s %8s %10s %8s %7s %7s  %6s %7s\n" ranks bytes best best_us busbw \
+	mpi_us busbw bw_x time_x best50 time50x
 rows=""
 for np in $ranks; do
 	rows+=$(table "large-np$np" "$np")$'\n'
@@ -95,7 +121,8 @@ for np in $ranks; do
 done
 printf "%s" "$rows" | sed '/^$/d'
 echo "# bw_x = busbw(best)/busbw(mpi) = time(mpi)/time(best) (target >= 3 at 64 MiB, 2 ranks); time_x ="
-echo "# time(best)/time(mpi) (target <= 1.5 at 8 B - 4 KiB).  Tables and JSON: $out/"
+echo "# time(best)/time(mpi) (target <= 1.5 at 8 B - 4 KiB); best50/time50x: the same by median"
+echo "# time per iteration (robust when other jobs share the cores).  Tables and JSON: $out/"
 
 if [ $strict = 1 ]; then
 	miss=$(printf "%s" "$rows" | awk '
