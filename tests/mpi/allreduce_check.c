@@ -11,12 +11,14 @@
  * on the default communicator and on one with 1000-byte segments and 3
  * operations in flight (count 10007) so that the pipelines run many segments.  Each rank
  * computes the expected result locally from every rank's deterministic input with a scalar
- * reference in rank order.  Inputs are small integers (sum, min, max, avg) or +-1, +-2
- * (prod) for floating types, so every summation order gives the same exact result (also in
- * bfloat16's 8-bit mantissa), and integers that wrap for int sum/prod (modular, so also
- * order-independent); results are compared bit for bit.  Also checked: out of place never
- * modifies sendbuf, and 64 guard bytes on each side of recvbuf stay untouched.
- * Prints one summary line per run; exit 1 on any failure, naming algo/type/op/count/rank/index.
+ * reference in rank order (inputs repeat with a prime period of 65537 elements, so the
+ * reference is computed once per period; no segment or block size is a multiple of it).  Inputs are
+ * small integers (sum, min, max, avg) or +-1, +-2 (prod) for floating types, so every summation
+ * order gives the same exact result (also in bfloat16's 8-bit mantissa), and integers that wrap for
+ * int sum/prod (modular, so also order-independent); results are compared bit for bit.  Also
+ * checked: out of place never modifies sendbuf, and 64 guard bytes on each side of recvbuf stay
+ * untouched. Prints one summary line per run; exit 1 on any failure, naming
+ * algo/type/op/count/rank/index.
  */
 #include "allreduce/allreduce.h"
 
@@ -30,6 +32,7 @@
 #define GUARD_BYTE 0xa5
 #define BIG_COUNT  1000003
 #define MAX_REPORT 10
+#define PERIOD	   65537 /* inputs repeat with this (prime) period: cheap reference */
 
 enum mode { OUT_OF_PLACE, IN_PLACE_MACRO, IN_PLACE_SAME, MODE_COUNT };
 static const char *const mode_names[MODE_COUNT] = {"out-of-place", "AR_IN_PLACE",
@@ -47,6 +50,7 @@ static bool is_float(enum ar_dtype t)
 /* Rank q's input element i for (type, op), as an integer exactly representable in the type. */
 static int64_t gen(enum ar_dtype t, enum ar_op op, int q, size_t i)
 {
+	i %= PERIOD;
 	uint64_t h = (uint64_t)i * 2654435761u + (uint64_t)q * 40503u + (uint64_t)op * 977u;
 
 	h ^= h >> 13;
@@ -105,7 +109,9 @@ static void store(enum ar_dtype t, void *buf, size_t i, int64_t v)
  * (sum, prod) or as integers (min, max), then stored in the type. */
 static void reference(enum ar_dtype t, enum ar_op op, size_t count, int p, void *out)
 {
-	for (size_t i = 0; i < count; i++) {
+	size_t esz = ar_dtype_size(t);
+
+	for (size_t i = 0; i < count && i < PERIOD; i++) {
 		uint64_t acc = (uint64_t)gen(t, op, 0, i);
 		int64_t m = gen(t, op, 0, i);
 
@@ -128,6 +134,19 @@ static void reference(enum ar_dtype t, enum ar_op op, size_t count, int p, void 
 		else
 			store(t, out, i, (int64_t)acc);
 	}
+	for (size_t i = PERIOD; i < count; i += PERIOD) /* the period, repeated */
+		memcpy((char *)out + i * esz, out, (count - i < PERIOD ? count - i : PERIOD) * esz);
+}
+
+/* This rank's input for (type, op): the first period generated, the rest repeated. */
+static void make_input(enum ar_dtype t, enum ar_op op, size_t count, void *out)
+{
+	size_t esz = ar_dtype_size(t);
+
+	for (size_t i = 0; i < count && i < PERIOD; i++)
+		store(t, out, i, gen(t, op, rank, i));
+	for (size_t i = PERIOD; i < count; i += PERIOD)
+		memcpy((char *)out + i * esz, out, (count - i < PERIOD ? count - i : PERIOD) * esz);
 }
 
 /* ---- one case ----------------------------------------------------------------------------- */
@@ -162,16 +181,15 @@ static int fail_case(const char *what, const char *algo, enum ar_dtype t, enum a
 
 /* Run one case; returns the number of failures (0 or 1). */
 static int run_case(struct ar_comm *c, const struct ar_algo *a, enum ar_dtype t, enum ar_op op,
-		    size_t count, enum mode m, const void *expect, unsigned char *rraw,
-		    unsigned char *sbuf, unsigned char *scopy)
+		    size_t count, enum mode m, const void *expect, const void *input,
+		    unsigned char *rraw, unsigned char *sbuf, unsigned char *scopy)
 {
 	size_t esz = ar_dtype_size(t), bytes = count * esz;
 	unsigned char *rbuf = rraw + GUARD;
 	const void *send;
 	int rc;
 
-	for (size_t i = 0; i < count; i++)
-		store(t, sbuf, i, gen(t, op, rank, i));
+	memcpy(sbuf, input, bytes);
 	memset(rraw, GUARD_BYTE, GUARD);
 	memset(rbuf + bytes, GUARD_BYTE, GUARD);
 	if (m == OUT_OF_PLACE) {
@@ -216,8 +234,9 @@ static int run_matrix(struct ar_comm *c, const size_t *counts, int ncounts, cons
 		maxc = counts[k] > maxc ? counts[k] : maxc;
 	unsigned char *rraw = malloc(maxc * 8 + 2 * GUARD), *sbuf = malloc(maxc * 8 + 8);
 	unsigned char *scopy = malloc(maxc * 8 + 8), *expect = malloc(maxc * 8 + 8);
+	unsigned char *input = malloc(maxc * 8 + 8);
 
-	if (!rraw || !sbuf || !scopy || !expect) {
+	if (!rraw || !sbuf || !scopy || !expect || !input) {
 		fprintf(stderr, "rank %d: out of memory\n", rank);
 		exit(2);
 	}
@@ -225,6 +244,7 @@ static int run_matrix(struct ar_comm *c, const size_t *counts, int ncounts, cons
 		for (int t = 0; t < AR_DTYPE_COUNT; t++) {
 			for (int op = 0; op < AR_OP_COUNT; op++) {
 				reference(t, op, counts[k], nprocs, expect);
+				make_input(t, op, counts[k], input);
 				for (size_t ai = 0; ai < ar_algo_count(); ai++) {
 					const struct ar_algo *a = ar_algo_at(ai);
 
@@ -237,7 +257,7 @@ static int run_matrix(struct ar_comm *c, const size_t *counts, int ncounts, cons
 
 					for (int m = 0; m < nm; m++) {
 						fails += run_case(c, a, t, op, counts[k], m, expect,
-								  rraw, sbuf, scopy);
+								  input, rraw, sbuf, scopy);
 						(*cases)++;
 					}
 				}
@@ -248,6 +268,7 @@ static int run_matrix(struct ar_comm *c, const size_t *counts, int ncounts, cons
 	free(sbuf);
 	free(scopy);
 	free(expect);
+	free(input);
 	return fails;
 }
 
