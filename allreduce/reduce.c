@@ -151,10 +151,132 @@ static const struct kernel kernels[AR_DTYPE_COUNT][AR_OP_COUNT] = {
 	[AR_UINT8] = K_ROW(u8),
 };
 
+/* ---- avg: divide by the rank count once at the end ---------------------------------------- */
+
+#define AR_SCALE_TABLE(X)                                                                          \
+	X(f32, f32_u, float, (x / d))                                                              \
+	X(f64, f64_u, double, (x / d))                                                             \
+	X(f16, u16_u, float, ar__f2h(ar__h2f(x) / d))                                              \
+	X(bf16, u16_u, float, ar__f2b(ar__b2f(x) / d))                                             \
+	X(i32, i32_u, int32_t, (x / d))                                                            \
+	X(i64, i64_u, int64_t, (x / d))                                                            \
+	X(u8, u8_u, unsigned, (uint8_t)(x / d))
+
+#define AR_GEN_SCALE(name, T, D, EXPR)                                                             \
+	AR_HOT static void scale_##name(void *restrict buf_, size_t n, int nranks)                 \
+	{                                                                                          \
+		T *restrict buf = buf_;                                                            \
+		const D d = (D)nranks;                                                             \
+		for (size_t i = 0; i < n; i++) {                                                   \
+			T x = buf[i];                                                              \
+			buf[i] = EXPR;                                                             \
+		}                                                                                  \
+	}
+
+AR_SCALE_TABLE(AR_GEN_SCALE)
+
+/*
+ * half on x86 with F16C: the hardware converts 8 elements per instruction (vcvtph2ps /
+ * vcvtps2ph, round to nearest even, NaN quieted with its payload kept: the same results as
+ * ar__h2f/ar__f2h, bit for bit), about 5x the generic vectorized kernels.  One body serves
+ * every aliasing form (o, a, b may be the same buffer: each chunk is loaded before it is
+ * stored); the tail of fewer than 8 elements uses the generic element operation.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(AR_NO_CLONES)
+#include <immintrin.h>
+
+#define F16C_FN __attribute__((target("avx2,f16c")))
+
+/* The same selects as FP_MIN/FP_MAX: min keeps a unless b < a. */
+#define V_SUM(a, b)  _mm256_add_ps(a, b)
+#define V_PROD(a, b) _mm256_mul_ps(a, b)
+#define V_MIN(a, b)  _mm256_min_ps(b, a)
+#define V_MAX(a, b)  _mm256_max_ps(b, a)
+
+#define F16C_KERNEL(name, VOP, SOP)                                                                \
+	F16C_FN static void f16c_##name(void *o_, const void *a_, const void *b_, size_t n)        \
+	{                                                                                          \
+		uint16_t *o = o_;                                                                  \
+		const uint16_t *a = a_, *b = b_;                                                   \
+		size_t i = 0;                                                                      \
+		for (; i + 8 <= n; i += 8) {                                                       \
+			__m256 x = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i)));     \
+			__m256 y = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b + i)));     \
+			_mm_storeu_si128((__m128i *)(o + i),                                       \
+					 _mm256_cvtps_ph(VOP(x, y), _MM_FROUND_TO_NEAREST_INT));   \
+		}                                                                                  \
+		for (; i < n; i++) {                                                               \
+			uint16_t x, y;                                                             \
+			memcpy(&x, a + i, 2);                                                      \
+			memcpy(&y, b + i, 2);                                                      \
+			x = SOP(x, y);                                                             \
+			memcpy(o + i, &x, 2);                                                      \
+		}                                                                                  \
+	}                                                                                          \
+	static void f16c_k1_##name(void *restrict io, size_t n)                                    \
+	{                                                                                          \
+		f16c_##name(io, io, io, n);                                                        \
+	}                                                                                          \
+	static void f16c_k2_##name(void *restrict io, const void *restrict in, size_t n)           \
+	{                                                                                          \
+		f16c_##name(io, io, in, n);                                                        \
+	}                                                                                          \
+	static void f16c_k2r_##name(void *restrict io, const void *restrict in, size_t n)          \
+	{                                                                                          \
+		f16c_##name(io, in, io, n);                                                        \
+	}                                                                                          \
+	static void f16c_k3_##name(void *restrict o, const void *restrict a,                       \
+				   const void *restrict b, size_t n)                               \
+	{                                                                                          \
+		f16c_##name(o, a, b, n);                                                           \
+	}
+
+F16C_KERNEL(sum, V_SUM, H_SUM)
+F16C_KERNEL(prod, V_PROD, H_PROD)
+F16C_KERNEL(min, V_MIN, H_MIN)
+F16C_KERNEL(max, V_MAX, H_MAX)
+
+#define KF(name)                                                                                   \
+	{                                                                                          \
+		f16c_k1_##name, f16c_k2_##name, f16c_k2r_##name, f16c_k3_##name                    \
+	}
+static const struct kernel f16c_kernels[AR_OP_COUNT] = {KF(sum), KF(prod), KF(min), KF(max),
+							KF(sum)};
+
+F16C_FN static void f16c_scale(void *buf_, size_t n, int nranks)
+{
+	uint16_t *buf = buf_;
+	const __m256 d = _mm256_set1_ps((float)nranks);
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		__m256 x = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(buf + i)));
+
+		_mm_storeu_si128((__m128i *)(buf + i),
+				 _mm256_cvtps_ph(_mm256_div_ps(x, d), _MM_FROUND_TO_NEAREST_INT));
+	}
+	scale_f16(buf + i, n - i, nranks);
+}
+
+static bool have_f16c(void)
+{
+	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+}
+#else
+static bool have_f16c(void)
+{
+	return false;
+}
+#endif
+
 static const struct kernel *kernel_of(enum ar_dtype dtype, enum ar_op op)
 {
 	if ((unsigned)dtype >= AR_DTYPE_COUNT || (unsigned)op >= AR_OP_COUNT)
 		return NULL;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(AR_NO_CLONES)
+	if (dtype == AR_HALF && have_f16c())
+		return &f16c_kernels[op];
+#endif
 	return &kernels[dtype][op];
 }
 
@@ -189,30 +311,6 @@ void ar_reduce3(void *out, const void *a, const void *b, size_t count, enum ar_d
 		k->k3(out, a, b, count);
 }
 
-/* ---- avg: divide by the rank count once at the end ---------------------------------------- */
-
-#define AR_SCALE_TABLE(X)                                                                          \
-	X(f32, f32_u, float, (x / d))                                                              \
-	X(f64, f64_u, double, (x / d))                                                             \
-	X(f16, u16_u, float, ar__f2h(ar__h2f(x) / d))                                              \
-	X(bf16, u16_u, float, ar__f2b(ar__b2f(x) / d))                                             \
-	X(i32, i32_u, int32_t, (x / d))                                                            \
-	X(i64, i64_u, int64_t, (x / d))                                                            \
-	X(u8, u8_u, unsigned, (uint8_t)(x / d))
-
-#define AR_GEN_SCALE(name, T, D, EXPR)                                                             \
-	AR_HOT static void scale_##name(void *restrict buf_, size_t n, int nranks)                 \
-	{                                                                                          \
-		T *restrict buf = buf_;                                                            \
-		const D d = (D)nranks;                                                             \
-		for (size_t i = 0; i < n; i++) {                                                   \
-			T x = buf[i];                                                              \
-			buf[i] = EXPR;                                                             \
-		}                                                                                  \
-	}
-
-AR_SCALE_TABLE(AR_GEN_SCALE)
-
 static void (*const scalers[AR_DTYPE_COUNT])(void *restrict, size_t, int) = {
 	[AR_FLOAT] = scale_f32, [AR_DOUBLE] = scale_f64, [AR_HALF] = scale_f16,
 	[AR_BF16] = scale_bf16, [AR_INT32] = scale_i32,	 [AR_INT64] = scale_i64,
@@ -224,5 +322,11 @@ void ar_scale_avg(void *buf, size_t count, enum ar_dtype dtype, int nranks)
 {
 	if ((unsigned)dtype >= AR_DTYPE_COUNT || nranks <= 1 || !count)
 		return;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(AR_NO_CLONES)
+	if (dtype == AR_HALF && have_f16c()) {
+		f16c_scale(buf, count, nranks);
+		return;
+	}
+#endif
 	scalers[dtype](buf, count, nranks);
 }
