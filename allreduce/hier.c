@@ -13,23 +13,28 @@
  *      of this library on a sub-communicator (so it goes through the transport table);
  *   3. intra-node all-gather: every local rank copies the whole result slot to its output.
  *
- *      node 0 (3 ranks, owners 0,1)          node 1 (2 ranks)
- *   r0 in [a0|b0]  r1 in [a1|b1]  r2 [a2|b2]   r3 [a3|b3]  r4 [a4|b4]
- *        \   b0 -> stage   a1 -> stage  a2 b2         b3 ->    <- a4
- *   slot [a0+a1+a2 | b0+b1+b2]  (owner 0: a, owner 1: b)    [a3+a4 | b3+b4]
- *           |  ring/rhd among owners 0 (r0,r3)  |  among owners 1 (r1,r4)
- *   slot [  A = sum a  |  B = sum b  ]   ---- every local rank copies A|B to its output
+ *   5 ranks, map {0,0,0,1,1}: ppn_min 2, so chunks have slices a (owner: local rank 0) and b
+ *   (local rank 1); r2 only stages and copies.  x_r = rank r's part of slice x.
+ *
+ *        node 0: r0 r1 r2                          node 1: r3 r4
+ *   1.   r0 stages b0, r1 a1, r2 a2 b2             r3 stages b3, r4 a4
+ *        r0: A0 = a0+a1+a2   r1: B0 = b0+b1+b2     r3: A1 = a3+a4   r4: B1 = b3+b4
+ *   2.   ring/rhd over {r0, r3}: A = A0+A1         ring/rhd over {r1, r4}: B = B0+B1
+ *   3.   r0 r1 r2 copy [A|B] from node 0's slot    r3 r4 copy [A|B] from node 1's slot
+ *
+ * Small calls on one node ((L-1) x bytes <= 32 KiB) take a shorter path: every rank stages
+ * its whole input and reduces all staged copies itself, in local-rank order (one handoff).
  *
  * Synchronisation is by three monotonic sequence counters per local rank in the segment
  * (staged, reduced, gathered; C11 acquire/release), never by an MPI call per chunk; waits spin
  * briefly, then sched_yield() (ranks may be oversubscribed), and honour c->timeout_sec.  The
- * segment holds `depth` slots per rank so staging runs up to depth-1 chunks ahead.
+ * segment holds HIER_DEPTH slots per rank so staging runs up to HIER_DEPTH-1 chunks ahead.
  *
  * Cost (n bytes, L local ranks, N nodes, ppn = nown): each rank moves ~2n through memory
  * (reads its input once, writes its output once) plus (L-1)/L n staged through the cache;
  * reduction gamma (L-1) n/ppn per owner; inter: all-reduce of n/ppn bytes over N ranks, e.g.
  * ring 2(N-1) alpha + 2(N-1)/N (n/ppn) beta_net per owner, all ppn owners of a node at once;
- * plus 3 flag handoffs per chunk (~1 us each when not oversubscribed).
+ * plus 3 flag handoffs per chunk (~0.1 us each here when the ranks have their own cores).
  *
  * Limits: the ranks of one cluster-map node must share memory (checked: MPI_Win_allocate_
  * shared on MPI_Comm_split by node_of_rank, verified against MPI_COMM_TYPE_SHARED).  The
@@ -55,9 +60,8 @@
 #define HIER_ALIGN     64	   /* slice boundaries, in bytes */
 #define HIER_RING_MIN  (64u << 10) /* inter-node slice size from which ring beats rhd */
 #define HIER_LINE      128	   /* flags of different ranks never share this */
-#define HIER_SMALL_MAX (32u << 10) /* single node: (ranks-1) x bytes up to this take one handoff   \
-				    */
-#define HIER_NT_MIN (8u << 20)	   /* outputs from this size are written around the cache */
+#define HIER_SMALL_MAX (32u << 10) /* single node: (L-1) x bytes up to this: one handoff */
+#define HIER_NT_MIN    (8u << 20)  /* outputs from this size are written around the cache */
 
 /* One local rank's progress counters, in the shared segment: the sequence number (1-based,
  * counting every chunk ever handled by this node) of the last chunk it staged, reduced
