@@ -46,25 +46,25 @@ int topo_parse_time(const char *s, double *seconds);
 enum topo_vertex_kind { TOPO_V_GPU, TOPO_V_NIC, TOPO_V_SWITCH, TOPO_V_KIND_COUNT };
 
 enum topo_link_class {
-	TOPO_L_INTRA, /* GPU <-> GPU or GPU <-> NIC inside a node (NVLink, PCIe, shared memory) */
-	TOPO_L_HOST,  /* NIC <-> first switch */
+	TOPO_L_INTRA,  /* GPU <-> GPU or GPU <-> NIC inside a node (NVLink, PCIe, shared memory) */
+	TOPO_L_HOST,   /* NIC <-> first switch */
 	TOPO_L_FABRIC, /* switch <-> switch */
 	TOPO_L_CLASS_COUNT
 };
 
 struct topo_vertex {
 	enum topo_vertex_kind kind;
-	uint32_t node;   /* node index for GPU/NIC; UINT32_MAX for switches */
-	uint16_t local;  /* GPU or NIC index inside its node; tier for switches (0 = leaf) */
-	uint16_t rail;   /* rail of a NIC (or of the switch's rail group); 0 when none */
-	uint32_t name;   /* offset into topo_graph.names, NUL-terminated */
+	uint32_t node;	/* node index for GPU/NIC; UINT32_MAX for switches */
+	uint16_t local; /* GPU or NIC index inside its node; tier for switches (0 = leaf) */
+	uint16_t rail;	/* rail of a NIC (or of the switch's rail group); 0 when none */
+	uint32_t name;	/* offset into topo_graph.names, NUL-terminated */
 };
 
 struct topo_link {
-	uint32_t a, b;          /* vertex indices; links are full duplex */
+	uint32_t a, b; /* vertex indices; links are full duplex */
 	enum topo_link_class cls;
-	double bandwidth;       /* bytes per second, each direction */
-	double latency;         /* seconds, one way */
+	double bandwidth; /* bytes per second, each direction */
+	double latency;	  /* seconds, one way */
 };
 
 struct topo_graph {
@@ -72,12 +72,12 @@ struct topo_graph {
 	struct topo_vertex *vertices;
 	uint64_t n_links;
 	struct topo_link *links;
-	char *names;            /* all vertex names, NUL-separated */
-	uint32_t n_nodes;       /* compute nodes */
+	char *names;		/* all vertex names, NUL-separated */
+	uint32_t n_nodes;	/* compute nodes */
 	uint32_t gpus_per_node; /* max over nodes */
 	/* adjacency in CSR form: links of vertex v are adj[adj_start[v] .. adj_start[v+1]) */
 	uint64_t *adj_start;
-	uint64_t *adj;          /* link indices */
+	uint64_t *adj; /* link indices */
 };
 
 /* Expand a description into a graph.  0, or a negative errno (-EINVAL with *err filled for an
@@ -130,35 +130,35 @@ static inline uint32_t topo_link_other(const struct topo_graph *g, uint64_t l, u
 /* One part from configs/catalog (figures are 0 when the catalog does not give them). */
 struct topo_part {
 	const char *name;
-	const char *kind;   /* media: "transceiver", "dac", "aoc"; else "" */
-	unsigned radix;     /* switch ports */
-	double speed;       /* port speed, bytes/s */
+	const char *kind; /* media: "transceiver", "dac", "aoc"; else "" */
+	unsigned radix;	  /* switch ports */
+	double speed;	  /* port speed, bytes/s */
 	double price_usd;
-	double watts;       /* typical power; TDP for GPUs */
-	double fit;         /* failures per 1e9 device-hours (from FIT or MTBF) */
+	double watts; /* typical power; TDP for GPUs */
+	double fit;   /* failures per 1e9 device-hours (from FIT or MTBF) */
 	double reach_m;
 	double bf16_tflops; /* GPUs: dense BF16 */
 	double memory_bw;   /* GPUs: bytes/s */
 	double memory_gb;
-	double nvlink_bw;   /* GPUs: bytes/s, all links, each direction */
-	unsigned per_link;  /* media: items per link (2 transceivers, 1 cable) */
+	double nvlink_bw;  /* GPUs: bytes/s, all links, each direction */
+	unsigned per_link; /* media: items per link (2 transceivers, 1 cable) */
 };
 
 struct topo_summary {
 	uint32_t nodes, gpus, nics;
-	uint32_t switches;                        /* fabric switches (in-node ones not counted) */
-	uint32_t node_switches;                   /* NVSwitch / PCIe bridges inside nodes */
-	unsigned tiers;                           /* fabric switch tiers */
+	uint32_t switches;	/* fabric switches (in-node ones not counted) */
+	uint32_t node_switches; /* NVSwitch / PCIe bridges inside nodes */
+	unsigned tiers;		/* fabric switch tiers */
 	uint32_t switches_per_tier[TOPO_MAX_TIERS];
 	uint64_t links_per_class[TOPO_L_CLASS_COUNT];
-	uint64_t links_per_tier[TOPO_MAX_TIERS];  /* fabric links from tier t up to t+1 */
+	uint64_t links_per_tier[TOPO_MAX_TIERS]; /* fabric links from tier t up to t+1 */
 	/* per tier: capacity of a tier-t switch's down links over its up links (1 = non-blocking);
 	 * 0 for the top tier and where a tier has no up links */
 	double oversub[TOPO_MAX_TIERS];
-	double bisection;       /* bytes/s each way across the worst equal split of the endpoints;
-				 * < 0 when not computed (explicit graphs of more than 24 nodes) */
-	unsigned diameter;      /* hops between the farthest two endpoints (GPUs, else NICs) */
-	bool diameter_exact;    /* false: the maximum over a sample of sources */
+	double bisection;    /* bytes/s each way across the worst equal split of the endpoints;
+			      * < 0 when not computed (explicit graphs of more than 24 nodes) */
+	unsigned diameter;   /* hops between the farthest two endpoints (GPUs, else NICs) */
+	bool diameter_exact; /* false: the maximum over a sample of sources */
 };
 
 /* Counts, bisection bandwidth, oversubscription and diameter of an expanded description.
@@ -166,8 +166,8 @@ struct topo_summary {
 int topo_summarize(const struct topo_desc *d, const struct topo_graph *g, struct topo_summary *s);
 
 struct topo_bom_line {
-	const char *what;   /* "GPU", "NIC", "switch (tier 0)", "media (host)", ... */
-	const char *part;   /* catalog name, or "(unspecified)" */
+	const char *what; /* "GPU", "NIC", "switch (tier 0)", "media (host)", ... */
+	const char *part; /* catalog name, or "(unspecified)" */
 	uint64_t count;
 	double unit_price_usd, unit_watts; /* 0 when not in the catalog */
 };
@@ -182,10 +182,10 @@ int topo_bom(const struct topo_desc *d, const struct topo_graph *g, struct topo_
 #define TOPO_MAX_GPUS 16
 
 struct topo_nic_info {
-	char name[64];        /* OS device name, e.g. "eth0", "mlx5_0" */
-	int numa_node;        /* -1 when not known */
-	double speed_bps;     /* link speed in bits/s as the OS reports it; 0 when not known */
-	bool rdma;            /* an RDMA (verbs) device */
+	char name[64];	  /* OS device name, e.g. "eth0", "mlx5_0" */
+	int numa_node;	  /* -1 when not known */
+	double speed_bps; /* link speed in bits/s as the OS reports it; 0 when not known */
+	bool rdma;	  /* an RDMA (verbs) device */
 };
 
 struct topo_gpu_info {
@@ -195,8 +195,8 @@ struct topo_gpu_info {
 
 struct topo_node_info {
 	char hostname[256];
-	int cores;            /* physical cores */
-	int pus;              /* hardware threads */
+	int cores; /* physical cores */
+	int pus;   /* hardware threads */
 	int numa_nodes;
 	char cpu_model[128];
 	int n_nics;
@@ -214,15 +214,14 @@ int topo_discover_local(struct topo_node_info *out);
 struct topo_cluster_map {
 	int n_ranks;
 	int n_nodes;
-	int *node_of_rank;    /* [n_ranks] node index, in order of first appearance */
-	int *local_rank;      /* [n_ranks] index among the ranks of its node */
-	int *ranks_on_node;   /* [n_nodes] */
+	int *node_of_rank;	 /* [n_ranks] node index, in order of first appearance */
+	int *local_rank;	 /* [n_ranks] index among the ranks of its node */
+	int *ranks_on_node;	 /* [n_nodes] */
 	int *first_rank_of_node; /* [n_nodes] a rank on that node (for naming it) */
 };
 
 /* hostnames: n_ranks strings.  0 or -ENOMEM. */
-int topo_cluster_map_build(const char *const *hostnames, int n_ranks,
-			   struct topo_cluster_map *out);
+int topo_cluster_map_build(const char *const *hostnames, int n_ranks, struct topo_cluster_map *out);
 void topo_cluster_map_free(struct topo_cluster_map *m);
 
 #endif /* ARBENCH_TOPO_H */
