@@ -21,7 +21,15 @@
 #endif
 #include "allreduce/dtype_conv.h"
 
+/* GCC on x86-64: clone the hot kernels for AVX2 and add the F16C half path (clang 14 lacks
+ * __builtin_cpu_supports("f16c"); it gets the portable kernels). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(AR_NO_CLONES)
+#define AR_X86_GCC 1
+#else
+#define AR_X86_GCC 0
+#endif
+
+#if AR_X86_GCC
 #define AR_HOT __attribute__((target_clones("avx2", "default")))
 #else
 #define AR_HOT
@@ -182,7 +190,7 @@ AR_SCALE_TABLE(AR_GEN_SCALE)
  * every aliasing form (o, a, b may be the same buffer: each chunk is loaded before it is
  * stored); the tail of fewer than 8 elements uses the generic element operation.
  */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(AR_NO_CLONES)
+#if AR_X86_GCC
 #include <immintrin.h>
 
 #define F16C_FN __attribute__((target("avx2,f16c")))
@@ -262,18 +270,13 @@ static bool have_f16c(void)
 {
 	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
 }
-#else
-static bool have_f16c(void)
-{
-	return false;
-}
 #endif
 
 static const struct kernel *kernel_of(enum ar_dtype dtype, enum ar_op op)
 {
 	if ((unsigned)dtype >= AR_DTYPE_COUNT || (unsigned)op >= AR_OP_COUNT)
 		return NULL;
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(AR_NO_CLONES)
+#if AR_X86_GCC
 	if (dtype == AR_HALF && have_f16c())
 		return &f16c_kernels[op];
 #endif
@@ -322,7 +325,7 @@ void ar_scale_avg(void *buf, size_t count, enum ar_dtype dtype, int nranks)
 {
 	if ((unsigned)dtype >= AR_DTYPE_COUNT || nranks <= 1 || !count)
 		return;
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(AR_NO_CLONES)
+#if AR_X86_GCC
 	if (dtype == AR_HALF && have_f16c()) {
 		f16c_scale(buf, count, nranks);
 		return;
