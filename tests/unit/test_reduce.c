@@ -221,7 +221,7 @@ static void test_integer_wrap(void **state)
 }
 
 #define SCALE_REF(name, T, EXPR)                                                                   \
-	static void scale_##name(void *p, int nr)                                                  \
+	static void sref_##name(void *p, int nr)                                                   \
 	{                                                                                          \
 		T x;                                                                               \
 		memcpy(&x, p, sizeof(T));                                                          \
@@ -237,7 +237,7 @@ SCALE_REF(i64, int64_t, x / nr)
 SCALE_REF(u8, uint8_t, (uint8_t)(x / nr))
 
 static void (*const scale_ref[AR_DTYPE_COUNT])(void *, int) = {
-	scale_f32, scale_f64, scale_f16, scale_bf16, scale_i32, scale_i64, scale_u8,
+	sref_f32, sref_f64, sref_f16, sref_bf16, sref_i32, sref_i64, sref_u8,
 };
 
 static void test_scale_avg(void **state)
