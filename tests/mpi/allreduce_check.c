@@ -333,10 +333,17 @@ static int matrix(const char *countlist, const char *only)
 	ar_comm_destroy(c);
 	MPI_Allreduce(&fails, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
 	if (rank == 0) {
-		printf("p=%d: %ld cases per rank (%s), %d failures, %.1f s%s%s\n", nprocs, cases,
-		       "algorithms x 7 types x 5 ops x counts x 3 modes, 2 modes at count 1000003",
-		       all, MPI_Wtime() - t0, skipped[0] ? "; unsupported here, not tested:" : "",
-		       skipped);
+		char tested[128] = "";
+
+		for (size_t i = 0; i < ar_algo_count(); i++)
+			if (!strstr(skipped, ar_algo_at(i)->name) &&
+			    (!only || !strcmp(only, ar_algo_at(i)->name)))
+				snprintf(tested + strlen(tested), sizeof(tested) - strlen(tested),
+					 " %s", ar_algo_at(i)->name);
+		printf("p=%d: %ld cases per rank (algorithms%s x 7 types x 5 ops x counts x 3 "
+		       "modes, 2 modes at count 1000003), %d failures, %.1f s%s%s\n",
+		       nprocs, cases, tested, all, MPI_Wtime() - t0,
+		       skipped[0] ? "; unsupported here, not tested:" : "", skipped);
 	}
 	return all ? 1 : 0;
 }
