@@ -125,6 +125,7 @@ check_rc:
 	return ar__fail(c, -EIO, "MPI_Allreduce failed: %s", msg);
 }
 
+/* MPI_Allreduce in chunks of at most 2^30 elements; collective; blocks (or times out). */
 static int mpi_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_t count,
 		   enum ar_dtype dtype, enum ar_op op)
 {

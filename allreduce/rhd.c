@@ -101,6 +101,7 @@ static int real_rank(int q, int rem)
 	return q < rem ? 2 * q + 1 : q + rem;
 }
 
+/* Rabenseifner all-reduce; collective; blocks until done or a wait times out. */
 static int rhd_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_t count,
 		   enum ar_dtype dtype, enum ar_op op)
 {

@@ -85,6 +85,7 @@ static int post_recv(struct ring *g, size_t v, struct ar_request **req)
 	return ar__irecv(g->c, dst, len * g->esz, (g->p + g->r - 1) % g->p, RING_TAG, req);
 }
 
+/* All-reduce over the ring; collective; blocks until done or a wait times out. */
 static int ring_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_t count,
 		    enum ar_dtype dtype, enum ar_op op)
 {

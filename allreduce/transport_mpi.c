@@ -76,6 +76,7 @@ static int mpi_reg_mem(struct ar_transport *t, void *buf, size_t len, struct ar_
 	return 0;
 }
 
+/* Forget mr; the buffer stays the caller's. */
 static void mpi_dereg_mem(struct ar_transport *t, struct ar_mem_region *mr)
 {
 	free(mr);
@@ -136,12 +137,14 @@ static int post(struct ar_transport *t, void *buf, size_t len, int peer, int tag
 	return 0;
 }
 
+/* Start sending len bytes to peer; buf stays the caller's and untouched until done. */
 static int mpi_isend(struct ar_transport *t, const void *buf, size_t len, int peer, int tag,
 		     struct ar_request **req)
 {
 	return post(t, (void *)buf, len, peer, tag, true, req);
 }
 
+/* Start receiving exactly len bytes from peer into buf.  Does not block. */
 static int mpi_irecv(struct ar_transport *t, void *buf, size_t len, int peer, int tag,
 		     struct ar_request **req)
 {

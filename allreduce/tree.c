@@ -189,6 +189,7 @@ static int drain(struct tree *g)
 	return 0;
 }
 
+/* All-reduce over the double binary tree; collective; blocks until done or a timeout. */
 static int tree_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_t count,
 		    enum ar_dtype dtype, enum ar_op op)
 {
