@@ -19,10 +19,11 @@
  * depth so the broadcast of a segment does not stall the reduction of the next ones.  Child
  * receives are posted max_inflight segments ahead into staging slots; sends never block.
  *
- * Cost (n bytes, p ranks, S segments): about 2 log2(p) alpha + (S - 1) segment-times + 2 n beta
- * + n gamma per rank in the worst case (an inner node receives two halves from its children
- * and sends one up, then the reverse): latency logarithmic in p, bandwidth about half of
- * ring's 2(p-1)/p n beta bound for reduce and broadcast done one after the other per segment.
+ * Cost (n bytes, p ranks, segments of s bytes): about 2 (log2(p) + 1)(alpha + s beta) to fill
+ * and drain the pipeline, plus 2 n beta + n gamma: a rank that is inner in one tree and a leaf
+ * in the other sends (and receives) n/2 up + 2 x n/2 down + n/2 up = 2n bytes in all, against
+ * ring's 2(p-1)/p n.  Latency logarithmic in p; for large p the bandwidth term approaches
+ * ring's, for p = 2 it is twice ring's.
  * Limits: none on p or count; the two trees split count with ar_block(count, 2, t).
  * Memory: 4 x max_inflight segments of scratch (two children, two trees).
  */
