@@ -8,6 +8,12 @@ ARLAB=${ARLAB:-$LAB_BUILD/arlab}
 ARBENCH=${ARBENCH:-$LAB_BUILD/arbench}
 LAB_LOCK=/run/lock/arlab-test.lock
 
+# arlab, without the lock's descriptor: processes it leaves running (a daemon in a namespace)
+# must not keep the lock held after this script is gone.
+lab() {
+	"$ARLAB" "$@" 9>&-
+}
+
 lab_skip() { # reason
 	echo "skip: $1"
 	exit 77
@@ -23,7 +29,7 @@ lab_cleanup() {
 	if [ -n "${LAB_TMP:-}" ]; then
 		# only a lab this script built (its topology lives in LAB_TMP) is ours to remove
 		if grep -qs "^$LAB_TMP/" /run/arlab/source; then
-			"$ARLAB" down >/dev/null 2>&1 || echo "cleanup: arlab down failed" >&2
+			lab down >/dev/null 2>&1 || echo "cleanup: arlab down failed" >&2
 		fi
 		rm -rf "$LAB_TMP"
 	fi
@@ -40,6 +46,8 @@ lab_init() {
 		command -v "$c" >/dev/null || lab_skip "lab tests need '$c' (apt-get install iproute2 util-linux jq iperf3)"
 	done
 	[ -x "$ARLAB" ] || lab_fail "$ARLAB is not built"
+	exec 9>"$LAB_LOCK"
+	flock -w 600 9 || lab_fail "another lab test held $LAB_LOCK for 10 minutes"
 	local probe=arl-probe$$
 	if ! ip netns add "$probe" 2>/dev/null; then
 		lab_skip "cannot create network namespaces here (ip netns add failed: no CAP_SYS_ADMIN?)"
@@ -51,14 +59,12 @@ lab_init() {
 		lab_skip "this kernel lacks veth, bridge or the tbf qdisc"
 	fi
 	ip netns del "$probe"
-	exec 9>"$LAB_LOCK"
-	flock -w 600 9 || lab_fail "another lab test held $LAB_LOCK for 10 minutes"
 	LAB_TMP=$(mktemp -d /tmp/arlab-test.XXXXXX)
 	trap lab_cleanup EXIT
 	trap 'exit 130' INT TERM
 	# a lab left behind by an earlier test run is removed; anybody else's lab is left alone
 	if [ -e /run/arlab/source ] && grep -qs '^/tmp/arlab-test\.' /run/arlab/source; then
-		"$ARLAB" down >/dev/null
+		lab down >/dev/null
 	fi
 	if [ -e /run/arlab ] || ip netns list | grep -q '^arl-'; then
 		lab_skip "a lab is already up ($(cat /run/arlab/source 2>/dev/null || echo 'arl- namespaces')); not touching it"
@@ -104,14 +110,14 @@ lab_gen_2leaf() { # per hostrate uprate
 # Mbit/s received by one TCP stream from host CLIENT to host SERVER (lab address ADDR) over
 # SECONDS.  Traffic stays between the two lab namespaces.
 lab_iperf() { # server addr client seconds
-	"$ARLAB" exec "$1" -- iperf3 -s -1 -B "$2" -D --logfile "$LAB_TMP/iperf-$1.log" ||
+	lab exec "$1" -- iperf3 -s -1 -B "$2" -D --logfile "$LAB_TMP/iperf-$1.log" ||
 		lab_fail "iperf3 server on $1 did not start"
 	local i
 	for ((i = 0; i < 50; i++)); do # wait until it listens
-		"$ARLAB" exec "$1" -- sh -c 'ss -ltn | grep -q ":5201 "' && break
+		lab exec "$1" -- sh -c 'ss -ltn | grep -q ":5201 "' && break
 		sleep 0.1
 	done
-	"$ARLAB" exec "$3" -- timeout 30 iperf3 -c "$2" -t "$4" -J >"$LAB_TMP/iperf.json" ||
+	lab exec "$3" -- timeout 30 iperf3 -c "$2" -t "$4" -J >"$LAB_TMP/iperf.json" ||
 		lab_fail "iperf3 client on $3 failed: $(head -c 300 "$LAB_TMP/iperf.json")"
 	jq '.end.sum_received.bits_per_second / 1e6' "$LAB_TMP/iperf.json"
 }

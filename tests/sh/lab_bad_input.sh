@@ -2,7 +2,8 @@
 # lab_bad_input.sh - `arlab up` refuses bad input with one clear line and exit 2, and leaves
 # nothing behind (namespaces and root links unchanged): no nodes, a link rate of 0, a node name
 # that is not a hostname, more hosts than --max-hosts (and the default cap of 64), a loop among
-# switches, and `up` while another lab is up (which must survive untouched).
+# switches, and `up` while another lab is up (which must survive untouched).  A command that
+# fails half-way through `up` gives exit 1 and the partial lab is removed.
 set -u
 . "$(dirname "$0")/../../bench/lab/testlib.sh"
 lab_init
@@ -14,7 +15,7 @@ expect_reject() {
 	local name=$1 want=$2 before after rc
 	shift 2
 	before=$(snapshot)
-	"$ARLAB" "$@" >"$LAB_TMP/out" 2>"$LAB_TMP/err"
+	lab "$@" >"$LAB_TMP/out" 2>"$LAB_TMP/err"
 	rc=$?
 	after=$(snapshot)
 	[ $rc -eq 2 ] || lab_fail "$name: exit $rc, expected 2 ($(cat "$LAB_TMP/err"))"
@@ -55,12 +56,26 @@ expect_reject "switch loop" "loop" up "$t/loop.yaml"
 
 expect_reject "missing file" "No such file" up "$t/nonexistent.yaml"
 
+# a command failing half-way through up (a tc that refuses): exit 1, everything built removed
+mkdir -p "$t/fakebin"
+printf '#!/bin/sh\necho "fake tc: injected failure" >&2\nexit 1\n' >"$t/fakebin/tc"
+chmod +x "$t/fakebin/tc"
+before=$(snapshot)
+PATH="$t/fakebin:$PATH" lab up "$(lab_gen_2node 400Mbit)" >/dev/null 2>"$t/err"
+rc=$?
+[ $rc -eq 1 ] || lab_fail "up with a failing tc: exit $rc, expected 1"
+grep -q "up failed at 'tc .*injected failure; removing what was built" "$t/err" ||
+	lab_fail "up with a failing tc: $(cat "$t/err")"
+[ "$(snapshot)" = "$before" ] || lab_fail "a failed up left something behind"
+[ -e /run/arlab ] && lab_fail "a failed up left /run/arlab"
+echo "ok   failure half-way: $(cat "$t/err")"
+
 # another lab is up: refused, and the running lab is untouched
 a=$(lab_gen_2node 400Mbit)
-"$ARLAB" up "$a" >/dev/null || lab_fail "could not bring up the first lab"
-st_before=$("$ARLAB" status)
+lab up "$a" >/dev/null || lab_fail "could not bring up the first lab"
+st_before=$(lab status)
 expect_reject "up while another lab is up" "another lab is up" up "$(lab_gen_2node 200Mbit)"
-[ "$("$ARLAB" status)" = "$st_before" ] || lab_fail "the running lab changed"
-"$ARLAB" down >/dev/null || lab_fail "arlab down failed"
+[ "$(lab status)" = "$st_before" ] || lab_fail "the running lab changed"
+lab down >/dev/null || lab_fail "arlab down failed"
 [ -z "$(ip netns list | grep '^arl-')" ] || lab_fail "arlab down left namespaces"
 echo "all bad input rejected"

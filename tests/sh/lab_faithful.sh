@@ -10,7 +10,7 @@ lab_init iperf3
 
 for mbit in 200 400 800; do
 	f=$(lab_gen_2node ${mbit}Mbit)
-	"$ARLAB" up "$f" >/dev/null || lab_fail "up at $mbit Mbit/s failed"
+	lab up "$f" >/dev/null || lab_fail "up at $mbit Mbit/s failed"
 
 	bw=$(lab_iperf node0 10.77.0.1 node1 3)
 	pct=$(awk -v b="$bw" -v r=$mbit 'BEGIN { printf "%.1f", 100 * b / r }')
@@ -20,13 +20,13 @@ for mbit in 200 400 800; do
 
 	json=$LAB_TMP/ring-$mbit.json
 	timeout 120 "$ARLAB" run --bench "$(realpath "$ARBENCH")" -- -b 32M -e 32M -n 3 -w 1 -c 0 \
-		-A ring -q -J "$json" >"$LAB_TMP/run.log" 2>&1 ||
+		-A ring -q -J "$json" >"$LAB_TMP/run.log" 2>&1 9>&- ||
 		lab_fail "arbench at $mbit Mbit/s failed: $(tail -n 20 "$LAB_TMP/run.log")"
 	busbw=$(lab_busbw "$json" ring 33554432) || lab_fail "no ring result in $json"
 	pct=$(awk -v b="$busbw" -v r=$mbit 'BEGIN { printf "%.1f", 100 * b * 8e9 / (r * 1e6) }')
 	echo "arbench ring 32 MiB at $mbit Mbit/s: busbw $busbw GB/s ($pct% of the link)"
 	lab_ge "$pct" 85 || lab_fail "ring at $mbit Mbit/s: busbw $pct% of the link, expected >= 85%"
 
-	"$ARLAB" down >/dev/null || lab_fail "down failed"
+	lab down >/dev/null || lab_fail "down failed"
 done
 echo "faithful at 200, 400, 800 Mbit/s"

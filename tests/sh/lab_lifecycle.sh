@@ -11,7 +11,7 @@ lab_init iperf3
 root_before=$(ip -br link | awk '{print $1}' | sort)
 f=$(lab_gen_2leaf 2 100Mbit 200Mbit)
 
-out=$("$ARLAB" up "$f") || lab_fail "up failed: $out"
+out=$(lab up "$f") || lab_fail "up failed: $out"
 echo "$out"
 echo "$out" | grep -q '4 hosts, 3 bridges, 6 links' || lab_fail "up summary: $out"
 [ "$(ip netns list | awk '{print $1}' | grep -c '^arl-')" -eq 5 ] || lab_fail "expected 5 namespaces: $(ip netns list)"
@@ -20,7 +20,7 @@ ip -4 addr | grep -q '10\.77\.' && lab_fail "a lab address leaked into the root 
 
 # each host: its own hostname, one shaped interface with its address
 for i in 0 1 2 3; do
-	h=$("$ARLAB" exec h$i -- hostname) || lab_fail "exec on h$i failed"
+	h=$(lab exec h$i -- hostname) || lab_fail "exec on h$i failed"
 	[ "$h" = "h$i" ] || lab_fail "hostname on h$i is '$h'"
 	ip -n arl-h$i -br -4 addr show arl-eth0 | grep -q "10.77.0.$((i + 1))/24" || lab_fail "h$i address"
 	tc -n arl-h$i qdisc show dev arl-eth0 | grep -q 'tbf.*rate 100Mbit' || lab_fail "h$i not shaped"
@@ -34,29 +34,29 @@ done
 bw=$(lab_iperf h3 10.77.0.4 h0 1)
 lab_ge "$bw" 50 || lab_fail "h0 -> h3 gets $bw Mbit/s"
 
-st=$("$ARLAB" status) || lab_fail "status failed: $st"
+st=$(lab status) || lab_fail "status failed: $st"
 echo "$st"
 for w in arl-h3 'bridge for switch spine0' '10.77.0.2/24' 'tbf 100Mbit' 'tbf 200Mbit'; do
 	echo "$st" | grep -q "$w" || lab_fail "status does not show '$w'"
 done
 
-out=$("$ARLAB" up "$f") || lab_fail "second up failed: $out"
+out=$(lab up "$f") || lab_fail "second up failed: $out"
 echo "$out" | grep -q 'no-op' || lab_fail "second up is not a no-op: $out"
 
 ip netns del arl-h2
-st=$("$ARLAB" status) && lab_fail "status of a damaged lab exits 0"
+st=$(lab status) && lab_fail "status of a damaged lab exits 0"
 echo "$st" | grep -q 'missing: namespace arl-h2' || lab_fail "status does not report the missing host: $st"
-out=$("$ARLAB" up "$f") || lab_fail "up of a damaged lab failed: $out"
+out=$(lab up "$f") || lab_fail "up of a damaged lab failed: $out"
 echo "$out" | grep -q 'rebuilt' || lab_fail "damaged lab not rebuilt: $out"
 bw=$(lab_iperf h0 10.77.0.1 h2 1)
 lab_ge "$bw" 50 || lab_fail "rebuilt h2 -> h0 gets $bw Mbit/s"
 
-out=$("$ARLAB" run --np 5 -- -b 8 -e 8 2>&1) && lab_fail "run --np 5 on 4 hosts accepted"
+out=$(lab run --np 5 -- -b 8 -e 8 2>&1) && lab_fail "run --np 5 on 4 hosts accepted"
 echo "$out" | grep -q 'more than 4 hosts' || lab_fail "run --np 5: $out"
 
-"$ARLAB" exec h1 -- sleep 300 &
+lab exec h1 -- sleep 300 &
 sleep 0.5
-out=$("$ARLAB" down) || lab_fail "down failed: $out"
+out=$(lab down) || lab_fail "down failed: $out"
 echo "$out"
 echo "$out" | grep -q 'removed 5 namespaces' || lab_fail "down: $out"
 echo "$out" | grep -q 'stopped 1 processes' || lab_fail "down did not stop the process left in h1: $out"
@@ -64,6 +64,6 @@ wait
 ip netns list | grep -q '^arl-' && lab_fail "down left namespaces: $(ip netns list)"
 [ -e /run/arlab ] && lab_fail "down left /run/arlab"
 [ "$(ip -br link | awk '{print $1}' | sort)" = "$root_before" ] || lab_fail "root links changed"
-"$ARLAB" status | grep -q 'no lab is up' || lab_fail "status after down"
-"$ARLAB" down | grep -q 'nothing removed' || lab_fail "second down"
+lab status | grep -q 'no lab is up' || lab_fail "status after down"
+lab down | grep -q 'nothing removed' || lab_fail "second down"
 echo "lifecycle ok"

@@ -14,16 +14,16 @@ lab_init
 declare -A bw
 for up in 400 200; do
 	f=$(lab_gen_2leaf 4 100Mbit ${up}Mbit)
-	"$ARLAB" up "$f" >/dev/null || lab_fail "up with $up Mbit/s uplinks failed"
+	lab up "$f" >/dev/null || lab_fail "up with $up Mbit/s uplinks failed"
 	json=$LAB_TMP/$up.json
 	timeout 240 "$ARLAB" run --bench "$(realpath "$ARBENCH")" -- -b 8M -e 8M -n 2 -w 1 -c 0 \
-		-A ring,rhd -q -J "$json" >"$LAB_TMP/run.log" 2>&1 ||
+		-A ring,rhd -q -J "$json" >"$LAB_TMP/run.log" 2>&1 9>&- ||
 		lab_fail "arbench with $up Mbit/s uplinks failed: $(tail -n 20 "$LAB_TMP/run.log")"
 	for a in ring rhd; do
 		bw[$a$up]=$(lab_best_busbw "$json" $a 8388608) || lab_fail "no $a result"
 		echo "$a, uplinks $up Mbit/s: busbw $(awk -v b="${bw[$a$up]}" 'BEGIN { printf "%.1f", b * 8000 }') Mbit/s"
 	done
-	"$ARLAB" down >/dev/null || lab_fail "down failed"
+	lab down >/dev/null || lab_fail "down failed"
 done
 ring=$(awk -v a="${bw[ring200]}" -v b="${bw[ring400]}" 'BEGIN { printf "%.2f", a / b }')
 rhd=$(awk -v a="${bw[rhd200]}" -v b="${bw[rhd400]}" 'BEGIN { printf "%.2f", a / b }')
