@@ -116,27 +116,21 @@ static int ring_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_
 	g.stage = ar__scratch(c, (size_t)g.w * g.seg * g.esz);
 	if (!g.stage)
 		return -ENOMEM;
-	sreq = calloc(2 * (size_t)g.w, sizeof(*sreq));
+	sreq = calloc(total + (size_t)g.w, sizeof(*sreq)); /* one per send, a ring of recvs */
 	if (!sreq)
 		return ar__fail(c, -ENOMEM, "ring: out of memory");
-	rreq = sreq + g.w;
+	rreq = sreq + total;
 
 	for (u = 0; u < total; u++) {
 		struct ar_request **rq = &rreq[u % (size_t)g.w];
 		size_t off, len;
 
-		/* sends whose data is ready (segment reduced one step earlier), window-limited */
+		/* sends whose data is ready (segment reduced one step earlier), at most
+		 * max_inflight ahead of our receives; completed sends are only collected when
+		 * their buffer is about to be reused, so no send wait stalls the pipeline */
 		while (s_post < total && s_post < u + (size_t)g.w &&
 		       (s_post < g.nseg || s_post - g.nseg < u)) {
-			struct ar_request **sq = &sreq[s_post % (size_t)g.w];
-
-			if (s_post - s_done >= (size_t)g.w) {
-				if (*sq && (err = ar__wait(c, *sq, (g.r + 1) % g.p, "send")))
-					goto out_free;
-				*sq = NULL;
-				s_done++;
-			}
-			if ((err = post_send(&g, s_post, sq)))
+			if ((err = post_send(&g, s_post, &sreq[s_post])))
 				goto out_free;
 			s_post++;
 		}
@@ -149,7 +143,7 @@ static int ring_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_
 				if (need >= s_post)
 					break;
 				while (s_done <= need) {
-					struct ar_request **sq = &sreq[s_done % (size_t)g.w];
+					struct ar_request **sq = &sreq[s_done];
 
 					if (*sq &&
 					    (err = ar__wait(c, *sq, (g.r + 1) % g.p, "send")))
@@ -175,7 +169,7 @@ static int ring_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_
 		}
 	}
 	for (; s_done < s_post; s_done++) {
-		struct ar_request **sq = &sreq[s_done % (size_t)g.w];
+		struct ar_request **sq = &sreq[s_done];
 
 		if (*sq && (err = ar__wait(c, *sq, (g.r + 1) % g.p, "send")))
 			goto out_free;
