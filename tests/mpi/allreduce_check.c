@@ -352,7 +352,8 @@ static int matrix(const char *countlist, const char *only)
 
 static int timeout_test(void)
 {
-	static const char *const algos[] = {"ring", "tree", "rhd"};
+	/* mpi last: MPI_Iallreduce cannot say which peer is missing, only that it timed out */
+	static const char *const algos[] = {"ring", "tree", "rhd", "mpi"};
 	struct ar_comm_config cfg = {.timeout_sec = 1.0};
 	int missing = nprocs - 1, fails = 0, all, named, any_named;
 	float buf[4096];
@@ -383,7 +384,7 @@ static int timeout_test(void)
 			printf("rank %d %s: rc %d: %s\n", rank, algos[k], rc, ar_comm_error(c));
 			/* "rank R: recv from rank P timed out after ... (phase step S)" */
 			if (rc != -ETIMEDOUT || !strstr(ar_comm_error(c), "timed out") ||
-			    (!strstr(ar_comm_error(c), "from rank ") &&
+			    (strcmp(algos[k], "mpi") && !strstr(ar_comm_error(c), "from rank ") &&
 			     !strstr(ar_comm_error(c), "to rank "))) {
 				fprintf(stderr,
 					"FAIL rank=%d algo=%s: expected -ETIMEDOUT naming a peer, "
@@ -393,7 +394,7 @@ static int timeout_test(void)
 			}
 		}
 		MPI_Allreduce(&named, &any_named, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-		if (rank == 0 && !any_named) {
+		if (rank == 0 && !any_named && strcmp(algos[k], "mpi")) {
 			fprintf(stderr, "FAIL algo=%s: no rank's error names missing rank %d\n",
 				algos[k], missing);
 			fails++;
@@ -403,8 +404,10 @@ static int timeout_test(void)
 	}
 	MPI_Allreduce(&fails, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
 	if (rank == 0)
-		printf("timeout p=%d: ring/tree/rhd with rank %d absent: %s\n", nprocs, missing,
-		       all ? "FAILED" : "every other rank got -ETIMEDOUT naming a peer");
+		printf("timeout p=%d: ring/tree/rhd/mpi with rank %d absent: %s\n", nprocs, missing,
+		       all ? "FAILED"
+			   : "every other rank got -ETIMEDOUT (ring/tree/rhd: naming a peer, "
+			     "and some rank naming the absent one)");
 	return all ? 1 : 0;
 }
 
