@@ -140,8 +140,9 @@ void lab_free_names(char **names, size_t n);
 int lab_teardown(bool verbose, unsigned *n_netns, unsigned *n_links, unsigned *n_procs, char *err,
 		 size_t errlen);
 
-/* State directory: the topology file it was built from, the host list, the hostfile and the
- * rsh agent.  0 or a negative errno. */
+/* State directory: the topology file it was built from ("topology.yaml", "source"), the host
+ * list ("hosts"), the switch of each bridge ("bridges"), the most NICs of any host ("nics")
+ * and the rsh agent.  0 or a negative errno. */
 int lab_state_write(const struct lab_fabric *f, const char *topo_path, const char *dir);
 /* Read the host names written by lab_state_write ("hosts", one per line). */
 int lab_state_hosts(const char *dir, char ***names, size_t *n);

@@ -432,6 +432,15 @@ int lab_state_write(const struct lab_fabric *f, const char *topo_path, const cha
 		rc = write_file(dir, "bridges", hosts ? hosts : "", hlen, 0644);
 	if (!rc)
 		rc = write_file(dir, "rsh-agent", agent_script, strlen(agent_script), 0755);
+	if (!rc) {
+		char nics[16];
+		unsigned most = 0;
+
+		for (uint32_t h = 0; h < f->n_hosts; h++)
+			most = f->hosts[h].n_nics > most ? f->hosts[h].n_nics : most;
+		snprintf(nics, sizeof(nics), "%u\n", most);
+		rc = write_file(dir, "nics", nics, strlen(nics), 0644);
+	}
 	free(hosts);
 	free(topo);
 	return rc;

@@ -66,4 +66,25 @@ ip netns list | grep -q '^arl-' && lab_fail "down left namespaces: $(ip netns li
 [ "$(ip -br link | awk '{print $1}' | sort)" = "$root_before" ] || lab_fail "root links changed"
 lab status | grep -q 'no lab is up' || lab_fail "status after down"
 lab down | grep -q 'nothing removed' || lab_fail "second down"
+# hosts with two NICs on two rails: one interface and one /24 per NIC index
+cat >"$LAB_TMP/rails.yaml" <<'Y'
+name: test-rails
+fabric: {family: explicit}
+node_types: [{name: two-nic, gpus: 2, intra: {pcie_gen: 4}, nics: {count: 2}}]
+link_classes: {host: {rate: 200Mbit, latency: 5us}}
+nodes: [{name: a, type: two-nic}, {name: b, type: two-nic}]
+switches: [{name: rail0}, {name: rail1}]
+links:
+  - {a: a/0, b: rail0}
+  - {a: b/0, b: rail0}
+  - {a: a/1, b: rail1}
+  - {a: b/1, b: rail1}
+Y
+out=$(lab up "$LAB_TMP/rails.yaml") || lab_fail "up of two rails failed: $out"
+echo "$out" | grep -q '2 hosts, 2 bridges, 4 links' || lab_fail "rails: $out"
+ip -n arl-b -br -4 addr show arl-eth1 | grep -q '10.77.1.2/24' || lab_fail "rails: b's second NIC"
+[ "$(cat /run/arlab/nics)" = 2 ] || lab_fail "rails: state does not record 2 NICs"
+bw=$(lab_iperf b 10.77.1.2 a 1)
+lab_ge "$bw" 100 || lab_fail "rail 1 a -> b gets $bw Mbit/s"
+lab down >/dev/null || lab_fail "down of the rails lab failed"
 echo "lifecycle ok"
