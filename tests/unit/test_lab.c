@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -195,6 +196,18 @@ static void test_check_structure(void **state)
 	expect_check_fails(f, 64, "loop");
 	lab_fabric_free(f);
 
+	/* two parallel cables between the same two switches are a loop too */
+	assert_int_equal(lab_fabric_new("parallel", &f), 0);
+	lab_fabric_add_host(f, "a", NULL);
+	lab_fabric_add_bridge(f, "s0", NULL);
+	lab_fabric_add_bridge(f, "s1", NULL);
+	lab_fabric_add_link(f, e0, (struct lab_end){LAB_END_BRIDGE, 0, 0}, MBIT(100), 0);
+	for (int i = 0; i < 2; i++)
+		lab_fabric_add_link(f, (struct lab_end){LAB_END_BRIDGE, 0, 0},
+				    (struct lab_end){LAB_END_BRIDGE, 1, 0}, MBIT(100), 0);
+	expect_check_fails(f, 64, "loop");
+	lab_fabric_free(f);
+
 	/* duplicate names (hostnames ignore case), a reserved name, a NIC with two cables */
 	assert_int_equal(lab_fabric_new("dup", &f), 0);
 	lab_fabric_add_host(f, "node0", NULL);
@@ -287,12 +300,82 @@ static void test_plan(void **state)
 	lab_fabric_free(f);
 }
 
+static void test_run(void **state)
+{
+	char *ok[] = {"sh", "-c", "echo out; echo err >&2; exit 3", NULL};
+	char *missing[] = {"/nonexistent/arlab-no-such-program", NULL};
+	char out[64], err[64], tiny[4];
+
+	assert_int_equal(lab_run(ok, out, sizeof(out), err, sizeof(err)), 3);
+	assert_string_equal(out, "out\n");
+	assert_string_equal(err, "err"); /* one line: trailing newline stripped */
+	assert_int_equal(lab_run(ok, tiny, sizeof(tiny), NULL, 0), 3); /* truncated, not overrun */
+	assert_string_equal(tiny, "out");
+	assert_int_equal(lab_run(missing, NULL, 0, err, sizeof(err)), 127);
+	assert_non_null(strstr(err, "cannot run"));
+}
+
+static void test_state(void **state)
+{
+	char dir[] = "/tmp/test_lab.XXXXXX", topo[256], path[300], **names = NULL, *data = NULL;
+	struct lab_fabric *f = NULL;
+	size_t n = 0;
+	FILE *fp;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(topo, sizeof(topo), "%s/t.yaml", dir);
+	fp = fopen(topo, "w");
+	assert_non_null(fp);
+	fputs("name: t\n", fp);
+	fclose(fp);
+	assert_int_equal(lab_fabric_new("t", &f), 0);
+	lab_fabric_add_host(f, "alpha", NULL);
+	lab_fabric_add_host(f, "beta", NULL);
+	lab_fabric_add_bridge(f, "leaf0", NULL);
+	lab_fabric_add_link(f, (struct lab_end){LAB_END_HOST, 1, 1},
+			    (struct lab_end){LAB_END_BRIDGE, 0, 0}, MBIT(100), 0);
+	assert_int_equal(lab_state_write(f, topo, dir), 0);
+	assert_int_equal(lab_state_hosts(dir, &names, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "alpha");
+	assert_string_equal(names[1], "beta");
+	lab_free_names(names, n);
+	snprintf(path, sizeof(path), "%s/topology.yaml", dir);
+	assert_int_equal(lab_read_file(path, &data, &n), 0);
+	assert_string_equal(data, "name: t\n");
+	free(data);
+	snprintf(path, sizeof(path), "%s/bridges", dir);
+	assert_int_equal(lab_read_file(path, &data, NULL), 0);
+	assert_string_equal(data, "arl-s0 leaf0\n");
+	free(data);
+	snprintf(path, sizeof(path), "%s/nics", dir);
+	assert_int_equal(lab_read_file(path, &data, NULL), 0);
+	assert_string_equal(data, "2\n"); /* beta's NIC 1 */
+	free(data);
+	snprintf(path, sizeof(path), "%s/rsh-agent", dir);
+	assert_int_equal(access(path, X_OK), 0);
+	lab_fabric_free(f);
+	for (const char *const *fn =
+		     (const char *const[]){"t.yaml", "topology.yaml", "source", "hosts", "bridges",
+					   "nics", "rsh-agent", NULL};
+	     *fn; fn++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, *fn);
+		unlink(path);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hostnames),	cmocka_unit_test(test_from_graph),
-		cmocka_unit_test(test_check_bad_input), cmocka_unit_test(test_check_structure),
-		cmocka_unit_test(test_tbf_params),	cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_hostnames),
+		cmocka_unit_test(test_from_graph),
+		cmocka_unit_test(test_check_bad_input),
+		cmocka_unit_test(test_check_structure),
+		cmocka_unit_test(test_tbf_params),
+		cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_run),
+		cmocka_unit_test(test_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
