@@ -46,6 +46,7 @@ lab_init() {
 		command -v "$c" >/dev/null || lab_skip "lab tests need '$c' (apt-get install iproute2 util-linux jq iperf3)"
 	done
 	[ -x "$ARLAB" ] || lab_fail "$ARLAB is not built"
+	mkdir -p "${LAB_LOCK%/*}"
 	exec 9>"$LAB_LOCK"
 	flock -w 600 9 || lab_fail "another lab test held $LAB_LOCK for 10 minutes"
 	local probe=arl-probe$$
