@@ -21,6 +21,7 @@ static int read_sysfs(const char *path, char *buf, size_t len)
 	FILE *f = fopen(path, "r");
 	int err = 0;
 
+	buf[0] = '\0';
 	if (!f)
 		return -errno;
 	if (!fgets(buf, (int)len, f))
