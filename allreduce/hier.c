@@ -457,6 +457,9 @@ static int hier_make_segment(struct ar_comm *c, struct ar__hier *h)
 	if (err != MPI_SUCCESS || (size_t)qsize < flags_bytes + slots)
 		return ar__fail(c, -EIO, "hier: MPI_Win_shared_query failed");
 	h->flags = (struct hier_flags *)base;
+	/* counters shared between processes must not hide behind a per-process lock */
+	if (!atomic_is_lock_free(&h->flags[0].staged))
+		return ar__fail(c, -EOPNOTSUPP, "hier: 64-bit atomics are not lock-free here");
 	h->stage = base + flags_bytes;
 	h->out = h->stage + (size_t)h->lsize * HIER_DEPTH * h->slot_bytes;
 	if (h->lrank == 0)
