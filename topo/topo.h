@@ -156,7 +156,8 @@ struct topo_summary {
 	 * 0 for the top tier and where a tier has no up links */
 	double oversub[TOPO_MAX_TIERS];
 	double bisection;    /* bytes/s each way across the worst equal split of the endpoints;
-			      * < 0 when not computed (explicit graphs of more than 24 nodes) */
+			      * < 0 when not computed (explicit graphs of more than 16 nodes
+			      * or 64 switches: summary.c solves smaller ones exactly) */
 	unsigned diameter;   /* hops between the farthest two endpoints (GPUs, else NICs) */
 	bool diameter_exact; /* false: the maximum over a sample of sources */
 };
