@@ -1,13 +1,15 @@
 /*
- * catalog.c - part catalogs (configs/catalog/ (one YAML file per kind)): switches, NICs,
- * transceivers and cables
- * ("media"), GPUs.  Loaded with libcyaml; every file holds one list of parts with the same
- * fields, and each kind checks the fields it needs.  Topology files name parts; the bill of
- * materials counts them.
+ * catalog.c - part catalogs (configs/catalog/, one YAML file per kind): switches, NICs,
+ * transceivers and cables ("media"), GPUs.  Loaded with libcyaml; every file holds one list of
+ * parts with the same fields.  Each kind checks the fields it needs, every number and rate a part
+ * gives is checked against its range (no zero port speed, negative price or MTBF of 0 h), and a
+ * name is given once per file.  Topology files name parts; the bill of materials counts them.
  */
 #include <cyaml/cyaml.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,47 +87,165 @@ static const cyaml_config_t cy_cfg = {
 	.log_level = CYAML_LOG_ERROR,
 };
 
-/* The fields each kind must have. */
+/* ---- checks: a table of numeric fields, a table of rates, one check per kind ---------------- */
+
+/* A number a part may give: finite and >= 0, or > 0 where zero means nothing (an MTBF of 0 h). */
+static const struct num_field {
+	const char *key;
+	size_t off; /* of the double * in struct ty_part */
+	bool positive;
+	const char *example;
+} num_fields[] = {
+	{"reach_m", offsetof(struct ty_part, reach_m), true, "reach_m: 50"},
+	{"price_usd", offsetof(struct ty_part, price_usd), false, "price_usd: 30000"},
+	{"watts", offsetof(struct ty_part, watts), false, "watts: 750"},
+	{"fit", offsetof(struct ty_part, fit), false, "fit: 200, in failures per 1e9 hours"},
+	{"mtbf_hours", offsetof(struct ty_part, mtbf_hours), true, "mtbf_hours: 500000"},
+	{"bf16_tflops", offsetof(struct ty_part, bf16_tflops), true, "bf16_tflops: 989"},
+	{"memory_gb", offsetof(struct ty_part, memory_gb), true, "memory_gb: 80"},
+	{"tdp_w", offsetof(struct ty_part, tdp_w), false, "tdp_w: 700"},
+};
+
+/* A rate a part may give: a unit and > 0. */
+static const struct rate_field {
+	const char *key;
+	size_t off; /* of the char * in struct ty_part */
+	const char *example;
+} rate_fields[] = {
+	{"speed", offsetof(struct ty_part, speed), "speed: 400Gbit"},
+	{"memory_bw", offsetof(struct ty_part, memory_bw), "memory_bw: 3350GB/s"},
+	{"nvlink", offsetof(struct ty_part, nvlink), "nvlink: 450GB/s"},
+};
+
+static int need_radix(const char *file, const char *at, const struct ty_part *p,
+		      struct topo_error *err)
+{
+	char path[96];
+
+	if (p->radix && *p->radix >= 2)
+		return 0;
+	snprintf(path, sizeof(path), "%s%s", at, p->radix ? ".radix" : "");
+	return topo__errf(err, file, path, false,
+			  "switch '%s' needs radix >= 2 (expected radix: 64)", p->name);
+}
+
+static int need_ports(const char *file, const char *at, const struct ty_part *p,
+		      struct topo_error *err)
+{
+	char path[96];
+
+	if (!p->ports || *p->ports >= 1)
+		return 0;
+	snprintf(path, sizeof(path), "%s.ports", at);
+	return topo__errf(err, file, path, false, "NIC '%s' needs ports >= 1 (expected ports: 1)",
+			  p->name);
+}
+
+static int need_media_kind(const char *file, const char *at, const struct ty_part *p,
+			   struct topo_error *err)
+{
+	static const char *const kinds[] = {"transceiver", "dac", "aoc"};
+	char path[96];
+	size_t i;
+
+	for (i = 0; p->kind && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(p->kind, kinds[i]) == 0)
+			return 0;
+	snprintf(path, sizeof(path), "%s%s", at, p->kind ? ".kind" : "");
+	return topo__errf(err, file, path, false,
+			  "media '%s' needs a kind (expected kind: transceiver, dac or aoc)",
+			  p->name);
+}
+
+static int need_tflops(const char *file, const char *at, const struct ty_part *p,
+		       struct topo_error *err)
+{
+	if (p->bf16_tflops)
+		return 0; /* > 0 is checked with the other numbers */
+	return topo__errf(err, file, at, false,
+			  "GPU '%s' needs bf16_tflops > 0 (expected bf16_tflops: 989)", p->name);
+}
+
+/* What each kind must have, beyond the checks every part gets. */
+static int (*const kind_checks[TOPO_PART_KIND_COUNT])(const char *, const char *,
+						      const struct ty_part *,
+						      struct topo_error *) = {
+	[TOPO_PART_SWITCH] = need_radix,
+	[TOPO_PART_NIC] = need_ports,
+	[TOPO_PART_MEDIA] = need_media_kind,
+	[TOPO_PART_GPU] = need_tflops,
+};
+
+/* Part i of a file: its kind's fields, then every number and rate it gives. */
 static int check_part(const char *file, unsigned i, enum topo__part_kind kind,
 		      const struct ty_part *p, struct topo_error *err)
 {
-	char path[64];
+	char at[32], path[96];
+	size_t j;
 	double v;
+	int ret;
 
-	snprintf(path, sizeof(path), "parts[%u]", i);
-	switch (kind) {
-	case TOPO_PART_SWITCH:
-		if (!p->radix || *p->radix < 2)
-			return topo__errf(err, file, path, false,
-					  "switch '%s' needs radix >= 2 (expected radix: 64)",
-					  p->name);
-		break;
-	case TOPO_PART_GPU:
-		if (!p->bf16_tflops || *p->bf16_tflops <= 0)
-			return topo__errf(err, file, path, false,
-					  "GPU '%s' needs bf16_tflops > 0 (expected bf16_tflops: "
-					  "989)",
-					  p->name);
-		break;
-	case TOPO_PART_MEDIA:
-		if (!p->kind || (strcmp(p->kind, "transceiver") && strcmp(p->kind, "dac") &&
-				 strcmp(p->kind, "aoc"))) {
-			snprintf(path, sizeof(path), "parts[%u]%s", i, p->kind ? ".kind" : "");
+	snprintf(at, sizeof(at), "parts[%u]", i);
+	ret = kind_checks[kind](file, at, p, err);
+	if (ret)
+		return ret;
+	for (j = 0; j < sizeof(num_fields) / sizeof(num_fields[0]); j++) {
+		const struct num_field *f = &num_fields[j];
+		const double *x = *(double *const *)((const char *)p + f->off);
+
+		if (!x || (isfinite(*x) && (f->positive ? *x > 0 : *x >= 0)))
+			continue;
+		snprintf(path, sizeof(path), "%s.%s", at, f->key);
+		return topo__errf(err, file, path, false,
+				  "part '%s': %s must be %s, got %g (expected e.g. %s)", p->name,
+				  f->key, f->positive ? "> 0" : ">= 0", *x, f->example);
+	}
+	for (j = 0; j < sizeof(rate_fields) / sizeof(rate_fields[0]); j++) {
+		const struct rate_field *f = &rate_fields[j];
+		const char *x = *(char *const *)((const char *)p + f->off);
+
+		if (!x)
+			continue;
+		snprintf(path, sizeof(path), "%s.%s", at, f->key);
+		if (topo__parse_rate(x, &v))
 			return topo__errf(
 				err, file, path, false,
-				"media '%s' needs a kind (expected kind: transceiver, dac "
-				"or aoc)",
-				p->name);
-		}
-		break;
-	default:
-		break;
+				"part '%s': '%s' is not a rate with a unit (expected e.g. "
+				"%s)",
+				p->name, x, f->example);
+		if (!(v > 0))
+			return topo__errf(err, file, path, false,
+					  "part '%s': %s must be > 0, got '%s' (expected e.g. %s)",
+					  p->name, f->key, x, f->example);
 	}
-	if (p->speed && topo__parse_rate(p->speed, &v)) {
-		snprintf(path, sizeof(path), "parts[%u].speed", i);
-		return topo__errf(err, file, path, false,
-				  "'%s' is not a rate with a unit (expected e.g. 400Gbit)",
-				  p->speed);
+	if (p->fit && p->mtbf_hours) {
+		snprintf(path, sizeof(path), "%s.mtbf_hours", at);
+		return topo__errf(err, file, path, true,
+				  "part '%s' gives both fit and mtbf_hours (expected one failure "
+				  "rate: fit: 200 or mtbf_hours: 500000)",
+				  p->name);
+	}
+	return 0;
+}
+
+/* A name given twice in one file: the later one is the error. */
+static int check_unique(const char *file, const struct ty_parts *ps, struct topo_error *err)
+{
+	unsigned i, j, line = 0, col = 0;
+	char path[64];
+
+	for (i = 1; i < ps->parts_count; i++) {
+		for (j = 0; j < i; j++) {
+			if (strcmp(ps->parts[i].name, ps->parts[j].name))
+				continue;
+			snprintf(path, sizeof(path), "parts[%u].name", j);
+			topo__locate(file, path, false, &line, &col);
+			snprintf(path, sizeof(path), "parts[%u].name", i);
+			return topo__errf(err, file, path, false,
+					  "duplicate part name '%s', first at line %u (expected "
+					  "every name once in a catalog file)",
+					  ps->parts[i].name, line);
+		}
 	}
 	return 0;
 }
@@ -166,6 +286,9 @@ int topo__catalog_load(const char *dir, struct topo__catalog **out, struct topo_
 			if (ret)
 				goto err_free_catalog;
 		}
+		ret = c->kinds[k] ? check_unique(path, c->kinds[k], err) : 0;
+		if (ret)
+			goto err_free_catalog;
 	}
 	*out = c;
 	return 0;

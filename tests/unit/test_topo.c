@@ -620,7 +620,8 @@ static void test_catalog_errors(void **state)
 	fprintf(f, "parts:\n  - name: tiny\n    radix: 1\n");
 	fclose(f);
 	assert_int_equal(topo_load(topo, &d, &e), -EINVAL);
-	assert_int_equal(e.line, 2);
+	assert_int_equal(e.line, 3); /* at the value */
+	assert_int_equal(e.column, 12);
 	assert_non_null(strstr(e.message, "needs radix >= 2"));
 	unlink(path);
 	unlink(topo);
