@@ -323,7 +323,7 @@ static int explicit_validate(struct topo_desc *d, struct topo_error *err)
 				nic_used[ends[k]->idx] |= bit;
 			}
 		}
-		cid = ea->sw && eb->sw ? TOPO_C_TIER1 : TOPO_C_HOST;
+		cid = ea->sw && eb->sw ? TOPO_C_FABRIC : TOPO_C_HOST;
 		if (l->rate) {
 			snprintf(p, sizeof(p), "links[%u].rate", i);
 			ret = topo__check_rate(d, l->rate, p, &d->link_bw[i], err);
@@ -510,6 +510,64 @@ static const unsigned family_params[TOPO_F_COUNT] = {
 	[TOPO_F_DRAGONFLY] = P_NODE_TYPE | P_DRAGONFLY | P_PER_ROUTER | P_RADIX | P_SWITCH,
 };
 
+#define C(id) (1u << (id))
+
+/* The link classes each family takes (a class it does not take is an error, not ignored). */
+static const unsigned family_classes[TOPO_F_COUNT] = {
+	[TOPO_F_EXPLICIT] = C(TOPO_C_HOST) | C(TOPO_C_FABRIC),
+	[TOPO_F_SINGLE_SWITCH] = C(TOPO_C_HOST),
+	[TOPO_F_FAT_TREE] = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TIER1) | C(TOPO_C_TIER2),
+	[TOPO_F_RAIL_OPTIMIZED] =
+		C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TIER1) | C(TOPO_C_TIER2),
+	[TOPO_F_RAIL_ONLY] = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TIER1),
+	[TOPO_F_TORUS] = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TORUS),
+	[TOPO_F_DRAGONFLY] = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_LOCAL) | C(TOPO_C_GLOBAL),
+};
+
+/* What the links of each class are, for messages. */
+static const char *const class_links[TOPO_C_COUNT] = {
+	[TOPO_C_HOST] = "NIC-switch links",
+	[TOPO_C_TIER1] = "tier 0-1 (leaf-spine) links",
+	[TOPO_C_TIER2] = "tier 1-2 links",
+	[TOPO_C_LOCAL] = "router links inside a group",
+	[TOPO_C_GLOBAL] = "links between groups",
+	[TOPO_C_TORUS] = "router-to-router links",
+	[TOPO_C_FABRIC] = "switch links without a class of their own",
+};
+
+/* The keys of the classes in mask, as "host, tier1". */
+static void class_list(unsigned mask, char *buf, size_t len)
+{
+	size_t n = 0;
+	int i;
+
+	buf[0] = 0;
+	for (i = 0; i < TOPO_C_COUNT && n < len; i++)
+		if (mask & C(i))
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
+					      topo__class_keys[i]);
+}
+
+int topo__check_classes_used(struct topo_desc *d, struct topo_error *err)
+{
+	char path[64], list[128];
+	int i;
+
+	if (d->family == TOPO_F_EXPLICIT)
+		return 0;
+	for (i = 0; i < TOPO_C_COUNT; i++) {
+		if (!topo__class_given(d, (enum topo__cls_id)i) || (d->cls_used & C(i)))
+			continue;
+		snprintf(path, sizeof(path), "link_classes.%s", topo__class_keys[i]);
+		class_list(d->cls_used, list, sizeof(list));
+		return topo__errf(err, d->path, path, true,
+				  "not used: this %s has no %s (expected only the classes it has "
+				  "links of: %s)",
+				  topo__families[d->family].name, class_links[i], list);
+	}
+	return 0;
+}
+
 /* A parameter given to a family that does not take it is an error, not silently ignored. */
 int topo__check_params(struct topo_desc *d, struct topo_error *err)
 {
@@ -549,6 +607,17 @@ int topo__check_params(struct topo_desc *d, struct topo_error *err)
 					  "the %s family does not take '%s' (expected one of: %s)",
 					  topo__families[d->family].name, params[i].key, list);
 		}
+	}
+	for (i = 0; i < TOPO_C_COUNT; i++) {
+		if (!topo__class_given(d, (enum topo__cls_id)i) ||
+		    (family_classes[d->family] & C(i)))
+			continue;
+		snprintf(path, sizeof(path), "link_classes.%s", topo__class_keys[i]);
+		class_list(family_classes[d->family], list, sizeof(list));
+		return topo__errf(err, d->path, path, true,
+				  "not a link class of the %s family (expected the link classes it "
+				  "takes: %s)",
+				  topo__families[d->family].name, list);
 	}
 	if (d->family != TOPO_F_EXPLICIT && (r->nodes || r->switches || r->links))
 		return topo__errf(

@@ -117,13 +117,6 @@ enum topo__family {
 
 enum topo__placement { TOPO_P_NODE, TOPO_P_RAIL };
 
-struct topo__class {	  /* a resolved link class */
-	double bandwidth; /* bytes/s */
-	double latency;	  /* s */
-	int media;	  /* catalog index into media parts, -1 if none */
-	bool set;
-};
-
 enum topo__cls_id {
 	TOPO_C_HOST,
 	TOPO_C_TIER1,
@@ -131,7 +124,19 @@ enum topo__cls_id {
 	TOPO_C_LOCAL,
 	TOPO_C_GLOBAL,
 	TOPO_C_TORUS,
+	TOPO_C_FABRIC, /* link_classes.fabric: stands in for the switch link classes not given */
 	TOPO_C_COUNT
+};
+
+/* The link_classes key of each class ("host", "tier1", ..., "fabric"). */
+extern const char *const topo__class_keys[TOPO_C_COUNT];
+
+struct topo__class {	  /* a resolved link class */
+	double bandwidth; /* bytes/s */
+	double latency;	  /* s */
+	int media;	  /* catalog index into media parts, -1 if none */
+	bool set;
+	enum topo__cls_id from; /* the link_classes key it was given under (itself or fabric) */
 };
 
 struct topo__ntype { /* a resolved node type */
@@ -169,6 +174,7 @@ struct topo_desc {
 	unsigned dims[8], n_dims;
 	unsigned groups, routers, globals, per_router;
 	struct topo__class cls[TOPO_C_COUNT];
+	unsigned cls_used;	     /* bit per topo__cls_id: a class the fabric has links of */
 	struct topo__clos {	     /* fat-tree, rail-optimized, rail-only (per rail) sizing */
 		unsigned d0, u0;     /* leaf down (host) and up ports */
 		unsigned leaves;     /* in all (rail-only: per rail) */
@@ -223,8 +229,10 @@ int topo__check_time(struct topo_desc *d, const char *s, const char *path, doubl
 		     struct topo_error *err);
 int topo__check_part(struct topo_desc *d, enum topo__part_kind kind, const char *name,
 		     const char *path, int *out, struct topo_error *err);
-/* The family needs link class id (set directly or through link_classes.fabric). */
+/* The family needs link class id (set directly or through link_classes.fabric); marks it used. */
 int topo__need_class(struct topo_desc *d, enum topo__cls_id id, struct topo_error *err);
+/* The link_classes entry of class id as written, or NULL when not given. */
+const struct ty_class *topo__class_given(const struct topo_desc *d, enum topo__cls_id id);
 /* Figures of catalog part idx of a kind; 0 or -ENOENT. */
 int topo__catalog_part(const struct topo__catalog *c, enum topo__part_kind kind, int idx,
 		       struct topo_part *out);
@@ -295,8 +303,13 @@ struct topo__family_ops {
 
 extern const struct topo__family_ops topo__families[TOPO_F_COUNT];
 
-/* Reject fabric parameters the family does not take (and explicit lists elsewhere). */
+/* Reject fabric parameters and link classes the family does not take (and explicit lists
+ * elsewhere). */
 int topo__check_params(struct topo_desc *d, struct topo_error *err);
+/* After validation: reject a link class given that no link of this fabric uses (tier2 in a
+ * 2-tier tree, fabric when every class it would stand in for is given).  Not for explicit, where
+ * classes are defaults. */
+int topo__check_classes_used(struct topo_desc *d, struct topo_error *err);
 
 /* Shared checks of the generated families' fabric parameters; 0 or -EINVAL with *err. */
 /* fabric.node_type names an entry of node_types: sets d->ntype. */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -663,8 +664,29 @@ static int check_node_type(struct topo_desc *d, unsigned i, struct topo_error *e
 	return 0;
 }
 
-static const char *const class_keys[TOPO_C_COUNT] = {"host",  "tier1",	"tier2",
-						     "local", "global", "torus"};
+const char *const topo__class_keys[TOPO_C_COUNT] = {
+	[TOPO_C_HOST] = "host",	    [TOPO_C_TIER1] = "tier1",	[TOPO_C_TIER2] = "tier2",
+	[TOPO_C_LOCAL] = "local",   [TOPO_C_GLOBAL] = "global", [TOPO_C_TORUS] = "torus",
+	[TOPO_C_FABRIC] = "fabric",
+};
+
+/* Where each class sits in struct ty_classes. */
+static const size_t class_off[TOPO_C_COUNT] = {
+	[TOPO_C_HOST] = offsetof(struct ty_classes, host),
+	[TOPO_C_TIER1] = offsetof(struct ty_classes, tier1),
+	[TOPO_C_TIER2] = offsetof(struct ty_classes, tier2),
+	[TOPO_C_LOCAL] = offsetof(struct ty_classes, local),
+	[TOPO_C_GLOBAL] = offsetof(struct ty_classes, global),
+	[TOPO_C_TORUS] = offsetof(struct ty_classes, torus),
+	[TOPO_C_FABRIC] = offsetof(struct ty_classes, fabric),
+};
+
+const struct ty_class *topo__class_given(const struct topo_desc *d, enum topo__cls_id id)
+{
+	const struct ty_classes *c = d->raw->link_classes;
+
+	return c ? *(struct ty_class *const *)((const char *)c + class_off[id]) : NULL;
+}
 
 static int check_class(struct topo_desc *d, const struct ty_class *c, const char *path,
 		       struct topo__class *out, struct topo_error *err)
@@ -697,36 +719,24 @@ static int check_class(struct topo_desc *d, const struct ty_class *c, const char
 
 static int check_classes(struct topo_desc *d, struct topo_error *err)
 {
-	const struct ty_classes *c = d->raw->link_classes;
-	const struct ty_class *by_id[TOPO_C_COUNT];
-	struct topo__class fab = {0};
+	const struct topo__class *fab = &d->cls[TOPO_C_FABRIC];
 	char path[64];
 	int i, ret;
 
-	for (i = 0; i < TOPO_C_COUNT; i++)
-		d->cls[i].media = -1;
-	if (!c)
-		return 0;
-	by_id[TOPO_C_HOST] = c->host;
-	by_id[TOPO_C_TIER1] = c->tier1;
-	by_id[TOPO_C_TIER2] = c->tier2;
-	by_id[TOPO_C_LOCAL] = c->local;
-	by_id[TOPO_C_GLOBAL] = c->global;
-	by_id[TOPO_C_TORUS] = c->torus;
-	fab.media = -1;
-	if (c->fabric) {
-		ret = check_class(d, c->fabric, "link_classes.fabric", &fab, err);
-		if (ret)
-			return ret;
-	}
 	for (i = 0; i < TOPO_C_COUNT; i++) {
-		if (by_id[i]) {
-			snprintf(path, sizeof(path), "link_classes.%s", class_keys[i]);
-			ret = check_class(d, by_id[i], path, &d->cls[i], err);
+		d->cls[i].media = -1;
+		d->cls[i].from = (enum topo__cls_id)i;
+	}
+	for (i = TOPO_C_COUNT - 1; i >= 0; i--) { /* fabric first: the others inherit it */
+		const struct ty_class *c = topo__class_given(d, (enum topo__cls_id)i);
+
+		if (c) {
+			snprintf(path, sizeof(path), "link_classes.%s", topo__class_keys[i]);
+			ret = check_class(d, c, path, &d->cls[i], err);
 			if (ret)
 				return ret;
-		} else if (i != TOPO_C_HOST && fab.set) {
-			d->cls[i] = fab;
+		} else if (i != TOPO_C_HOST && fab->set) {
+			d->cls[i] = *fab;
 		}
 	}
 	return 0;
@@ -735,13 +745,15 @@ static int check_classes(struct topo_desc *d, struct topo_error *err)
 /* A class the family needs: 0, or -EINVAL pointing at link_classes. */
 int topo__need_class(struct topo_desc *d, enum topo__cls_id id, struct topo_error *err)
 {
-	if (d->cls[id].set)
+	if (d->cls[id].set) {
+		d->cls_used |= 1u << id | 1u << d->cls[id].from;
 		return 0;
+	}
 	return topo__errf(err, d->path, d->raw->link_classes ? "link_classes" : "", false,
 			  "the %s family needs link_classes.%s%s (expected %s: {rate: 400Gbit, "
 			  "latency: 1us})",
-			  topo__families[d->family].name, class_keys[id],
-			  id == TOPO_C_HOST ? "" : " or link_classes.fabric", class_keys[id]);
+			  topo__families[d->family].name, topo__class_keys[id],
+			  id == TOPO_C_HOST ? "" : " or link_classes.fabric", topo__class_keys[id]);
 }
 
 /* ---- public ------------------------------------------------------------------------------ */
@@ -806,6 +818,8 @@ int topo_load(const char *path, struct topo_desc **out, struct topo_error *err)
 	if (ret)
 		goto err_free_desc;
 	ret = topo__families[d->family].validate(d, err);
+	if (!ret)
+		ret = topo__check_classes_used(d, err);
 	if (ret)
 		goto err_free_desc;
 	*out = d;

@@ -211,9 +211,9 @@ static void test_dragonfly_formula(void **state)
 			"name: df\nnode_types: [{name: n}]\n"
 			"fabric: {family: dragonfly, node_type: n, groups: %u, routers_per_group: "
 			"%u, global_links_per_router: %u, nodes_per_router: %u}\n"
-			"link_classes: {host: {rate: 100Gbit}, local: {rate: 100Gbit}, global: "
-			"{rate: 50Gbit}}\n",
-			g_, a, h, p);
+			"link_classes: {host: {rate: 100Gbit}, local: {rate: 100Gbit}%s}\n",
+			g_, a, h, p,
+			g_ > 1 ? ", global: {rate: 50Gbit}" : ""); /* one group: no global links */
 		load(path, &d, &g);
 		assert_int_equal(topo_summarize(d, g, &s), 0);
 		assert_int_equal(s.switches, g_ * a);
