@@ -174,6 +174,47 @@ static int endpoint(struct topo_desc *d, const struct ename *names, size_t n, co
 	return 0;
 }
 
+/* Explicit link i against its media and the parts at its ends (a switch's model, a NIC's speed
+ * and model).  The error points at the link's rate, else at what brought the limit in. */
+static int link_speeds(struct topo_desc *d, unsigned i, const struct ename *const ends[2],
+		       struct topo_error *err)
+{
+	const struct ty_link *l = &d->raw->links[i];
+	double bw = d->link_bw[i];
+	char p[96], a[32], b[32];
+	unsigned k;
+	int ret = 0;
+
+	if (l->rate || l->media) { /* both from a class: checked with the class */
+		snprintf(p, sizeof(p), "links[%u].%s", i, l->rate ? "rate" : "media");
+		ret = topo__check_speed(d, bw, TOPO_PART_MEDIA, d->link_media[i], p, err);
+	}
+	for (k = 0; k < 2 && !ret; k++) {
+		snprintf(p, sizeof(p), "links[%u].%s", i, l->rate ? "rate" : k ? "b" : "a");
+		if (ends[k]->sw) {
+			const char *model = d->raw->switches[ends[k]->idx].model;
+
+			ret = topo__check_speed(
+				d, bw, TOPO_PART_SWITCH,
+				model ? topo__catalog_find(d->cat, TOPO_PART_SWITCH, model) : -1, p,
+				err);
+		} else {
+			const struct topo__ntype *t = &d->ntypes[d->node_ntype[ends[k]->idx]];
+
+			ret = topo__check_speed(d, bw, TOPO_PART_NIC, t->nic_part, p, err);
+			if (!ret && t->nic_bw > 0 && bw > t->nic_bw * 1.000001) {
+				topo__fmt_rate(bw, a, sizeof(a));
+				topo__fmt_rate(t->nic_bw, b, sizeof(b));
+				ret = topo__errf(err, d->path, p, false,
+						 "a link at %s is faster than the %s NICs of node "
+						 "type %s (expected a rate <= the NIC speed)",
+						 a, b, t->name);
+			}
+		}
+	}
+	return ret;
+}
+
 static int explicit_validate(struct topo_desc *d, struct topo_error *err)
 {
 	const struct ty_top *r = d->raw;
@@ -355,6 +396,9 @@ static int explicit_validate(struct topo_desc *d, struct topo_error *err)
 			if (ret)
 				goto free_scratch;
 		}
+		ret = link_speeds(d, i, ends, err);
+		if (ret)
+			goto free_scratch;
 	}
 	ret = 0;
 free_scratch:

@@ -229,6 +229,10 @@ int topo__check_time(struct topo_desc *d, const char *s, const char *path, doubl
 		     struct topo_error *err);
 int topo__check_part(struct topo_desc *d, enum topo__part_kind kind, const char *name,
 		     const char *path, int *out, struct topo_error *err);
+/* A link of bw bytes/s on catalog part `part` of a kind (-1: none): 0, or -EINVAL at path when
+ * the part gives a speed and bw is above it. */
+int topo__check_speed(struct topo_desc *d, double bw, enum topo__part_kind kind, int part,
+		      const char *path, struct topo_error *err);
 /* The family needs link class id (set directly or through link_classes.fabric); marks it used. */
 int topo__need_class(struct topo_desc *d, enum topo__cls_id id, struct topo_error *err);
 /* The link_classes entry of class id as written, or NULL when not given. */

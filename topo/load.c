@@ -535,6 +535,34 @@ int topo__check_part(struct topo_desc *d, enum topo__part_kind kind, const char 
 	return 0;
 }
 
+/* How a speed error names a part, by kind. */
+static const struct {
+	const char *noun, *per, *other;
+} part_words[TOPO_PART_KIND_COUNT] = {
+	[TOPO_PART_SWITCH] = {"switch", " per port", "a faster switch"},
+	[TOPO_PART_NIC] = {"NIC", "", "a faster NIC"},
+	[TOPO_PART_MEDIA] = {"media", "", "faster media"},
+	[TOPO_PART_GPU] = {"GPU", "", "a faster GPU"},
+};
+
+int topo__check_speed(struct topo_desc *d, double bw, enum topo__part_kind kind, int part,
+		      const char *path, struct topo_error *err)
+{
+	struct topo_part p;
+	char a[32], b[32];
+
+	if (part < 0 || topo__catalog_part(d->cat, kind, part, &p) || !(p.speed > 0) ||
+	    bw <= p.speed * 1.000001)
+		return 0;
+	topo__fmt_rate(bw, a, sizeof(a));
+	topo__fmt_rate(p.speed, b, sizeof(b));
+	return topo__errf(err, d->path, path, false,
+			  "a link at %s is faster than %s %s, rated %s%s (expected a rate <= %s, "
+			  "or %s)",
+			  a, part_words[kind].noun, p.name, b, part_words[kind].per, b,
+			  part_words[kind].other);
+}
+
 /* PCIe bandwidth per lane per direction, bytes/s, after encoding (PCI-SIG figures). */
 static const double pcie_lane[] = {0, 0.25e9, 0.5e9, 0.985e9, 1.969e9, 3.938e9, 7.563e9};
 
@@ -713,6 +741,10 @@ static int check_class(struct topo_desc *d, const struct ty_class *c, const char
 	ret = topo__check_part(d, TOPO_PART_MEDIA, c->media, q, &out->media, err);
 	if (ret)
 		return ret;
+	snprintf(q, sizeof(q), "%s.rate", path);
+	ret = topo__check_speed(d, out->bandwidth, TOPO_PART_MEDIA, out->media, q, err);
+	if (ret)
+		return ret;
 	out->set = true;
 	return 0;
 }
@@ -754,6 +786,29 @@ int topo__need_class(struct topo_desc *d, enum topo__cls_id id, struct topo_erro
 			  "latency: 1us})",
 			  topo__families[d->family].name, topo__class_keys[id],
 			  id == TOPO_C_HOST ? "" : " or link_classes.fabric", topo__class_keys[id]);
+}
+
+/* Generated families: the links of every class used end on switches of fabric.switch, and host
+ * links on NICs of the node type's model; no class may be faster than those parts' ports. */
+static int check_class_speeds(struct topo_desc *d, struct topo_error *err)
+{
+	char path[64];
+	int i, ret = 0;
+
+	if (d->family == TOPO_F_EXPLICIT)
+		return 0; /* per link, in families.c */
+	for (i = 0; i < TOPO_C_FABRIC && !ret; i++) {
+		if (!(d->cls_used & 1u << i))
+			continue;
+		snprintf(path, sizeof(path), "link_classes.%s.rate",
+			 topo__class_keys[d->cls[i].from]);
+		ret = topo__check_speed(d, d->cls[i].bandwidth, TOPO_PART_SWITCH, d->switch_part,
+					path, err);
+		if (!ret && i == TOPO_C_HOST)
+			ret = topo__check_speed(d, d->cls[i].bandwidth, TOPO_PART_NIC,
+						d->ntypes[d->ntype].nic_part, path, err);
+	}
+	return ret;
 }
 
 /* ---- public ------------------------------------------------------------------------------ */
@@ -820,6 +875,8 @@ int topo_load(const char *path, struct topo_desc **out, struct topo_error *err)
 	ret = topo__families[d->family].validate(d, err);
 	if (!ret)
 		ret = topo__check_classes_used(d, err);
+	if (!ret)
+		ret = check_class_speeds(d, err);
 	if (ret)
 		goto err_free_desc;
 	*out = d;
