@@ -10,6 +10,10 @@
  *
  * With r = 1 and no node count the 3-tier tree is Al-Fares' k-ary fat-tree (k^3/4 hosts,
  * 5k^2/4 switches).
+ *
+ * Rails (nics.rails; NIC i on rail i by default) wire rail placement and rail-only: NIC i goes
+ * to the leaf or network of rail rails[i], so with R rails and w NICs of a node per rail a group
+ * of nodes has R leaves, each taking w NICs from every node of the group.
  */
 #include <errno.h>
 #include <math.h>
@@ -71,27 +75,43 @@ static int clos_size(struct topo_desc *d, unsigned d0_preset, const char *nodes_
 {
 	struct topo__clos *c = &d->clos;
 	const struct topo__ntype *t = &d->ntypes[d->ntype];
-	unsigned k = d->radix, nics = t->nics;
+	unsigned k = d->radix, nics = t->nics, R = t->n_rails, w = t->rail_width;
+	unsigned down = (unsigned)floor(k * d->oversub[0] / (d->oversub[0] + 1) + 1e-9);
 	bool rail = d->placement == TOPO_P_RAIL;
 	uint64_t L, n = d->nodes, verts;
+	char rails[64];
 
-	c->d0 = d0_preset ? d0_preset
-			  : (unsigned)floor(k * d->oversub[0] / (d->oversub[0] + 1) + 1e-9);
-	if (!rail)
-		c->d0 -= c->d0 % nics;
+	/* rail placement: a leaf holds the w NICs of each of group nodes that are on its rail */
+	snprintf(rails, sizeof(rails), "node_types[%u].nics.rails", d->ntype);
+	c->group = rail ? (d0_preset ? d0_preset : down / w) : 0;
+	if (rail && !c->group)
+		return topo__errf(err, d->path, rails, false,
+				  "%u NICs of a node on one rail leaf are more than the %u down "
+				  "ports of a radix-%u leaf (expected at most %u NICs per rail, or "
+				  "a larger radix)",
+				  w, down, k, down);
+	if (rail && c->group > UINT32_MAX / 2 / w)
+		c->group = UINT32_MAX / 2 / w; /* far above any radix: reported below */
+	c->d0 = rail ? c->group * w : down - down % nics;
 	if (c->d0 == 0)
 		return topo__errf(err, d->path, "fabric.radix", false,
 				  "radix %u leaves no room for the %u NICs of a node on a leaf "
 				  "(expected a radix >= %u, or placement: rail)",
 				  k, nics, 2 * nics);
 	c->u0 = ceil_div_r(c->d0, d->oversub[0]);
-	if (c->d0 + c->u0 > k)
+	if ((uint64_t)c->d0 + c->u0 > k && rail && w > 1)
 		return topo__errf(
-			err, d->path, d0_preset ? "fabric.su_nodes" : "fabric.radix", false,
-			"a leaf needs %u down + %u up ports, more than the radix %u "
-			"(expected at most %u nodes per leaf)",
-			c->d0, c->u0, k, (unsigned)(k * d->oversub[0] / (d->oversub[0] + 1)));
-	c->group = rail ? c->d0 : 0;
+			err, d->path, rails, false,
+			"%u NICs of a node per rail make a leaf of %u nodes need %u down "
+			"+ %u up ports, more than the radix %u (expected at most %u nodes "
+			"per leaf%s with these rails, or one NIC per rail)",
+			w, c->group, c->d0, c->u0, k, down / w, d0_preset ? " (su_nodes)" : "");
+	if ((uint64_t)c->d0 + c->u0 > k)
+		return topo__errf(err, d->path, d0_preset ? "fabric.su_nodes" : "fabric.radix",
+				  false,
+				  "a leaf needs %u down + %u up ports, more than the radix %u "
+				  "(expected at most %u nodes per leaf)",
+				  c->d0, c->u0, k, down);
 	if (d->tiers == 3) {
 		c->pod_leaves = (unsigned)floor(k * d->oversub[1] / (d->oversub[1] + 1) + 1e-9);
 		c->u1 = ceil_div_r(c->pod_leaves, d->oversub[1]);
@@ -100,8 +120,8 @@ static int clos_size(struct topo_desc *d, unsigned d0_preset, const char *nodes_
 	if (!n) { /* full size */
 		L = d->tiers == 2 ? k : (uint64_t)k * c->pod_leaves;
 		if (rail)
-			L -= L % nics;
-		n = rail ? L / nics * c->d0 : L * c->d0 / nics;
+			L -= L % R;
+		n = rail ? L / R * c->group : L * c->d0 / nics;
 		if (!n)
 			return topo__errf(err, d->path, "fabric.radix", false,
 					  "radix %u is too small for a full fat-tree of %u-NIC "
@@ -109,7 +129,7 @@ static int clos_size(struct topo_desc *d, unsigned d0_preset, const char *nodes_
 					  k, nics);
 		d->nodes = (unsigned)(n > UINT32_MAX ? UINT32_MAX : n);
 	}
-	L = rail ? (uint64_t)nics * ((n + c->d0 - 1) / c->d0) : (n * nics + c->d0 - 1) / c->d0;
+	L = rail ? (uint64_t)R * ((n + c->group - 1) / c->group) : (n * nics + c->d0 - 1) / c->d0;
 	verts = n * (t->gpus + nics + 1) + L * 3;
 	if (verts > MAX_VERTICES || n > UINT32_MAX)
 		return topo__errf(err, d->path, nodes_path, false,
@@ -225,6 +245,8 @@ int topo__rail_only_validate(struct topo_desc *d, struct topo_error *err)
 {
 	const struct ty_fabric *f = d->raw->fabric;
 	struct topo__clos *c = &d->clos;
+	unsigned w;
+	char rails[64];
 	int ret;
 
 	ret = topo__fabric_ntype(d, err);
@@ -238,22 +260,33 @@ int topo__rail_only_validate(struct topo_desc *d, struct topo_error *err)
 	ret = topo__at_least(d, f->nodes, 1, "fabric.nodes", "nodes: 128", err);
 	if (ret)
 		return ret;
+	w = d->ntypes[d->ntype].rail_width;
 	d->nodes = *f->nodes;
 	d->placement = TOPO_P_RAIL;
 	d->tiers = 1;
-	c->single = d->nodes <= d->radix;
+	/* rail r joins the w NICs of every node that are on it: one switch when they fit */
+	c->single = (uint64_t)d->nodes * w <= d->radix;
 	if (c->single) {
 		c->leaves = 1;
 	} else {
 		d->tiers = 2;
-		c->d0 = d->radix / 2;
+		c->group = d->radix / 2 / w; /* nodes per leaf, each with its w NICs */
+		if (!c->group) {
+			snprintf(rails, sizeof(rails), "node_types[%u].nics.rails", d->ntype);
+			return topo__errf(err, d->path, rails, false,
+					  "%u NICs of a node on one rail are more than the %u down "
+					  "ports of a radix-%u leaf (expected at most %u NICs per "
+					  "rail, or a larger radix)",
+					  w, d->radix / 2, d->radix, d->radix / 2);
+		}
+		c->d0 = c->group * w;
 		c->u0 = c->d0;
-		c->leaves = (d->nodes + c->d0 - 1) / c->d0;
+		c->leaves = (d->nodes + c->group - 1) / c->group;
 		if (c->leaves > d->radix)
 			return topo__errf(err, d->path, "fabric.nodes", false,
 					  "%u nodes need %u leaves per rail, more than a radix-%u "
 					  "spine can join (expected at most %u nodes)",
-					  d->nodes, c->leaves, d->radix, d->radix * c->d0);
+					  d->nodes, c->leaves, d->radix, d->radix * c->group);
 		c->m0 = largest_div(c->u0, c->leaves, d->radix);
 		c->spines = c->u0 / c->m0;
 	}
@@ -338,7 +371,7 @@ int topo__fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
 	ret = -ENOMEM;
 	for (l = 0; l < c->leaves; l++) {
 		uint32_t v = topo__b_vertex(b, TOPO_V_SWITCH, UINT32_MAX, 0,
-					    rail ? t->rails[l % t->nics] : 0, d->switch_part,
+					    (uint16_t)(rail ? l % t->n_rails : 0), d->switch_part,
 					    "leaf%u", l);
 
 		if (v == UINT32_MAX)
@@ -348,7 +381,7 @@ int topo__fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
 	}
 	for (n = 0; n < d->nodes; n++) {
 		for (i = 0; i < t->nics; i++) {
-			l = rail ? (n / c->group) * t->nics + i
+			l = rail ? (n / c->group) * t->n_rails + t->rails[i]
 				 : (unsigned)(((uint64_t)n * t->nics + i) / c->d0);
 			ret = link_cls(b, nic0[n] + i, leaf0 + l, TOPO_L_HOST,
 				       &d->cls[TOPO_C_HOST]);
@@ -412,7 +445,7 @@ int topo__rail_only_expand(const struct topo_desc *d, struct topo__builder *b,
 	const struct topo__clos *c = &d->clos;
 	const struct topo__ntype *t = &d->ntypes[d->ntype];
 	uint32_t *nic0, leaf0 = 0;
-	unsigned r, l, n;
+	unsigned r, l, n, i;
 	char prefix[32];
 	int ret;
 
@@ -420,13 +453,13 @@ int topo__rail_only_expand(const struct topo_desc *d, struct topo__builder *b,
 	if (!nic0)
 		return -ENOMEM;
 	ret = add_nodes(d, b, nic0);
-	for (r = 0; !ret && r < t->nics; r++) {
+	for (r = 0; !ret && r < t->n_rails; r++) {
 		for (l = 0; l < c->leaves; l++) {
 			uint32_t v =
 				c->single ? topo__b_vertex(b, TOPO_V_SWITCH, UINT32_MAX, 0,
-							   t->rails[r], d->switch_part, "rail%u", r)
+							   (uint16_t)r, d->switch_part, "rail%u", r)
 					  : topo__b_vertex(b, TOPO_V_SWITCH, UINT32_MAX, 0,
-							   t->rails[r], d->switch_part,
+							   (uint16_t)r, d->switch_part,
 							   "rail%u-leaf%u", r, l);
 
 			if (v == UINT32_MAX) {
@@ -437,11 +470,14 @@ int topo__rail_only_expand(const struct topo_desc *d, struct topo__builder *b,
 				leaf0 = v;
 		}
 		for (n = 0; !ret && n < d->nodes; n++)
-			ret = link_cls(b, nic0[n] + r, leaf0 + (c->single ? 0 : n / c->d0),
-				       TOPO_L_HOST, &d->cls[TOPO_C_HOST]);
+			for (i = 0; !ret && i < t->nics; i++)
+				if (t->rails[i] == r)
+					ret = link_cls(b, nic0[n] + i,
+						       leaf0 + (c->single ? 0 : n / c->group),
+						       TOPO_L_HOST, &d->cls[TOPO_C_HOST]);
 		if (!ret && !c->single) {
 			snprintf(prefix, sizeof(prefix), "rail%u-", r);
-			ret = add_spines(d, b, leaf0, c->leaves, c->spines, c->m0, t->rails[r],
+			ret = add_spines(d, b, leaf0, c->leaves, c->spines, c->m0, (uint16_t)r,
 					 prefix);
 		}
 	}

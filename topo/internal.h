@@ -144,12 +144,14 @@ struct topo__ntype { /* a resolved node type */
 	unsigned gpus;
 	int gpu_part; /* catalog index, -1 */
 	unsigned nics;
-	double nic_bw; /* bytes/s, 0 when not given */
-	int nic_part;  /* catalog index, -1 */
-	uint16_t rails[TOPO_MAX_NICS];
-	double gpu_bw;	  /* GPU <-> in-node switch (NVLink or PCIe), bytes/s */
-	double pcie_bw;	  /* GPU <-> NIC, bytes/s */
-	double intra_lat; /* s */
+	double nic_bw;		       /* bytes/s, 0 when not given */
+	int nic_part;		       /* catalog index, -1 */
+	uint16_t rails[TOPO_MAX_NICS]; /* rail of each NIC: 0..n_rails-1, every rail used */
+	unsigned n_rails;	       /* rails of a node (= nics by default) */
+	unsigned rail_width;	       /* the most NICs of a node on one rail (1 by default) */
+	double gpu_bw;		       /* GPU <-> in-node switch (NVLink or PCIe), bytes/s */
+	double pcie_bw;		       /* GPU <-> NIC, bytes/s */
+	double intra_lat;	       /* s */
 	bool nvlink;
 };
 
@@ -180,7 +182,7 @@ struct topo_desc {
 		unsigned leaves;     /* in all (rail-only: per rail) */
 		unsigned m0, spines; /* 2 tiers: parallel links per leaf-spine pair, spines */
 		unsigned pod_leaves, aggs, u1, pods, m1, cores; /* 3 tiers */
-		unsigned group; /* placement rail: nodes per leaf group */
+		unsigned group; /* rail placement, rail-only in 2 tiers: nodes per leaf */
 		bool single;	/* rail-only: one switch per rail */
 	} clos;
 	/* explicit */

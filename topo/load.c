@@ -566,6 +566,44 @@ int topo__check_speed(struct topo_desc *d, double bw, enum topo__part_kind kind,
 /* PCIe bandwidth per lane per direction, bytes/s, after encoding (PCI-SIG figures). */
 static const double pcie_lane[] = {0, 0.25e9, 0.5e9, 0.985e9, 1.969e9, 3.938e9, 7.563e9};
 
+/* nics.rails of node type i: one rail per NIC, numbered 0..R-1 without gaps (so R <= NICs);
+ * sets rails, n_rails and rail_width. */
+static int check_rails(struct topo_desc *d, unsigned i, struct topo__ntype *t,
+		       struct topo_error *err)
+{
+	const struct ty_nics *n = d->raw->node_types[i].nics;
+	unsigned on[TOPO_MAX_NICS] = {0}, j, r;
+	char q[160];
+
+	t->n_rails = 0;
+	t->rail_width = 0;
+	for (j = 0; j < t->nics; j++) {
+		r = n && n->rails ? n->rails[j] : j;
+		if (r >= t->nics) {
+			snprintf(q, sizeof(q), "node_types[%u].nics.rails[%u]", i, j);
+			return topo__errf(err, d->path, q, false,
+					  "rail %u out of range (expected 0..%u: %u NICs make at "
+					  "most %u rails, numbered from 0)",
+					  r, t->nics - 1, t->nics, t->nics);
+		}
+		t->rails[j] = (uint16_t)r;
+		if (++on[r] > t->rail_width)
+			t->rail_width = on[r];
+		if (r + 1 > t->n_rails)
+			t->n_rails = r + 1;
+	}
+	for (r = 0; r < t->n_rails; r++) {
+		if (on[r])
+			continue;
+		snprintf(q, sizeof(q), "node_types[%u].nics.rails", i);
+		return topo__errf(err, d->path, q, false,
+				  "no NIC on rail %u (expected rails numbered from 0 without gaps, "
+				  "e.g. rails: [0, 0, 1, 1])",
+				  r);
+	}
+	return 0;
+}
+
 static int check_node_type(struct topo_desc *d, unsigned i, struct topo_error *err)
 {
 	const struct ty_node_type *r = &d->raw->node_types[i];
@@ -622,15 +660,9 @@ static int check_node_type(struct topo_desc *d, unsigned i, struct topo_error *e
 					  r->nics->rails_count, t->nics);
 		}
 	}
-	for (j = 0; j < t->nics; j++) {
-		t->rails[j] = (uint16_t)(r->nics && r->nics->rails ? r->nics->rails[j] : j);
-		if (t->rails[j] >= TOPO_MAX_NICS) {
-			snprintf(q, sizeof(q), "%s.nics.rails[%u]", p, j);
-			return topo__errf(err, d->path, q, false,
-					  "rail %u out of range (expected 0..%d)", t->rails[j],
-					  TOPO_MAX_NICS - 1);
-		}
-	}
+	ret = check_rails(d, i, t, err);
+	if (ret)
+		return ret;
 	if (r->intra) {
 		const struct ty_intra *in = r->intra;
 		double shm = 0;
@@ -863,8 +895,12 @@ int topo_load(const char *path, struct topo_desc **out, struct topo_error *err)
 		if (ret)
 			goto err_free_desc;
 	}
-	d->ntypes[d->n_ntypes] = (struct topo__ntype){
-		.name = "(default)", .nics = 1, .gpu_part = -1, .nic_part = -1};
+	d->ntypes[d->n_ntypes] = (struct topo__ntype){.name = "(default)",
+						      .nics = 1,
+						      .gpu_part = -1,
+						      .nic_part = -1,
+						      .n_rails = 1,
+						      .rail_width = 1};
 	ret = check_classes(d, err);
 	if (ret)
 		goto err_free_desc;

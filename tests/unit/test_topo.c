@@ -1,7 +1,8 @@
 /*
  * test_topo.c - topology layer: units, known answers of every family (k-ary fat-trees, torus
  * and dragonfly link formulas, SuperPOD sizes), bisection of 2:1 against 1:1, ECMP routes and
- * their transit rule, the explicit lab file, and the 128k-GPU fat-tree's size.
+ * their transit rule, the explicit lab file, the 128k-GPU fat-tree's size, and rails wiring
+ * NICs to the leaves and networks of their rail.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -468,6 +469,239 @@ static void test_scale_128k(void **state)
 	free_all(d, g);
 }
 
+/* ---- rails: NIC i attaches to the leaf or network of rail rails[i] -------------------------- */
+
+static uint32_t vertex_named(const struct topo_graph *g, const char *name)
+{
+	uint32_t v;
+
+	for (v = 0; v < g->n_vertices; v++)
+		if (strcmp(topo_vertex_name(g, v), name) == 0)
+			return v;
+	fail_msg("no vertex %s", name);
+	return 0;
+}
+
+/* Links of vertex v of a class. */
+static unsigned links_of(const struct topo_graph *g, uint32_t v, enum topo_link_class cls)
+{
+	unsigned n = 0;
+	uint64_t e;
+
+	for (e = g->adj_start[v]; e < g->adj_start[v + 1]; e++)
+		n += g->links[g->adj[e]].cls == cls;
+	return n;
+}
+
+/* The switch NIC i of node n is linked to. */
+static uint32_t switch_of_nic(const struct topo_graph *g, uint32_t node, unsigned nic)
+{
+	uint32_t v = nic_of_node(g, node, nic);
+	uint64_t e;
+
+	for (e = g->adj_start[v]; e < g->adj_start[v + 1]; e++)
+		if (g->links[g->adj[e]].cls == TOPO_L_HOST)
+			return topo_link_other(g, g->adj[e], v);
+	fail_msg("NIC %u of node %u has no host link", nic, node);
+	return 0;
+}
+
+#define EIGHT_ON_FOUR "rails: [0, 0, 1, 1, 2, 2, 3, 3]"
+
+static void load_text(struct topo_desc **d, struct topo_graph **g, const char *fmt, ...)
+{
+	char path[64], text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	write_tmp(path, sizeof(path), "%s", text);
+	load(path, d, g);
+	unlink(path);
+}
+
+/* rail-only, 16 nodes x 8 NICs on a radix-64 switch per rail: 8 rails of 16 hosts by default,
+ * 4 rails of 32 NICs (two per node) with rails [0, 0, 1, 1, ...]. */
+static void test_rails_rail_only(void **state)
+{
+	static const char *const text =
+		"name: ro\nnode_types: [{name: n, gpus: 8, intra: {nvlink: 450GB/s}, "
+		"nics: {count: 8%s}}]\n"
+		"fabric: {family: rail-only, node_type: n, nodes: %u, radix: 64}\n"
+		"link_classes: {host: {rate: 400Gbit}%s}\n";
+	struct topo_desc *d;
+	struct topo_graph *g;
+	struct topo_summary s;
+	char name[32];
+	unsigned r, n, i;
+
+	load_text(&d, &g, text, "", 16, "");
+	assert_int_equal(topo_summarize(d, g, &s), 0);
+	assert_int_equal(s.switches, 8);
+	for (r = 0; r < 8; r++) {
+		snprintf(name, sizeof(name), "rail%u", r);
+		assert_int_equal(links_of(g, vertex_named(g, name), TOPO_L_HOST), 16);
+	}
+	free_all(d, g);
+
+	load_text(&d, &g, text, ", " EIGHT_ON_FOUR, 16, "");
+	assert_int_equal(topo_summarize(d, g, &s), 0);
+	assert_int_equal(s.switches, 4);
+	assert_int_equal(s.links_per_class[TOPO_L_HOST], 128);
+	for (r = 0; r < 4; r++) {
+		uint32_t sw;
+
+		snprintf(name, sizeof(name), "rail%u", r);
+		sw = vertex_named(g, name);
+		assert_int_equal(links_of(g, sw, TOPO_L_HOST), 32); /* twice the hosts */
+		assert_int_equal(g->vertices[sw].rail, r);
+	}
+	for (n = 0; n < 16; n++)
+		for (i = 0; i < 8; i++) {
+			snprintf(name, sizeof(name), "rail%u", i / 2);
+			assert_int_equal(switch_of_nic(g, n, i), vertex_named(g, name));
+			assert_int_equal(g->vertices[nic_of_node(g, n, i)].rail, i / 2);
+		}
+	free_all(d, g);
+
+	/* 64 nodes x 2 NICs per rail = 128 ports: a 2-tier Clos per rail of 4 leaves (16 nodes,
+	 * 32 NICs, 32 up links each) and 2 spines (16 links from each leaf) */
+	load_text(&d, &g, text, ", " EIGHT_ON_FOUR, 64, ", tier1: {rate: 400Gbit}");
+	assert_int_equal(topo_summarize(d, g, &s), 0);
+	assert_int_equal(s.switches_per_tier[0], 16);
+	assert_int_equal(s.switches_per_tier[1], 8);
+	assert_true(fabs(s.oversub[0] - 1) < 1e-9);
+	for (r = 0; r < 4; r++) {
+		for (i = 0; i < 4; i++) {
+			snprintf(name, sizeof(name), "rail%u-leaf%u", r, i);
+			assert_int_equal(links_of(g, vertex_named(g, name), TOPO_L_HOST), 32);
+			assert_int_equal(links_of(g, vertex_named(g, name), TOPO_L_FABRIC), 32);
+		}
+		for (i = 0; i < 2; i++) {
+			snprintf(name, sizeof(name), "rail%u-spine%u", r, i);
+			assert_int_equal(links_of(g, vertex_named(g, name), TOPO_L_FABRIC), 64);
+		}
+	}
+	/* both NICs of a node on one rail share its leaf: node 17 is on leaf 1 */
+	assert_int_equal(switch_of_nic(g, 17, 4), vertex_named(g, "rail2-leaf1"));
+	assert_int_equal(switch_of_nic(g, 17, 5), vertex_named(g, "rail2-leaf1"));
+	free_all(d, g);
+}
+
+/* fat-tree, placement rail, radix 8, 4 NICs on rails [0, 0, 1, 1]: a leaf has 4 down ports, so
+ * a group is 2 nodes with 2 leaves (one per rail); 8 nodes make 8 leaves of 4 host + 4 up
+ * links, and 4 spines.  The identity rails give the same graph as no rails. */
+static void test_rails_fat_tree(void **state)
+{
+	static const char *const text =
+		"name: ft\nnode_types: [{name: n, nics: {count: 4%s}}]\n"
+		"fabric: {family: fat-tree, node_type: n, nodes: 8, tiers: 2, radix: 8, placement: "
+		"rail}\n"
+		"link_classes: {host: {rate: 100Gbit}, tier1: {rate: 100Gbit}}\n";
+	struct topo_desc *d, *d2;
+	struct topo_graph *g, *g2;
+	struct topo_summary s;
+	char name[16];
+	uint64_t l;
+	unsigned i;
+
+	load_text(&d, &g, text, ", rails: [0, 0, 1, 1]");
+	assert_int_equal(topo_summarize(d, g, &s), 0);
+	assert_int_equal(s.switches_per_tier[0], 8);
+	assert_int_equal(s.switches_per_tier[1], 4);
+	for (i = 0; i < 8; i++) {
+		snprintf(name, sizeof(name), "leaf%u", i);
+		assert_int_equal(links_of(g, vertex_named(g, name), TOPO_L_HOST), 4);
+		assert_int_equal(links_of(g, vertex_named(g, name), TOPO_L_FABRIC), 4);
+		assert_int_equal(g->vertices[vertex_named(g, name)].rail, i % 2);
+	}
+	assert_int_equal(switch_of_nic(g, 0, 0), switch_of_nic(g, 0, 1));
+	assert_int_equal(switch_of_nic(g, 0, 0), switch_of_nic(g, 1, 1)); /* same group */
+	assert_int_equal(switch_of_nic(g, 0, 2), vertex_named(g, "leaf1"));
+	assert_int_equal(switch_of_nic(g, 2, 0), vertex_named(g, "leaf2")); /* next group */
+	assert_int_equal(switch_of_nic(g, 7, 3), vertex_named(g, "leaf7"));
+	free_all(d, g);
+
+	load_text(&d, &g, text, "");
+	load_text(&d2, &g2, text, ", rails: [0, 1, 2, 3]");
+	assert_int_equal(g->n_vertices, g2->n_vertices);
+	assert_int_equal(g->n_links, g2->n_links);
+	for (l = 0; l < g->n_links; l++)
+		assert_true(g->links[l].a == g2->links[l].a && g->links[l].b == g2->links[l].b);
+	free_all(d, g);
+	free_all(d2, g2);
+}
+
+/* rail-optimized SUs of 16 nodes x 8 NICs on 4 rails: 4 leaves per SU of 32 NICs each. */
+static void test_rails_rail_optimized(void **state)
+{
+	struct topo_desc *d;
+	struct topo_graph *g;
+	struct topo_summary s;
+	char name[16];
+	unsigned i;
+
+	load_text(
+		&d, &g,
+		"name: ro\nnode_types: [{name: n, gpus: 8, intra: {nvlink: 450GB/s}, "
+		"nics: {count: 8, %s}}]\n"
+		"fabric: {family: rail-optimized, node_type: n, su_nodes: 16, sus: 2, radix: 64}\n"
+		"link_classes: {host: {rate: 400Gbit}, tier1: {rate: 400Gbit}}\n",
+		EIGHT_ON_FOUR);
+	assert_int_equal(topo_summarize(d, g, &s), 0);
+	assert_int_equal(s.gpus, 256);
+	assert_int_equal(s.switches_per_tier[0], 8);
+	assert_int_equal(s.switches_per_tier[1], 4);
+	for (i = 0; i < 8; i++) {
+		snprintf(name, sizeof(name), "leaf%u", i);
+		assert_int_equal(links_of(g, vertex_named(g, name), TOPO_L_HOST), 32);
+		assert_int_equal(links_of(g, vertex_named(g, name), TOPO_L_FABRIC), 32);
+	}
+	/* node 20 is in SU 1: NICs 6 and 7 on rail 3 go to its fourth leaf */
+	assert_int_equal(switch_of_nic(g, 20, 6), vertex_named(g, "leaf7"));
+	assert_int_equal(switch_of_nic(g, 20, 7), vertex_named(g, "leaf7"));
+	free_all(d, g);
+}
+
+/* Rails out of range, with a gap, or too many NICs per rail for a leaf. */
+static void test_rails_errors(void **state)
+{
+	static const struct {
+		const char *rails, *fabric, *says;
+		unsigned line, col;
+	} cases[] = {
+		{"[0, 1, 2, 4]", "family: rail-only, node_type: n, nodes: 4, radix: 8",
+		 "rail 4 out of range (expected 0..3", 2, 58},
+		{"[0, 0, 2, 2]", "family: rail-only, node_type: n, nodes: 4, radix: 8",
+		 "no NIC on rail 1", 2, 48},
+		{"[0, 0, 0, 0]", "family: rail-only, node_type: n, nodes: 4, radix: 4",
+		 "4 NICs of a node on one rail are more than the 2 down ports", 2, 48},
+		{"[0, 0, 1, 1]",
+		 "family: rail-optimized, node_type: n, su_nodes: 32, sus: 1, radix: 64",
+		 "a leaf of 32 nodes need 64 down + 64 up ports", 2, 48},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct topo_desc *d = NULL;
+		struct topo_error e;
+		char path[64];
+
+		write_tmp(path, sizeof(path),
+			  "name: bad\nnode_types: [{name: n, nics: {count: 4, rails: %s}}]\n"
+			  "fabric: {%s}\nlink_classes: {host: {rate: 100Gbit}, tier1: {rate: "
+			  "100Gbit}}\n",
+			  cases[i].rails, cases[i].fabric);
+		assert_int_equal(topo_load(path, &d, &e), -EINVAL);
+		if (!strstr(e.message, cases[i].says))
+			fail_msg("case %zu: %s", i, e.message);
+		assert_int_equal(e.line, cases[i].line);
+		assert_int_equal(e.column, cases[i].col);
+		unlink(path);
+	}
+}
+
 static void test_load_errors(void **state)
 {
 	struct topo_desc *d = NULL;
@@ -645,6 +879,10 @@ int main(void)
 		cmocka_unit_test(test_routes_rail_only_transit),
 		cmocka_unit_test(test_routes_match_reference),
 		cmocka_unit_test(test_scale_128k),
+		cmocka_unit_test(test_rails_rail_only),
+		cmocka_unit_test(test_rails_fat_tree),
+		cmocka_unit_test(test_rails_rail_optimized),
+		cmocka_unit_test(test_rails_errors),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_catalog_errors),
 	};
