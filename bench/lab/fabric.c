@@ -61,6 +61,8 @@ void lab_fabric_free(struct lab_fabric *f)
 
 int lab_fabric_add_host(struct lab_fabric *f, const char *name, uint32_t *index)
 {
+	if (strlen(name) >= LAB_NAME_MAX) /* never truncated: a cut name may be a valid one */
+		return -ENAMETOOLONG;
 	if (grow((void **)&f->hosts, f->n_hosts + 1, sizeof(*f->hosts)))
 		return -ENOMEM;
 	memset(&f->hosts[f->n_hosts], 0, sizeof(f->hosts[0]));
@@ -114,29 +116,37 @@ bool lab_valid_hostname(const char *s)
 }
 
 /* The node name of a NIC vertex: its vertex name up to the first '/', which topo/ puts between
- * the node and the device ("node3/nic0").  A name without '/' is the node name itself. */
-static void node_name_of(const struct topo_graph *g, uint32_t v, char *buf, size_t len)
+ * the node and the device ("node3/nic0").  A name without '/' is the node name itself.  Its
+ * length goes to *len. */
+static const char *node_name_of(const struct topo_graph *g, uint32_t v, size_t *len)
 {
 	const char *name = topo_vertex_name(g, v);
-	size_t n = strcspn(name, "/");
 
-	snprintf(buf, len, "%.*s", (int)n, name);
+	*len = strcspn(name, "/");
+	return name;
 }
 
-/* Host index of each node, created on first sight.  UINT32_MAX in node_host means none yet. */
+/* Host index of each node, created on first sight.  UINT32_MAX in node_host means none yet.
+ * A node name too long for a hostname is refused here, by name: the host keeps no cut copy. */
 static int host_of_node(struct lab_fabric *f, const struct topo_graph *g, uint32_t v,
-			uint32_t *node_host, uint32_t *out)
+			uint32_t *node_host, uint32_t *out, char *err, size_t errlen)
 {
 	uint32_t node = g->vertices[v].node;
-	char name[256];
+	char name[LAB_NAME_MAX];
+	const char *full;
+	size_t n;
 	int rc;
 
 	if (node >= g->n_nodes)
-		return -EINVAL;
+		return errf(err, errlen, "NIC %s has no valid node index", topo_vertex_name(g, v));
 	if (node_host[node] == UINT32_MAX) {
-		node_name_of(g, v, name, sizeof(name));
-		if (strlen(name) >= LAB_NAME_MAX) /* lab_fabric_check reports it by name */
-			name[LAB_NAME_MAX - 1] = '\0';
+		full = node_name_of(g, v, &n);
+		if (n >= LAB_NAME_MAX)
+			return errf(err, errlen,
+				    "node name \"%.*s\" is not a valid hostname: it has %zu "
+				    "characters (expected at most %d)",
+				    (int)n, full, n, LAB_NAME_MAX - 1);
+		snprintf(name, sizeof(name), "%.*s", (int)n, full);
 		rc = lab_fabric_add_host(f, name, &node_host[node]);
 		if (rc)
 			return rc;
@@ -154,11 +164,7 @@ static int end_of(struct lab_fabric *f, const struct topo_graph *g, uint32_t v, 
 	if (tv->kind == TOPO_V_NIC) {
 		e->kind = LAB_END_HOST;
 		e->nic = tv->local;
-		rc = host_of_node(f, g, v, node_host, &e->index);
-		if (rc == -EINVAL)
-			return errf(err, errlen, "NIC %s has no valid node index",
-				    topo_vertex_name(g, v));
-		return rc;
+		return host_of_node(f, g, v, node_host, &e->index, err, errlen);
 	}
 	if (tv->kind == TOPO_V_SWITCH) {
 		e->kind = LAB_END_BRIDGE;
@@ -199,7 +205,7 @@ int lab_fabric_from_graph(const struct topo_graph *g, const char *name, struct l
 
 		if (g->vertices[v].kind != TOPO_V_NIC)
 			continue;
-		rc = host_of_node(f, g, v, node_host, &h);
+		rc = host_of_node(f, g, v, node_host, &h, err, errlen);
 		if (rc)
 			goto err_free_fabric;
 	}

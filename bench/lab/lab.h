@@ -66,7 +66,8 @@ struct lab_fabric {
 /* An empty fabric named name.  0 or -ENOMEM. */
 int lab_fabric_new(const char *name, struct lab_fabric **out);
 void lab_fabric_free(struct lab_fabric *f);
-/* Append a host, bridge or link; *index receives its index (may be NULL).  0 or -ENOMEM. */
+/* Append a host, bridge or link; *index receives its index (may be NULL).  0 or -ENOMEM;
+ * a host name of LAB_NAME_MAX characters or more is refused (-ENAMETOOLONG), never cut. */
 int lab_fabric_add_host(struct lab_fabric *f, const char *name, uint32_t *index);
 int lab_fabric_add_bridge(struct lab_fabric *f, const char *name, uint32_t *index);
 int lab_fabric_add_link(struct lab_fabric *f, struct lab_end a, struct lab_end b, double rate,
@@ -74,7 +75,8 @@ int lab_fabric_add_link(struct lab_fabric *f, struct lab_end a, struct lab_end b
 
 /* Map an expanded topology onto a fabric: each node with a NIC becomes a host named after the
  * node, each switch a bridge, each HOST or FABRIC link a link; GPUs and INTRA links are
- * dropped.  0, -ENOMEM, or -EINVAL with a one-line reason in err. */
+ * dropped.  0, -ENOMEM, or -EINVAL with a one-line reason in err (a node name longer than
+ * a hostname's 63 characters is reported here, by name). */
 int lab_fabric_from_graph(const struct topo_graph *g, const char *name, struct lab_fabric **out,
 			  char *err, size_t errlen);
 

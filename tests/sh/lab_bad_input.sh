@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # lab_bad_input.sh - `arlab up` refuses bad input with one clear line and exit 2, and leaves
 # nothing behind (namespaces and root links unchanged): no nodes, a link rate of 0, a node name
-# that is not a hostname, more hosts than --max-hosts (and the default cap of 64), a loop among
-# switches, and `up` while another lab is up (which must survive untouched).  A command that
-# fails half-way through `up` gives exit 1 and the partial lab is removed.
+# that is not a hostname (a bad character, a dot, 64 characters), more hosts than --max-hosts
+# (and the default cap of 64), a loop among switches, and `up` while another lab is up (which
+# must survive untouched).  A command that fails half-way through `up` gives exit 1 and the
+# partial lab is removed.
 set -u
 . "$(dirname "$0")/../../bench/lab/testlib.sh"
 lab_init
@@ -43,6 +44,11 @@ expect_reject "bad hostname" "node_1" up "$t/badname.yaml"
 
 sed 's/node1/no.de1/g' "$(lab_gen_2node 400Mbit)" >"$t/dotname.yaml"
 expect_reject "hostname with a dot" "not a valid hostname" up "$t/dotname.yaml"
+
+# 64 characters: refused by the whole name (it used to be cut to a valid 63 and accepted)
+n64=n$(printf '%063d' 0 | tr 0 a)
+sed "s/node1/$n64/g" "$(lab_gen_2node 400Mbit)" >"$t/longname.yaml"
+expect_reject "64-character name" "\"$n64\" is not a valid hostname" up "$t/longname.yaml"
 
 expect_reject "above --max-hosts" "more than the cap of 6" up --max-hosts 6 "$(lab_gen_2leaf 4 100Mbit 400Mbit)"
 expect_reject "above the default cap" "more than the cap of 64" up "$(lab_gen_2leaf 33 100Mbit 400Mbit)"

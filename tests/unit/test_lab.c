@@ -164,6 +164,49 @@ static void test_check_bad_input(void **state)
 	lab_fabric_free(f);
 }
 
+/* gstar's node1 renamed to name (its NIC vertex; names are packed, so appended at the end). */
+static void rename_node1(struct gbuild *b, const char *name)
+{
+	b->v[4].name = (uint32_t)b->nlen;
+	b->nlen += (size_t)sprintf(b->names + b->nlen, "%s/nic0", name) + 1;
+}
+
+/* A node name of 64 characters or more is an error that names it in full; it is never cut to
+ * a valid 63-character hostname.  63 characters are fine. */
+static void test_long_node_name(void **state)
+{
+	static const char n63[] = "n12345678901234567890123456789012345678901234567890123456789012";
+	char n64[sizeof(n63) + 1], err[LAB_ERR_MAX] = "";
+	struct lab_fabric *f = NULL;
+	struct gbuild b;
+
+	assert_int_equal(strlen(n63), 63);
+	snprintf(n64, sizeof(n64), "%sx", n63);
+
+	gstar(&b, 2, MBIT(100));
+	rename_node1(&b, n63);
+	assert_int_equal(lab_fabric_from_graph(&b.g, "t", &f, err, sizeof(err)), 0);
+	assert_string_equal(f->hosts[1].name, n63);
+	assert_int_equal(lab_fabric_check(f, 64, err, sizeof(err)), 0);
+	lab_fabric_free(f);
+
+	gstar(&b, 2, MBIT(100));
+	rename_node1(&b, n64);
+	f = NULL;
+	assert_int_equal(lab_fabric_from_graph(&b.g, "t", &f, err, sizeof(err)), -EINVAL);
+	assert_null(f);
+	if (!strstr(err, n64) || !strstr(err, "not a valid hostname") ||
+	    !strstr(err, "64 characters"))
+		fail_msg("error \"%s\" does not name the 64-character node", err);
+
+	/* the same holds for a fabric built by hand */
+	assert_int_equal(lab_fabric_new("t", &f), 0);
+	assert_int_equal(lab_fabric_add_host(f, n63, NULL), 0);
+	assert_int_equal(lab_fabric_add_host(f, n64, NULL), -ENAMETOOLONG);
+	assert_int_equal(f->n_hosts, 1);
+	lab_fabric_free(f);
+}
+
 static void test_check_structure(void **state)
 {
 	struct lab_fabric *f = NULL;
@@ -371,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_hostnames),
 		cmocka_unit_test(test_from_graph),
 		cmocka_unit_test(test_check_bad_input),
+		cmocka_unit_test(test_long_node_name),
 		cmocka_unit_test(test_check_structure),
 		cmocka_unit_test(test_tbf_params),
 		cmocka_unit_test(test_plan),
