@@ -7,7 +7,7 @@
 # partial lab is removed.
 set -u
 . "$(dirname "$0")/../../bench/lab/testlib.sh"
-lab_init
+lab_init 15
 
 snapshot() { { ip netns list; ip -br link | awk '{print $1}'; } | sort; }
 
