@@ -36,23 +36,23 @@ links: []
 Y
 expect_reject "no nodes" "node" up "$t/empty.yaml"
 
-sed 's/rate: 400Mbit/rate: 0Mbit/' "$(lab_gen_2node 400Mbit)" >"$t/zero.yaml"
+sed 's/rate: 400Mbit/rate: 0Mbit/' "$(lab_shipped lab-2node)" >"$t/zero.yaml"
 expect_reject "rate 0" "rate" up "$t/zero.yaml"
 
-sed 's/node1/node_1/g' "$(lab_gen_2node 400Mbit)" >"$t/badname.yaml"
+sed 's/node1/node_1/g' "$(lab_shipped lab-2node)" >"$t/badname.yaml"
 expect_reject "bad hostname" "node_1" up "$t/badname.yaml"
 
-sed 's/node1/no.de1/g' "$(lab_gen_2node 400Mbit)" >"$t/dotname.yaml"
+sed 's/node1/no.de1/g' "$(lab_shipped lab-2node)" >"$t/dotname.yaml"
 expect_reject "hostname with a dot" "not a valid hostname" up "$t/dotname.yaml"
 
 # 64 characters: refused by the whole name (it used to be cut to a valid 63 and accepted)
 n64=n$(printf '%063d' 0 | tr 0 a)
-sed "s/node1/$n64/g" "$(lab_gen_2node 400Mbit)" >"$t/longname.yaml"
+sed "s/node1/$n64/g" "$(lab_shipped lab-2node)" >"$t/longname.yaml"
 expect_reject "64-character name" "\"$n64\" is not a valid hostname" up "$t/longname.yaml"
 
 expect_reject "above --max-hosts" "more than the cap of 6" up --max-hosts 6 "$(lab_gen_2leaf 4 100Mbit 400Mbit)"
 expect_reject "above the default cap" "more than the cap of 64" up "$(lab_gen_2leaf 33 100Mbit 400Mbit)"
-expect_reject "bad --max-hosts" "max-hosts" up --max-hosts 0 "$(lab_gen_2node 400Mbit)"
+expect_reject "bad --max-hosts" "max-hosts" up --max-hosts 0 "$(lab_shipped lab-2node)"
 
 # two spines: a loop among the bridges
 sed -e 's/{name: spine0, tier: 1}]/{name: spine0, tier: 1}, {name: spine1, tier: 1}]/' \
@@ -67,7 +67,7 @@ mkdir -p "$t/fakebin"
 printf '#!/bin/sh\necho "fake tc: injected failure" >&2\nexit 1\n' >"$t/fakebin/tc"
 chmod +x "$t/fakebin/tc"
 before=$(snapshot)
-PATH="$t/fakebin:$PATH" lab up "$(lab_gen_2node 400Mbit)" >/dev/null 2>"$t/err"
+PATH="$t/fakebin:$PATH" lab up "$(lab_shipped lab-2node)" >/dev/null 2>"$t/err"
 rc=$?
 [ $rc -eq 1 ] || lab_fail "up with a failing tc: exit $rc, expected 1"
 grep -q "up failed at 'tc .*injected failure; removing what was built" "$t/err" ||
@@ -77,7 +77,7 @@ grep -q "up failed at 'tc .*injected failure; removing what was built" "$t/err" 
 echo "ok   failure half-way: $(cat "$t/err")"
 
 # another lab is up: refused, and the running lab is untouched
-a=$(lab_gen_2node 400Mbit)
+a=$(lab_shipped lab-2node)
 lab up "$a" >/dev/null || lab_fail "could not bring up the first lab"
 st_before=$(lab status)
 expect_reject "up while another lab is up" "another lab is up" up "$(lab_gen_2node 200Mbit)"

@@ -3,7 +3,10 @@
 # node, a bridge per switch in the fabric namespace, a shaped veth pair per link, addresses only
 # inside the lab), a second `up` is a no-op, a damaged lab is rebuilt, `status` shows it, `down`
 # removes exactly the prefixed objects (and processes left inside), and a second `down` is a
-# no-op.
+# no-op; hosts with two NICs get one interface per rail; on the shipped lab-2node.yaml (`up` of
+# the same text from another path is a no-op), `run --ranks-per-node 2 --np 4` runs hier, ring
+# and mpi with shared memory inside each emulated host and no wrong results, and the JSON sees
+# 2 nodes with 2 ranks each.
 set -u
 . "$(dirname "$0")/../../bench/lab/testlib.sh"
 lab_init 45
@@ -88,4 +91,23 @@ ip -n arl-b -br -4 addr show arl-eth1 | grep -q '10.77.1.2/24' || lab_fail "rail
 bw=$(lab_iperf b 10.77.1.2 a 1)
 lab_ge "$bw" 100 || lab_fail "rail 1 a -> b gets $bw Mbit/s"
 lab down >/dev/null || lab_fail "down of the rails lab failed"
+
+# two ranks per host on the shipped 2-node lab: shared memory inside an emulated host (hier's
+# intra-node phases, vader for ring and mpi), TCP over the shaped link between the hosts
+f=$(lab_shipped lab-2node)
+out=$(lab up "$f") || lab_fail "up of lab-2node failed: $out"
+out=$(lab up "$LAB_TOPOLOGIES/lab-2node.yaml") || lab_fail "up of the shipped file failed: $out"
+echo "$out" | grep -q 'no-op' || lab_fail "up of the same text from another path is not a no-op: $out"
+json=$LAB_TMP/rpn2.json
+lab run --bench "$(realpath "$ARBENCH")" --ranks-per-node 2 --np 4 -- -b 1K -e 4M -f 4 \
+	-A hier,ring,mpi -c 1 -n 3 -w 1 -J "$json" >"$LAB_TMP/rpn2.log" 2>&1 ||
+	lab_fail "run --ranks-per-node 2 --np 4 failed: $(tail -n 20 "$LAB_TMP/rpn2.log")"
+grep '^# Out of bounds values : 0 OK' "$LAB_TMP/rpn2.log" ||
+	lab_fail "run --ranks-per-node 2: wrong results: $(tail -n 20 "$LAB_TMP/rpn2.log")"
+jq -e '.ranks == 4 and .nodes == 2 and .ranks_per_node == [2, 2] and
+	([.results[] | select(.wrong != 0)] | length) == 0 and
+	([.results[].algo] | unique) == ["hier", "mpi", "ring"]' "$json" >/dev/null ||
+	lab_fail "run --ranks-per-node 2: JSON says $(jq -c '{ranks, nodes, ranks_per_node, hosts}' "$json")"
+echo "2 hosts x 2 ranks: $(jq -c '{nodes, ranks_per_node, hosts}' "$json"), no wrong results"
+lab down >/dev/null || lab_fail "down of lab-2node failed"
 echo "lifecycle ok"
