@@ -39,14 +39,6 @@ done
 
 # busbw per algorithm in Mbit/s: out-of-place mean, and from the fastest iteration (in place or
 # not); ratios 2:1 / 1:1 of both
-printf '%-6s %10s %10s %8s %10s %10s %8s\n' algo '1:1 mean' '2:1 mean' ratio '1:1 best' '2:1 best' ratio
-jq -r -n --slurpfile a "$OUT/1to1.json" --slurpfile b "$OUT/2to1.json" '
-	def mean($r; $algo): [$r[0].results[] | select(.algo == $algo and .inplace == false) | .busbw][0] * 8000;
-	def best($r; $algo): $r[0] as $j | [$j.results[] | select(.algo == $algo) | .time_us.min] | min
-		| ($j.results[0].size / (. * 1e-6) * 2 * ($j.ranks - 1) / $j.ranks * 8 / 1e6);
-	$a[0].results | map(select(.inplace == false) | .algo)
-	| .[] as $algo
-	| [$algo, mean($a; $algo), mean($b; $algo), mean($b; $algo) / mean($a; $algo),
-	   best($a; $algo), best($b; $algo), best($b; $algo) / best($a; $algo)]
-	| @tsv' | awk -F'\t' '{ printf "%-6s %10.1f %10.1f %8.2f %10.1f %10.1f %8.2f\n", $1, $2, $3, $4, $5, $6, $7 }'
+. bench/lab/testlib.sh
+lab_compare_table "$OUT/1to1.json" "$OUT/2to1.json" 1:1 2:1
 echo "(busbw = algbw x 2(p-1)/p, p = 8, one rank per host; host links 100 Mbit/s; $SIZE, $ITERS iterations)"

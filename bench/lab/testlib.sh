@@ -207,14 +207,6 @@ lab_ge() {
 	awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'
 }
 
-# busbw (GB/s) of ALGO at SIZE bytes from the fastest iteration, in place or not: the least
-# noisy figure when 8 emulated hosts share 2 cores.  busbw = SIZE / t x 2(p-1)/p.
-lab_best_busbw() { # file algo size
-	jq -e --arg a "$2" --argjson s "$3" \
-		'.ranks as $p | [.results[] | select(.algo == $a and .size == $s) | .time_us.min] | min
-		 | $s / (. * 1e-6) * 2 * ($p - 1) / $p / 1e9' "$1"
-}
-
 # Per algorithm of arbench JSON files A and B (one size each; e.g. 1:1 and 2:1), one
 # tab-separated line: algo, busbw in Mbit/s as the out-of-place mean over iterations in A and
 # in B, ratio B/A, busbw of the fastest iteration (in place or not) in A and in B, ratio B/A.

@@ -1,48 +1,63 @@
 #!/usr/bin/env bash
-# lab_oversub.sh - the lab shows topology: on 2 leaves x 4 hosts at 100 Mbit/s with one spine,
-# going from 1:1 (400 Mbit/s uplinks) to 2:1 (200 Mbit/s) barely changes the ring (one flow
-# each way crosses the spine: 2:1/1:1 >= 0.8), while recursive halving-doubling, whose first
-# step sends half the data of all 8 ranks across the spine at once, slows down (ratio <= 0.95;
-# measured 0.62-0.91 from the fastest iteration, theory 0.64; its mean over iterations is
-# noisier, 0.79-0.95).  8 ranks, one per host, 8 MiB, 2 iterations; busbw from the fastest
-# iteration, in place or not (8 emulated hosts share 2 cores).  When the properties do not
-# hold, the whole measurement is taken once more (noise from other load); both are printed.
-# The full comparison of all algorithms is bench/lab/compare-oversub.sh.
+# lab_oversub.sh - the lab shows topology.  On the shipped 2-leaf, 1-spine labs
+# (configs/topologies/lab-2leaf-1to1.yaml and lab-2leaf-2to1.yaml: 4 hosts per leaf at
+# 100 Mbit/s, uplinks 400 or 200 Mbit/s) it measures ring, tree, hier, rhd and mpi with one rank
+# per host and prints busbw and the ratio 2:1 / 1:1 of each, from the mean over iterations and
+# from the fastest iteration (in place or not; the least noisy figure when 8 emulated hosts
+# share 2 cores).  It asserts the robust part, from the fastest iteration: the ring barely
+# changes (one flow each way crosses the spine: ratio >= 0.8, and >= 70 Mbit/s at 1:1),
+# recursive halving-doubling slows down (its first step sends half the data of all 8 ranks
+# across the spine at once: ratio <= 0.95; theory 0.64).  When that does not hold, the whole
+# measurement is taken once more if the budget has room for it (noise from other load); both
+# are printed.  2 MiB, 2 iterations after 1 warm-up: about 45 s (at 8 MiB the binary tree alone
+# takes 7 s an iteration, and all five would take about 3 minutes); bench/lab/compare-oversub.sh
+# measures the same at 8 MiB.
 set -u
 . "$(dirname "$0")/../../bench/lab/testlib.sh"
 lab_init 150
 [ -x "$ARBENCH" ] || lab_fail "$ARBENCH is not built"
 
-declare -A bw
+SIZE=2M
 measure() {
-	local up f json a
-	for up in 400 200; do
-		f=$(lab_gen_2leaf 4 100Mbit ${up}Mbit)
-		lab up "$f" >/dev/null || lab_fail "up with $up Mbit/s uplinks failed"
-		json=$LAB_TMP/$up.json
-		lab run --bench "$(realpath "$ARBENCH")" -- -b 8M -e 8M -n 2 -w 1 \
-			-c 0 -A ring,rhd -q -J "$json" >"$LAB_TMP/run.log" 2>&1 ||
-			lab_fail "arbench with $up Mbit/s uplinks failed: $(tail -n 20 "$LAB_TMP/run.log")"
-		for a in ring rhd; do
-			bw[$a$up]=$(lab_best_busbw "$json" $a 8388608) || lab_fail "no $a result"
-			echo "$a, uplinks $up Mbit/s: busbw $(awk -v b="${bw[$a$up]}" 'BEGIN { printf "%.1f", b * 8000 }') Mbit/s"
-		done
+	local v f t
+	for v in 1to1 2to1; do
+		t=$SECONDS
+		f=$(lab_shipped lab-2leaf-$v)
+		lab up "$f" >/dev/null || lab_fail "up of lab-2leaf-$v failed"
+		lab run --bench "$(realpath "$ARBENCH")" -- -b $SIZE -e $SIZE -n 2 -w 1 -c 0 \
+			-A ring,tree,hier,rhd,mpi -q -J "$LAB_TMP/$v.json" >"$LAB_TMP/run.log" 2>&1 ||
+			lab_fail "arbench on lab-2leaf-$v failed: $(tail -n 20 "$LAB_TMP/run.log")"
 		lab down >/dev/null || lab_fail "down failed"
+		echo "lab-2leaf-$v: up, arbench, down in $((SECONDS - t)) s"
 	done
-	ring=$(awk -v a="${bw[ring200]}" -v b="${bw[ring400]}" 'BEGIN { printf "%.2f", a / b }')
-	rhd=$(awk -v a="${bw[rhd200]}" -v b="${bw[rhd400]}" 'BEGIN { printf "%.2f", a / b }')
-	ring1=$(awk -v b="${bw[ring400]}" 'BEGIN { print b * 8000 }')
-	echo "2:1 / 1:1 busbw: ring $ring, rhd $rhd"
+	lab_compare "$LAB_TMP/1to1.json" "$LAB_TMP/2to1.json" >"$LAB_TMP/ratios.tsv" ||
+		lab_fail "cannot compare the results"
+	[ "$(cut -f1 "$LAB_TMP/ratios.tsv" | tr '\n' ' ')" = "ring tree hier rhd mpi " ] ||
+		lab_fail "missing results: $(cat "$LAB_TMP/ratios.tsv")"
+	echo "busbw in Mbit/s, 8 ranks one per host, $SIZE; ratio = 2:1 / 1:1"
+	lab_compare_table "$LAB_TMP/1to1.json" "$LAB_TMP/2to1.json" 1:1 2:1
+	ring=$(awk -F'\t' '$1 == "ring" { printf "%.2f", $7 }' "$LAB_TMP/ratios.tsv")
+	ring1=$(awk -F'\t' '$1 == "ring" { printf "%.1f", $5 }' "$LAB_TMP/ratios.tsv")
+	rhd=$(awk -F'\t' '$1 == "rhd" { printf "%.2f", $7 }' "$LAB_TMP/ratios.tsv")
 }
 
 holds() {
 	lab_ge "$ring1" 70 && lab_ge "$ring" 0.8 && lab_ge 0.95 "$rhd"
 }
 
+t0=$SECONDS
 measure
-holds || { echo "measuring once more"; measure; }
+took=$((SECONDS - t0))
+if ! holds; then
+	if lab_time_for $((took + 5)); then
+		echo "measuring once more"
+		measure
+	else
+		echo "no time left in the budget to measure once more (one measurement took ${took} s)"
+	fi
+fi
 # the lab measures the links: the ring at 1:1 gets most of a 100 Mbit/s host link
 lab_ge "$ring1" 70 || lab_fail "ring at 1:1 gets $ring1 Mbit/s, below 70"
 lab_ge "$ring" 0.8 || lab_fail "ring 2:1/1:1 = $ring, expected >= 0.8 (one flow each way crosses the spine)"
 lab_ge 0.95 "$rhd" || lab_fail "rhd 2:1/1:1 = $rhd, expected <= 0.95: the spine does not show"
-echo "oversubscription visible: ring $ring, rhd $rhd"
+echo "oversubscription visible: 2:1/1:1 from the fastest iteration, ring $ring, rhd $rhd"
