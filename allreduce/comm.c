@@ -287,6 +287,25 @@ int ar__wait(struct ar_comm *c, struct ar_request *req, int peer, const char *wh
 	return 0;
 }
 
+int ar__test(struct ar_comm *c, struct ar_request **req, bool *done, int peer, const char *what)
+{
+	const char *dir = strcmp(what, "send") ? "from" : "to";
+	int err;
+
+	*done = true;
+	if (!*req)
+		return 0;
+	err = c->tops->test(c->tr, *req, done);
+	if (err) {
+		*req = NULL;
+		return ar__fail(c, err, "%s %s rank %d failed: %s (%s step %d)", what, dir, peer,
+				strerror(-err), c->phase, c->step);
+	}
+	if (*done)
+		*req = NULL;
+	return 0;
+}
+
 int ar__sendrecv(struct ar_comm *c, const void *sbuf, size_t sbytes, int dst, void *rbuf,
 		 size_t rbytes, int src, int tag)
 {

@@ -70,6 +70,9 @@ int ar__irecv(struct ar_comm *c, void *buf, size_t bytes, int peer, int tag,
 	      struct ar_request **req);
 /* peer and what ("send"/"recv") are for the error message only. */
 int ar__wait(struct ar_comm *c, struct ar_request *req, int peer, const char *what);
+/* Has *req completed?  Never blocks.  On completion (or on error) *req becomes NULL and
+ * *done is set; a NULL *req counts as done.  peer and what are for the error message only. */
+int ar__test(struct ar_comm *c, struct ar_request **req, bool *done, int peer, const char *what);
 /* Send to one peer and receive from another at once (either may be -1 to skip). */
 int ar__sendrecv(struct ar_comm *c, const void *sbuf, size_t sbytes, int dst, void *rbuf,
 		 size_t rbytes, int src, int tag);
