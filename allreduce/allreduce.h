@@ -35,7 +35,7 @@ enum ar_op { AR_SUM, AR_PROD, AR_MIN, AR_MAX, AR_AVG, AR_OP_COUNT };
 
 size_t ar_dtype_size(enum ar_dtype dtype);
 const char *ar_dtype_name(enum ar_dtype dtype); /* "float", "double", "half", "bfloat16", ... */
-const char *ar_op_name(enum ar_op op);          /* "sum", "prod", "min", "max", "avg" */
+const char *ar_op_name(enum ar_op op);		/* "sum", "prod", "min", "max", "avg" */
 /* Parse a name (nccl-tests spellings accepted: float/float32, half/float16, bfloat16/bf16,
  * int32/int, int64, uint8).  Return 0 or -EINVAL. */
 int ar_dtype_parse(const char *name, enum ar_dtype *out);
@@ -62,13 +62,16 @@ uint16_t ar_float_to_bf16(float f);
 
 /* ---- transport ops table ----------------------------------------------------------------- */
 
-struct ar_transport;     /* one transport instance bound to a communicator (private) */
-struct ar_request;       /* an outstanding operation (private to the transport) */
-struct ar_mem_region;    /* a registered buffer (private to the transport) */
+struct ar_transport;  /* one transport instance bound to a communicator (private) */
+struct ar_request;    /* an outstanding operation (private to the transport) */
+struct ar_mem_region; /* a registered buffer (private to the transport) */
 
 /*
  * Every op returns 0 or a negative errno.  A slot a transport cannot provide points at a stub
- * that returns -EOPNOTSUPP; callers check ar_transport_supports() before relying on it.
+ * that returns -EOPNOTSUPP; callers check ar_transport_one_sided() before relying on the
+ * one-sided slots.  isend and irecv take any buffer: a transport that needs registered
+ * memory (verbs) registers and caches registrations itself, so algorithms never call reg_mem
+ * for two-sided traffic; reg_mem and mem_key are for the targets of write_imm.
  */
 struct ar_transport_ops {
 	const char *name; /* "mpi", "verbs", ... */
@@ -97,7 +100,8 @@ struct ar_transport_ops {
 	int (*write_imm)(struct ar_transport *t, const void *local, size_t len,
 			 struct ar_mem_region *lmr, int peer, uint64_t remote_key,
 			 size_t remote_offset, uint32_t imm, struct ar_request **req);
-	/* Post a receive for one immediate from peer; on completion *imm is set.  Does not block. */
+	/* Post a receive for one immediate from peer; on completion *imm is set.  Does not block.
+	 */
 	int (*recv_imm)(struct ar_transport *t, int peer, uint32_t *imm, struct ar_request **req);
 	/* The key a peer passes as remote_key to write into mr. */
 	int (*mem_key)(struct ar_transport *t, struct ar_mem_region *mr, uint64_t *key);
@@ -106,6 +110,8 @@ struct ar_transport_ops {
 /* The registry of transports, in a table; NULL when the name is unknown. */
 const struct ar_transport_ops *ar_transport_find(const char *name);
 size_t ar_transport_count(void);
+/* Does ops provide write_imm, recv_imm and mem_key (none of them a stub)? */
+bool ar_transport_one_sided(const struct ar_transport_ops *ops);
 const struct ar_transport_ops *ar_transport_at(size_t i);
 
 /* ---- communicator ------------------------------------------------------------------------ */
@@ -113,10 +119,10 @@ const struct ar_transport_ops *ar_transport_at(size_t i);
 struct ar_comm; /* opaque */
 
 struct ar_comm_config {
-	const char *transport;   /* "mpi" (default when NULL) */
-	size_t segment_bytes;    /* pipelining segment; 0 = default (1 MiB) */
-	int max_inflight;        /* operations in flight per peer; 0 = default (2) */
-	double timeout_sec;      /* per operation wait; 0 = wait forever */
+	const char *transport; /* "mpi" (default when NULL) */
+	size_t segment_bytes;  /* pipelining segment; 0 = default (1 MiB) */
+	int max_inflight;      /* operations in flight per peer; 0 = default (2) */
+	double timeout_sec;    /* per operation wait; 0 = wait forever */
 	/* Node index of every rank (size = comm size), e.g. from topo's cluster map.  NULL:
 	 * the library derives it with MPI_Comm_split_type(MPI_COMM_TYPE_SHARED). */
 	const int *node_of_rank;
@@ -128,7 +134,7 @@ int ar_comm_create(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar_co
 void ar_comm_destroy(struct ar_comm *c);
 int ar_comm_rank(const struct ar_comm *c);
 int ar_comm_size(const struct ar_comm *c);
-int ar_comm_nodes(const struct ar_comm *c);          /* distinct nodes */
+int ar_comm_nodes(const struct ar_comm *c); /* distinct nodes */
 int ar_comm_ranks_per_node_max(const struct ar_comm *c);
 /* The last failure on this communicator as one line naming rank, peer and operation,
  * e.g. "rank 3: recv from rank 2 timed out after 5.0 s (ring reduce-scatter step 1)". */

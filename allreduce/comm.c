@@ -152,6 +152,29 @@ static int node_ids_shared(struct ar_comm *c, int *ids)
 	return 0;
 }
 
+/* Set c->nodes_share_memory: do all ranks of each node of the map have the same
+ * shared-memory domain leader shm_ids[r]?  Same answer on every rank (same inputs). */
+static int check_nodes_share_memory(struct ar_comm *c, const int *shm_ids)
+{
+	int *leader = malloc((size_t)c->n_nodes * sizeof(*leader));
+
+	if (!leader)
+		return create_fail(-ENOMEM, "out of memory checking the cluster map");
+	for (int i = 0; i < c->n_nodes; i++)
+		leader[i] = -1;
+	c->nodes_share_memory = true;
+	for (int r = 0; r < c->size; r++) {
+		int *l = &leader[c->node_of_rank[r]];
+
+		if (*l < 0)
+			*l = shm_ids[r];
+		else if (*l != shm_ids[r])
+			c->nodes_share_memory = false;
+	}
+	free(leader);
+	return 0;
+}
+
 /* ---- create / destroy ---------------------------------------------------------------------- */
 
 int ar_comm_create(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar_comm **out)
@@ -206,12 +229,17 @@ int ar_comm_create(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar_co
 			}
 		}
 		memcpy(ids, cfg->node_of_rank, (size_t)c->size * sizeof(*ids));
+		err = cluster_map_from_ids(c, ids);
+		if (!err)
+			err = node_ids_shared(c, ids);
+		if (!err)
+			err = check_nodes_share_memory(c, ids);
 	} else {
 		err = node_ids_shared(c, ids);
-		if (err)
-			goto err_free_map;
+		if (!err)
+			err = cluster_map_from_ids(c, ids);
+		c->nodes_share_memory = true;
 	}
-	err = cluster_map_from_ids(c, ids);
 	if (err)
 		goto err_free_map;
 

@@ -606,10 +606,11 @@ static int hier_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_
 	return 0;
 }
 
-/* Any communicator: the shared-memory check happens on the first call. */
+/* A communicator whose cluster-map nodes each share memory (checked at ar_comm_create;
+ * hier_setup checks again on the first call). */
 static bool hier_supports(const struct ar_comm *c)
 {
-	return true;
+	return c->nodes_share_memory;
 }
 
 const struct ar_algo ar__algo_hier = {

@@ -10,7 +10,7 @@
 
 #include <stdarg.h>
 
-#define AR__DEFAULT_SEGMENT (1u << 20) /* 1 MiB, as Gloo */
+#define AR__DEFAULT_SEGMENT  (1u << 20) /* 1 MiB, as Gloo */
 #define AR__DEFAULT_INFLIGHT 2
 
 struct ar__hier; /* hier.c's per-communicator state (shared memory, sub-communicators) */
@@ -29,10 +29,12 @@ struct ar_comm {
 	/* cluster map */
 	int *node_of_rank; /* [size] */
 	int n_nodes;
-	int node;           /* my node index */
-	int local_rank;     /* my index among the ranks of my node */
-	int local_size;     /* ranks on my node */
+	int node;	/* my node index */
+	int local_rank; /* my index among the ranks of my node */
+	int local_size; /* ranks on my node */
 	int ppn_min, ppn_max;
+	/* every node of the map lies inside one MPI_COMM_TYPE_SHARED domain (what hier needs) */
+	bool nodes_share_memory;
 
 	/* scratch memory for algorithms; grows, never shrinks; owned by the communicator */
 	void *scratch;
@@ -79,8 +81,7 @@ int ar__sendrecv(struct ar_comm *c, const void *sbuf, size_t sbytes, int dst, vo
 
 /* The algorithm and transport tables live in registry.c; each algorithm file exports its
  * entry as a const struct. */
-extern const struct ar_algo ar__algo_ring, ar__algo_tree, ar__algo_hier, ar__algo_rhd,
-	ar__algo_mpi;
+extern const struct ar_algo ar__algo_ring, ar__algo_tree, ar__algo_hier, ar__algo_rhd, ar__algo_mpi;
 extern const struct ar_transport_ops ar__transport_mpi;
 /* Free what algo_mpi.c created on c (its user MPI_Ops); called by ar_comm_destroy. */
 void ar__algo_mpi_cleanup(struct ar_comm *c);

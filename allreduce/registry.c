@@ -57,6 +57,12 @@ const struct ar_transport_ops *ar_transport_find(const char *name)
 	return NULL;
 }
 
+bool ar_transport_one_sided(const struct ar_transport_ops *ops)
+{
+	return ops->write_imm != ar__stub_write_imm && ops->recv_imm != ar__stub_recv_imm &&
+	       ops->mem_key != ar__stub_mem_key;
+}
+
 int ar_allreduce(struct ar_comm *c, const char *algo, const void *sendbuf, void *recvbuf,
 		 size_t count, enum ar_dtype dtype, enum ar_op op)
 {
