@@ -70,13 +70,17 @@ json_t *bench_json_new(const struct bench_run_info *info)
 {
 	const struct bench_cluster *cl = info->cl;
 	json_t *doc = json_object(), *hosts = json_array(), *rpn = json_array(),
-	       *nodes = json_array();
+	       *nodes = json_array(), *node_of = json_array(), *local = json_array();
 	const char **names = calloc((size_t)cl->map.n_nodes + 1, sizeof(*names));
 	char name[256];
 	int err = 0;
 
-	if (!doc || !hosts || !rpn || !nodes || !names)
+	if (!doc || !hosts || !rpn || !nodes || !names || !node_of || !local)
 		goto err_free_parts;
+	for (int r = 0; r < cl->map.n_ranks; r++) {
+		err |= json_array_append_new(node_of, json_integer(cl->map.node_of_rank[r]));
+		err |= json_array_append_new(local, json_integer(cl->map.local_rank[r]));
+	}
 	for (int n = 0; n < cl->map.n_nodes; n++) {
 		bench_node_name(cl, n, info->o->anonymize, name, sizeof(name));
 		names[n] = cl->hostnames[cl->map.first_rank_of_node[n]];
@@ -92,6 +96,8 @@ json_t *bench_json_new(const struct bench_run_info *info)
 	err |= SET(doc, "ranks", json_integer(cl->nranks));
 	err |= SET(doc, "nodes", json_integer(cl->map.n_nodes));
 	err |= SET(doc, "ranks_per_node", rpn);
+	err |= SET(doc, "node_of_rank", node_of);
+	err |= SET(doc, "local_rank", local);
 	err |= SET(doc, "hosts", hosts);
 	err |= SET(doc, "nodes_info", nodes);
 	err |= SET(doc, "transport", json_string(info->o->transport));
@@ -111,6 +117,8 @@ err_free_parts:
 	json_decref(hosts);
 	json_decref(rpn);
 	json_decref(nodes);
+	json_decref(node_of);
+	json_decref(local);
 	json_decref(doc);
 	return NULL;
 }

@@ -71,32 +71,45 @@ void bench_table_row(FILE *f, const struct bench_result *oop, const struct bench
 	fflush(f);
 }
 
+/* Mean busbw of algorithm algo's rows; 0 when it has none. */
+static double algo_mean_busbw(const struct bench_result *res, size_t n, const char *algo)
+{
+	double sum = 0;
+	size_t cnt = 0;
+
+	for (size_t j = 0; j < n; j++) {
+		if (!strcmp(res[j].algo, algo)) {
+			sum += res[j].busbw;
+			cnt++;
+		}
+	}
+	return cnt ? sum / cnt : 0;
+}
+
 void bench_table_footer(FILE *f, const struct bench_result *res, size_t n, uint64_t wrong)
 {
-	double total = 0;
+	double total = 0, base = algo_mean_busbw(res, n, "mpi");
 
 	fprintf(f, "# Out of bounds values : %llu %s\n", (unsigned long long)wrong,
 		wrong ? "FAILED" : "OK");
 	for (size_t i = 0; i < n; i++)
 		total += res[i].busbw;
 	fprintf(f, "# Avg bus bandwidth    : %g GB/s (all algorithms)\n", n ? total / n : 0.0);
-	/* per algorithm, in order of first appearance */
+	/* per algorithm, in order of first appearance; against the mpi baseline when it ran */
 	for (size_t i = 0; i < n; i++) {
-		double sum = 0;
-		size_t cnt = 0, j;
+		double mean;
+		size_t j;
 
 		for (j = 0; j < i; j++)
 			if (!strcmp(res[j].algo, res[i].algo))
 				break;
 		if (j < i)
 			continue;
-		for (j = i; j < n; j++) {
-			if (!strcmp(res[j].algo, res[i].algo)) {
-				sum += res[j].busbw;
-				cnt++;
-			}
-		}
-		fprintf(f, "# Avg bus bandwidth %-5s: %g GB/s\n", res[i].algo, sum / cnt);
+		mean = algo_mean_busbw(res, n, res[i].algo);
+		fprintf(f, "# Avg bus bandwidth %-5s: %g GB/s", res[i].algo, mean);
+		if (base > 0 && strcmp(res[i].algo, "mpi"))
+			fprintf(f, " (%.2fx mpi)", mean / base);
+		fputc('\n', f);
 	}
 	fflush(f);
 }

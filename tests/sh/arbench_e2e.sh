@@ -37,6 +37,12 @@ for np in 1 2 3 4; do
 		fail "np=$np: bad time_us / wrong / slowest_rank"
 	[ "$(json_get "$j" "sorted(d['nodes_info'][0])")" = "['cores', 'cpu_model', 'gpus', 'name', 'nics', 'numa_nodes', 'pus']" ] ||
 		fail "np=$np: nodes_info keys"
+	# the cluster map: one node here, ranks numbered in order on it
+	[ "$(json_get "$j" "d['node_of_rank'] == [0]*$np and d['local_rank'] == list(range($np)) and d['ranks_per_node'] == [$np]")" = True ] ||
+		fail "np=$np: node_of_rank / local_rank"
+	# the footer compares every algorithm with the mpi baseline (no busbw on one rank)
+	[ "$(grep -c '^# Avg bus bandwidth [a-z]* *: .* GB/s ([0-9.]*x mpi)$' "$out")" = $((np > 1 ? algos - 1 : 0)) ] ||
+		fail "np=$np: footer ratios against mpi"
 	# busbw = algbw * 2(p-1)/p in every entry
 	[ "$(json_get "$j" "all(abs(r['busbw'] - r['algbw']*2*($np-1)/$np) <= 2e-6 + 1e-9*r['busbw'] for r in d['results'])")" = True ] ||
 		fail "np=$np: busbw formula"
