@@ -14,7 +14,8 @@ CC      ?= cc
 OPT     ?= -O3 -g
 WERROR  ?= -Werror
 MPIRUN  ?= mpirun
-RUN_NP  ?= 2
+# make run: one rank per core, at least 2 (so there is something to reduce)
+RUN_NP  ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -lt 2 ] && n=2; echo $$n)
 
 DEBIAN_PKGS := build-essential pkg-config openmpi-bin libopenmpi-dev libibverbs-dev \
 	libhwloc-dev hwloc libcyaml-dev libjansson-dev libcmocka-dev gnuplot-nox iproute2 \
