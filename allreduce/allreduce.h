@@ -165,6 +165,18 @@ const struct ar_algo *ar_algo_find(const char *name);
 int ar_allreduce(struct ar_comm *c, const char *algo, const void *sendbuf, void *recvbuf,
 		 size_t count, enum ar_dtype dtype, enum ar_op op);
 
+/* ---- node-shared buffers ----------------------------------------------------------------- */
+
+/* Allocate bytes (page-aligned) that the other ranks of my node can read: one MPI-3 shared
+ * window over the ranks of my cluster-map node.  Collective over c (bytes may differ per
+ * rank).  When every local rank's input and output of a call lie in such buffers, hier on one
+ * node reads its peers' buffers in place instead of staging them (as NCCL does with
+ * registered buffers).  -EOPNOTSUPP when the map's nodes are not shared-memory domains,
+ * -ENOSPC past 16 buffers.  ar_mem_free is collective too, in the same order on every rank;
+ * ar_comm_destroy frees what is left. */
+int ar_mem_alloc(struct ar_comm *c, size_t bytes, void **out);
+void ar_mem_free(struct ar_comm *c, void *p);
+
 /* ---- helpers shared with tests and the benchmark ----------------------------------------- */
 
 /* Split count elements into nblocks nearly equal contiguous blocks: the first count % nblocks

@@ -25,6 +25,12 @@
  * Small calls on one node ((L-1) x bytes <= 32 KiB) take a shorter path: every rank stages
  * its whole input and reduces all staged copies itself, in local-rank order (one handoff).
  *
+ * Node-shared buffers (ar_mem_alloc, arbench -R 1): on one node, when every local rank's
+ * input and output lie in such buffers (agreed through one descriptor handoff per call),
+ * nothing is staged: owner j reduces slice j of each chunk straight from every rank's input
+ * into its own output, and every rank copies the other slices from their owners' outputs.
+ * Each rank then touches 2.5 bytes per byte of the buffer instead of 4.5.
+ *
  * Synchronisation is by three monotonic sequence counters per local rank in the segment
  * (staged, reduced, gathered; C11 acquire/release), never by an MPI call per chunk; waits spin
  * briefly, then sched_yield() (ranks may be oversubscribed), and honour c->timeout_sec.  The
@@ -62,6 +68,7 @@
 #define HIER_LINE      128	   /* flags of different ranks never share this */
 #define HIER_SMALL_MAX (32u << 10) /* single node: (L-1) x bytes up to this: one handoff */
 #define HIER_NT_MIN    (8u << 20)  /* outputs from this size are written around the cache */
+#define HIER_REGIONS   16	   /* ar_mem_alloc buffers per communicator */
 
 /* One local rank's progress counters, in the shared segment: the sequence number (1-based,
  * counting every chunk ever handled by this node) of the last chunk it staged, reduced
@@ -70,7 +77,18 @@ struct hier_flags {
 	_Atomic uint64_t staged;
 	_Atomic uint64_t reduced;
 	_Atomic uint64_t gathered;
-	char pad[HIER_LINE - 3 * sizeof(uint64_t)];
+	/* node-shared buffers: my in and out of zero-copy call number `call` (region index + 1,
+	 * 0 when not node-shared, and the offset in it); written before call is released */
+	_Atomic uint64_t call;
+	uint64_t in_region, in_off, out_region, out_off;
+	char pad[HIER_LINE - 8 * sizeof(uint64_t)];
+};
+
+/* One ar_mem_alloc buffer: a shared window over the node, with every local rank's part. */
+struct hier_region {
+	MPI_Win win; /* MPI_WIN_NULL: slot free */
+	char **base; /* [lsize] */
+	size_t *bytes;
 };
 
 struct ar__hier {
@@ -83,11 +101,14 @@ struct ar__hier {
 	int inter_size;
 	int *inter_grank; /* [inter_size] global rank of each rank of inter (= node order) */
 	size_t slot_bytes;
-	struct hier_flags *flags; /* [lsize] */
-	char *stage;		  /* [lsize][HIER_DEPTH][slot_bytes] */
-	char *out;		  /* [HIER_DEPTH][slot_bytes]: reduced chunks */
-	uint64_t seq;		  /* chunks this node has handled in earlier calls */
-	bool broken;		  /* a wait failed: the counters are out of step */
+	struct hier_flags *flags;		 /* [lsize] */
+	char *stage;				 /* [lsize][HIER_DEPTH][slot_bytes] */
+	char *out;				 /* [HIER_DEPTH][slot_bytes]: reduced chunks */
+	uint64_t seq;				 /* chunks this node has handled in earlier calls */
+	bool broken;				 /* a wait failed: the counters are out of step */
+	struct hier_region region[HIER_REGIONS]; /* ar_mem_alloc buffers, same slots everywhere */
+	int nregions;				 /* slots in use */
+	uint64_t zc_calls;			 /* calls that exchanged buffer descriptors */
 };
 
 /* One call's geometry, the same on every rank of the communicator. */
@@ -368,6 +389,19 @@ static int hier_small(struct ar_comm *c, struct ar__hier *h, const struct hier_c
 	return 0;
 }
 
+/* Release one ar_mem_alloc window (collective over the node) and empty its slot. */
+static void region_free(struct ar__hier *h, struct hier_region *r)
+{
+	if (r->win == MPI_WIN_NULL)
+		return;
+	MPI_Win_free(&r->win);
+	free(r->base);
+	free(r->bytes);
+	r->base = NULL;
+	r->bytes = NULL;
+	h->nregions--;
+}
+
 /* Free everything hier_setup made.  Collective over the communicator (window, sub-comm). */
 static void hier_destroy(struct ar_comm *c)
 {
@@ -377,6 +411,8 @@ static void hier_destroy(struct ar_comm *c)
 		return;
 	if (h->inter)
 		ar_comm_destroy(h->inter);
+	for (int i = 0; i < HIER_REGIONS; i++)
+		region_free(h, &h->region[i]);
 	if (h->win != MPI_WIN_NULL)
 		MPI_Win_free(&h->win);
 	if (h->node_comm != MPI_COMM_NULL)
@@ -485,6 +521,8 @@ static int hier_setup(struct ar_comm *c)
 		return ar__fail(c, -ENOMEM, "hier: out of memory");
 	h->node_comm = MPI_COMM_NULL;
 	h->win = MPI_WIN_NULL;
+	for (int i = 0; i < HIER_REGIONS; i++)
+		h->region[i].win = MPI_WIN_NULL;
 	c->hier = h;
 	c->hier_destroy = hier_destroy;
 	if (MPI_Comm_split(c->comm, color, c->rank, &h->node_comm) != MPI_SUCCESS) {
@@ -541,6 +579,203 @@ err_destroy:
 	return rc ? rc : ar__fail(c, -EIO, "hier: setup failed on another rank");
 }
 
+/* ---- node-shared buffers (ar_mem_alloc) and the zero-copy path --------------------------- */
+
+/* Is p[0..bytes) inside one of my regions?  Sets the slot index + 1 (0: no) and offset. */
+static void region_of(const struct ar__hier *h, const void *p, size_t bytes, uint64_t *idx,
+		      uint64_t *off)
+{
+	const char *q = p;
+
+	*idx = 0;
+	*off = 0;
+	for (int i = 0; i < HIER_REGIONS; i++) {
+		const struct hier_region *r = &h->region[i];
+		const char *b = r->win == MPI_WIN_NULL ? NULL : r->base[h->lrank];
+
+		if (b && q >= b && bytes <= r->bytes[h->lrank] &&
+		    (size_t)(q - b) <= r->bytes[h->lrank] - bytes) {
+			*idx = (uint64_t)i + 1;
+			*off = (uint64_t)(q - b);
+			return;
+		}
+	}
+}
+
+/* Local rank x's buffer described by (idx, off), or NULL when it is not node-shared. */
+static const char *region_at(const struct ar__hier *h, int x, uint64_t idx, uint64_t off)
+{
+	if (!idx || idx > HIER_REGIONS || h->region[idx - 1].win == MPI_WIN_NULL)
+		return NULL;
+	return h->region[idx - 1].base[x] + off;
+}
+
+/*
+ * Publish where my input and output are and read everyone's.  *ins and *outs get every local
+ * rank's buffers when all of them are node-shared (then *all is true), the same verdict on
+ * every rank since every rank reads the same descriptors.  One flag handoff.
+ */
+static int zc_agree(struct ar_comm *c, struct ar__hier *h, const struct hier_call *k,
+		    const char **ins, char **outs, bool *all)
+{
+	struct hier_flags *me = &h->flags[h->lrank];
+	size_t bytes = k->count * k->esize;
+	uint64_t call = ++h->zc_calls;
+	int rc;
+
+	c->phase = "intra-node buffer exchange";
+	region_of(h, k->in, bytes, &me->in_region, &me->in_off);
+	region_of(h, k->out, bytes, &me->out_region, &me->out_off);
+	atomic_store_explicit(&me->call, call, memory_order_release);
+	*all = true;
+	for (int x = 0; x < h->lsize; x++) {
+		struct hier_flags *f = &h->flags[x];
+
+		if (x != h->lrank &&
+		    (rc = flag_wait(c, h, &f->call, call, x, "describe its buffers for", call)))
+			return rc;
+		ins[x] = region_at(h, x, f->in_region, f->in_off);
+		outs[x] = (char *)region_at(h, x, f->out_region, f->out_off);
+		*all = *all && ins[x] && outs[x];
+	}
+	return 0;
+}
+
+/*
+ * One node, every buffer node-shared: no staging.  Per chunk, owner j reduces slice j
+ * straight from every local rank's input into its own output, then every rank copies the
+ * other slices from their owners' outputs.  In place this is safe because a rank overwrites
+ * slice j of its buffer only after owner j has reduced it.  Before returning, every rank
+ * waits until all have copied out, so no one still reads a buffer its owner gets back.
+ */
+static int hier_zero_copy(struct ar_comm *c, struct ar__hier *h, const struct hier_call *k,
+			  const char *const *ins, char *const *outs)
+{
+	size_t esz = k->esize;
+	uint64_t last = h->seq + k->nchunks;
+	int rc;
+
+	for (size_t i = 0; i < k->nchunks; i++) {
+		uint64_t seq = h->seq + i + 1;
+		size_t off = i * k->chunk_elems, lo, len;
+		size_t n = k->count - off < k->chunk_elems ? k->count - off : k->chunk_elems;
+		char *dst;
+
+		c->phase = "intra-node reduce-scatter (node-shared buffers)";
+		slice_of(k, n, h->lsize, h->lrank, &lo, &len);
+		dst = k->out + (off + lo) * esz;
+		/* my own input first: in place, dst is my input, overwritten by the first step */
+		for (int x = 0, first = 1; x < h->lsize; x++) {
+			if (x == h->lrank)
+				continue;
+			if (first)
+				ar_reduce3(dst, ins[h->lrank] + (off + lo) * esz,
+					   ins[x] + (off + lo) * esz, len, k->dtype, k->op);
+			else
+				ar_reduce(dst, ins[x] + (off + lo) * esz, len, k->dtype, k->op);
+			first = 0;
+		}
+		if (k->op == AR_AVG)
+			ar_scale_avg(dst, len, k->dtype, c->size);
+		atomic_store_explicit(&h->flags[h->lrank].staged, seq, memory_order_release);
+		atomic_store_explicit(&h->flags[h->lrank].reduced, seq, memory_order_release);
+
+		c->phase = "intra-node all-gather (node-shared buffers)";
+		for (int r = 0; r < h->lsize; r++) {
+			if (r == h->lrank)
+				continue;
+			rc = flag_wait(c, h, &h->flags[r].reduced, seq, r, "reduce", seq);
+			if (rc)
+				return rc;
+			slice_of(k, n, h->lsize, r, &lo, &len);
+			if (k->count * esz >= HIER_NT_MIN)
+				copy_nt(k->out + (off + lo) * esz, outs[r] + (off + lo) * esz,
+					len * esz);
+			else
+				memcpy(k->out + (off + lo) * esz, outs[r] + (off + lo) * esz,
+				       len * esz);
+		}
+		atomic_store_explicit(&h->flags[h->lrank].gathered, seq, memory_order_release);
+	}
+	for (int x = 0; x < h->lsize; x++) {
+		if (x != h->lrank &&
+		    (rc = flag_wait(c, h, &h->flags[x].gathered, last, x, "copy out", last)))
+			return rc;
+	}
+	h->seq = last;
+	return 0;
+}
+
+int ar_mem_alloc(struct ar_comm *c, size_t bytes, void **out)
+{
+	struct ar__hier *h;
+	struct hier_region *r = NULL;
+	MPI_Info info = MPI_INFO_NULL;
+	char *mine = NULL;
+	int rc = 0, err;
+
+	*out = NULL;
+	if (!c->nodes_share_memory)
+		return ar__fail(
+			c, -EOPNOTSUPP,
+			"ar_mem_alloc: the cluster map's nodes are not shared-memory domains");
+	if (!c->hier && (rc = hier_setup(c)))
+		return rc;
+	h = c->hier;
+	for (int i = 0; i < HIER_REGIONS && !r; i++)
+		if (h->region[i].win == MPI_WIN_NULL)
+			r = &h->region[i];
+	if (!r) /* the same on every rank: allocations and frees are collective */
+		return ar__fail(c, -ENOSPC, "ar_mem_alloc: more than %d buffers", HIER_REGIONS);
+	r->base = calloc((size_t)h->lsize, sizeof(*r->base));
+	r->bytes = calloc((size_t)h->lsize, sizeof(*r->bytes));
+	if (!r->base || !r->bytes)
+		rc = ar__fail(c, -ENOMEM, "ar_mem_alloc: out of memory");
+	/* each rank's part on its own pages (first touch by its owner) */
+	MPI_Info_create(&info);
+	MPI_Info_set(info, "alloc_shared_noncontig", "true");
+	err = MPI_Win_allocate_shared(rc ? 0 : (MPI_Aint)round_up(bytes ? bytes : 1, 4096), 1, info,
+				      h->node_comm, &mine, &r->win);
+	MPI_Info_free(&info);
+	if (err != MPI_SUCCESS) {
+		r->win = MPI_WIN_NULL;
+		rc = rc ? rc
+			: ar__fail(c, -ENOMEM,
+				   "ar_mem_alloc: %zu bytes of node-shared "
+				   "memory: MPI_Win_allocate_shared failed",
+				   bytes);
+	}
+	for (int x = 0; !rc && x < h->lsize; x++) {
+		MPI_Aint size;
+		int disp;
+
+		if (MPI_Win_shared_query(r->win, x, &size, &disp, &r->base[x]) != MPI_SUCCESS)
+			rc = ar__fail(c, -EIO, "ar_mem_alloc: MPI_Win_shared_query failed");
+		r->bytes[x] = (size_t)size;
+	}
+	if (r->win != MPI_WIN_NULL)
+		h->nregions++;
+	if (!all_ok(c, rc == 0)) {
+		region_free(h, r);
+		free(r->base);
+		free(r->bytes);
+		r->base = NULL;
+		r->bytes = NULL;
+		return rc ? rc : ar__fail(c, -ENOMEM, "ar_mem_alloc failed on another rank");
+	}
+	*out = mine;
+	return 0;
+}
+
+void ar_mem_free(struct ar_comm *c, void *p)
+{
+	struct ar__hier *h = c->hier;
+
+	for (int i = 0; p && h && i < HIER_REGIONS; i++)
+		if (h->region[i].win != MPI_WIN_NULL && h->region[i].base[h->lrank] == p)
+			region_free(h, &h->region[i]);
+}
+
 /* Hierarchical all-reduce (see the top of this file).  Collective over c. */
 static int hier_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_t count,
 		    enum ar_dtype dtype, enum ar_op op)
@@ -576,8 +811,26 @@ static int hier_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_
 				"out of step; recreate the communicator");
 	k.chunk_elems = h->slot_bytes / k.esize;
 	k.nchunks = (count + k.chunk_elems - 1) / k.chunk_elems;
-	if (!h->inter && h->nown == h->lsize &&
-	    count * k.esize * (h->lsize - 1) <= HIER_SMALL_MAX) {
+	bool small = !h->inter && h->nown == h->lsize &&
+		     count * k.esize * (h->lsize - 1) <= HIER_SMALL_MAX;
+	if (!small && !h->inter && h->nown == h->lsize && h->lsize > 1 && h->nregions) {
+		const char *ins[h->lsize];
+		char *outs[h->lsize];
+		bool all;
+
+		rc = zc_agree(c, h, &k, ins, outs, &all);
+		if (!rc && all)
+			rc = hier_zero_copy(c, h, &k, ins, outs);
+		if (rc) {
+			h->broken = true;
+			return rc;
+		}
+		if (all) {
+			c->phase = NULL;
+			return 0;
+		}
+	}
+	if (small) {
 		rc = hier_small(c, h, &k);
 		if (rc) {
 			h->broken = true;

@@ -51,6 +51,7 @@ struct bench_opts {
 	double min_busbw;      /* --min-busbw in GB/s; < 0 when not given */
 	double timeout;	       /* --timeout seconds; 0 = none */
 	uint64_t segment;      /* --segment bytes; 0 = library default */
+	bool shared_buffers;   /* -R 1: buffers from ar_mem_alloc (node-shared) */
 	bool anonymize, quiet, help, version;
 };
 

@@ -266,6 +266,7 @@ static const struct option long_opts[] = {
 	{"min-busbw", required_argument, NULL, OPT_MIN_BUSBW},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"segment", required_argument, NULL, OPT_SEGMENT},
+	{"register", required_argument, NULL, 'R'},
 	{"anonymize", no_argument, NULL, OPT_ANONYMIZE},
 	{"quiet", no_argument, NULL, OPT_QUIET},
 	{"help", no_argument, NULL, 'h'},
@@ -273,7 +274,7 @@ static const struct option long_opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static const char short_opts[] = ":b:e:f:i:n:w:c:d:o:A:t:J:a:hqV";
+static const char short_opts[] = ":b:e:f:i:n:w:c:d:o:A:t:J:a:R:hqV";
 
 static void set_defaults(struct bench_opts *o)
 {
@@ -339,6 +340,11 @@ static int handle(int c, const char *arg, struct bench_opts *o, bool *factor_giv
 				    known);
 		}
 		o->transport = arg;
+		return 0;
+	case 'R':
+		if (strcmp(arg, "0") && strcmp(arg, "1"))
+			return fail(err, errlen, "-R '%s': expected 0 or 1", arg);
+		o->shared_buffers = arg[0] == '1';
 		return 0;
 	case 'J':
 		if (!*arg)
@@ -501,6 +507,9 @@ void bench_usage(FILE *f)
 		"SEC\n"
 		"                           seconds, naming the ranks (default 0 = wait forever)\n"
 		"      --segment SIZE       pipelining segment of the algorithms (default 1M)\n"
+		"  -R, --register 0|1       1: send and receive buffers in node-shared memory\n"
+		"                           (ar_mem_alloc), which hier on one node reads in place\n"
+		"                           (nccl-tests' -R: registered buffers; default 0)\n"
 		"      --anonymize          hostnames become node0, node1, ... in the table and "
 		"JSON\n"
 		"  -q, --quiet              no progress lines and no run description\n"

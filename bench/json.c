@@ -59,11 +59,12 @@ static json_t *command_json(int argc, char **argv)
 
 static json_t *settings_json(const struct bench_opts *o)
 {
-	return json_pack("{s:I, s:I, s:f, s:I, s:i, s:i, s:b, s:s, s:f, s:I}", "minbytes",
+	return json_pack("{s:I, s:I, s:f, s:I, s:i, s:i, s:b, s:s, s:f, s:I, s:b}", "minbytes",
 			 (json_int_t)o->minbytes, "maxbytes", (json_int_t)o->maxbytes, "stepfactor",
 			 o->stepfactor, "stepbytes", (json_int_t)o->stepbytes, "iters", o->iters,
 			 "warmup", o->warmup, "check", o->check != 0, "agg", bench_agg_name(o->agg),
-			 "timeout_sec", o->timeout, "segment_bytes", (json_int_t)o->segment);
+			 "timeout_sec", o->timeout, "segment_bytes", (json_int_t)o->segment,
+			 "shared_buffers", o->shared_buffers);
 }
 
 json_t *bench_json_new(const struct bench_run_info *info)

@@ -20,11 +20,12 @@ void bench_table_header(FILE *f, const struct bench_opts *o, const struct bench_
 		fprintf(f, "# MPI: %s\n", mpi_library);
 		fprintf(f,
 			"# minBytes %llu maxBytes %llu step: %g(%s) warmup iters: %d iters: %d "
-			"agg: %s validation: %d timeout: %g s\n",
+			"agg: %s validation: %d timeout: %g s buffers: %s\n",
 			(unsigned long long)o->minbytes, (unsigned long long)o->maxbytes,
 			o->stepfactor > 1 ? o->stepfactor : (double)o->stepbytes,
 			o->stepfactor > 1 ? "factor" : "bytes", o->warmup, o->iters,
-			bench_agg_name(o->agg), o->check, o->timeout);
+			bench_agg_name(o->agg), o->check, o->timeout,
+			o->shared_buffers ? "node-shared (-R 1)" : "private");
 		for (int n = 0; cl->nodes && n < cl->map.n_nodes; n++) {
 			const struct topo_node_info *ni = &cl->nodes[n];
 

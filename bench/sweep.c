@@ -37,6 +37,7 @@ struct sweep {
 	const struct ar_algo *algos[BENCH_MAX_ALGOS];
 	size_t n_algos;
 	void *sendbuf, *recvbuf;
+	bool shared_buffers;	    /* from ar_mem_alloc (-R 1): the communicator owns them */
 	double *samples, *combined; /* [iters] */
 	struct bench_result *res;   /* rank 0: every result so far */
 	size_t n_res, cap_res;
@@ -289,8 +290,20 @@ static int alloc_buffers(struct sweep *s, char *err, size_t errlen)
 	}
 	if (bench__agree_failed(&s->live, failed, msg, err, errlen))
 		return -ENOMEM;
-	if (posix_memalign(&s->sendbuf, 4096, s->o->maxbytes) ||
-	    posix_memalign(&s->recvbuf, 4096, s->o->maxbytes)) {
+	if (s->o->shared_buffers) {
+		/* collective; every rank gets the same verdict */
+		int rc = ar_mem_alloc(s->ac, s->o->maxbytes, &s->sendbuf);
+
+		if (!rc)
+			rc = ar_mem_alloc(s->ac, s->o->maxbytes, &s->recvbuf);
+		s->shared_buffers = true;
+		if (rc) {
+			snprintf(err, errlen, "-R 1: cannot allocate node-shared buffers: %s",
+				 ar_comm_error(s->ac));
+			return rc;
+		}
+	} else if (posix_memalign(&s->sendbuf, 4096, s->o->maxbytes) ||
+		   posix_memalign(&s->recvbuf, 4096, s->o->maxbytes)) {
 		snprintf(msg, sizeof(msg), "rank %d: cannot allocate 2 buffers of %s (-e)", s->rank,
 			 bench_fmt_bytes(s->o->maxbytes, a, sizeof(a)));
 		failed = true;
@@ -432,6 +445,10 @@ static void sweep_all(struct sweep *s)
 
 static void sweep_free(struct sweep *s)
 {
+	if (s->shared_buffers) { /* ar_comm_destroy frees them */
+		s->sendbuf = NULL;
+		s->recvbuf = NULL;
+	}
 	if (s->ac)
 		ar_comm_destroy(s->ac);
 	json_decref(s->doc);

@@ -5,7 +5,11 @@
 # arbench algorithm beside the "mpi" baseline measured in the same run, with the ratios
 # busbw(best)/busbw(mpi) and time(best)/time(mpi), plus the exact command lines.
 #
-#   bench/scripts/perf-allreduce.sh [-n ITERS] [-r "2 4"] [-R REPEATS] [-o DIR] [--strict]
+#   bench/scripts/perf-allreduce.sh [-n ITERS] [-r "2 4"] [-R REPEATS] [-o DIR] [--register]
+#                                   [--strict]
+#
+# --register runs arbench with -R 1 (send and receive buffers in node-shared memory, which
+# hier reads in place; MPI_Allreduce gets the same buffers).
 #
 # Times are arbench's default per-size mean over ranks and iterations (out of place), in us;
 # with -R N every run is repeated N times and each algorithm, mpi included, keeps its best
@@ -18,10 +22,10 @@ set -u
 BUILD=${BUILD:-build}
 MPIRUN=${MPIRUN:-mpirun}
 ARBENCH=${ARBENCH:-$BUILD/arbench}
-iters=20 ranks="2 4" repeats=1 out="" strict=0
+iters=20 ranks="2 4" repeats=1 out="" strict=0 register=0
 
 usage() {
-	echo "usage: $0 [-n ITERS] [-r \"2 4\"] [-R REPEATS] [-o DIR] [--strict]" >&2
+	echo "usage: $0 [-n ITERS] [-r \"2 4\"] [-R REPEATS] [-o DIR] [--register] [--strict]" >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -31,6 +35,7 @@ while [ $# -gt 0 ]; do
 	-R) [ $# -ge 2 ] || usage; repeats=$2; shift 2 ;;
 	-o) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
 	--strict) strict=1; shift ;;
+	--register) register=1; shift ;;
 	*) usage ;;
 	esac
 done
@@ -111,7 +116,7 @@ table() {
 	}' "$out/$1.p50" "$out/$1"-r*.txt
 }
 
-common="-d float -o sum -A all -c 1 -w 5"
+common="-d float -o sum -A all -c 1 -w 5 -R $register"
 echo "# perf-allreduce: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -f "$out"/*-r*.txt "$out"/*-r*.json
 for k in $(seq 1 "$repeats"); do

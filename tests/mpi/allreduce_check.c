@@ -2,6 +2,8 @@
  * allreduce_check.c - correctness of every all-reduce algorithm under mpirun.
  *
  *   allreduce_check [--counts N,N,...] [--algo NAME]   full matrix (default)
+ *   allreduce_check --shared [--algo NAME]             the matrix on ar_mem_alloc buffers
+ *                                                      (hier reads them in place)
  *   allreduce_check --timeout                          one rank skips: others must time out
  *   allreduce_check --big                              one >INT_MAX-byte transport message
  *
@@ -223,6 +225,31 @@ static int run_case(struct ar_comm *c, const struct ar_algo *a, enum ar_dtype t,
 	return 0;
 }
 
+/* --shared: the send and receive buffers come from ar_mem_alloc (node-shared memory), which
+ * hier on one node reads in place; otherwise from malloc. */
+static bool shared_buffers;
+
+static unsigned char *alloc_buf(struct ar_comm *c, size_t bytes)
+{
+	void *p = NULL;
+
+	if (!shared_buffers)
+		return malloc(bytes);
+	if (ar_mem_alloc(c, bytes, &p)) {
+		fprintf(stderr, "rank %d: ar_mem_alloc: %s\n", rank, ar_comm_error(c));
+		return NULL;
+	}
+	return p;
+}
+
+static void free_buf(struct ar_comm *c, void *p)
+{
+	if (shared_buffers)
+		ar_mem_free(c, p);
+	else
+		free(p);
+}
+
 /* Every algorithm x type x op x mode for the given counts on communicator c. */
 static int run_matrix(struct ar_comm *c, const size_t *counts, int ncounts, const char *only,
 		      long *cases)
@@ -232,7 +259,8 @@ static int run_matrix(struct ar_comm *c, const size_t *counts, int ncounts, cons
 
 	for (int k = 0; k < ncounts; k++)
 		maxc = counts[k] > maxc ? counts[k] : maxc;
-	unsigned char *rraw = malloc(maxc * 8 + 2 * GUARD), *sbuf = malloc(maxc * 8 + 8);
+	unsigned char *rraw = alloc_buf(c, maxc * 8 + 2 * GUARD),
+		      *sbuf = alloc_buf(c, maxc * 8 + 8);
 	unsigned char *scopy = malloc(maxc * 8 + 8), *expect = malloc(maxc * 8 + 8);
 	unsigned char *input = malloc(maxc * 8 + 8);
 
@@ -264,8 +292,8 @@ static int run_matrix(struct ar_comm *c, const size_t *counts, int ncounts, cons
 			}
 		}
 	}
-	free(rraw);
-	free(sbuf);
+	free_buf(c, rraw);
+	free_buf(c, sbuf);
 	free(scopy);
 	free(expect);
 	free(input);
@@ -468,10 +496,12 @@ int main(int argc, char **argv)
 			counts = argv[++i];
 		} else if (!strcmp(argv[i], "--algo") && i + 1 < argc) {
 			only = argv[++i];
+		} else if (!strcmp(argv[i], "--shared")) {
+			shared_buffers = true;
 		} else {
 			if (rank == 0)
 				fprintf(stderr, "usage: allreduce_check [--counts N,N,...] "
-						"[--algo NAME] | --timeout | --big\n");
+						"[--algo NAME] [--shared] | --timeout | --big\n");
 			MPI_Finalize();
 			return 2;
 		}

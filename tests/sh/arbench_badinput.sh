@@ -25,6 +25,7 @@ cannot write|-e 64 -J /nonexistent-dir/r.json
 --min-busbw judges sizes >= 1 MiB|-e 64K --min-busbw 5
 unexpected argument 'extra'|-e 64 extra
 more than 4096 sizes|-b 1 -e 1M -i 1
+-R '2': expected 0 or 1|-R 2
 CASES
 )
 n=0

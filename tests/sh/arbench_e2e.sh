@@ -75,6 +75,14 @@ arb 2 -b 8 -e 64 -n 1 -w 0 -J "$TMPD/plain.json" -A ring
 grep -qF "\"$host\"" "$TMPD/plain.json" || fail "hostname missing without --anonymize"
 echo "ok: --anonymize"
 
+# -R 1: node-shared buffers (hier reads its peers' buffers in place), every result still exact
+arb 3 -b 1K -e 4M -f 16 -n 2 -w 1 -c 1 -A hier,ring,mpi -R 1 -J "$TMPD/reg.json"
+[ $rc -eq 0 ] || fail "-R 1: exit $rc"
+check_table 3
+grep -q 'buffers: node-shared (-R 1)' "$out" || fail "-R 1: not in the run description"
+[ "$(json_get "$TMPD/reg.json" "d['settings']['shared_buffers']")" = True ] || fail "-R 1: settings.shared_buffers"
+echo "ok: -R 1 (node-shared buffers), all exact"
+
 # a run killed part-way leaves valid JSON with the sizes it finished
 j=$TMPD/killed.json
 timeout -k 5 120 "$MPIRUN" -q --oversubscribe -np 2 "$ARB" -b 64K -e 256M -i 64K -n 3 -w 0 -c 0 \
