@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,6 +97,47 @@ static int need_root(const char *what)
 	fprintf(stderr, "arlab: %s needs root (it creates network namespaces); run it as root\n",
 		what);
 	return EXIT_INPUT;
+}
+
+/*
+ * up and down change the lab as a whole: one at a time per machine.  Takes an exclusive lock
+ * on ARLAB_LOCK (held until this process exits; close-on-exec, so nothing arlab starts keeps
+ * it), waiting up to ARLAB_LOCK_WAIT seconds.  0 or an exit status (message printed).
+ */
+#define ARLAB_LOCK	"/run/lock/arlab.lock"
+#define ARLAB_LOCK_WAIT 120
+
+static int lock_lab(const char *what)
+{
+	int fd, waited = 0;
+
+	mkdir("/run/lock", 0755);
+	fd = open(ARLAB_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "arlab: %s: cannot open %s: %s\n", what, ARLAB_LOCK,
+			strerror(errno));
+		return EXIT_FAIL;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			fprintf(stderr, "arlab: %s: flock %s: %s\n", what, ARLAB_LOCK,
+				strerror(errno));
+			close(fd);
+			return EXIT_FAIL;
+		}
+		if (waited == 0)
+			fprintf(stderr, "arlab: %s: waiting for another arlab up/down (%s)\n", what,
+				ARLAB_LOCK);
+		if (waited++ >= ARLAB_LOCK_WAIT * 10) {
+			fprintf(stderr,
+				"arlab: %s: another arlab up/down held %s for %d s; try again\n",
+				what, ARLAB_LOCK, ARLAB_LOCK_WAIT);
+			close(fd);
+			return EXIT_INPUT;
+		}
+		usleep(100000);
+	}
+	return 0; /* fd stays open: the lock lasts as long as this process */
 }
 
 /* Load, expand, map and check a topology.  0 or an exit status (message printed). */
@@ -293,6 +336,8 @@ static int cmd_up(int argc, char **argv)
 		goto out;
 	}
 	rc = need_root("up");
+	if (!rc)
+		rc = lock_lab("up");
 	if (rc)
 		goto out;
 	switch (existing_lab(f, path, what, sizeof(what))) {
@@ -363,6 +408,8 @@ static int cmd_down(int argc, char **argv)
 		return EXIT_INPUT;
 	}
 	rc = need_root("down");
+	if (!rc)
+		rc = lock_lab("down");
 	if (rc)
 		return rc;
 	rc = lab_teardown(verbose, &nn, &nl, &np, err, sizeof(err));

@@ -109,5 +109,22 @@ jq -e '.ranks == 4 and .nodes == 2 and .ranks_per_node == [2, 2] and
 	([.results[].algo] | unique) == ["hier", "mpi", "ring"]' "$json" >/dev/null ||
 	lab_fail "run --ranks-per-node 2: JSON says $(jq -c '{ranks, nodes, ranks_per_node, hosts}' "$json")"
 echo "2 hosts x 2 ranks: $(jq -c '{nodes, ranks_per_node, hosts}' "$json"), no wrong results"
-lab down >/dev/null || lab_fail "down of lab-2node failed"
+# node-shared buffers (-R 1) across emulated hosts: one shared window per host, hier stages
+lab run --bench "$(realpath "$ARBENCH")" --ranks-per-node 2 --np 4 -- -b 1K -e 1M -f 32 \
+	-A hier,ring -R 1 -c 1 -n 2 -w 1 >"$LAB_TMP/rpn2-shared.log" 2>&1 ||
+	lab_fail "run -R 1 failed: $(tail -n 20 "$LAB_TMP/rpn2-shared.log")"
+grep -q '^# Out of bounds values : 0 OK' "$LAB_TMP/rpn2-shared.log" ||
+	lab_fail "run -R 1: wrong results: $(tail -n 20 "$LAB_TMP/rpn2-shared.log")"
+echo "2 hosts x 2 ranks, node-shared buffers: no wrong results"
+
+# one up or down at a time: a down while another holds the arlab lock waits for it
+flock /run/lock/arlab.lock sleep 2 9>&- &
+holder=$!
+sleep 0.5
+t0=$SECONDS
+out=$(lab down 2>&1) || lab_fail "down of lab-2node failed: $out"
+wait $holder
+echo "$out" | grep -q 'waiting for another arlab up/down' || lab_fail "down did not wait for the lock: $out"
+echo "$out" | grep -q 'removed 3 namespaces' || lab_fail "down after the wait: $out"
+echo "down waited for the arlab lock ($((SECONDS - t0)) s) and then removed the lab"
 echo "lifecycle ok"
