@@ -87,7 +87,105 @@ static const cyaml_config_t cy_cfg = {
 	.log_level = CYAML_LOG_ERROR,
 };
 
-/* ---- checks: a table of numeric fields, a table of rates, one check per kind ---------------- */
+/* ---- checks: the fields of each kind, numeric fields, rates, one check per kind ------------- */
+
+#define K(kind)	 (1u << (kind))
+#define K_SWITCH K(TOPO_PART_SWITCH)
+#define K_NIC	 K(TOPO_PART_NIC)
+#define K_MEDIA	 K(TOPO_PART_MEDIA)
+#define K_GPU	 K(TOPO_PART_GPU)
+#define K_ALL	 (K_SWITCH | K_NIC | K_MEDIA | K_GPU)
+
+/* What a part's pointer member is, to tell whether the file gave it. */
+enum part_type { F_STR, F_UINT, F_NUM };
+
+/*
+ * Every field of part_fields and the kinds of part that take it, in schema order.  A field
+ * given to a part of another kind (bf16_tflops in switches.yaml) is an error, not ignored.
+ */
+static const struct kind_field {
+	const char *key;
+	size_t off; /* of the pointer in struct ty_part */
+	enum part_type type;
+	unsigned kinds; /* K_* bits */
+} kind_fields[] = {
+	{"name", offsetof(struct ty_part, name), F_STR, K_ALL},
+	{"kind", offsetof(struct ty_part, kind), F_STR, K_MEDIA},
+	{"radix", offsetof(struct ty_part, radix), F_UINT, K_SWITCH},
+	{"ports", offsetof(struct ty_part, ports), F_UINT, K_NIC},
+	{"speed", offsetof(struct ty_part, speed), F_STR, K_SWITCH | K_NIC | K_MEDIA},
+	{"reach_m", offsetof(struct ty_part, reach_m), F_NUM, K_MEDIA},
+	{"price_usd", offsetof(struct ty_part, price_usd), F_NUM, K_ALL},
+	{"watts", offsetof(struct ty_part, watts), F_NUM, K_SWITCH | K_NIC | K_MEDIA},
+	{"fit", offsetof(struct ty_part, fit), F_NUM, K_ALL},
+	{"mtbf_hours", offsetof(struct ty_part, mtbf_hours), F_NUM, K_ALL},
+	{"bf16_tflops", offsetof(struct ty_part, bf16_tflops), F_NUM, K_GPU},
+	{"memory_bw", offsetof(struct ty_part, memory_bw), F_STR, K_GPU},
+	{"memory_gb", offsetof(struct ty_part, memory_gb), F_NUM, K_GPU},
+	{"nvlink", offsetof(struct ty_part, nvlink), F_STR, K_GPU},
+	{"tdp_w", offsetof(struct ty_part, tdp_w), F_NUM, K_GPU}, /* watts of a GPU */
+};
+
+static const char *const kind_nouns[TOPO_PART_KIND_COUNT] = {
+	[TOPO_PART_SWITCH] = "switch",
+	[TOPO_PART_NIC] = "NIC",
+	[TOPO_PART_MEDIA] = "media",
+	[TOPO_PART_GPU] = "GPU",
+};
+
+static bool field_given(const struct ty_part *p, const struct kind_field *f)
+{
+	const char *at = (const char *)p + f->off;
+
+	if (f->type == F_STR)
+		return *(char *const *)at != NULL;
+	if (f->type == F_UINT)
+		return *(unsigned *const *)at != NULL;
+	return *(double *const *)at != NULL;
+}
+
+/* The fields the kinds in mask take ("name, radix, ..."), or with files, their catalog files. */
+static void kind_list(unsigned mask, bool files_of_kinds, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = 0;
+	if (files_of_kinds) {
+		for (i = 0; i < TOPO_PART_KIND_COUNT && n < len; i++)
+			if (mask & K(i))
+				n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
+						      files[i]);
+		return;
+	}
+	for (i = 0; i < sizeof(kind_fields) / sizeof(kind_fields[0]) && n < len; i++)
+		if (kind_fields[i].kinds & mask)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
+					      kind_fields[i].key);
+}
+
+/* A field that parts of this kind do not take: name it, where it belongs, and what is taken. */
+static int check_kind_fields(const char *file, const char *at, enum topo__part_kind kind,
+			     const struct ty_part *p, struct topo_error *err)
+{
+	char path[96], taken[200], belongs[80];
+	size_t i;
+
+	for (i = 0; i < sizeof(kind_fields) / sizeof(kind_fields[0]); i++) {
+		const struct kind_field *f = &kind_fields[i];
+
+		if ((f->kinds & K(kind)) || !field_given(p, f))
+			continue;
+		snprintf(path, sizeof(path), "%s.%s", at, f->key);
+		kind_list(K(kind), false, taken, sizeof(taken));
+		kind_list(f->kinds, true, belongs, sizeof(belongs));
+		return topo__errf(err, file, path, true,
+				  "part '%s': %s is not a %s field, it belongs in %s (expected the "
+				  "%s fields: %s)",
+				  p->name, f->key, kind_nouns[kind], belongs, kind_nouns[kind],
+				  taken);
+	}
+	return 0;
+}
 
 /* A number a part may give: finite and >= 0, or > 0 where zero means nothing (an MTBF of 0 h). */
 static const struct num_field {
@@ -176,7 +274,7 @@ static int (*const kind_checks[TOPO_PART_KIND_COUNT])(const char *, const char *
 	[TOPO_PART_GPU] = need_tflops,
 };
 
-/* Part i of a file: its kind's fields, then every number and rate it gives. */
+/* Part i of a file: no field of another kind, its kind's fields, then every number and rate. */
 static int check_part(const char *file, unsigned i, enum topo__part_kind kind,
 		      const struct ty_part *p, struct topo_error *err)
 {
@@ -186,6 +284,9 @@ static int check_part(const char *file, unsigned i, enum topo__part_kind kind,
 	int ret;
 
 	snprintf(at, sizeof(at), "parts[%u]", i);
+	ret = check_kind_fields(file, at, kind, p, err);
+	if (ret)
+		return ret;
 	ret = kind_checks[kind](file, at, p, err);
 	if (ret)
 		return ret;
