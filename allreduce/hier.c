@@ -25,10 +25,12 @@
  * Small calls on one node ((L-1) x bytes <= 32 KiB) take a shorter path: every rank stages
  * its whole input and reduces all staged copies itself, in local-rank order (one handoff).
  *
- * Node-shared buffers (ar_mem_alloc, arbench -R 1): on one node, when every local rank's
- * input and output lie in such buffers (agreed through one descriptor handoff per call),
- * nothing is staged: owner j reduces slice j of each chunk straight from every rank's input
- * into its own output, and every rank copies the other slices from their owners' outputs.
+ * Node-shared buffers (ar_mem_alloc, arbench -R 1): on a node whose ranks all own a slice
+ * (ranks per node = ppn_min) and whose buffers all lie in such memory (agreed through one
+ * descriptor handoff per call), nothing is staged: owner j reduces slice j of each chunk
+ * straight from every local rank's input into its own output, all-reduces it there with the
+ * other nodes' owners j, and every rank copies the other slices from their owners' outputs.
+ * Nodes decide for themselves: the inter-node calls are the same on either path.
  * Each rank then touches 2.5 bytes per byte of the buffer instead of 4.5.
  *
  * Synchronisation is by three monotonic sequence counters per local rank in the segment
@@ -642,9 +644,10 @@ static int zc_agree(struct ar_comm *c, struct ar__hier *h, const struct hier_cal
 }
 
 /*
- * One node, every buffer node-shared: no staging.  Per chunk, owner j reduces slice j
- * straight from every local rank's input into its own output, then every rank copies the
- * other slices from their owners' outputs.  In place this is safe because a rank overwrites
+ * Every local rank owns a slice and every buffer is node-shared: no staging.  Per chunk,
+ * owner j reduces slice j straight from every local rank's input into its own output,
+ * all-reduces it there across nodes (with several), then every rank copies the other slices
+ * from their owners' outputs.  In place this is safe because a rank overwrites
  * slice j of its buffer only after owner j has reduced it.  Before returning, every rank
  * waits until all have copied out, so no one still reads a buffer its owner gets back.
  */
@@ -674,6 +677,12 @@ static int hier_zero_copy(struct ar_comm *c, struct ar__hier *h, const struct hi
 			else
 				ar_reduce(dst, ins[x] + (off + lo) * esz, len, k->dtype, k->op);
 			first = 0;
+		}
+		if (h->inter && len) {
+			c->phase = "inter-node all-reduce";
+			rc = hier_inter(c, h, k, dst, len);
+			if (rc)
+				return rc;
 		}
 		if (k->op == AR_AVG)
 			ar_scale_avg(dst, len, k->dtype, c->size);
@@ -813,7 +822,7 @@ static int hier_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_
 	k.nchunks = (count + k.chunk_elems - 1) / k.chunk_elems;
 	bool small = !h->inter && h->nown == h->lsize &&
 		     count * k.esize * (h->lsize - 1) <= HIER_SMALL_MAX;
-	if (!small && !h->inter && h->nown == h->lsize && h->lsize > 1 && h->nregions) {
+	if (!small && h->nown == h->lsize && h->lsize > 1 && h->nregions) {
 		const char *ins[h->lsize];
 		char *outs[h->lsize];
 		bool all;

@@ -198,7 +198,7 @@ static int parse_map(const char *s, int *map, int p)
 int main(int argc, char **argv)
 {
 	struct ar_comm_config cfg = {.timeout_sec = 60};
-	int rank, size, opt, fails = 0, timeout_test = 0, *map = NULL;
+	int rank, size, opt, fails = 0, timeout_test = 0, shared = 0, *map = NULL;
 	size_t maxc = counts[sizeof(counts) / sizeof(counts[0]) - 1];
 	struct ar_comm *c;
 	char *in, *out, *ref;
@@ -206,15 +206,18 @@ int main(int argc, char **argv)
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	while ((opt = getopt(argc, argv, "s:T")) != -1) {
-		if (opt == 's') {
+	while ((opt = getopt(argc, argv, "s:TR")) != -1) {
+		if (opt == 'R') {
+			shared = 1; /* in and out from ar_mem_alloc: hier's zero-copy path */
+		} else if (opt == 's') {
 			cfg.segment_bytes = strtoul(optarg, NULL, 0);
 		} else if (opt == 'T') {
 			timeout_test = 1;
 			cfg.timeout_sec = 2;
 		} else {
 			if (rank == 0)
-				fprintf(stderr, "usage: hier_nodes [-s slot_bytes] [-T] [MAP]\n");
+				fprintf(stderr,
+					"usage: hier_nodes [-s slot_bytes] [-T] [-R] [MAP]\n");
 			MPI_Finalize();
 			return 2;
 		}
@@ -241,8 +244,19 @@ int main(int argc, char **argv)
 		fails = check_timeout(c);
 		goto out_destroy;
 	}
-	in = malloc(maxc * 8 + 64);
-	out = malloc(maxc * 8 + 64);
+	if (shared) {
+		void *a = NULL, *b = NULL;
+
+		if (ar_mem_alloc(c, maxc * 8 + 64, &a) || ar_mem_alloc(c, maxc * 8 + 64, &b)) {
+			fprintf(stderr, "rank %d: ar_mem_alloc: %s\n", rank, ar_comm_error(c));
+			MPI_Abort(MPI_COMM_WORLD, 1);
+		}
+		in = a;
+		out = b;
+	} else {
+		in = malloc(maxc * 8 + 64);
+		out = malloc(maxc * 8 + 64);
+	}
 	ref = malloc(maxc * 8 + 64);
 	if (!in || !out || !ref) {
 		fprintf(stderr, "rank %d: out of memory\n", rank);
@@ -255,14 +269,20 @@ int main(int argc, char **argv)
 					fails += check_one(c, counts[j], t, op, ip, in, out, ref);
 	MPI_Allreduce(MPI_IN_PLACE, &fails, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
 	if (rank == 0)
-		printf("hier_nodes: %d ranks on %d nodes (ppn max %d), map %s, slot %zu: %d "
+		printf("hier_nodes: %d ranks on %d nodes (ppn max %d), map %s, slot %zu%s: %d "
 		       "failures in %d checks per rank\n",
 		       size, ar_comm_nodes(c), ar_comm_ranks_per_node_max(c),
-		       optind < argc ? argv[optind] : "(shared memory)", cfg.segment_bytes, fails,
+		       optind < argc ? argv[optind] : "(shared memory)", cfg.segment_bytes,
+		       shared ? ", node-shared buffers" : "", fails,
 		       (int)(AR_DTYPE_COUNT * AR_OP_COUNT * 2 * sizeof(counts) /
 			     sizeof(counts[0])));
-	free(in);
-	free(out);
+	if (shared) {
+		ar_mem_free(c, in);
+		ar_mem_free(c, out);
+	} else {
+		free(in);
+		free(out);
+	}
 	free(ref);
 out_destroy:
 	ar_comm_destroy(c);
