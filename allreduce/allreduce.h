@@ -169,9 +169,9 @@ int ar_allreduce(struct ar_comm *c, const char *algo, const void *sendbuf, void 
 
 /* Allocate bytes (page-aligned) that the other ranks of my node can read: one MPI-3 shared
  * window over the ranks of my cluster-map node.  Collective over c (bytes may differ per
- * rank).  When every local rank's input and output of a call lie in such buffers, hier on one
- * node reads its peers' buffers in place instead of staging them (as NCCL does with
- * registered buffers).  -EOPNOTSUPP when the map's nodes are not shared-memory domains,
+ * rank).  When every local rank's input and output of a call lie in such buffers, hier reads
+ * its node peers' buffers in place instead of staging them (as NCCL does with registered
+ * buffers).  -EOPNOTSUPP when the map's nodes are not shared-memory domains,
  * -ENOSPC past 16 buffers.  ar_mem_free is collective too, in the same order on every rank;
  * ar_comm_destroy frees what is left. */
 int ar_mem_alloc(struct ar_comm *c, size_t bytes, void **out);
