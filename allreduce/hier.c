@@ -243,6 +243,25 @@ static int hier_inter(struct ar_comm *c, struct ar__hier *h, const struct hier_c
 	return 0;
 }
 
+/* My slice of chunk seq, reduced inside the node into dst: all-reduce it with the other nodes'
+ * owners of my index, divide for avg, and tell the node it is ready. */
+static int hier_finish_slice(struct ar_comm *c, struct ar__hier *h, const struct hier_call *k,
+			     char *dst, size_t len, uint64_t seq)
+{
+	int rc;
+
+	if (h->inter && len) {
+		c->phase = "inter-node all-reduce";
+		rc = hier_inter(c, h, k, dst, len);
+		if (rc)
+			return rc;
+	}
+	if (k->op == AR_AVG)
+		ar_scale_avg(dst, len, k->dtype, c->size);
+	atomic_store_explicit(&h->flags[h->lrank].reduced, seq, memory_order_release);
+	return 0;
+}
+
 /* Intra phase 1 (owners): reduce my slice of chunk i from my input and every peer's staging
  * slot into the node's result slot; then phase 2 (inter-node) and avg's division. */
 static int hier_reduce(struct ar_comm *c, struct ar__hier *h, const struct hier_call *k, size_t i)
@@ -285,16 +304,7 @@ static int hier_reduce(struct ar_comm *c, struct ar__hier *h, const struct hier_
 	}
 	if (first)
 		memcpy(dst, k->in + (off + lo) * k->esize, len * k->esize);
-	if (h->inter && len) {
-		c->phase = "inter-node all-reduce";
-		rc = hier_inter(c, h, k, dst, len);
-		if (rc)
-			return rc;
-	}
-	if (k->op == AR_AVG)
-		ar_scale_avg(dst, len, k->dtype, c->size);
-	atomic_store_explicit(&h->flags[h->lrank].reduced, seq, memory_order_release);
-	return 0;
+	return hier_finish_slice(c, h, k, dst, len, seq);
 }
 
 /* memcpy that writes around the cache (no read-for-ownership of dst): for outputs too big to
@@ -328,6 +338,16 @@ static void copy_nt(void *dst, const void *src, size_t n)
 #endif
 }
 
+/* Copy reduced data into the caller's output: around the cache when the whole output is too
+ * big to stay cached. */
+static void copy_out(const struct hier_call *k, void *dst, const void *src, size_t bytes)
+{
+	if (k->count * k->esize >= HIER_NT_MIN)
+		copy_nt(dst, src, bytes);
+	else
+		memcpy(dst, src, bytes);
+}
+
 /* Intra phase 3: copy the node's reduced chunk i to my output. */
 static int hier_gather(struct ar_comm *c, struct ar__hier *h, const struct hier_call *k, size_t i)
 {
@@ -344,10 +364,7 @@ static int hier_gather(struct ar_comm *c, struct ar__hier *h, const struct hier_
 		if (rc)
 			return rc;
 	}
-	if (k->count * k->esize >= HIER_NT_MIN)
-		copy_nt(k->out + off * k->esize, out_slot(h, seq), n * k->esize);
-	else
-		memcpy(k->out + off * k->esize, out_slot(h, seq), n * k->esize);
+	copy_out(k, k->out + off * k->esize, out_slot(h, seq), n * k->esize);
 	atomic_store_explicit(&h->flags[h->lrank].gathered, seq, memory_order_release);
 	return 0;
 }
@@ -678,16 +695,10 @@ static int hier_zero_copy(struct ar_comm *c, struct ar__hier *h, const struct hi
 				ar_reduce(dst, ins[x] + (off + lo) * esz, len, k->dtype, k->op);
 			first = 0;
 		}
-		if (h->inter && len) {
-			c->phase = "inter-node all-reduce";
-			rc = hier_inter(c, h, k, dst, len);
-			if (rc)
-				return rc;
-		}
-		if (k->op == AR_AVG)
-			ar_scale_avg(dst, len, k->dtype, c->size);
 		atomic_store_explicit(&h->flags[h->lrank].staged, seq, memory_order_release);
-		atomic_store_explicit(&h->flags[h->lrank].reduced, seq, memory_order_release);
+		rc = hier_finish_slice(c, h, k, dst, len, seq);
+		if (rc)
+			return rc;
 
 		c->phase = "intra-node all-gather (node-shared buffers)";
 		for (int r = 0; r < h->lsize; r++) {
@@ -697,12 +708,8 @@ static int hier_zero_copy(struct ar_comm *c, struct ar__hier *h, const struct hi
 			if (rc)
 				return rc;
 			slice_of(k, n, h->lsize, r, &lo, &len);
-			if (k->count * esz >= HIER_NT_MIN)
-				copy_nt(k->out + (off + lo) * esz, outs[r] + (off + lo) * esz,
-					len * esz);
-			else
-				memcpy(k->out + (off + lo) * esz, outs[r] + (off + lo) * esz,
-				       len * esz);
+			copy_out(k, k->out + (off + lo) * esz, outs[r] + (off + lo) * esz,
+				 len * esz);
 		}
 		atomic_store_explicit(&h->flags[h->lrank].gathered, seq, memory_order_release);
 	}
