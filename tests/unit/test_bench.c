@@ -154,6 +154,14 @@ static void test_options_good(void **state)
 	assert_true(o.ops[AR_AVG] && !o.ops[AR_SUM]);
 	assert_true(o.algos_all);
 
+	assert_false(o.shared_buffers); /* default: private buffers */
+	assert_int_equal(parse(&o, err, sizeof(err), "-R", "1", NULL), 0);
+	assert_true(o.shared_buffers);
+	assert_int_equal(parse(&o, err, sizeof(err), "--register=0", NULL), 0);
+	assert_false(o.shared_buffers);
+	assert_int_not_equal(parse(&o, err, sizeof(err), "-R", "yes", NULL), 0);
+	assert_non_null(strstr(err, "expected 0 or 1"));
+
 	assert_int_equal(parse(&o, err, sizeof(err), "-a", "0", NULL), 0);
 	assert_int_equal(o.agg, BENCH_AGG_RANK0);
 	assert_int_equal(parse(&o, err, sizeof(err), "-a", "rank0", NULL), 0);
