@@ -6,7 +6,7 @@
 #
 #   bench/lab/compare-oversub.sh [OUTDIR]       (env: BUILD=build SIZE=8M ITERS=3 ALGOS=...)
 #
-# Takes a few minutes (tree and rhd are slow on 8 emulated hosts sharing 2 cores).  The JSON
+# Takes about 3 minutes (8 emulated hosts share 2 cores).  The JSON
 # results stay in OUTDIR (default /tmp/arlab-oversub).
 set -eu
 cd "$(dirname "$0")/../.."
