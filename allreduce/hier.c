@@ -262,6 +262,18 @@ static int hier_finish_slice(struct ar_comm *c, struct ar__hier *h, const struct
 	return 0;
 }
 
+/* Add one peer's part of my slice to dst: the first peer's is combined with my own part
+ * (dst = mine OP peer; dst may be mine, in place), later ones accumulate into dst. */
+static void reduce_peer(const struct hier_call *k, char *dst, const char *mine, const char *peer,
+			size_t len, bool *first)
+{
+	if (*first)
+		ar_reduce3(dst, mine, peer, len, k->dtype, k->op);
+	else
+		ar_reduce(dst, peer, len, k->dtype, k->op);
+	*first = false;
+}
+
 /* Intra phase 1 (owners): reduce my slice of chunk i from my input and every peer's staging
  * slot into the node's result slot; then phase 2 (inter-node) and avg's division. */
 static int hier_reduce(struct ar_comm *c, struct ar__hier *h, const struct hier_call *k, size_t i)
@@ -295,12 +307,8 @@ static int hier_reduce(struct ar_comm *c, struct ar__hier *h, const struct hier_
 		rc = flag_wait(c, h, &h->flags[x].staged, seq, x, "stage", seq);
 		if (rc)
 			return rc;
-		if (first)
-			ar_reduce3(dst, k->in + (off + lo) * k->esize, stage_slot(h, x, seq) + b,
-				   len, k->dtype, k->op);
-		else
-			ar_reduce(dst, stage_slot(h, x, seq) + b, len, k->dtype, k->op);
-		first = false;
+		reduce_peer(k, dst, k->in + (off + lo) * k->esize, stage_slot(h, x, seq) + b, len,
+			    &first);
 	}
 	if (first)
 		memcpy(dst, k->in + (off + lo) * k->esize, len * k->esize);
@@ -411,14 +419,14 @@ static int hier_small(struct ar_comm *c, struct ar__hier *h, const struct hier_c
 /* Release one ar_mem_alloc window (collective over the node) and empty its slot. */
 static void region_free(struct ar__hier *h, struct hier_region *r)
 {
-	if (r->win == MPI_WIN_NULL)
-		return;
-	MPI_Win_free(&r->win);
+	if (r->win != MPI_WIN_NULL) {
+		MPI_Win_free(&r->win);
+		h->nregions--;
+	}
 	free(r->base);
 	free(r->bytes);
 	r->base = NULL;
 	r->bytes = NULL;
-	h->nregions--;
 }
 
 /* Free everything hier_setup made.  Collective over the communicator (window, sub-comm). */
@@ -679,22 +687,18 @@ static int hier_zero_copy(struct ar_comm *c, struct ar__hier *h, const struct hi
 		uint64_t seq = h->seq + i + 1;
 		size_t off = i * k->chunk_elems, lo, len;
 		size_t n = k->count - off < k->chunk_elems ? k->count - off : k->chunk_elems;
+		bool first;
 		char *dst;
 
 		c->phase = "intra-node reduce-scatter (node-shared buffers)";
 		slice_of(k, n, h->lsize, h->lrank, &lo, &len);
 		dst = k->out + (off + lo) * esz;
 		/* my own input first: in place, dst is my input, overwritten by the first step */
-		for (int x = 0, first = 1; x < h->lsize; x++) {
-			if (x == h->lrank)
-				continue;
-			if (first)
-				ar_reduce3(dst, ins[h->lrank] + (off + lo) * esz,
-					   ins[x] + (off + lo) * esz, len, k->dtype, k->op);
-			else
-				ar_reduce(dst, ins[x] + (off + lo) * esz, len, k->dtype, k->op);
-			first = 0;
-		}
+		first = true;
+		for (int x = 0; x < h->lsize; x++)
+			if (x != h->lrank)
+				reduce_peer(k, dst, ins[h->lrank] + (off + lo) * esz,
+					    ins[x] + (off + lo) * esz, len, &first);
 		atomic_store_explicit(&h->flags[h->lrank].staged, seq, memory_order_release);
 		rc = hier_finish_slice(c, h, k, dst, len, seq);
 		if (rc)
@@ -773,10 +777,6 @@ int ar_mem_alloc(struct ar_comm *c, size_t bytes, void **out)
 		h->nregions++;
 	if (!all_ok(c, rc == 0)) {
 		region_free(h, r);
-		free(r->base);
-		free(r->bytes);
-		r->base = NULL;
-		r->bytes = NULL;
 		return rc ? rc : ar__fail(c, -ENOMEM, "ar_mem_alloc failed on another rank");
 	}
 	*out = mine;
