@@ -493,6 +493,18 @@ static unsigned links_of(const struct topo_graph *g, uint32_t v, enum topo_link_
 	return n;
 }
 
+/* Switches leaf0..leaf<n-1> each have `host` host links and `fabric` fabric links. */
+static void assert_leaves(const struct topo_graph *g, unsigned n, unsigned host, unsigned fabric)
+{
+	char name[16];
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "leaf%u", i);
+		assert_int_equal(links_of(g, vertex_named(g, name), TOPO_L_HOST), host);
+		assert_int_equal(links_of(g, vertex_named(g, name), TOPO_L_FABRIC), fabric);
+	}
+}
+
 /* The switch NIC i of node n is linked to. */
 static uint32_t switch_of_nic(const struct topo_graph *g, uint32_t node, unsigned nic)
 {
@@ -610,10 +622,9 @@ static void test_rails_fat_tree(void **state)
 	assert_int_equal(topo_summarize(d, g, &s), 0);
 	assert_int_equal(s.switches_per_tier[0], 8);
 	assert_int_equal(s.switches_per_tier[1], 4);
+	assert_leaves(g, 8, 4, 4);
 	for (i = 0; i < 8; i++) {
 		snprintf(name, sizeof(name), "leaf%u", i);
-		assert_int_equal(links_of(g, vertex_named(g, name), TOPO_L_HOST), 4);
-		assert_int_equal(links_of(g, vertex_named(g, name), TOPO_L_FABRIC), 4);
 		assert_int_equal(g->vertices[vertex_named(g, name)].rail, i % 2);
 	}
 	assert_int_equal(switch_of_nic(g, 0, 0), switch_of_nic(g, 0, 1));
@@ -639,8 +650,6 @@ static void test_rails_rail_optimized(void **state)
 	struct topo_desc *d;
 	struct topo_graph *g;
 	struct topo_summary s;
-	char name[16];
-	unsigned i;
 
 	load_text(
 		&d, &g,
@@ -653,11 +662,7 @@ static void test_rails_rail_optimized(void **state)
 	assert_int_equal(s.gpus, 256);
 	assert_int_equal(s.switches_per_tier[0], 8);
 	assert_int_equal(s.switches_per_tier[1], 4);
-	for (i = 0; i < 8; i++) {
-		snprintf(name, sizeof(name), "leaf%u", i);
-		assert_int_equal(links_of(g, vertex_named(g, name), TOPO_L_HOST), 32);
-		assert_int_equal(links_of(g, vertex_named(g, name), TOPO_L_FABRIC), 32);
-	}
+	assert_leaves(g, 8, 32, 32);
 	/* node 20 is in SU 1: NICs 6 and 7 on rail 3 go to its fourth leaf */
 	assert_int_equal(switch_of_nic(g, 20, 6), vertex_named(g, "leaf7"));
 	assert_int_equal(switch_of_nic(g, 20, 7), vertex_named(g, "leaf7"));
