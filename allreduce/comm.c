@@ -300,24 +300,27 @@ int ar__irecv(struct ar_comm *c, void *buf, size_t bytes, int peer, int tag,
 	return 0;
 }
 
-int ar__wait(struct ar_comm *c, struct ar_request *req, int peer, const char *what)
+int ar__op_failed(struct ar_comm *c, int err, int peer, const char *what)
 {
-	double deadline = c->timeout_sec > 0 ? MPI_Wtime() + c->timeout_sec : 0;
-	int err = c->tops->wait(c->tr, req, deadline);
 	const char *dir = strcmp(what, "send") ? "from" : "to";
 
 	if (err == -ETIMEDOUT)
 		return ar__fail(c, err, "%s %s rank %d timed out after %.1f s (%s step %d)", what,
 				dir, peer, c->timeout_sec, c->phase, c->step);
-	if (err)
-		return ar__fail(c, err, "%s %s rank %d failed: %s (%s step %d)", what, dir, peer,
-				strerror(-err), c->phase, c->step);
-	return 0;
+	return ar__fail(c, err, "%s %s rank %d failed: %s (%s step %d)", what, dir, peer,
+			strerror(-err), c->phase, c->step);
+}
+
+int ar__wait(struct ar_comm *c, struct ar_request *req, int peer, const char *what)
+{
+	double deadline = c->timeout_sec > 0 ? MPI_Wtime() + c->timeout_sec : 0;
+	int err = c->tops->wait(c->tr, req, deadline);
+
+	return err ? ar__op_failed(c, err, peer, what) : 0;
 }
 
 int ar__test(struct ar_comm *c, struct ar_request **req, bool *done, int peer, const char *what)
 {
-	const char *dir = strcmp(what, "send") ? "from" : "to";
 	int err;
 
 	*done = true;
@@ -326,8 +329,7 @@ int ar__test(struct ar_comm *c, struct ar_request **req, bool *done, int peer, c
 	err = c->tops->test(c->tr, *req, done);
 	if (err) {
 		*req = NULL;
-		return ar__fail(c, err, "%s %s rank %d failed: %s (%s step %d)", what, dir, peer,
-				strerror(-err), c->phase, c->step);
+		return ar__op_failed(c, err, peer, what);
 	}
 	if (*done)
 		*req = NULL;

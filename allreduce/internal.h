@@ -72,6 +72,10 @@ int ar__irecv(struct ar_comm *c, void *buf, size_t bytes, int peer, int tag,
 	      struct ar_request **req);
 /* peer and what ("send"/"recv") are for the error message only. */
 int ar__wait(struct ar_comm *c, struct ar_request *req, int peer, const char *what);
+/* A send to / receive from peer ("send"/"recv") failed with err (a negative errno; -ETIMEDOUT
+ * after c->timeout_sec): record it naming rank, peer, operation and c->phase/step.  Returns
+ * err. */
+int ar__op_failed(struct ar_comm *c, int err, int peer, const char *what);
 /* Has *req completed?  Never blocks.  On completion (or on error) *req becomes NULL and
  * *done is set; a NULL *req counts as done.  peer and what are for the error message only. */
 int ar__test(struct ar_comm *c, struct ar_request **req, bool *done, int peer, const char *what);

@@ -242,19 +242,18 @@ static int stalled(struct tree *g)
 		const struct tree_cursor *cur = &g->cur[t];
 		size_t k = cur->reduced;
 
+		g->c->phase = "tree reduce";
+		g->c->step = (int)k;
 		if (k < g->tseg[t])
 			for (int j = 0; j < 2; j++)
 				if (g->child[t][j] >= 0 && *rreq_at(g, t, j, k))
-					return ar__fail(g->c, -ETIMEDOUT,
-							"recv from rank %d timed out after %.1f s "
-							"(tree reduce step %zu)",
-							g->child[t][j], g->c->timeout_sec, k);
+					return ar__op_failed(g->c, -ETIMEDOUT, g->child[t][j],
+							     "recv");
+		g->c->phase = "tree broadcast";
+		g->c->step = (int)cur->sent_down;
 		if (cur->sent_down < g->tseg[t] && g->parent[t] >= 0)
-			return ar__fail(
-				g->c, -ETIMEDOUT,
-				"%s rank %d timed out after %.1f s (tree broadcast step %zu)",
-				cur->down_posted > cur->sent_down ? "recv from" : "send to",
-				g->parent[t], g->c->timeout_sec, cur->sent_down);
+			return ar__op_failed(g->c, -ETIMEDOUT, g->parent[t],
+					     cur->down_posted > cur->sent_down ? "recv" : "send");
 	}
 	return ar__fail(g->c, -ETIMEDOUT, "tree timed out after %.1f s", g->c->timeout_sec);
 }
