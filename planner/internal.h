@@ -1,0 +1,193 @@
+/*
+ * internal.h - what the files of planner/ share and nothing outside planner/ (and its tests)
+ * may use: algorithm schedules, the prediction engine, calibrations and results files.
+ *
+ *   schedule.c   an algorithm -> phases of flows between ranks, from allreduce/'s layout code
+ *   flow.c       ranks -> graph vertices, routing, max-min fair sharing, phase timing
+ *   model.c      link figures per class (from the topology or a calibration), closed forms
+ *   calib.c      calib.yaml in (libcyaml, file:line:column errors) and out
+ *   fit.c        fitting a calibration to arbench results (GSL)
+ *   results.c    arbench's JSON and nccl-tests' output in
+ *   cmd_*.c      one arplan subcommand each
+ */
+#ifndef ARBENCH_PLANNER_INTERNAL_H
+#define ARBENCH_PLANNER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "planner/planner.h"
+#include "topo/topo.h"
+
+/* ---- link classes of the model ----------------------------------------------------------- */
+
+/* Where a flow runs, for calibration: shared memory between ranks of one CPU host, a GPU's
+ * in-node links (NVLink/PCIe, from the topology), the network through NICs. */
+enum plan_class { PLAN_C_SHM, PLAN_C_INTRA, PLAN_C_NET, PLAN_C_COUNT };
+extern const char *const plan_class_names[PLAN_C_COUNT]; /* "shm", "intra", "net" */
+
+/* ---- calibration ------------------------------------------------------------------------- */
+
+#define PLAN_MAX_ALGOS 8
+#define PLAN_MAX_SOURCES 16
+
+/* One link class's fitted figures.  A step that moves m bytes over a path of this class takes
+ * alpha + m / (rate x efficiency), rate being the path's bottleneck share; so the efficiency at
+ * message size m is efficiency x m / (m + alpha x rate x efficiency). */
+struct plan_link_fit {
+	bool set;
+	double alpha_s;	   /* per step latency, seconds */
+	double efficiency; /* fraction of the nominal rate reached by long transfers */
+	double rate;	   /* shm only: bytes/s of the node's memory path (no topology figure) */
+	/* coverage: the sizes (bytes per call) and link rates (bytes/s) the fit saw */
+	double min_bytes, max_bytes, min_rate, max_rate;
+	double rms_rel_residual; /* of the fit, as a fraction */
+	unsigned points;
+};
+
+/* A per-algorithm correction on top of the link model: time = overhead + scale x model. */
+struct plan_algo_fit {
+	char name[16];
+	double scale, overhead_s;
+	double rms_rel_residual;
+	unsigned points;
+};
+
+struct plan_calib {
+	struct plan_link_fit link[PLAN_C_COUNT];
+	double gamma_s_per_byte; /* reduction cost per byte reduced; 0 when not fitted */
+	struct plan_algo_fit algo[PLAN_MAX_ALGOS];
+	unsigned n_algo;
+	/* provenance */
+	char sources[PLAN_MAX_SOURCES][256]; /* results files */
+	unsigned n_sources;
+	char hosts[512];    /* the hosts the files came from, comma separated (may be cut) */
+	char date[32];	    /* UTC, ISO 8601 */
+	char arbench_version[32];
+};
+
+/* Defaults (no calibration): alpha 0, efficiency 1, shm rate 10 GB/s, gamma 0, scale 1. */
+void plan_calib_defaults(struct plan_calib *c);
+const struct plan_algo_fit *plan_calib_algo(const struct plan_calib *c, const char *algo);
+/* Load calib.yaml: 0, or -EINVAL with *err (file:line:column, the expected form). */
+int plan_calib_load(const char *path, struct plan_calib *out, struct topo_error *err);
+/* Write calib.yaml (documented in configs/README.md).  0 or -EIO. */
+int plan_calib_write(const struct plan_calib *c, FILE *f);
+
+/* ---- results files (arbench JSON, nccl-tests output) -------------------------------------- */
+
+struct plan_row {
+	size_t size;  /* bytes */
+	size_t count; /* elements */
+	unsigned esize;
+	char algo[16];
+	bool inplace;
+	double time_us; /* mean */
+	double p50_us;
+	double busbw; /* GB/s as the file gives it */
+};
+
+struct plan_results {
+	char path[512];
+	char arbench_version[32]; /* "" for nccl-tests */
+	int ranks, nodes;
+	int *node_of_rank; /* [ranks] */
+	char **hosts;	   /* [nodes] */
+	size_t segment_bytes; /* 0 = library default */
+	int max_inflight;     /* 0 = library default */
+	struct plan_row *rows;
+	size_t n_rows;
+};
+
+/* Read an arbench results file (schema version 1).  0, or -EINVAL with one line in msg naming
+ * the file and what is wrong (truncated, not arbench's, a newer schema version). */
+int plan_results_load(const char *path, struct plan_results **out, char *msg, size_t msglen);
+void plan_results_free(struct plan_results *r);
+
+/* ---- schedules --------------------------------------------------------------------------- */
+
+struct plan_flow {
+	uint32_t src, dst; /* ranks */
+	double bytes;	   /* per repetition of the phase */
+};
+
+/* A set of flows that run at once, repeated `repeat` times one after another.  Each repetition
+ * costs the per-step latency once and reduces reduce_bytes on the busiest rank. */
+struct plan_phase {
+	struct plan_flow *flows;
+	size_t n_flows;
+	double repeat;
+	double reduce_bytes;
+	uint64_t pattern; /* hash of the flows' (src, dst) set: equal patterns share rates */
+	/* pipelining: >0 when this phase overlaps the ones marked with the same group; the
+	 * group's time is its slowest phase plus fill_steps steps of that phase */
+	int overlap_group;
+	double fill_steps;
+};
+
+struct plan_schedule {
+	char algo[16];
+	int ranks;
+	size_t count, esize;
+	struct plan_phase *phases;
+	size_t n_phases;
+	/* hier: the per-node pipeline of chunks: phases with stage > 0 are chunk stages, and the
+	 * whole runs as chunks x max(stage) + (sum - max) once */
+	double chunks;
+};
+
+/* The library's settings that shape a schedule. */
+struct plan_lib_settings {
+	size_t segment_bytes; /* 0 = the library's default */
+	int max_inflight;
+};
+
+/* Build the schedule of algo ("ring", "tree", "rhd", "hier") for count elements of esize bytes
+ * over ranks placed as node_of_rank (NULL: one node each).  0, -ENOENT unknown algorithm, or
+ * -ENOMEM. */
+int plan_schedule_build(const char *algo, int ranks, const int *node_of_rank, size_t count,
+			size_t esize, const struct plan_lib_settings *set, struct plan_schedule *out);
+void plan_schedule_free(struct plan_schedule *s);
+/* Total bytes rank src sends to rank dst in the whole call, into bytes[src * ranks + dst]
+ * (what the library's transport carries: hier's shared-memory stage is not counted). */
+void plan_schedule_bytes(const struct plan_schedule *s, double *bytes);
+extern const char *const plan_algos[]; /* NULL-terminated: ring, tree, hier, rhd */
+
+/* ---- engine ------------------------------------------------------------------------------ */
+
+enum plan_engine { PLAN_ENGINE_FLOW, PLAN_ENGINE_CLOSED };
+enum plan_ecmp { PLAN_ECMP_HASH, PLAN_ECMP_SPREAD };
+
+struct plan_setup {
+	const struct topo_graph *g; /* NULL: a single CPU host (every flow is shared memory) */
+	int ranks;
+	const int *node_of_rank;	  /* [ranks]; NULL: block placement, ranks_per_node each */
+	int ranks_per_node;		  /* with node_of_rank NULL */
+	struct plan_lib_settings lib;	  /* as the measured runs used */
+	enum plan_engine engine;
+	enum plan_ecmp ecmp;
+	const struct plan_calib *calib; /* NULL: topology figures only */
+};
+
+struct plan_prediction {
+	double time_s;
+	double bound_s;	     /* 2(p-1)/p n / B, B the slowest endpoint's injection rate */
+	int bottleneck_class; /* TOPO_L_* of the most utilised link, -1 none (shared memory) */
+	int bottleneck_tier;  /* fabric tier of that link (lower end), -1 when not fabric */
+	double utilisation;   /* of that link, busiest phase, 0..1 */
+	bool extrapolated;    /* outside the sizes or rates the calibration covered */
+};
+
+struct plan_ctx;
+/* Map ranks to vertices and prepare routing.  0, -EINVAL with msg (fewer endpoints than
+ * ranks, ...), or -ENOMEM. */
+int plan_ctx_new(const struct plan_setup *s, struct plan_ctx **out, char *msg, size_t msglen);
+void plan_ctx_free(struct plan_ctx *c);
+/* Predict one all-reduce of bytes (count = bytes / esize elements) with algo.
+ * 0, -ENOENT unknown algorithm, -ENOMEM. */
+int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esize,
+		 struct plan_prediction *out);
+
+#endif /* ARBENCH_PLANNER_INTERNAL_H */
