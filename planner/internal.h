@@ -105,6 +105,13 @@ struct plan_results {
  * the file and what is wrong (truncated, not arbench's, a newer schema version). */
 int plan_results_load(const char *path, struct plan_results **out, char *msg, size_t msglen);
 void plan_results_free(struct plan_results *r);
+/* Read nccl-tests all_reduce_perf output: its text table or its -J JSON (schema 2).  The log
+ * does not say how ranks sit on nodes: ranks and nodes come from the caller; the "Rank N on
+ * HOST" lines, when the log has one per rank, give the placement and host names (else ranks
+ * are placed in blocks and named node0, node1, ...).  Rows: out-of-place times, algo "nccl".
+ * 0, or -EINVAL with one line in msg, or -ENOMEM. */
+int plan_results_load_nccl(const char *path, int ranks, int nodes, struct plan_results **out,
+			   char *msg, size_t msglen);
 
 /* ---- schedules --------------------------------------------------------------------------- */
 
