@@ -145,8 +145,8 @@ static const cyaml_schema_field_t top_fields[] = {
 	CYAML_FIELD_MAPPING_PTR("links", CYAML_FLAG_POINTER, struct cy_top, links, links_fields),
 	CYAML_FIELD_FLOAT("gamma_ns_per_byte", CYAML_FLAG_OPTIONAL, struct cy_top,
 			  gamma_ns_per_byte),
-	CYAML_FIELD_SEQUENCE("algorithms", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
-			     struct cy_top, algorithms, &algo_entry, 0, PLAN_MAX_ALGOS),
+	CYAML_FIELD_SEQUENCE("algorithms", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct cy_top,
+			     algorithms, &algo_entry, 0, PLAN_MAX_ALGOS),
 	CYAML_FIELD_END,
 };
 static const cyaml_schema_value_t top_schema = {
@@ -404,7 +404,8 @@ static void cy_log(cyaml_log_t level, void *ctx, const char *fmt, va_list ap)
 	}
 	if (l->in_backtrace) {
 		par = strstr(msg, "(line: ");
-		if (l->n_frames < 16 && par && sscanf(par, "(line: %u, column: %u)", &li, &co) == 2) {
+		if (l->n_frames < 16 && par &&
+		    sscanf(par, "(line: %u, column: %u)", &li, &co) == 2) {
 			snprintf(l->frames[l->n_frames], sizeof(l->frames[0]), "%.159s", msg);
 			l->line[l->n_frames] = li;
 			l->col[l->n_frames] = co;
@@ -474,8 +475,7 @@ static void keys_at(const char *path, char *buf, size_t len)
 		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", f->key);
 }
 
-static int cy_error(const char *file, const struct cylog *l, cyaml_err_t ce,
-		    struct topo_error *err)
+static int cy_error(const char *file, const struct cylog *l, cyaml_err_t ce, struct topo_error *err)
 {
 	char path[256], cont[256], key[128], name[128], exp[300], keys[300], kp[400];
 	const char *what = l->first, *form;
@@ -529,7 +529,7 @@ static int cy_error(const char *file, const struct cylog *l, cyaml_err_t ce,
 
 		sscanf(what, "Expecting %31[A-Z_]", want);
 		errf(err, file, path, false, "wrong type: a %s is needed here%s",
-		     strncmp(want, "MAPPING", 7) == 0	   ? "mapping"
+		     strncmp(want, "MAPPING", 7) == 0	 ? "mapping"
 		     : strncmp(want, "SEQUENCE", 8) == 0 ? "list"
 							 : "single value",
 		     exp);
@@ -541,7 +541,7 @@ static int cy_error(const char *file, const struct cylog *l, cyaml_err_t ce,
 		if (v) {
 			v = v + 1 + (v[1] == ' ');
 			errf(err, file, path, false, "'%.*s' is not %s%s",
-			     (int)strlen(v) - 2 * (*v == '\'') , v + (*v == '\''),
+			     (int)strlen(v) - 2 * (*v == '\''), v + (*v == '\''),
 			     strstr(what, "UINT") || strstr(what, "uint") ? "a whole number >= 0"
 									  : "a number",
 			     exp);
@@ -589,8 +589,8 @@ static int copy_str(const char *file, const char *path, const char *s, char *dst
 	return 0;
 }
 
-static int convert_link(const char *file, int cls, const struct cy_link *y,
-			struct plan_link_fit *f, struct topo_error *err)
+static int convert_link(const char *file, int cls, const struct cy_link *y, struct plan_link_fit *f,
+			struct topo_error *err)
 {
 	char p[64], q[96];
 	int ret;
@@ -707,8 +707,7 @@ static int convert(const char *file, const struct cy_top *y, struct plan_calib *
 	c->n_sources = y->provenance->sources_count;
 	if (y->provenance->hosts) /* may be cut, as when written */
 		snprintf(c->hosts, sizeof(c->hosts), "%s", y->provenance->hosts);
-	ret = copy_str(file, "provenance.date", y->provenance->date, c->date, sizeof(c->date),
-		       err);
+	ret = copy_str(file, "provenance.date", y->provenance->date, c->date, sizeof(c->date), err);
 	if (!ret)
 		ret = copy_str(file, "provenance.arbench_version", y->provenance->arbench_version,
 			       c->arbench_version, sizeof(c->arbench_version), err);
@@ -779,17 +778,18 @@ int plan_calib_write(const struct plan_calib *c, FILE *f)
 	unsigned i;
 	int k;
 
-	fprintf(f, "# arplan calibration (configs/README.md, \"Calibration files\").\n"
-		   "# A step moving m bytes over a path of one class takes\n"
-		   "#   alpha + m / (rate x efficiency)\n"
-		   "# (rate: the path's share of its links, from the topology; shm's from here);\n"
-		   "# reducing m bytes takes gamma x m; an algorithm's call takes\n"
-		   "#   overhead + scale x (the model's time).\n"
-		   "# coverage: the sizes (bytes per call) and link rates the fit saw; predictions\n"
-		   "# outside them are flagged.  rms_residual: the fit's relative RMS error.\n"
-		   "version: %d\n"
-		   "provenance:\n"
-		   "  sources: [",
+	fprintf(f,
+		"# arplan calibration (configs/README.md, \"Calibration files\").\n"
+		"# A step moving m bytes over a path of one class takes\n"
+		"#   alpha + m / (rate x efficiency)\n"
+		"# (rate: the path's share of its links, from the topology; shm's from here);\n"
+		"# reducing m bytes takes gamma x m; an algorithm's call takes\n"
+		"#   overhead + scale x (the model's time).\n"
+		"# coverage: the sizes (bytes per call) and link rates the fit saw; predictions\n"
+		"# outside them are flagged.  rms_residual: the fit's relative RMS error.\n"
+		"version: %d\n"
+		"provenance:\n"
+		"  sources: [",
 		CALIB_SCHEMA);
 	for (i = 0; i < c->n_sources; i++) {
 		fputs(i ? ", " : "", f);

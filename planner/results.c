@@ -18,18 +18,18 @@
 
 #include "planner/internal.h"
 
-#define RESULTS_SCHEMA 1
+#define RESULTS_SCHEMA	 1
 #define NCCL_JSON_SCHEMA 2
-#define MAX_FILE_BYTES (256u << 20)
+#define MAX_FILE_BYTES	 (256u << 20)
 
 /* Element sizes by type name: arbench's 7 types and nccl-tests' names. */
 static const struct {
 	const char *name;
 	unsigned size;
 } type_sizes[] = {
-	{"float", 4},	 {"double", 8},	 {"half", 2},	 {"bfloat16", 2}, {"int32", 4},
-	{"int64", 8},	 {"uint8", 1},	 {"int8", 1},	 {"uint32", 4},	  {"uint64", 8},
-	{"float16", 2},	 {"float32", 4}, {"float64", 8}, {"f8e4m3", 1},	  {"f8e5m2", 1},
+	{"float", 4},	 {"double", 8},	  {"half", 2},	  {"bfloat16", 2}, {"int32", 4},
+	{"int64", 8},	 {"uint8", 1},	  {"int8", 1},	  {"uint32", 4},   {"uint64", 8},
+	{"float16", 2},	 {"float32", 4},  {"float64", 8}, {"f8e4m3", 1},   {"f8e5m2", 1},
 	{"fp8_e4m3", 1}, {"fp8_e5m2", 1},
 };
 
@@ -144,8 +144,7 @@ static const char *skip_space(const char *s)
 }
 
 /* Parse text as JSON; a failure says whether the text was cut short or is not JSON at all. */
-static json_t *parse_json(const char *path, const char *text, size_t len, char *msg,
-			  size_t msglen)
+static json_t *parse_json(const char *path, const char *text, size_t len, char *msg, size_t msglen)
 {
 	json_error_t je;
 	json_t *doc = json_loadb(text, len, 0, &je);
@@ -159,8 +158,9 @@ static json_t *parse_json(const char *path, const char *text, size_t len, char *
 		    "file; was the run killed while writing it?)",
 		    je.line);
 	else
-		bad(msg, msglen, path, "not JSON: line %d, column %d: %s (expected arbench's "
-				       "results JSON)",
+		bad(msg, msglen, path,
+		    "not JSON: line %d, column %d: %s (expected arbench's "
+		    "results JSON)",
 		    je.line, je.column, je.text);
 	return NULL;
 }
@@ -257,8 +257,8 @@ static int arbench_doc(const char *path, json_t *doc, struct plan_results **out,
 		return bad(msg, msglen, path,
 			   "written by a newer arbench (schema %lld); this arplan reads schema %d",
 			   (long long)json_integer_value(ver), RESULTS_SCHEMA);
-	if (get_int(doc, "ranks", 1, &ranks) || get_int(doc, "nodes", 1, &nodes) ||
-	    nodes > ranks || ranks > 1 << 24)
+	if (get_int(doc, "ranks", 1, &ranks) || get_int(doc, "nodes", 1, &nodes) || nodes > ranks ||
+	    ranks > 1 << 24)
 		return bad(msg, msglen, path,
 			   "\"ranks\" and \"nodes\" must be whole numbers, 1 <= nodes <= ranks");
 	if (!json_is_array(nor) || (json_int_t)json_array_size(nor) != ranks)
@@ -391,8 +391,8 @@ static void rank_host(struct rank_hosts *rh, int rank, const char *host)
 }
 
 /* Placement: from the hosts of every rank when the log names them all, else blocks. */
-static int nccl_place(const char *path, struct plan_results *r, struct rank_hosts *rh,
-		      char *msg, size_t msglen)
+static int nccl_place(const char *path, struct plan_results *r, struct rank_hosts *rh, char *msg,
+		      size_t msglen)
 {
 	int i, j, n = 0;
 
@@ -402,11 +402,12 @@ static int nccl_place(const char *path, struct plan_results *r, struct rank_host
 				;
 			if (j == n) {
 				if (n == r->nodes)
-					return bad(msg, msglen, path,
-						   "the log names more than %d hosts, but the "
-						   "cluster was given as %d nodes (expected --nodes "
-						   "to match the log)",
-						   r->nodes, r->nodes);
+					return bad(
+						msg, msglen, path,
+						"the log names more than %d hosts, but the "
+						"cluster was given as %d nodes (expected --nodes "
+						"to match the log)",
+						r->nodes, r->nodes);
 				r->hosts[n] = strdup(rh->host[i]);
 				if (!r->hosts[n++])
 					return -ENOMEM;
@@ -467,7 +468,8 @@ static int split(char *line, char **tok)
 	int n = 0;
 	char *save = NULL, *t;
 
-	for (t = strtok_r(line, " \t\r", &save); t && n < MAX_COLS; t = strtok_r(NULL, " \t\r", &save))
+	for (t = strtok_r(line, " \t\r", &save); t && n < MAX_COLS;
+	     t = strtok_r(NULL, " \t\r", &save))
 		tok[n++] = t;
 	return n;
 }
@@ -567,11 +569,12 @@ static int nccl_text(const char *path, char *text, struct plan_results *r, struc
 			if (!whole(tok[0], &size))
 				continue; /* a NCCL INFO or warning line between rows */
 			if (n < ncols)
-				return bad(msg, msglen, path,
-					   "line %d: %s row (%d of %d columns; expected nccl-tests' "
-					   "size count type redop root time algbw busbw ...)",
-					   lineno, last ? "truncated: an incomplete" : "a short", n,
-					   ncols);
+				return bad(
+					msg, msglen, path,
+					"line %d: %s row (%d of %d columns; expected nccl-tests' "
+					"size count type redop root time algbw busbw ...)",
+					lineno, last ? "truncated: an incomplete" : "a short", n,
+					ncols);
 			if (!whole(tok[isize], &size) || !whole(tok[icount], &count) ||
 			    !number(tok[itime], &t) || !number(tok[ibus], &bw) ||
 			    nccl_row_fill(&row, size, count, tok[itype], t, bw))
@@ -585,9 +588,10 @@ static int nccl_text(const char *path, char *text, struct plan_results *r, struc
 		}
 	}
 	if (itime < 0)
-		return bad(msg, msglen, path,
-			   "not nccl-tests output (no '#  size  count  type ...  time  algbw  busbw' "
-			   "header; expected all_reduce_perf's output)");
+		return bad(
+			msg, msglen, path,
+			"not nccl-tests output (no '#  size  count  type ...  time  algbw  busbw' "
+			"header; expected all_reduce_perf's output)");
 	if (!r->n_rows)
 		return bad(msg, msglen, path,
 			   "no result rows after the header (truncated? expected rows of size, "
@@ -595,8 +599,8 @@ static int nccl_text(const char *path, char *text, struct plan_results *r, struc
 	return 0;
 }
 
-static int nccl_json(const char *path, json_t *doc, struct plan_results *r,
-		     struct rank_hosts *rh, char *msg, size_t msglen)
+static int nccl_json(const char *path, json_t *doc, struct plan_results *r, struct rank_hosts *rh,
+		     char *msg, size_t msglen)
 {
 	json_t *ver = json_object_get(doc, "version"), *res = json_object_get(doc, "results");
 	json_t *devs = json_object_get(json_object_get(doc, "config"), "devices"), *e;
