@@ -15,6 +15,8 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{"topo", plan_cmd_topo, "validate a topology YAML file and summarise its graph"},
+	{"validate", plan_cmd_validate,
+	 "compare the planner's predictions with measured results (arbench, nccl-tests)"},
 };
 
 static void usage(FILE *f)
