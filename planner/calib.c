@@ -801,7 +801,10 @@ int plan_calib_write(const struct plan_calib *c, FILE *f)
 	put_str(f, c->date);
 	fputs("\n  arbench_version: ", f);
 	put_str(f, c->arbench_version);
-	fputs("\nlinks:\n", f);
+	fputs("\nlinks:", f);
+	for (k = 0; k < PLAN_C_COUNT && !c->link[k].set; k++)
+		;
+	fputs(k == PLAN_C_COUNT ? " {}   # nothing fitted: the defaults\n" : "\n", f);
 	for (k = 0; k < PLAN_C_COUNT; k++) {
 		const struct plan_link_fit *l = &c->link[k];
 
