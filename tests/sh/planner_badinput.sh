@@ -2,7 +2,8 @@
 # tests/sh/planner_badinput.sh - `arplan validate` on bad input: every case must exit 2 with
 # exactly one line on stderr that names the file (or the option) and says what is wrong.
 # Bad calibrations (tests/data/planner/calib-bad/*.yaml, first line "# expect: LINE:COLUMN
-# phrase") must also point at FILE:LINE:COLUMN and say what was expected.
+# phrase") must also point at FILE:LINE:COLUMN and say what was expected.  And the good
+# counterparts: the calibration example in configs/README.md and the shipped example load.
 set -u
 BUILD=${BUILD:-build}
 arplan=$BUILD/arplan
@@ -69,6 +70,18 @@ check "bad ecmp" "arplan validate: --ecmp 'any'" "hash or spread" -- $GOOD --top
 check "bad min-size" "arplan validate: --min-size '1Q'" "a size" -- $GOOD --topo $T --min-size 1Q
 check "ranks without nodes" "arplan validate: " "go together" -- $GOOD --topo $T --ranks 4
 check "unknown option" "arplan validate: " "unknown option" -- $GOOD --topo $T --frobnicate
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+awk '/^## Calibration files/ { c = 1 } c && /^```$/ { n++; next } c && n == 1' configs/README.md \
+	>"$tmp/readme-calib.yaml"
+for c in "$tmp/readme-calib.yaml" configs/calibrations/*.yaml; do
+	if out=$("$arplan" validate $GOOD --topo $T --calib "$c" 2>&1 >/dev/null); then
+		pass=$((pass + 1))
+	else
+		echo "FAIL $c does not load: $out"; fail=$((fail + 1))
+	fi
+done
 
 "$arplan" validate --help | grep -q -- '--max-error' && pass=$((pass + 1)) ||
 	{ echo "FAIL --help"; fail=$((fail + 1)); }
