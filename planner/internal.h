@@ -121,10 +121,8 @@ struct plan_phase {
 	double repeat;
 	double reduce_bytes;
 	uint64_t pattern; /* hash of the flows' (src, dst) set: equal patterns share rates */
-	/* pipelining: >0 when this phase overlaps the ones marked with the same group; the
-	 * group's time is its slowest phase plus fill_steps steps of that phase */
-	int overlap_group;
-	double fill_steps;
+	double fill_steps; /* pipelining: extra steps to fill and drain (tree: 2 x depth) */
+	bool memory;	   /* copies through a node's shared memory, not transport messages */
 };
 
 struct plan_schedule {
@@ -133,9 +131,6 @@ struct plan_schedule {
 	size_t count, esize;
 	struct plan_phase *phases;
 	size_t n_phases;
-	/* hier: the per-node pipeline of chunks: phases with stage > 0 are chunk stages, and the
-	 * whole runs as chunks x max(stage) + (sum - max) once */
-	double chunks;
 };
 
 /* The library's settings that shape a schedule. */
