@@ -1,0 +1,733 @@
+/*
+ * flow.c - the prediction engine: ranks placed on the topology graph, each phase's flows
+ * routed (ECMP by hash, or spread over every equal-cost path), link capacity shared max-min
+ * fairly by progressive filling, and the call's time summed over its phases.
+ *
+ * Resources: each direction of each graph link, plus one shared-memory resource per CPU node
+ * (flows between ranks of a node without GPUs; its rate comes from the calibration).  A
+ * phase's rates depend only on which flows run, never on their bytes, so they are computed
+ * once per distinct flow pattern and kept across calls (a ring's 2(p-1) steps, and every size
+ * of a sweep, share one).  Routes are cached per (source, destination) vertex pair.
+ *
+ * Step time = max over flows (alpha of its class + bytes / (rate x efficiency of its class))
+ * + gamma x bytes reduced; phase time = (repeat + fill steps) x step time; the closed-form
+ * engine (--engine closed) shares only the links at the endpoints (NICs, in-node links,
+ * memory), i.e. the alpha-beta-gamma model with every rank on its own full-bisection network.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planner/internal.h"
+
+struct use {
+	uint64_t res; /* 2 x link (+1 for b -> a), or shm base + node */
+	double frac;
+};
+
+struct route {
+	uint64_t key; /* src << 32 | dst, 0 = empty slot (vertex pair 0,0 never routed) */
+	uint32_t off, n;
+	uint8_t cls; /* enum plan_class of the flow */
+};
+
+struct pattern {
+	uint64_t hash;
+	size_t n_flows;
+	double *rate;	     /* [n_flows] bytes/s */
+	double utilisation;  /* of the busiest resource */
+	int64_t busiest;     /* its resource id, -1 none */
+};
+
+#define PATTERN_CACHE 256
+
+struct plan_ctx {
+	struct plan_setup s;
+	int n_nodes;
+	int *node;	/* [ranks] node of each rank */
+	uint32_t *vert; /* [ranks] endpoint vertex (GPU, else NIC); UINT32_MAX without graph */
+	uint64_t n_res, shm_base;
+	double *cap; /* [n_res] bytes/s */
+	struct topo_router *router;
+	struct route *routes;
+	size_t routes_cap, routes_used;
+	struct use *arena;
+	size_t arena_n, arena_cap;
+	struct pattern patterns[PATTERN_CACHE];
+	size_t n_patterns;
+	/* scratch for filling */
+	int64_t *local_of; /* [n_res] index into the touched list, -1 */
+	double net_rate_min, net_rate_max; /* host link rates of the ranks' NICs */
+	double node_inject_min;		   /* bytes/s, smallest node NIC total */
+	double intra_rate_min;		   /* bytes/s, GPU in-node link, 0 none */
+	int ranks_per_node_max;
+};
+
+/* ---- placement --------------------------------------------------------------------------- */
+
+static int place(struct plan_ctx *c, char *msg, size_t len)
+{
+	const struct plan_setup *s = &c->s;
+	const struct topo_graph *g = s->g;
+	int *lcount = NULL, err = -EINVAL;
+	uint32_t **gpu = NULL, **nic = NULL;
+	uint32_t *ngpu = NULL, *nnic = NULL;
+
+	for (int r = 0; r < s->ranks; r++) {
+		int rpn = s->ranks_per_node > 0 ? s->ranks_per_node : 1;
+
+		c->node[r] = s->node_of_rank ? s->node_of_rank[r] : r / rpn;
+		if (c->node[r] + 1 > c->n_nodes)
+			c->n_nodes = c->node[r] + 1;
+	}
+	if (!g) {
+		if (c->n_nodes > 1) {
+			snprintf(msg, len, "%d nodes but no topology to connect them (give --topo)",
+				 c->n_nodes);
+			return -EINVAL;
+		}
+		for (int r = 0; r < s->ranks; r++)
+			c->vert[r] = UINT32_MAX;
+		c->ranks_per_node_max = s->ranks;
+		return 0;
+	}
+	if ((uint32_t)c->n_nodes > g->n_nodes) {
+		snprintf(msg, len,
+			 "the topology has %u nodes, fewer than the %d the ranks are placed on "
+			 "(%d ranks)",
+			 g->n_nodes, c->n_nodes, s->ranks);
+		return -EINVAL;
+	}
+	lcount = calloc((size_t)c->n_nodes, sizeof(*lcount));
+	gpu = calloc(g->n_nodes, sizeof(*gpu));
+	nic = calloc(g->n_nodes, sizeof(*nic));
+	ngpu = calloc(g->n_nodes, sizeof(*ngpu));
+	nnic = calloc(g->n_nodes, sizeof(*nnic));
+	if (!lcount || !gpu || !nic || !ngpu || !nnic) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* count, then fill, each node's GPUs and NICs by local index */
+	for (uint32_t v = 0; v < g->n_vertices; v++) {
+		const struct topo_vertex *x = &g->vertices[v];
+
+		if (x->node >= (uint32_t)c->n_nodes)
+			continue;
+		if (x->kind == TOPO_V_GPU && x->local + 1u > ngpu[x->node])
+			ngpu[x->node] = x->local + 1u;
+		if (x->kind == TOPO_V_NIC && x->local + 1u > nnic[x->node])
+			nnic[x->node] = x->local + 1u;
+	}
+	for (int k = 0; k < c->n_nodes; k++) {
+		gpu[k] = calloc(ngpu[k] + 1, sizeof(uint32_t));
+		nic[k] = calloc(nnic[k] + 1, sizeof(uint32_t));
+		if (!gpu[k] || !nic[k]) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	for (uint32_t v = 0; v < g->n_vertices; v++) {
+		const struct topo_vertex *x = &g->vertices[v];
+
+		if (x->node >= (uint32_t)c->n_nodes)
+			continue;
+		if (x->kind == TOPO_V_GPU)
+			gpu[x->node][x->local] = v;
+		if (x->kind == TOPO_V_NIC)
+			nic[x->node][x->local] = v;
+	}
+	for (int r = 0; r < s->ranks; r++) {
+		int k = c->node[r], l = lcount[k]++;
+
+		if (ngpu[k]) {
+			if ((uint32_t)l >= ngpu[k]) {
+				snprintf(msg, len,
+					 "node %d of the topology has %u GPUs, fewer than the ranks "
+					 "placed on it",
+					 k, ngpu[k]);
+				goto out;
+			}
+			c->vert[r] = gpu[k][l];
+		} else if (nnic[k]) {
+			c->vert[r] = nic[k][(uint32_t)l % nnic[k]];
+		} else {
+			snprintf(msg, len, "node %d of the topology has neither GPUs nor NICs", k);
+			goto out;
+		}
+		if (lcount[k] > c->ranks_per_node_max)
+			c->ranks_per_node_max = lcount[k];
+	}
+	/* injection rates: each node's NIC host links, each GPU's in-node links */
+	c->net_rate_min = c->node_inject_min = INFINITY;
+	c->net_rate_max = 0;
+	for (int k = 0; k < c->n_nodes; k++) {
+		double total = 0;
+
+		for (uint32_t i = 0; i < nnic[k]; i++) {
+			uint32_t v = nic[k][i];
+
+			for (uint64_t a = g->adj_start[v]; a < g->adj_start[v + 1]; a++) {
+				const struct topo_link *l = &g->links[g->adj[a]];
+
+				if (l->cls != TOPO_L_HOST)
+					continue;
+				total += l->bandwidth;
+				c->net_rate_min = fmin(c->net_rate_min, l->bandwidth);
+				c->net_rate_max = fmax(c->net_rate_max, l->bandwidth);
+			}
+		}
+		if (total > 0)
+			c->node_inject_min = fmin(c->node_inject_min, total);
+		for (uint32_t i = 0; i < ngpu[k]; i++) {
+			uint32_t v = gpu[k][i];
+			double sum = 0;
+
+			for (uint64_t a = g->adj_start[v]; a < g->adj_start[v + 1]; a++)
+				if (g->links[g->adj[a]].cls == TOPO_L_INTRA)
+					sum += g->links[g->adj[a]].bandwidth;
+			if (sum > 0 && (c->intra_rate_min == 0 || sum < c->intra_rate_min))
+				c->intra_rate_min = sum;
+		}
+	}
+	err = 0;
+out:
+	for (int k = 0; gpu && nic && k < c->n_nodes; k++) {
+		free(gpu[k]);
+		free(nic[k]);
+	}
+	free(gpu);
+	free(nic);
+	free(ngpu);
+	free(nnic);
+	free(lcount);
+	return err;
+}
+
+int plan_ctx_new(const struct plan_setup *s, struct plan_ctx **out, char *msg, size_t msglen)
+{
+	struct plan_ctx *c = calloc(1, sizeof(*c));
+	int err = -ENOMEM;
+
+	*out = NULL;
+	if (!c)
+		return -ENOMEM;
+	c->s = *s;
+	if (s->ranks < 1) {
+		snprintf(msg, msglen, "need at least one rank");
+		free(c);
+		return -EINVAL;
+	}
+	c->node = calloc((size_t)s->ranks, sizeof(*c->node));
+	c->vert = calloc((size_t)s->ranks, sizeof(*c->vert));
+	if (!c->node || !c->vert)
+		goto err_free;
+	err = place(c, msg, msglen);
+	if (err)
+		goto err_free;
+	c->shm_base = s->g ? 2 * s->g->n_links : 0;
+	c->n_res = c->shm_base + (uint64_t)c->n_nodes;
+	c->cap = malloc(c->n_res * sizeof(*c->cap));
+	c->local_of = malloc(c->n_res * sizeof(*c->local_of));
+	err = -ENOMEM;
+	if (!c->cap || !c->local_of)
+		goto err_free;
+	for (uint64_t l = 0; s->g && l < s->g->n_links; l++)
+		c->cap[2 * l] = c->cap[2 * l + 1] = s->g->links[l].bandwidth;
+	for (int k = 0; k < c->n_nodes; k++)
+		c->cap[c->shm_base + (uint64_t)k] =
+			s->calib && s->calib->link[PLAN_C_SHM].rate > 0 ? s->calib->link[PLAN_C_SHM].rate
+									: 10e9;
+	memset(c->local_of, 0xff, c->n_res * sizeof(*c->local_of));
+	if (s->g && topo_router_new(s->g, &c->router))
+		goto err_free;
+	*out = c;
+	return 0;
+err_free:
+	plan_ctx_free(c);
+	return err;
+}
+
+static void drop_patterns(struct plan_ctx *c)
+{
+	for (size_t i = 0; i < c->n_patterns; i++)
+		free(c->patterns[i].rate);
+	c->n_patterns = 0;
+}
+
+void plan_ctx_free(struct plan_ctx *c)
+{
+	if (!c)
+		return;
+	drop_patterns(c);
+	if (c->router)
+		topo_router_free(c->router);
+	free(c->routes);
+	free(c->arena);
+	free(c->local_of);
+	free(c->cap);
+	free(c->vert);
+	free(c->node);
+	free(c);
+}
+
+/* ---- routes ------------------------------------------------------------------------------ */
+
+static int arena_push(struct plan_ctx *c, uint64_t res, double frac)
+{
+	if (c->arena_n == c->arena_cap) {
+		size_t cap = c->arena_cap ? 2 * c->arena_cap : 4096;
+		struct use *a = realloc(c->arena, cap * sizeof(*a));
+
+		if (!a)
+			return -ENOMEM;
+		c->arena = a;
+		c->arena_cap = cap;
+	}
+	c->arena[c->arena_n++] = (struct use){res, frac};
+	return 0;
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+/* The directed resource of link l entered from vertex from. */
+static uint64_t dir_res(const struct topo_graph *g, uint64_t l, uint32_t from)
+{
+	return 2 * l + (g->links[l].a == from ? 0 : 1);
+}
+
+/* Spread: split the flow equally over the next hops at every vertex of the shortest-path DAG
+ * (layer by layer: every shortest path has the same length). */
+static int route_spread(struct plan_ctx *c, uint32_t src, int hops)
+{
+	const struct topo_graph *g = c->s.g;
+	size_t cap = 64, n = 1, nn;
+	uint32_t *vs = malloc(cap * sizeof(*vs)), *nv = malloc(cap * sizeof(*nv));
+	double *fr = malloc(cap * sizeof(*fr)), *nf = malloc(cap * sizeof(*nf));
+	uint64_t next[512];
+	int err = -ENOMEM;
+
+	if (!vs || !nv || !fr || !nf)
+		goto out;
+	vs[0] = src;
+	fr[0] = 1;
+	for (int h = 0; h < hops; h++) {
+		nn = 0;
+		for (size_t i = 0; i < n; i++) {
+			unsigned k = topo_route_next(c->router, vs[i], next, 512);
+
+			k = k > 512 ? 512 : k;
+			for (unsigned j = 0; j < k; j++) {
+				uint32_t w = topo_link_other(g, next[j], vs[i]);
+				size_t q;
+
+				if (arena_push(c, dir_res(g, next[j], vs[i]), fr[i] / k))
+					goto out;
+				for (q = 0; q < nn && nv[q] != w; q++)
+					;
+				if (q == nn) {
+					if (nn == cap) {
+						cap *= 2;
+						uint32_t *a = realloc(vs, cap * sizeof(*a));
+						uint32_t *b = a ? realloc(nv, cap * sizeof(*b)) : NULL;
+
+						if (a)
+							vs = a;
+						if (b)
+							nv = b;
+						double *x = b ? realloc(fr, cap * sizeof(*x)) : NULL;
+						if (x)
+							fr = x;
+						double *y = x ? realloc(nf, cap * sizeof(*y)) : NULL;
+						if (y)
+							nf = y;
+						if (!y)
+							goto out;
+					}
+					nv[nn] = w;
+					nf[nn++] = 0;
+				}
+				nf[q] += fr[i] / k;
+			}
+		}
+		uint32_t *tv = vs;
+		double *tf = fr;
+
+		vs = nv;
+		nv = tv;
+		fr = nf;
+		nf = tf;
+		n = nn;
+	}
+	err = 0;
+out:
+	free(vs);
+	free(nv);
+	free(fr);
+	free(nf);
+	return err;
+}
+
+/* The uses of the flow between ranks a and b (cached per vertex pair). */
+static int flow_route(struct plan_ctx *c, int a, int b, bool memory, const struct route **out)
+{
+	const struct topo_graph *g = c->s.g;
+	static const struct route none;
+	uint32_t va = c->vert[a], vb = c->vert[b];
+	uint64_t key, h;
+	struct route *slot;
+	int err;
+
+	if (memory || c->node[a] == c->node[b]) {
+		/* shared memory of a CPU node, or a GPU's in-node links (routed below) */
+		if (memory || !g || g->vertices[va].kind != TOPO_V_GPU) {
+			static struct route shm;
+
+			c->arena_n += 0;
+			shm = (struct route){.key = 0, .off = UINT32_MAX, .n = (uint32_t)c->node[a],
+					     .cls = PLAN_C_SHM};
+			*out = &shm;
+			return 0;
+		}
+	}
+	if (va == vb) {
+		*out = &none;
+		return 0;
+	}
+	key = ((uint64_t)va << 32 | vb) + 1;
+	if (c->routes_used * 2 >= c->routes_cap) {
+		size_t cap = c->routes_cap ? 2 * c->routes_cap : 1024;
+		struct route *nr = calloc(cap, sizeof(*nr));
+
+		if (!nr)
+			return -ENOMEM;
+		for (size_t i = 0; i < c->routes_cap; i++) {
+			if (!c->routes[i].key)
+				continue;
+			for (h = mix(c->routes[i].key) & (cap - 1); nr[h].key; h = (h + 1) & (cap - 1))
+				;
+			nr[h] = c->routes[i];
+		}
+		free(c->routes);
+		c->routes = nr;
+		c->routes_cap = cap;
+	}
+	for (h = mix(key) & (c->routes_cap - 1); c->routes[h].key; h = (h + 1) & (c->routes_cap - 1))
+		if (c->routes[h].key == key) {
+			*out = &c->routes[h];
+			return 0;
+		}
+	slot = &c->routes[h];
+	int hops = topo_route(c->router, va, vb);
+
+	if (hops < 0)
+		return hops;
+	size_t start = c->arena_n;
+
+	if (c->s.ecmp == PLAN_ECMP_SPREAD) {
+		err = route_spread(c, va, hops);
+	} else {
+		uint64_t path[64];
+		uint32_t at = va;
+		int n = topo_route_path(c->router, mix(key), path, 64);
+
+		err = n < 0 ? n : 0;
+		for (int i = 0; !err && i < n; i++) {
+			err = arena_push(c, dir_res(g, path[i], at), 1);
+			at = topo_link_other(g, path[i], at);
+		}
+	}
+	if (err)
+		return err;
+	slot->key = key;
+	slot->off = (uint32_t)start;
+	slot->n = (uint32_t)(c->arena_n - start);
+	slot->cls = c->node[a] == c->node[b] ? PLAN_C_INTRA : PLAN_C_NET;
+	c->routes_used++;
+	*out = slot;
+	return 0;
+}
+
+/* ---- max-min fair rates by progressive filling -------------------------------------------- */
+
+struct touched {
+	uint64_t res;
+	double cap, used, weight; /* weight: sum of fractions of unfrozen flows */
+	size_t first, n;	  /* its flows in the CSR list */
+};
+
+static bool counts_here(const struct plan_ctx *c, uint64_t res)
+{
+	/* the closed-form engine shares only endpoint links and memory, not the fabric */
+	return c->s.engine != PLAN_ENGINE_CLOSED || res >= c->shm_base ||
+	       c->s.g->links[res / 2].cls != TOPO_L_FABRIC;
+}
+
+static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct route **rt,
+		struct pattern *pat)
+{
+	size_t nf = ph->n_flows, nt = 0, cap_t = 256, total = 0;
+	struct touched *t = malloc(cap_t * sizeof(*t));
+	size_t *csr = NULL, *fill_pos = NULL;
+	bool *frozen = calloc(nf ? nf : 1, sizeof(bool));
+	double level = 0;
+	size_t left = nf;
+	int err = -ENOMEM;
+
+	if (!t || !frozen)
+		goto out;
+	/* the resources the phase touches, with each flow's fraction */
+	for (size_t f = 0; f < nf; f++) {
+		const struct route *r = rt[f];
+		size_t n = r->off == UINT32_MAX ? 1 : r->n;
+
+		for (size_t i = 0; i < n; i++) {
+			uint64_t res = r->off == UINT32_MAX ? c->shm_base + r->n : c->arena[r->off + i].res;
+			double frac = r->off == UINT32_MAX ? 1 : c->arena[r->off + i].frac;
+
+			if (!counts_here(c, res))
+				continue;
+			if (c->local_of[res] < 0) {
+				if (nt == cap_t) {
+					struct touched *x = realloc(t, 2 * cap_t * sizeof(*x));
+
+					if (!x)
+						goto out;
+					t = x;
+					cap_t *= 2;
+				}
+				c->local_of[res] = (int64_t)nt;
+				t[nt++] = (struct touched){res, c->cap[res], 0, 0, 0, 0};
+			}
+			t[c->local_of[res]].weight += frac;
+			t[c->local_of[res]].n++;
+			total++;
+		}
+	}
+	/* resource -> flows (CSR) */
+	csr = malloc((total ? total : 1) * sizeof(*csr));
+	fill_pos = malloc((nt ? nt : 1) * sizeof(*fill_pos));
+	if (!csr || !fill_pos)
+		goto out;
+	for (size_t i = 0, acc = 0; i < nt; i++) {
+		t[i].first = acc;
+		fill_pos[i] = acc;
+		acc += t[i].n;
+	}
+	for (size_t f = 0; f < nf; f++) {
+		const struct route *r = rt[f];
+		size_t n = r->off == UINT32_MAX ? 1 : r->n;
+
+		pat->rate[f] = INFINITY;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t res = r->off == UINT32_MAX ? c->shm_base + r->n : c->arena[r->off + i].res;
+
+			if (counts_here(c, res))
+				csr[fill_pos[c->local_of[res]]++] = f;
+		}
+	}
+	/* raise every unfrozen flow's rate together until a resource fills; freeze its flows */
+	while (left) {
+		double delta = INFINITY;
+
+		for (size_t i = 0; i < nt; i++)
+			if (t[i].weight > 1e-12)
+				delta = fmin(delta, (t[i].cap - t[i].used) / t[i].weight);
+		if (!isfinite(delta))
+			break; /* the rest touch nothing that limits them */
+		level += delta;
+		for (size_t i = 0; i < nt; i++)
+			t[i].used += delta * t[i].weight;
+		for (size_t i = 0; i < nt; i++) {
+			if (t[i].weight <= 1e-12 || t[i].cap - t[i].used > 1e-9 * t[i].cap)
+				continue;
+			for (size_t q = t[i].first; q < t[i].first + t[i].n; q++) {
+				size_t f = csr[q];
+				const struct route *r = rt[f];
+				size_t n = r->off == UINT32_MAX ? 1 : r->n;
+
+				if (frozen[f])
+					continue;
+				frozen[f] = true;
+				left--;
+				pat->rate[f] = level;
+				for (size_t k = 0; k < n; k++) {
+					uint64_t res = r->off == UINT32_MAX ? c->shm_base + r->n
+									 : c->arena[r->off + k].res;
+					double frac = r->off == UINT32_MAX ? 1 : c->arena[r->off + k].frac;
+
+					if (counts_here(c, res))
+						t[c->local_of[res]].weight -= frac;
+				}
+			}
+		}
+	}
+	pat->utilisation = 0;
+	pat->busiest = -1;
+	for (size_t i = 0; i < nt; i++) {
+		double u = t[i].used / t[i].cap;
+
+		if (u > pat->utilisation + 1e-9) {
+			pat->utilisation = u;
+			pat->busiest = (int64_t)t[i].res;
+		}
+	}
+	err = 0;
+out:
+	for (size_t i = 0; t && i < nt; i++)
+		c->local_of[t[i].res] = -1;
+	free(t);
+	free(csr);
+	free(fill_pos);
+	free(frozen);
+	return err;
+}
+
+/* Rates of a phase's flows: from the cache, or routed and filled now. */
+static int phase_rates(struct plan_ctx *c, const struct plan_phase *ph, const struct route ***rtp,
+		       const struct pattern **out)
+{
+	const struct route **rt;
+	struct pattern *pat;
+	int err;
+
+	rt = malloc((ph->n_flows ? ph->n_flows : 1) * sizeof(*rt));
+	if (!rt)
+		return -ENOMEM;
+	for (size_t f = 0; f < ph->n_flows; f++) {
+		err = flow_route(c, (int)ph->flows[f].src, (int)ph->flows[f].dst, ph->memory, &rt[f]);
+		if (err) {
+			free(rt);
+			return err;
+		}
+	}
+	/* routes hold arena offsets, not pointers into it, so the cache stays valid */
+	*rtp = rt;
+	for (size_t i = 0; i < c->n_patterns; i++)
+		if (c->patterns[i].hash == ph->pattern && c->patterns[i].n_flows == ph->n_flows) {
+			*out = &c->patterns[i];
+			return 0;
+		}
+	if (c->n_patterns == PATTERN_CACHE)
+		drop_patterns(c);
+	pat = &c->patterns[c->n_patterns];
+	pat->hash = ph->pattern;
+	pat->n_flows = ph->n_flows;
+	pat->rate = malloc((ph->n_flows ? ph->n_flows : 1) * sizeof(double));
+	if (!pat->rate)
+		return -ENOMEM;
+	err = fill(c, ph, rt, pat);
+	if (err) {
+		free(pat->rate);
+		return err;
+	}
+	c->n_patterns++;
+	*out = pat;
+	return 0;
+}
+
+/* ---- prediction -------------------------------------------------------------------------- */
+
+static const struct plan_link_fit *fit_of(const struct plan_ctx *c, int cls)
+{
+	static const struct plan_link_fit ideal = {.efficiency = 1};
+
+	return c->s.calib && c->s.calib->link[cls].set ? &c->s.calib->link[cls] : &ideal;
+}
+
+int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esize,
+		 struct plan_prediction *out)
+{
+	struct plan_schedule s;
+	const int *map = c->node;
+	double total = 0, worst_phase = -1;
+	double gamma = c->s.calib ? c->s.calib->gamma_s_per_byte : 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->bottleneck_class = -1;
+	out->bottleneck_tier = -1;
+	err = plan_schedule_build(algo, c->s.ranks, map, bytes / esize, esize, &c->s.lib, &s);
+	if (err)
+		return err;
+	for (size_t i = 0; i < s.n_phases; i++) {
+		const struct plan_phase *ph = &s.phases[i];
+		const struct route **rt = NULL;
+		const struct pattern *pat;
+		double step = 0, t;
+
+		if (!ph->n_flows)
+			continue;
+		err = phase_rates(c, ph, &rt, &pat);
+		if (err) {
+			free(rt);
+			goto out;
+		}
+		for (size_t f = 0; f < ph->n_flows; f++) {
+			const struct plan_link_fit *lf = fit_of(c, rt[f]->cls);
+			double rate = pat->rate[f] * lf->efficiency, x;
+
+			x = lf->alpha_s + (isfinite(rate) && rate > 0 ? ph->flows[f].bytes / rate : 0);
+			step = fmax(step, x);
+		}
+		free(rt);
+		step += gamma * ph->reduce_bytes;
+		t = (ph->repeat + ph->fill_steps) * step;
+		total += t;
+		if (t > worst_phase && pat->busiest >= 0) {
+			worst_phase = t;
+			out->utilisation = pat->utilisation;
+			if ((uint64_t)pat->busiest >= c->shm_base) {
+				out->bottleneck_class = -1;
+			} else {
+				const struct topo_link *l = &c->s.g->links[pat->busiest / 2];
+
+				out->bottleneck_class = l->cls;
+				if (l->cls == TOPO_L_FABRIC) {
+					const struct topo_vertex *va = &c->s.g->vertices[l->a];
+					const struct topo_vertex *vb = &c->s.g->vertices[l->b];
+
+					out->bottleneck_tier = va->local < vb->local ? va->local : vb->local;
+				}
+			}
+		}
+	}
+	{
+		const struct plan_algo_fit *af = c->s.calib ? plan_calib_algo(c->s.calib, algo) : NULL;
+
+		out->time_s = af ? af->overhead_s + af->scale * total : total;
+	}
+	/* lower bound: each node must move 2(N-1)/N of the buffer through its NICs, each rank
+	 * 2(L-1)/L through its in-node links */
+	{
+		double n = (double)(bytes / esize * esize), b = 0;
+		int N = c->n_nodes, L = c->ranks_per_node_max;
+
+		if (N > 1 && isfinite(c->node_inject_min))
+			b = 2.0 * (N - 1) / N * n / c->node_inject_min;
+		if (L > 1 && c->intra_rate_min > 0)
+			b = fmax(b, 2.0 * (L - 1) / L * n / c->intra_rate_min);
+		out->bound_s = b;
+	}
+	if (c->s.calib) {
+		int cls = c->n_nodes > 1 ? PLAN_C_NET : PLAN_C_SHM;
+		const struct plan_link_fit *lf = &c->s.calib->link[cls];
+
+		if (!lf->set || (double)bytes < lf->min_bytes * 0.999 ||
+		    (double)bytes > lf->max_bytes * 1.001)
+			out->extrapolated = true;
+		if (cls == PLAN_C_NET && lf->set &&
+		    (c->net_rate_min < lf->min_rate * 0.99 || c->net_rate_max > lf->max_rate * 1.01))
+			out->extrapolated = true;
+	}
+out:
+	plan_schedule_free(&s);
+	return err;
+}
