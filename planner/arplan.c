@@ -15,6 +15,7 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{"topo", plan_cmd_topo, "validate a topology YAML file and summarise its graph"},
+	{"predict", plan_cmd_predict, "predict all-reduce time per algorithm and size on a topology"},
 };
 
 static void usage(FILE *f)

@@ -19,6 +19,11 @@ enum plan_exit {
  * Prints to out, errors to err; returns a plan_exit code. */
 int plan_cmd_topo(int argc, char **argv, FILE *out, FILE *err);
 
+/* `arplan predict --topo T.yaml [--calib C.yaml] ...`: predicted time per algorithm and size. */
+int plan_cmd_predict(int argc, char **argv, FILE *out, FILE *err);
+/* Sizes as arbench takes them ("64K", "1M", "1G": powers of 1024).  0 or -EINVAL. */
+int plan_parse_size(const char *s, size_t *out);
+
 /* Write an explicit-family topology YAML describing the cluster measured in an arbench results
  * file (fields hosts, nodes_info, ranks_per_node).  nic_rate: rate for NICs whose speed the
  * results do not give (e.g. "100Gbit"), or NULL.  0, -EINVAL with a one-line message in
