@@ -234,10 +234,10 @@ int plan_ctx_new(const struct plan_setup *s, struct plan_ctx **out, char *msg, s
 		goto err_free;
 	for (uint64_t l = 0; s->g && l < s->g->n_links; l++)
 		c->cap[2 * l] = c->cap[2 * l + 1] = s->g->links[l].bandwidth;
+	/* a node's memory is one unit shared by its flows; its rate (calibrated) multiplies
+	 * the share in plan_predict, so a new calibration needs no new rates */
 	for (int k = 0; k < c->n_nodes; k++)
-		c->cap[c->shm_base + (uint64_t)k] =
-			s->calib && s->calib->link[PLAN_C_SHM].rate > 0 ? s->calib->link[PLAN_C_SHM].rate
-									: 10e9;
+		c->cap[c->shm_base + (uint64_t)k] = 1;
 	memset(c->local_of, 0xff, c->n_res * sizeof(*c->local_of));
 	if (s->g && topo_router_new(s->g, &c->router))
 		goto err_free;
@@ -637,7 +637,7 @@ static int phase_rates(struct plan_ctx *c, const struct plan_phase *ph, const st
 
 static const struct plan_link_fit *fit_of(const struct plan_ctx *c, int cls)
 {
-	static const struct plan_link_fit ideal = {.efficiency = 1};
+	static const struct plan_link_fit ideal = {.efficiency = 1, .rate = PLAN_SHM_RATE};
 
 	return c->s.calib && c->s.calib->link[cls].set ? &c->s.calib->link[cls] : &ideal;
 }
@@ -672,7 +672,10 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 		}
 		for (size_t f = 0; f < ph->n_flows; f++) {
 			const struct plan_link_fit *lf = fit_of(c, rt[f]->cls);
-			double rate = pat->rate[f] * lf->efficiency, x;
+			double rate = pat->rate[f] * (rt[f]->cls == PLAN_C_SHM
+							      ? (lf->rate > 0 ? lf->rate : PLAN_SHM_RATE)
+							      : lf->efficiency),
+			       x;
 
 			x = lf->alpha_s + (isfinite(rate) && rate > 0 ? ph->flows[f].bytes / rate : 0);
 			step = fmax(step, x);
@@ -730,4 +733,11 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 out:
 	plan_schedule_free(&s);
 	return err;
+}
+
+void plan_ctx_rates(const struct plan_ctx *c, double *net_min, double *net_max, int *nodes)
+{
+	*net_min = isfinite(c->net_rate_min) ? c->net_rate_min : 0;
+	*net_max = c->net_rate_max;
+	*nodes = c->n_nodes;
 }

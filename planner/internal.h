@@ -105,6 +105,13 @@ struct plan_results {
  * the file and what is wrong (truncated, not arbench's, a newer schema version). */
 int plan_results_load(const char *path, struct plan_results **out, char *msg, size_t msglen);
 void plan_results_free(struct plan_results *r);
+/* Read nccl-tests all_reduce_perf output: its text table or its -J JSON (schema 2).  The log
+ * does not say how ranks sit on nodes: ranks and nodes come from the caller; the "Rank N on
+ * HOST" lines, when the log has one per rank, give the placement and host names (else ranks
+ * are placed in blocks and named node0, node1, ...).  Rows: out-of-place times, algo "nccl".
+ * 0, or -EINVAL with one line in msg, or -ENOMEM. */
+int plan_results_load_nccl(const char *path, int ranks, int nodes, struct plan_results **out,
+			   char *msg, size_t msglen);
 
 /* ---- schedules --------------------------------------------------------------------------- */
 
@@ -180,6 +187,22 @@ struct plan_ctx;
  * ranks, ...), or -ENOMEM. */
 int plan_ctx_new(const struct plan_setup *s, struct plan_ctx **out, char *msg, size_t msglen);
 void plan_ctx_free(struct plan_ctx *c);
+/* The host link rates (bytes/s) of the ranks' NICs, and the number of nodes used. */
+void plan_ctx_rates(const struct plan_ctx *c, double *net_min, double *net_max, int *nodes);
+/* Shared memory's rate when no calibration gives one (bytes/s). */
+#define PLAN_SHM_RATE 10e9
+
+/* Fit link figures (alpha, efficiency, shm rate), gamma and per-algorithm corrections to the
+ * rows of n results files, each with a context whose calib points at out (which the fit
+ * changes as it goes).  min_bytes: rows below are left out.  Prints the fitted values and
+ * residuals to report.  0, -EINVAL with msg (too few rows), -ENOMEM. */
+struct plan_fit_input {
+	const struct plan_results *res;
+	struct plan_ctx *ctx;
+	const char *topo; /* its topology file, or NULL (one CPU host) */
+};
+int plan_fit(const struct plan_fit_input *in, size_t n, size_t min_bytes, struct plan_calib *out,
+	     FILE *report, char *msg, size_t msglen);
 /* Predict one all-reduce of bytes (count = bytes / esize elements) with algo.
  * 0, -ENOENT unknown algorithm, -ENOMEM. */
 int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esize,
