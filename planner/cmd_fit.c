@@ -26,7 +26,7 @@ static void help(FILE *f)
 		"                   needed for runs on one host)\n"
 		"  RESULTS          arbench -J files; or nccl-tests all_reduce_perf output (text or\n"
 		"                   -J JSON), whose ranks are the topology's GPUs (its rows are\n"
-		"                   fitted as the ring, NCCL's algorithm at large sizes)\n"
+		"                   fitted as nccl-ring, NCCL's algorithm at large sizes)\n"
 		"  -o FILE          write the calibration here (- for stdout)\n"
 		"  --min-size SIZE  leave out rows below SIZE bytes (0)\n\n"
 		"Keep calibration and validation data apart: fit on one set of runs, then check the\n"
@@ -77,7 +77,7 @@ static int load_one(const char *path, const char *topo, struct input *in, FILE *
 					    &in->res, msg, sizeof(msg));
 		for (size_t i = 0; !rc && i < in->res->n_rows; i++)
 			if (!strcmp(in->res->rows[i].algo, "nccl"))
-				snprintf(in->res->rows[i].algo, sizeof(in->res->rows[i].algo), "ring");
+				snprintf(in->res->rows[i].algo, sizeof(in->res->rows[i].algo), "nccl-ring");
 	} else {
 		snprintf(msg, sizeof(msg),
 			 "%s: not an arbench results file; an nccl-tests log needs --topo before it "

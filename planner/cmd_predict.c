@@ -27,7 +27,10 @@ static void help(FILE *f)
 		"  -b, -e SIZE         smallest and largest size in bytes (1M, 1G; K/M/G = 1024^n)\n"
 		"  -f X                multiply the size by X each step (2)\n"
 		"  --size SIZE         one size (same as -b SIZE -e SIZE)\n"
-		"  --algo LIST|all     ring,tree,hier,rhd (all)\n"
+		"  --algo LIST|all     ring,tree,hier,rhd: the library's algorithms; nccl-ring:\n"
+		"                      NCCL's ring, one channel per GPU of a node, each\n"
+		"                      entering nodes at another GPU (all: the four, and\n"
+		"                      nccl-ring when nodes have GPUs)\n"
 		"  --nodes N           use the first N nodes of the topology (all)\n"
 		"  --ranks-per-node N  ranks per node (GPUs per node, else 1)\n"
 		"  --engine flow       route flows and share links max-min fairly (default)\n"
@@ -182,8 +185,20 @@ bad_value:
 	return 0;
 }
 
-/* Split "ring,tree" into known algorithm names; "all" = every one. */
-static int algo_list(const char *spec, const char **out, int max, FILE *err)
+static const char *find_algo(const char *name)
+{
+	for (const char *const *a = plan_algos; *a; a++)
+		if (!strcmp(*a, name))
+			return *a;
+	for (const char *const *a = plan_gpu_algos; *a; a++)
+		if (!strcmp(*a, name))
+			return *a;
+	return NULL;
+}
+
+/* Split "ring,tree" into known algorithm names; "all" = the library's, and NCCL's forms on
+ * a topology with GPUs. */
+static int algo_list(const char *spec, bool gpus, const char **out, int max, FILE *err)
 {
 	char buf[128], *save = NULL;
 	int n = 0;
@@ -191,20 +206,22 @@ static int algo_list(const char *spec, const char **out, int max, FILE *err)
 	if (!strcmp(spec, "all")) {
 		for (const char *const *a = plan_algos; *a && n < max; a++)
 			out[n++] = *a;
+		for (const char *const *a = plan_gpu_algos; gpus && *a && n < max; a++)
+			out[n++] = *a;
 		return n;
 	}
 	snprintf(buf, sizeof(buf), "%s", spec);
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		const char *const *a;
+		const char *a = find_algo(t);
 
-		for (a = plan_algos; *a && strcmp(*a, t); a++)
-			;
-		if (!*a) {
-			fprintf(err, "arplan predict: unknown algorithm '%s' (ring, tree, hier, rhd)\n", t);
+		if (!a) {
+			fprintf(err, "arplan predict: unknown algorithm '%s' (ring, tree, hier, rhd, "
+				     "nccl-ring)\n",
+				t);
 			return -EINVAL;
 		}
 		if (n < max)
-			out[n++] = *a;
+			out[n++] = a;
 	}
 	return n;
 }
@@ -227,12 +244,14 @@ int plan_cmd_predict(int argc, char **argv, FILE *out, FILE *err)
 		help(rc > 0 ? out : err);
 		return rc > 0 ? PLAN_EXIT_OK : PLAN_EXIT_USAGE;
 	}
-	na = algo_list(o.algos, algos, 8, err);
-	if (na < 0)
-		return PLAN_EXIT_USAGE;
 	if (topo_load(o.topo, &d, &te) || topo_expand(d, &g, &te)) {
 		topo_error_format(&te, msg, sizeof(msg));
 		fprintf(err, "arplan predict: %s\n", msg);
+		rc = PLAN_EXIT_USAGE;
+		goto out;
+	}
+	na = algo_list(o.algos, g->gpus_per_node > 1, algos, 8, err);
+	if (na < 0) {
 		rc = PLAN_EXIT_USAGE;
 		goto out;
 	}
@@ -281,9 +300,9 @@ int plan_cmd_predict(int argc, char **argv, FILE *out, FILE *err)
 			o.engine == PLAN_ENGINE_FLOW ? "flow" : "closed-form",
 			o.engine == PLAN_ENGINE_FLOW ? (o.ecmp == PLAN_ECMP_HASH ? ", ECMP hash" : ", ECMP spread") : "",
 			o.calib ? ", calibrated" : ", topology figures (no calibration)");
-		fprintf(out, "#%11s %12s %6s %12s %8s %8s %12s %-12s %5s %s\n", "size", "count",
+		fprintf(out, "#%11s %12s %9s %12s %8s %8s %12s %-12s %5s %s\n", "size", "count",
 			"algo", "time", "algbw", "busbw", "bound", "bottleneck", "util", "");
-		fprintf(out, "#%11s %12s %6s %12s %8s %8s %12s %-12s %5s %s\n", "(B)", "(elements)",
+		fprintf(out, "#%11s %12s %9s %12s %8s %8s %12s %-12s %5s %s\n", "(B)", "(elements)",
 			"", "(us)", "(GB/s)", "(GB/s)", "(us)", "", "(%)", "");
 	}
 	for (double sz = (double)o.minb; sz <= (double)o.maxb * 1.0000001; sz *= o.factor) {
@@ -319,7 +338,7 @@ int plan_cmd_predict(int argc, char **argv, FILE *out, FILE *err)
 						  pr[a].bottleneck_tier, "utilisation", pr[a].utilisation,
 						  "extrapolated", pr[a].extrapolated, "fastest", a == best));
 			} else {
-				fprintf(out, "%12zu %12zu %6s %12.1f %8.3f %8.3f %12.1f %-12s %5.0f %s%s\n",
+				fprintf(out, "%12zu %12zu %9s %12.1f %8.3f %8.3f %12.1f %-12s %5.0f %s%s\n",
 					bytes, bytes / 4, algos[a], t * 1e6, algbw, busbw,
 					pr[a].bound_s * 1e6, bn, pr[a].utilisation * 100,
 					a == best ? "*" : "", pr[a].extrapolated ? "x" : "");

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <gsl/gsl_blas.h>
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_fit.h>
 #include <gsl/gsl_multifit_nlinear.h>
 #include <gsl/gsl_vector.h>
@@ -80,6 +81,9 @@ static bool known_algo(const char *a)
 	for (const char *const *p = plan_algos; *p; p++)
 		if (!strcmp(*p, a))
 			return true;
+	for (const char *const *p = plan_gpu_algos; *p; p++)
+		if (!strcmp(*p, a))
+			return true;
 	return false;
 }
 
@@ -108,7 +112,9 @@ static int fit_algos(struct problem *pb, FILE *report)
 	struct plan_calib *c = pb->calib;
 
 	c->n_algo = 0;
-	for (const char *const *a = plan_algos; *a; a++) {
+	static const char *const all[] = {"ring", "tree", "hier", "rhd", "nccl-ring", NULL};
+
+	for (const char *const *a = all; *a; a++) {
 		double *x = malloc(pb->n * sizeof(double)), *y = malloc(pb->n * sizeof(double));
 		double *w = malloc(pb->n * sizeof(double));
 		double c0 = 0, c1 = 1, cov00, cov01, cov11, chisq;
@@ -225,6 +231,8 @@ int plan_fit(const struct plan_fit_input *in, size_t n, size_t min_bytes, struct
 		goto out;
 	}
 	out->n_algo = 0; /* stage 1 fits the link model alone */
+	out->link[PLAN_C_NET].set = net;
+	out->link[PLAN_C_SHM].set = shm;
 	x0 = gsl_vector_alloc(pb.np);
 	w = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &fp, pb.n, pb.np);
 	if (!x0 || !w)
@@ -237,11 +245,11 @@ int plan_fit(const struct plan_fit_input *in, size_t n, size_t min_bytes, struct
 	fdf.p = pb.np;
 	fdf.params = &pb;
 	gsl_multifit_nlinear_init(x0, &fdf, w);
-	gsl_multifit_nlinear_driver(200, 1e-8, 1e-8, 1e-8, NULL, NULL, &info, w);
-	apply(&pb, gsl_multifit_nlinear_position(w));
+	int status = gsl_multifit_nlinear_driver(200, 1e-8, 1e-8, 1e-8, NULL, NULL, &info, w);
 
-	out->link[PLAN_C_NET].set = net;
-	out->link[PLAN_C_SHM].set = shm;
+	apply(&pb, gsl_multifit_nlinear_position(w));
+	if (status != GSL_SUCCESS)
+		fprintf(report, "  (the fit stopped before converging: %s)\n", gsl_strerror(status));
 	fprintf(report, "link model (stage 1: %zu rows, all algorithms, relative residuals):\n",
 		pb.n);
 	if (net) {

@@ -376,29 +376,24 @@ out:
 }
 
 /* The uses of the flow between ranks a and b (cached per vertex pair). */
-static int flow_route(struct plan_ctx *c, int a, int b, bool memory, const struct route **out)
+static int flow_route(struct plan_ctx *c, int a, int b, bool memory, struct route *out)
 {
 	const struct topo_graph *g = c->s.g;
-	static const struct route none;
 	uint32_t va = c->vert[a], vb = c->vert[b];
 	uint64_t key, h;
 	struct route *slot;
 	int err;
 
 	if (memory || c->node[a] == c->node[b]) {
-		/* shared memory of a CPU node, or a GPU's in-node links (routed below) */
-		if (memory || !g || g->vertices[va].kind != TOPO_V_GPU) {
-			static struct route shm;
-
-			c->arena_n += 0;
-			shm = (struct route){.key = 0, .off = UINT32_MAX, .n = (uint32_t)c->node[a],
-					     .cls = PLAN_C_SHM};
-			*out = &shm;
+		/* shared memory of a CPU node; GPUs of one node use their in-node links (below) */
+		if (!g || g->vertices[va].kind != TOPO_V_GPU) {
+			*out = (struct route){.off = UINT32_MAX, .n = (uint32_t)c->node[a],
+					      .cls = PLAN_C_SHM};
 			return 0;
 		}
 	}
 	if (va == vb) {
-		*out = &none;
+		*out = (struct route){0};
 		return 0;
 	}
 	key = ((uint64_t)va << 32 | vb) + 1;
@@ -421,7 +416,7 @@ static int flow_route(struct plan_ctx *c, int a, int b, bool memory, const struc
 	}
 	for (h = mix(key) & (c->routes_cap - 1); c->routes[h].key; h = (h + 1) & (c->routes_cap - 1))
 		if (c->routes[h].key == key) {
-			*out = &c->routes[h];
+			*out = c->routes[h];
 			return 0;
 		}
 	slot = &c->routes[h];
@@ -451,7 +446,7 @@ static int flow_route(struct plan_ctx *c, int a, int b, bool memory, const struc
 	slot->n = (uint32_t)(c->arena_n - start);
 	slot->cls = c->node[a] == c->node[b] ? PLAN_C_INTRA : PLAN_C_NET;
 	c->routes_used++;
-	*out = slot;
+	*out = *slot;
 	return 0;
 }
 
@@ -470,7 +465,7 @@ static bool counts_here(const struct plan_ctx *c, uint64_t res)
 	       c->s.g->links[res / 2].cls != TOPO_L_FABRIC;
 }
 
-static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct route **rt,
+static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct route *rt,
 		struct pattern *pat)
 {
 	size_t nf = ph->n_flows, nt = 0, cap_t = 256, total = 0;
@@ -485,7 +480,7 @@ static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct ro
 		goto out;
 	/* the resources the phase touches, with each flow's fraction */
 	for (size_t f = 0; f < nf; f++) {
-		const struct route *r = rt[f];
+		const struct route *r = &rt[f];
 		size_t n = r->off == UINT32_MAX ? 1 : r->n;
 
 		for (size_t i = 0; i < n; i++) {
@@ -522,7 +517,7 @@ static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct ro
 		acc += t[i].n;
 	}
 	for (size_t f = 0; f < nf; f++) {
-		const struct route *r = rt[f];
+		const struct route *r = &rt[f];
 		size_t n = r->off == UINT32_MAX ? 1 : r->n;
 
 		pat->rate[f] = INFINITY;
@@ -550,7 +545,7 @@ static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct ro
 				continue;
 			for (size_t q = t[i].first; q < t[i].first + t[i].n; q++) {
 				size_t f = csr[q];
-				const struct route *r = rt[f];
+				const struct route *r = &rt[f];
 				size_t n = r->off == UINT32_MAX ? 1 : r->n;
 
 				if (frozen[f])
@@ -591,10 +586,10 @@ out:
 }
 
 /* Rates of a phase's flows: from the cache, or routed and filled now. */
-static int phase_rates(struct plan_ctx *c, const struct plan_phase *ph, const struct route ***rtp,
+static int phase_rates(struct plan_ctx *c, const struct plan_phase *ph, struct route **rtp,
 		       const struct pattern **out)
 {
-	const struct route **rt;
+	struct route *rt;
 	struct pattern *pat;
 	int err;
 
@@ -659,7 +654,7 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 		return err;
 	for (size_t i = 0; i < s.n_phases; i++) {
 		const struct plan_phase *ph = &s.phases[i];
-		const struct route **rt = NULL;
+		struct route *rt = NULL;
 		const struct pattern *pat;
 		double step = 0, t;
 
@@ -671,8 +666,8 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 			goto out;
 		}
 		for (size_t f = 0; f < ph->n_flows; f++) {
-			const struct plan_link_fit *lf = fit_of(c, rt[f]->cls);
-			double rate = pat->rate[f] * (rt[f]->cls == PLAN_C_SHM
+			const struct plan_link_fit *lf = fit_of(c, rt[f].cls);
+			double rate = pat->rate[f] * (rt[f].cls == PLAN_C_SHM
 							      ? (lf->rate > 0 ? lf->rate : PLAN_SHM_RATE)
 							      : lf->efficiency),
 			       x;

@@ -156,6 +156,8 @@ void plan_schedule_free(struct plan_schedule *s);
  * (what the library's transport carries: hier's shared-memory stage is not counted). */
 void plan_schedule_bytes(const struct plan_schedule *s, double *bytes);
 extern const char *const plan_algos[]; /* NULL-terminated: ring, tree, hier, rhd */
+/* Forms the library does not run but GPU clusters do (NCCL): "nccl-ring". */
+extern const char *const plan_gpu_algos[];
 
 /* ---- engine ------------------------------------------------------------------------------ */
 

@@ -30,6 +30,7 @@
 #define HIER_SMALL_MAX	 (32u << 10)
 
 const char *const plan_algos[] = {"ring", "tree", "hier", "rhd", NULL};
+const char *const plan_gpu_algos[] = {"nccl-ring", NULL};
 
 /* A growing list of phases. */
 struct builder {
@@ -101,6 +102,68 @@ static int ring_phases(struct builder *b, const int *map, int p, size_t count, s
 	}
 	/* the busiest rank reduces the largest block once per reduce-scatter step */
 	ph->reduce_bytes = (double)blk(count, p, 0) * esize / 2.0;
+	return 0;
+}
+
+/* NCCL's ring on a GPU cluster: one ring per channel (channels = GPUs per node), each
+ * carrying 1/channels of the buffer; channel c's ring walks a node's GPUs starting at c and
+ * crosses to the next node from the GPU it ends on to the same GPU there (rail-aligned, as
+ * NCCL keeps a channel on one NIC).  Not the library's ring: the model of what NCCL does. */
+static int nccl_ring_phases(struct builder *b, int p, const int *node_of_rank, size_t count,
+			    size_t esize)
+{
+	int nodes = 0, L;
+	int *lcount, *order;
+	struct plan_phase *ph;
+
+	if (p < 2 || !count)
+		return 0;
+	for (int r = 0; r < p; r++)
+		nodes = node_of_rank[r] + 1 > nodes ? node_of_rank[r] + 1 : nodes;
+	lcount = calloc((size_t)nodes, sizeof(int));
+	order = malloc(sizeof(int) * (size_t)p);
+	if (!lcount || !order) {
+		free(lcount);
+		free(order);
+		return -ENOMEM;
+	}
+	for (int r = 0; r < p; r++)
+		lcount[node_of_rank[r]]++;
+	L = p;
+	for (int k = 0; k < nodes; k++)
+		L = lcount[k] < L ? lcount[k] : L;
+	if (L < 1 || L * nodes != p) { /* unequal nodes: one channel in rank order */
+		for (int r = 0; r < p; r++)
+			order[r] = r;
+		free(lcount);
+		int err = ring_phases(b, order, p, count, esize, 1);
+
+		free(order);
+		return err;
+	}
+	ph = add_phase(b, (size_t)p * (size_t)L);
+	if (!ph) {
+		free(lcount);
+		free(order);
+		return -ENOMEM;
+	}
+	ph->repeat = 2.0 * (p - 1);
+	for (int ch = 0; ch < L; ch++) {
+		size_t part;
+
+		ar_block(count, L, ch, &part);
+		/* snake: even nodes walk up from ch, odd ones down to ch, so the ring leaves one
+		 * node and enters the next at the same local GPU: the same rail */
+		for (int k = 0; k < nodes; k++)
+			for (int i = 0; i < L; i++)
+				order[k * L + i] = k * L + (k % 2 ? ch + L - 1 - i : ch + i) % L;
+		for (int q = 0; q < p; q++)
+			add_flow(ph, order[q], order[(q + 1) % p],
+				 (double)part * esize / p); /* per step: one block of the channel */
+	}
+	ph->reduce_bytes = (double)count * esize / ((double)L * p);
+	free(lcount);
+	free(order);
 	return 0;
 }
 
@@ -456,6 +519,8 @@ int plan_schedule_build(const char *algo, int ranks, const int *node_of_rank, si
 		err = tree_phases(&b, ranks, count, esize, set);
 	else if (strcmp(algo, "hier") == 0)
 		err = ranks > 1 ? hier_phases(&b, ranks, node_of_rank, count, esize, set) : 0;
+	else if (strcmp(algo, "nccl-ring") == 0)
+		err = nccl_ring_phases(&b, ranks, node_of_rank, count, esize);
 	else
 		err = -ENOENT;
 	free(ident);
