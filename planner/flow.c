@@ -36,12 +36,31 @@ struct pattern {
 	uint64_t hash;
 	size_t n_flows;
 	double *rate;	     /* [n_flows] bytes/s */
+	uint8_t *cls;	     /* [n_flows] enum plan_class */
 	double utilisation;  /* of the busiest resource */
 	int64_t busiest;     /* its resource id, -1 none */
 };
 
 #define PATTERN_CACHE 256
 
+/*
+ * Up/down routes for layered fabrics (every switch-switch link joins tier t to t+1, as in
+ * the fat-tree, rail-optimized, rail-only and single-switch families): a shortest path
+ * between two leaves goes up to the lowest tier whose switch reaches the destination leaf
+ * going down, then down.  reach[s] is the set of leaves below fabric switch s (a bitmap), so
+ * one route costs a few hops x radix instead of a BFS over thousands of switches.  Used only
+ * for NIC-to-NIC paths (a GPU reaches the fabric through its own NIC) and only after a
+ * sample of pairs routed both ways agrees on every hop count (ud_check); anything else goes
+ * to topo_route().
+ */
+struct updown {
+	uint32_t *sw;	   /* [n_vertices] index among fabric switches, UINT32_MAX */
+	uint32_t *leaf;	   /* [n_vertices] leaf index of a tier-0 switch, UINT32_MAX */
+	uint32_t *nic_of;  /* [n_vertices] a GPU's directly linked NIC, UINT32_MAX */
+	uint64_t *up_of;   /* [n_vertices] a NIC's host link to its leaf, UINT64_MAX */
+	uint64_t *reach;   /* [switches][words] */
+	size_t words;
+};
 struct plan_ctx {
 	struct plan_setup s;
 	int n_nodes;
@@ -52,8 +71,10 @@ struct plan_ctx {
 	struct topo_router *router;
 	struct route *routes;
 	size_t routes_cap, routes_used;
-	struct use *arena;
+	struct use *arena; /* uses of cached routes */
 	size_t arena_n, arena_cap;
+	struct use *tmp; /* uses of up/down routes, for one phase (cheap to recompute) */
+	size_t tmp_n, tmp_cap;
 	struct pattern patterns[PATTERN_CACHE];
 	size_t n_patterns;
 	/* scratch for filling */
@@ -62,7 +83,12 @@ struct plan_ctx {
 	double node_inject_min;		   /* bytes/s, smallest node NIC total */
 	double intra_rate_min;		   /* bytes/s, GPU in-node link, 0 none */
 	int ranks_per_node_max;
+	struct updown *ud; /* fast routes on layered fabrics; NULL: BFS for every pair */
 };
+
+static struct updown *ud_build(const struct topo_graph *g);
+static bool ud_check(struct plan_ctx *c);
+static void ud_free(struct updown *u);
 
 /* ---- placement --------------------------------------------------------------------------- */
 
@@ -241,6 +267,13 @@ int plan_ctx_new(const struct plan_setup *s, struct plan_ctx **out, char *msg, s
 	memset(c->local_of, 0xff, c->n_res * sizeof(*c->local_of));
 	if (s->g && topo_router_new(s->g, &c->router))
 		goto err_free;
+	if (s->g && c->n_nodes > 1) {
+		c->ud = ud_build(s->g);
+		if (c->ud && !ud_check(c)) {
+			ud_free(c->ud);
+			c->ud = NULL;
+		}
+	}
 	*out = c;
 	return 0;
 err_free:
@@ -250,8 +283,10 @@ err_free:
 
 static void drop_patterns(struct plan_ctx *c)
 {
-	for (size_t i = 0; i < c->n_patterns; i++)
+	for (size_t i = 0; i < c->n_patterns; i++) {
 		free(c->patterns[i].rate);
+		free(c->patterns[i].cls);
+	}
 	c->n_patterns = 0;
 }
 
@@ -260,10 +295,12 @@ void plan_ctx_free(struct plan_ctx *c)
 	if (!c)
 		return;
 	drop_patterns(c);
+	ud_free(c->ud);
 	if (c->router)
 		topo_router_free(c->router);
 	free(c->routes);
 	free(c->arena);
+	free(c->tmp);
 	free(c->local_of);
 	free(c->cap);
 	free(c->vert);
@@ -271,21 +308,265 @@ void plan_ctx_free(struct plan_ctx *c)
 	free(c);
 }
 
+/* ---- up/down routes on layered fabrics ---------------------------------------------------- */
+
+static void ud_free(struct updown *u)
+{
+	if (!u)
+		return;
+	free(u->sw);
+	free(u->leaf);
+	free(u->nic_of);
+	free(u->up_of);
+	free(u->reach);
+	free(u);
+}
+
+static bool is_fabric_switch(const struct topo_vertex *x)
+{
+	return x->kind == TOPO_V_SWITCH && x->node == UINT32_MAX;
+}
+
+static bool ud_has(const struct updown *u, uint32_t s, uint32_t leaf)
+{
+	return u->reach[(size_t)u->sw[s] * u->words + leaf / 64] >> (leaf % 64) & 1;
+}
+
+/* Build the tables; NULL when the fabric is not layered. */
+static struct updown *ud_build(const struct topo_graph *g)
+{
+	struct updown *u = calloc(1, sizeof(*u));
+	uint32_t nsw = 0, nleaf = 0, maxtier = 0;
+
+	if (!u)
+		return NULL;
+	u->sw = malloc(g->n_vertices * sizeof(uint32_t));
+	u->leaf = malloc(g->n_vertices * sizeof(uint32_t));
+	u->nic_of = malloc(g->n_vertices * sizeof(uint32_t));
+	u->up_of = malloc(g->n_vertices * sizeof(uint64_t));
+	if (!u->sw || !u->leaf || !u->nic_of || !u->up_of)
+		goto fail;
+	for (uint32_t v = 0; v < g->n_vertices; v++) {
+		const struct topo_vertex *x = &g->vertices[v];
+
+		u->sw[v] = u->leaf[v] = u->nic_of[v] = UINT32_MAX;
+		u->up_of[v] = UINT64_MAX;
+		if (!is_fabric_switch(x))
+			continue;
+		u->sw[v] = nsw++;
+		if (x->local == 0)
+			u->leaf[v] = nleaf++;
+		if (x->local > maxtier)
+			maxtier = x->local;
+	}
+	if (!nleaf)
+		goto fail;
+	for (uint64_t l = 0; l < g->n_links; l++) {
+		const struct topo_link *k = &g->links[l];
+		const struct topo_vertex *a = &g->vertices[k->a], *b = &g->vertices[k->b];
+
+		if (is_fabric_switch(a) && is_fabric_switch(b)) {
+			if (a->local + 1 != b->local && b->local + 1 != a->local)
+				goto fail; /* not layered */
+			continue;
+		}
+		/* a NIC on exactly one fabric switch, which is a leaf */
+		for (int side = 0; side < 2; side++) {
+			uint32_t n = side ? k->b : k->a, o = side ? k->a : k->b;
+			const struct topo_vertex *nx = &g->vertices[n], *ox = &g->vertices[o];
+
+			if (nx->kind == TOPO_V_NIC && is_fabric_switch(ox)) {
+				if (u->up_of[n] != UINT64_MAX || ox->local != 0)
+					goto fail;
+				u->up_of[n] = l;
+			}
+			if (nx->kind == TOPO_V_GPU && ox->kind == TOPO_V_NIC && nx->node == ox->node)
+				u->nic_of[n] = u->nic_of[n] == UINT32_MAX ? o : UINT32_MAX - 1;
+		}
+	}
+	u->words = (nleaf + 63) / 64;
+	u->reach = calloc((size_t)nsw * u->words, sizeof(uint64_t));
+	if (!u->reach)
+		goto fail;
+	/* bottom up: a switch reaches the leaves its lower neighbours reach */
+	for (uint32_t t = 0; t <= maxtier; t++)
+		for (uint32_t v = 0; v < g->n_vertices; v++) {
+			const struct topo_vertex *x = &g->vertices[v];
+			uint64_t *mine;
+
+			if (!is_fabric_switch(x) || x->local != t)
+				continue;
+			mine = &u->reach[(size_t)u->sw[v] * u->words];
+			if (t == 0) {
+				mine[u->leaf[v] / 64] |= 1ull << (u->leaf[v] % 64);
+				continue;
+			}
+			for (uint64_t a = g->adj_start[v]; a < g->adj_start[v + 1]; a++) {
+				uint32_t w = topo_link_other(g, g->adj[a], v);
+				const uint64_t *theirs;
+
+				if (!is_fabric_switch(&g->vertices[w]) || g->vertices[w].local + 1u != t)
+					continue;
+				theirs = &u->reach[(size_t)u->sw[w] * u->words];
+				for (size_t i = 0; i < u->words; i++)
+					mine[i] |= theirs[i];
+			}
+		}
+	return u;
+fail:
+	ud_free(u);
+	return NULL;
+}
+
+/* The NIC a rank's traffic enters the fabric through, or UINT32_MAX. */
+static uint32_t ud_nic(const struct updown *u, const struct topo_graph *g, uint32_t v)
+{
+	if (g->vertices[v].kind == TOPO_V_NIC)
+		return u->up_of[v] != UINT64_MAX ? v : UINT32_MAX;
+	if (g->vertices[v].kind == TOPO_V_GPU && u->nic_of[v] < UINT32_MAX - 1)
+		return u->up_of[u->nic_of[v]] != UINT64_MAX ? u->nic_of[v] : UINT32_MAX;
+	return UINT32_MAX;
+}
+
+/*
+ * One shortest path va -> vb through their own NICs, chosen by hash at every up and down
+ * step: its links into path[max].  Returns the hop count, or -1 when this case is not for
+ * the fast path (no own NIC, GPUs of different local index, no leaf above reaches vb).
+ */
+static int ud_path(const struct updown *u, const struct topo_graph *g, uint32_t va, uint32_t vb,
+		   uint64_t hash, uint64_t *path, int max)
+{
+	uint32_t na = ud_nic(u, g, va), nb = ud_nic(u, g, vb), la, lb, at;
+	uint32_t down[TOPO_MAX_TIERS + 2];
+	int n = 0, nd = 0;
+	uint64_t cand[256];
+
+	if (na == UINT32_MAX || nb == UINT32_MAX || max < 16)
+		return -1;
+	if (g->vertices[va].kind == TOPO_V_GPU &&
+	    g->vertices[va].local != g->vertices[vb].local)
+		return -1; /* another GPU's NIC may be as short (PXN): leave it to the BFS */
+	la = topo_link_other(g, u->up_of[na], na);
+	lb = topo_link_other(g, u->up_of[nb], nb);
+	if (va != na)
+		for (uint64_t a = g->adj_start[va]; a < g->adj_start[va + 1]; a++)
+			if (topo_link_other(g, g->adj[a], va) == na) {
+				path[n++] = g->adj[a];
+				break;
+			}
+	path[n++] = u->up_of[na];
+	/* up until a switch reaches lb */
+	at = la;
+	while (!ud_has(u, at, u->leaf[lb])) {
+		unsigned k = 0;
+
+		for (uint64_t a = g->adj_start[at]; a < g->adj_start[at + 1] && k < 256; a++) {
+			uint32_t w = topo_link_other(g, g->adj[a], at);
+
+			if (is_fabric_switch(&g->vertices[w]) &&
+			    g->vertices[w].local == g->vertices[at].local + 1)
+				cand[k++] = g->adj[a];
+		}
+		if (!k || n >= max - 8)
+			return -1;
+		hash = hash * 0x9e3779b97f4a7c15ull + 1;
+		path[n] = cand[(hash >> 17) % k];
+		at = topo_link_other(g, path[n++], at);
+	}
+	/* down: to a lower switch that still reaches lb */
+	while (at != lb) {
+		unsigned k = 0;
+
+		for (uint64_t a = g->adj_start[at]; a < g->adj_start[at + 1] && k < 256; a++) {
+			uint32_t w = topo_link_other(g, g->adj[a], at);
+
+			if (is_fabric_switch(&g->vertices[w]) &&
+			    g->vertices[w].local + 1 == g->vertices[at].local &&
+			    ud_has(u, w, u->leaf[lb]))
+				cand[k++] = g->adj[a];
+		}
+		if (!k || n >= max - 4 || nd > TOPO_MAX_TIERS)
+			return -1;
+		hash = hash * 0x9e3779b97f4a7c15ull + 1;
+		path[n] = cand[(hash >> 17) % k];
+		at = topo_link_other(g, path[n++], at);
+		down[nd++] = at;
+	}
+	path[n++] = u->up_of[nb];
+	if (vb != nb)
+		for (uint64_t a = g->adj_start[nb]; a < g->adj_start[nb + 1]; a++)
+			if (topo_link_other(g, g->adj[a], nb) == vb) {
+				path[n++] = g->adj[a];
+				break;
+			}
+	(void)down;
+	return n;
+}
+
+/* The fast path must agree with the BFS on hop counts: check a sample of rank pairs. */
+static bool ud_check(struct plan_ctx *c)
+{
+	const struct topo_graph *g = c->s.g;
+	uint64_t path[64], x = 12345;
+	int tried = 0;
+
+	for (int i = 0; i < 256 && tried < 64; i++) {
+		int a, b, h, q;
+
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		a = (int)((x >> 33) % (uint64_t)c->s.ranks);
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		b = (int)((x >> 33) % (uint64_t)c->s.ranks);
+		if (c->node[a] == c->node[b])
+			continue;
+		h = ud_path(c->ud, g, c->vert[a], c->vert[b], x, path, 64);
+		if (h < 0)
+			continue;
+		tried++;
+		q = topo_route(c->router, c->vert[a], c->vert[b]);
+		if (q != h)
+			return false;
+	}
+	return true;
+}
+
 /* ---- routes ------------------------------------------------------------------------------ */
+
+static int use_push(struct use **a, size_t *n, size_t *cap, uint64_t res, double frac)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? 2 * *cap : 4096;
+		struct use *x = realloc(*a, nc * sizeof(*x));
+
+		if (!x)
+			return -ENOMEM;
+		*a = x;
+		*cap = nc;
+	}
+	(*a)[(*n)++] = (struct use){res, frac};
+	return 0;
+}
 
 static int arena_push(struct plan_ctx *c, uint64_t res, double frac)
 {
-	if (c->arena_n == c->arena_cap) {
-		size_t cap = c->arena_cap ? 2 * c->arena_cap : 4096;
-		struct use *a = realloc(c->arena, cap * sizeof(*a));
+	return use_push(&c->arena, &c->arena_n, &c->arena_cap, res, frac);
+}
 
-		if (!a)
-			return -ENOMEM;
-		c->arena = a;
-		c->arena_cap = cap;
-	}
-	c->arena[c->arena_n++] = (struct use){res, frac};
-	return 0;
+#define TMP_BIT 0x80000000u /* route.off: in c->tmp, not c->arena */
+
+/* Use i of route r: its resource (shared memory: the node's) and fraction. */
+static inline struct use use_at(const struct plan_ctx *c, const struct route *r, size_t i)
+{
+	if (r->off == UINT32_MAX)
+		return (struct use){c->shm_base + r->n, 1};
+	if (r->off & TMP_BIT)
+		return c->tmp[(r->off & ~TMP_BIT) + i];
+	return c->arena[r->off + i];
+}
+
+static inline size_t uses_of(const struct route *r)
+{
+	return r->off == UINT32_MAX ? 1 : r->n;
 }
 
 static uint64_t mix(uint64_t x)
@@ -397,6 +678,25 @@ static int flow_route(struct plan_ctx *c, int a, int b, bool memory, struct rout
 		return 0;
 	}
 	key = ((uint64_t)va << 32 | vb) + 1;
+	if (c->ud && c->s.ecmp == PLAN_ECMP_HASH) {
+		uint64_t fast[64];
+		int nfast = ud_path(c->ud, g, va, vb, mix(key), fast, 64);
+
+		if (nfast >= 0) {
+			uint32_t at = va;
+			size_t start = c->tmp_n;
+
+			for (int i = 0; i < nfast; i++) {
+				if (use_push(&c->tmp, &c->tmp_n, &c->tmp_cap, dir_res(g, fast[i], at), 1))
+					return -ENOMEM;
+				at = topo_link_other(g, fast[i], at);
+			}
+			*out = (struct route){.off = (uint32_t)start | TMP_BIT,
+					      .n = (uint32_t)nfast,
+					      .cls = PLAN_C_NET};
+			return 0;
+		}
+	}
 	if (c->routes_used * 2 >= c->routes_cap) {
 		size_t cap = c->routes_cap ? 2 * c->routes_cap : 1024;
 		struct route *nr = calloc(cap, sizeof(*nr));
@@ -420,12 +720,11 @@ static int flow_route(struct plan_ctx *c, int a, int b, bool memory, struct rout
 			return 0;
 		}
 	slot = &c->routes[h];
+	size_t start = c->arena_n;
 	int hops = topo_route(c->router, va, vb);
 
 	if (hops < 0)
 		return hops;
-	size_t start = c->arena_n;
-
 	if (c->s.ecmp == PLAN_ECMP_SPREAD) {
 		err = route_spread(c, va, hops);
 	} else {
@@ -456,7 +755,65 @@ struct touched {
 	uint64_t res;
 	double cap, used, weight; /* weight: sum of fractions of unfrozen flows */
 	size_t first, n;	  /* its flows in the CSR list */
+	double stamp, key;	  /* used is as of level stamp; key: the level it fills at */
+	size_t pos;		  /* in the heap, SIZE_MAX when not */
+	bool stale;		  /* weight changed since key was computed */
 };
+
+/* A binary min-heap of touched resources by key. */
+static void heap_swap(struct touched *t, size_t *h, size_t a, size_t b)
+{
+	size_t x = h[a];
+
+	h[a] = h[b];
+	h[b] = x;
+	t[h[a]].pos = a;
+	t[h[b]].pos = b;
+}
+
+static void heap_up(struct touched *t, size_t *h, size_t i)
+{
+	while (i && t[h[(i - 1) / 2]].key > t[h[i]].key) {
+		heap_swap(t, h, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void heap_down(struct touched *t, size_t *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < n && t[h[l]].key < t[h[m]].key)
+			m = l;
+		if (r < n && t[h[r]].key < t[h[m]].key)
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(t, h, i, m);
+		i = m;
+	}
+}
+
+static void heap_push(struct touched *t, size_t *h, size_t *n, size_t x)
+{
+	h[*n] = x;
+	t[x].pos = (*n)++;
+	heap_up(t, h, t[x].pos);
+}
+
+static void heap_remove(struct touched *t, size_t *h, size_t *n, size_t x)
+{
+	size_t i = t[x].pos;
+
+	t[x].pos = SIZE_MAX;
+	if (i == --*n)
+		return;
+	h[i] = h[*n];
+	t[h[i]].pos = i;
+	heap_up(t, h, i);
+	heap_down(t, h, *n, t[h[i]].pos);
+}
 
 static bool counts_here(const struct plan_ctx *c, uint64_t res)
 {
@@ -470,7 +827,7 @@ static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct ro
 {
 	size_t nf = ph->n_flows, nt = 0, cap_t = 256, total = 0;
 	struct touched *t = malloc(cap_t * sizeof(*t));
-	size_t *csr = NULL, *fill_pos = NULL;
+	size_t *csr = NULL, *fill_pos = NULL, *heap = NULL, hn = 0;
 	bool *frozen = calloc(nf ? nf : 1, sizeof(bool));
 	double level = 0;
 	size_t left = nf;
@@ -481,11 +838,12 @@ static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct ro
 	/* the resources the phase touches, with each flow's fraction */
 	for (size_t f = 0; f < nf; f++) {
 		const struct route *r = &rt[f];
-		size_t n = r->off == UINT32_MAX ? 1 : r->n;
+		size_t n = uses_of(r);
 
 		for (size_t i = 0; i < n; i++) {
-			uint64_t res = r->off == UINT32_MAX ? c->shm_base + r->n : c->arena[r->off + i].res;
-			double frac = r->off == UINT32_MAX ? 1 : c->arena[r->off + i].frac;
+			struct use u = use_at(c, r, i);
+			uint64_t res = u.res;
+			double frac = u.frac;
 
 			if (!counts_here(c, res))
 				continue;
@@ -499,7 +857,7 @@ static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct ro
 					cap_t *= 2;
 				}
 				c->local_of[res] = (int64_t)nt;
-				t[nt++] = (struct touched){res, c->cap[res], 0, 0, 0, 0};
+				t[nt++] = (struct touched){.res = res, .cap = c->cap[res]};
 			}
 			t[c->local_of[res]].weight += frac;
 			t[c->local_of[res]].n++;
@@ -518,52 +876,75 @@ static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct ro
 	}
 	for (size_t f = 0; f < nf; f++) {
 		const struct route *r = &rt[f];
-		size_t n = r->off == UINT32_MAX ? 1 : r->n;
+		size_t n = uses_of(r);
 
 		pat->rate[f] = INFINITY;
 		for (size_t i = 0; i < n; i++) {
-			uint64_t res = r->off == UINT32_MAX ? c->shm_base + r->n : c->arena[r->off + i].res;
+			uint64_t res = use_at(c, r, i).res;
 
 			if (counts_here(c, res))
 				csr[fill_pos[c->local_of[res]]++] = f;
 		}
 	}
-	/* raise every unfrozen flow's rate together until a resource fills; freeze its flows */
-	while (left) {
-		double delta = INFINITY;
+	/* raise every unfrozen flow's rate together until a resource fills; freeze its flows.
+	 * A heap keyed by the level at which each resource fills (its used share is kept lazily:
+	 * used at level stamp, growing by weight per unit of level) makes this O(uses log n)
+	 * instead of a pass over every resource per distinct level. */
+	heap = malloc((nt ? nt : 1) * sizeof(*heap));
+	if (!heap)
+		goto out;
+	for (size_t i = 0; i < nt; i++) {
+		t[i].key = t[i].weight > 1e-12 ? t[i].cap / t[i].weight : INFINITY;
+		t[i].pos = SIZE_MAX;
+		if (isfinite(t[i].key))
+			heap_push(t, heap, &hn, i);
+	}
+	while (left && hn) {
+		size_t i = heap[0];
 
-		for (size_t i = 0; i < nt; i++)
-			if (t[i].weight > 1e-12)
-				delta = fmin(delta, (t[i].cap - t[i].used) / t[i].weight);
-		if (!isfinite(delta))
-			break; /* the rest touch nothing that limits them */
-		level += delta;
-		for (size_t i = 0; i < nt; i++)
-			t[i].used += delta * t[i].weight;
-		for (size_t i = 0; i < nt; i++) {
-			if (t[i].weight <= 1e-12 || t[i].cap - t[i].used > 1e-9 * t[i].cap)
+		/* keys only grow (a frozen flow leaves its resources): a stale key is a lower
+		 * bound, refreshed when it reaches the top */
+		if (t[i].weight <= 1e-12) {
+			heap_remove(t, heap, &hn, i);
+			continue;
+		}
+		if (t[i].stale) {
+			t[i].key = t[i].stamp + fmax(0, t[i].cap - t[i].used) / t[i].weight;
+			t[i].stale = false;
+			heap_down(t, heap, hn, 0);
+			continue;
+		}
+		level = t[i].key;
+		heap_remove(t, heap, &hn, i);
+		for (size_t q = t[i].first; q < t[i].first + t[i].n; q++) {
+			size_t f = csr[q];
+			const struct route *r = &rt[f];
+			size_t n = uses_of(r);
+
+			if (frozen[f])
 				continue;
-			for (size_t q = t[i].first; q < t[i].first + t[i].n; q++) {
-				size_t f = csr[q];
-				const struct route *r = &rt[f];
-				size_t n = r->off == UINT32_MAX ? 1 : r->n;
+			frozen[f] = true;
+			left--;
+			pat->rate[f] = level;
+			for (size_t k = 0; k < n; k++) {
+				struct use u = use_at(c, r, k);
+				uint64_t res = u.res;
+				double frac = u.frac;
+				struct touched *x;
 
-				if (frozen[f])
+				if (!counts_here(c, res))
 					continue;
-				frozen[f] = true;
-				left--;
-				pat->rate[f] = level;
-				for (size_t k = 0; k < n; k++) {
-					uint64_t res = r->off == UINT32_MAX ? c->shm_base + r->n
-									 : c->arena[r->off + k].res;
-					double frac = r->off == UINT32_MAX ? 1 : c->arena[r->off + k].frac;
-
-					if (counts_here(c, res))
-						t[c->local_of[res]].weight -= frac;
-				}
+				x = &t[c->local_of[res]];
+				x->used += x->weight * (level - x->stamp);
+				x->stamp = level;
+				x->weight -= frac;
+				x->stale = true;
 			}
 		}
 	}
+	for (size_t i = 0; i < nt; i++) /* bring every share up to the last level */
+		if (t[i].weight > 1e-12)
+			t[i].used += t[i].weight * (level - t[i].stamp);
 	pat->utilisation = 0;
 	pat->busiest = -1;
 	for (size_t i = 0; i < nt; i++) {
@@ -581,30 +962,18 @@ out:
 	free(t);
 	free(csr);
 	free(fill_pos);
+	free(heap);
 	free(frozen);
 	return err;
 }
 
 /* Rates of a phase's flows: from the cache, or routed and filled now. */
-static int phase_rates(struct plan_ctx *c, const struct plan_phase *ph, struct route **rtp,
-		       const struct pattern **out)
+static int phase_rates(struct plan_ctx *c, const struct plan_phase *ph, const struct pattern **out)
 {
 	struct route *rt;
 	struct pattern *pat;
-	int err;
+	int err = -ENOMEM;
 
-	rt = malloc((ph->n_flows ? ph->n_flows : 1) * sizeof(*rt));
-	if (!rt)
-		return -ENOMEM;
-	for (size_t f = 0; f < ph->n_flows; f++) {
-		err = flow_route(c, (int)ph->flows[f].src, (int)ph->flows[f].dst, ph->memory, &rt[f]);
-		if (err) {
-			free(rt);
-			return err;
-		}
-	}
-	/* routes hold arena offsets, not pointers into it, so the cache stays valid */
-	*rtp = rt;
 	for (size_t i = 0; i < c->n_patterns; i++)
 		if (c->patterns[i].hash == ph->pattern && c->patterns[i].n_flows == ph->n_flows) {
 			*out = &c->patterns[i];
@@ -613,19 +982,31 @@ static int phase_rates(struct plan_ctx *c, const struct plan_phase *ph, struct r
 	if (c->n_patterns == PATTERN_CACHE)
 		drop_patterns(c);
 	pat = &c->patterns[c->n_patterns];
-	pat->hash = ph->pattern;
-	pat->n_flows = ph->n_flows;
+	*pat = (struct pattern){.hash = ph->pattern, .n_flows = ph->n_flows};
 	pat->rate = malloc((ph->n_flows ? ph->n_flows : 1) * sizeof(double));
-	if (!pat->rate)
-		return -ENOMEM;
-	err = fill(c, ph, rt, pat);
-	if (err) {
-		free(pat->rate);
-		return err;
+	pat->cls = malloc(ph->n_flows ? ph->n_flows : 1);
+	rt = malloc((ph->n_flows ? ph->n_flows : 1) * sizeof(*rt));
+	if (!pat->rate || !pat->cls || !rt)
+		goto err_free;
+	c->tmp_n = 0;
+	for (size_t f = 0; f < ph->n_flows; f++) {
+		err = flow_route(c, (int)ph->flows[f].src, (int)ph->flows[f].dst, ph->memory, &rt[f]);
+		if (err)
+			goto err_free;
+		pat->cls[f] = rt[f].cls;
 	}
+	err = fill(c, ph, rt, pat);
+	if (err)
+		goto err_free;
+	free(rt);
 	c->n_patterns++;
 	*out = pat;
 	return 0;
+err_free:
+	free(rt);
+	free(pat->rate);
+	free(pat->cls);
+	return err;
 }
 
 /* ---- prediction -------------------------------------------------------------------------- */
@@ -654,20 +1035,17 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 		return err;
 	for (size_t i = 0; i < s.n_phases; i++) {
 		const struct plan_phase *ph = &s.phases[i];
-		struct route *rt = NULL;
 		const struct pattern *pat;
 		double step = 0, t;
 
 		if (!ph->n_flows)
 			continue;
-		err = phase_rates(c, ph, &rt, &pat);
-		if (err) {
-			free(rt);
+		err = phase_rates(c, ph, &pat);
+		if (err)
 			goto out;
-		}
 		for (size_t f = 0; f < ph->n_flows; f++) {
-			const struct plan_link_fit *lf = fit_of(c, rt[f].cls);
-			double rate = pat->rate[f] * (rt[f].cls == PLAN_C_SHM
+			const struct plan_link_fit *lf = fit_of(c, pat->cls[f]);
+			double rate = pat->rate[f] * (pat->cls[f] == PLAN_C_SHM
 							      ? (lf->rate > 0 ? lf->rate : PLAN_SHM_RATE)
 							      : lf->efficiency),
 			       x;
@@ -675,7 +1053,6 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 			x = lf->alpha_s + (isfinite(rate) && rate > 0 ? ph->flows[f].bytes / rate : 0);
 			step = fmax(step, x);
 		}
-		free(rt);
 		step += gamma * ph->reduce_bytes;
 		t = (ph->repeat + ph->fill_steps) * step;
 		total += t;
