@@ -58,8 +58,14 @@ struct updown {
 	uint32_t *leaf;	   /* [n_vertices] leaf index of a tier-0 switch, UINT32_MAX */
 	uint32_t *nic_of;  /* [n_vertices] a GPU's directly linked NIC, UINT32_MAX */
 	uint64_t *up_of;   /* [n_vertices] a NIC's host link to its leaf, UINT64_MAX */
+	uint64_t *gpu_nic; /* [n_vertices] a GPU's link to that NIC */
 	uint64_t *reach;   /* [switches][words] */
 	size_t words;
+	/* per fabric switch (CSR by switch index): links up (to tier + 1) and down, with the
+	 * vertex at the other end */
+	uint64_t *up_start, *down_start;
+	uint64_t *up_link, *down_link;
+	uint32_t *up_to, *down_to;
 };
 struct plan_ctx {
 	struct plan_setup s;
@@ -318,7 +324,14 @@ static void ud_free(struct updown *u)
 	free(u->leaf);
 	free(u->nic_of);
 	free(u->up_of);
+	free(u->gpu_nic);
 	free(u->reach);
+	free(u->up_start);
+	free(u->down_start);
+	free(u->up_link);
+	free(u->down_link);
+	free(u->up_to);
+	free(u->down_to);
 	free(u);
 }
 
@@ -344,7 +357,8 @@ static struct updown *ud_build(const struct topo_graph *g)
 	u->leaf = malloc(g->n_vertices * sizeof(uint32_t));
 	u->nic_of = malloc(g->n_vertices * sizeof(uint32_t));
 	u->up_of = malloc(g->n_vertices * sizeof(uint64_t));
-	if (!u->sw || !u->leaf || !u->nic_of || !u->up_of)
+	u->gpu_nic = malloc(g->n_vertices * sizeof(uint64_t));
+	if (!u->sw || !u->leaf || !u->nic_of || !u->up_of || !u->gpu_nic)
 		goto fail;
 	for (uint32_t v = 0; v < g->n_vertices; v++) {
 		const struct topo_vertex *x = &g->vertices[v];
@@ -380,8 +394,10 @@ static struct updown *ud_build(const struct topo_graph *g)
 					goto fail;
 				u->up_of[n] = l;
 			}
-			if (nx->kind == TOPO_V_GPU && ox->kind == TOPO_V_NIC && nx->node == ox->node)
+			if (nx->kind == TOPO_V_GPU && ox->kind == TOPO_V_NIC && nx->node == ox->node) {
 				u->nic_of[n] = u->nic_of[n] == UINT32_MAX ? o : UINT32_MAX - 1;
+				u->gpu_nic[n] = l;
+			}
 		}
 	}
 	u->words = (nleaf + 63) / 64;
@@ -412,6 +428,54 @@ static struct updown *ud_build(const struct topo_graph *g)
 					mine[i] |= theirs[i];
 			}
 		}
+	/* up and down link lists per switch */
+	u->up_start = calloc((size_t)nsw + 1, sizeof(uint64_t));
+	u->down_start = calloc((size_t)nsw + 1, sizeof(uint64_t));
+	if (!u->up_start || !u->down_start)
+		goto fail;
+	for (int pass = 0; pass < 2; pass++) {
+		uint64_t nu = 0, nd = 0;
+
+		for (uint32_t v = 0; v < g->n_vertices; v++) {
+			uint32_t i = u->sw[v];
+
+			if (i == UINT32_MAX)
+				continue;
+			if (pass == 0) {
+				u->up_start[i] = nu;
+				u->down_start[i] = nd;
+			}
+			for (uint64_t a = g->adj_start[v]; a < g->adj_start[v + 1]; a++) {
+				uint32_t w = topo_link_other(g, g->adj[a], v);
+
+				if (!is_fabric_switch(&g->vertices[w]))
+					continue;
+				if (g->vertices[w].local > g->vertices[v].local) {
+					if (pass) {
+						u->up_link[nu] = g->adj[a];
+						u->up_to[nu] = w;
+					}
+					nu++;
+				} else {
+					if (pass) {
+						u->down_link[nd] = g->adj[a];
+						u->down_to[nd] = w;
+					}
+					nd++;
+				}
+			}
+		}
+		if (pass == 0) {
+			u->up_start[nsw] = nu;
+			u->down_start[nsw] = nd;
+			u->up_link = malloc((nu + 1) * sizeof(uint64_t));
+			u->up_to = malloc((nu + 1) * sizeof(uint32_t));
+			u->down_link = malloc((nd + 1) * sizeof(uint64_t));
+			u->down_to = malloc((nd + 1) * sizeof(uint32_t));
+			if (!u->up_link || !u->up_to || !u->down_link || !u->down_to)
+				goto fail;
+		}
+	}
 	return u;
 fail:
 	ud_free(u);
@@ -436,10 +500,9 @@ static uint32_t ud_nic(const struct updown *u, const struct topo_graph *g, uint3
 static int ud_path(const struct updown *u, const struct topo_graph *g, uint32_t va, uint32_t vb,
 		   uint64_t hash, uint64_t *path, int max)
 {
-	uint32_t na = ud_nic(u, g, va), nb = ud_nic(u, g, vb), la, lb, at;
-	uint32_t down[TOPO_MAX_TIERS + 2];
-	int n = 0, nd = 0;
-	uint64_t cand[256];
+	uint32_t na = ud_nic(u, g, va), nb = ud_nic(u, g, vb), la, lb, at, leaf_b;
+	uint32_t cand[256];
+	int n = 0;
 
 	if (na == UINT32_MAX || nb == UINT32_MAX || max < 16)
 		return -1;
@@ -448,58 +511,43 @@ static int ud_path(const struct updown *u, const struct topo_graph *g, uint32_t 
 		return -1; /* another GPU's NIC may be as short (PXN): leave it to the BFS */
 	la = topo_link_other(g, u->up_of[na], na);
 	lb = topo_link_other(g, u->up_of[nb], nb);
+	leaf_b = u->leaf[lb];
 	if (va != na)
-		for (uint64_t a = g->adj_start[va]; a < g->adj_start[va + 1]; a++)
-			if (topo_link_other(g, g->adj[a], va) == na) {
-				path[n++] = g->adj[a];
-				break;
-			}
+		path[n++] = u->gpu_nic[va];
 	path[n++] = u->up_of[na];
-	/* up until a switch reaches lb */
+	/* up, any up link (layered: every one leads on), until a switch reaches lb */
 	at = la;
-	while (!ud_has(u, at, u->leaf[lb])) {
-		unsigned k = 0;
+	while (!ud_has(u, at, leaf_b)) {
+		uint32_t i = u->sw[at];
+		uint64_t k = u->up_start[i + 1] - u->up_start[i];
 
-		for (uint64_t a = g->adj_start[at]; a < g->adj_start[at + 1] && k < 256; a++) {
-			uint32_t w = topo_link_other(g, g->adj[a], at);
-
-			if (is_fabric_switch(&g->vertices[w]) &&
-			    g->vertices[w].local == g->vertices[at].local + 1)
-				cand[k++] = g->adj[a];
-		}
 		if (!k || n >= max - 8)
 			return -1;
 		hash = hash * 0x9e3779b97f4a7c15ull + 1;
-		path[n] = cand[(hash >> 17) % k];
-		at = topo_link_other(g, path[n++], at);
+		k = u->up_start[i] + (hash >> 17) % k;
+		path[n++] = u->up_link[k];
+		at = u->up_to[k];
 	}
-	/* down: to a lower switch that still reaches lb */
+	/* down, through a lower switch that still reaches lb */
 	while (at != lb) {
+		uint32_t i = u->sw[at];
 		unsigned k = 0;
 
-		for (uint64_t a = g->adj_start[at]; a < g->adj_start[at + 1] && k < 256; a++) {
-			uint32_t w = topo_link_other(g, g->adj[a], at);
-
-			if (is_fabric_switch(&g->vertices[w]) &&
-			    g->vertices[w].local + 1 == g->vertices[at].local &&
-			    ud_has(u, w, u->leaf[lb]))
-				cand[k++] = g->adj[a];
-		}
-		if (!k || n >= max - 4 || nd > TOPO_MAX_TIERS)
+		for (uint64_t d = u->down_start[i]; d < u->down_start[i + 1] && k < 256; d++)
+			if (u->down_to[d] == lb || (g->vertices[u->down_to[d]].local &&
+						    ud_has(u, u->down_to[d], leaf_b)))
+				cand[k++] = (uint32_t)(d - u->down_start[i]);
+		if (!k || n >= max - 4)
 			return -1;
 		hash = hash * 0x9e3779b97f4a7c15ull + 1;
-		path[n] = cand[(hash >> 17) % k];
-		at = topo_link_other(g, path[n++], at);
-		down[nd++] = at;
+		uint64_t d = u->down_start[i] + cand[(hash >> 17) % k];
+
+		path[n++] = u->down_link[d];
+		at = u->down_to[d];
 	}
 	path[n++] = u->up_of[nb];
 	if (vb != nb)
-		for (uint64_t a = g->adj_start[nb]; a < g->adj_start[nb + 1]; a++)
-			if (topo_link_other(g, g->adj[a], nb) == vb) {
-				path[n++] = g->adj[a];
-				break;
-			}
-	(void)down;
+		path[n++] = u->gpu_nic[vb];
 	return n;
 }
 
