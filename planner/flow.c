@@ -843,13 +843,6 @@ static void heap_down(struct touched *t, size_t *h, size_t n, size_t i)
 	}
 }
 
-static void heap_push(struct touched *t, size_t *h, size_t *n, size_t x)
-{
-	h[*n] = x;
-	t[x].pos = (*n)++;
-	heap_up(t, h, t[x].pos);
-}
-
 static void heap_remove(struct touched *t, size_t *h, size_t *n, size_t x)
 {
 	size_t i = t[x].pos;
@@ -870,32 +863,43 @@ static bool counts_here(const struct plan_ctx *c, uint64_t res)
 	       c->s.g->links[res / 2].cls != TOPO_L_FABRIC;
 }
 
+static const double *sort_key; /* fill's flow order (qsort has no context argument) */
+
+static int by_key(const void *a, const void *b)
+{
+	double x = sort_key[*(const size_t *)a], y = sort_key[*(const size_t *)b];
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Max-min fair rates of a phase's flows by progressive filling: every unfrozen flow's rate
+ * rises together; a resource that fills freezes its flows.  Resources carried by a single
+ * flow (a GPU's or NIC's own link, most of them on a large fabric) never go on the heap:
+ * they only cap their flow, which freezes at that cap when the filling reaches it.
+ */
 static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct route *rt,
 		struct pattern *pat)
 {
-	size_t nf = ph->n_flows, nt = 0, cap_t = 256, total = 0;
+	size_t nf = ph->n_flows, nt = 0, cap_t = 256, total = 0, left = nf, pi = 0;
 	struct touched *t = malloc(cap_t * sizeof(*t));
-	size_t *csr = NULL, *fill_pos = NULL, *heap = NULL, hn = 0;
+	size_t *csr = NULL, *fill_pos = NULL, *heap = NULL, *order = NULL, hn = 0;
 	bool *frozen = calloc(nf ? nf : 1, sizeof(bool));
-	double level = 0;
-	size_t left = nf;
+	double *fcap = malloc((nf ? nf : 1) * sizeof(double)), *csr_frac = NULL, level = 0;
 	int err = -ENOMEM;
 
-	if (!t || !frozen)
+	if (!t || !frozen || !fcap)
 		goto out;
 	/* the resources the phase touches, with each flow's fraction */
 	for (size_t f = 0; f < nf; f++) {
 		const struct route *r = &rt[f];
-		size_t n = uses_of(r);
 
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < uses_of(r); i++) {
 			struct use u = use_at(c, r, i);
-			uint64_t res = u.res;
-			double frac = u.frac;
 
-			if (!counts_here(c, res))
+			if (!counts_here(c, u.res))
 				continue;
-			if (c->local_of[res] < 0) {
+			if (c->local_of[u.res] < 0) {
 				if (nt == cap_t) {
 					struct touched *x = realloc(t, 2 * cap_t * sizeof(*x));
 
@@ -904,18 +908,21 @@ static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct ro
 					t = x;
 					cap_t *= 2;
 				}
-				c->local_of[res] = (int64_t)nt;
-				t[nt++] = (struct touched){.res = res, .cap = c->cap[res]};
+				c->local_of[u.res] = (int64_t)nt;
+				t[nt++] = (struct touched){.res = u.res, .cap = c->cap[u.res]};
 			}
-			t[c->local_of[res]].weight += frac;
-			t[c->local_of[res]].n++;
+			t[c->local_of[u.res]].weight += u.frac;
+			t[c->local_of[u.res]].n++;
 			total++;
 		}
 	}
-	/* resource -> flows (CSR) */
+	/* resource -> flows (CSR); a flow's own caps from the resources only it uses */
 	csr = malloc((total ? total : 1) * sizeof(*csr));
+	csr_frac = malloc((total ? total : 1) * sizeof(*csr_frac));
 	fill_pos = malloc((nt ? nt : 1) * sizeof(*fill_pos));
-	if (!csr || !fill_pos)
+	heap = malloc((nt ? nt : 1) * sizeof(*heap));
+	order = malloc((nf ? nf : 1) * sizeof(*order));
+	if (!csr || !csr_frac || !fill_pos || !heap || !order)
 		goto out;
 	for (size_t i = 0, acc = 0; i < nt; i++) {
 		t[i].first = acc;
@@ -924,80 +931,107 @@ static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct ro
 	}
 	for (size_t f = 0; f < nf; f++) {
 		const struct route *r = &rt[f];
-		size_t n = uses_of(r);
 
-		pat->rate[f] = INFINITY;
-		for (size_t i = 0; i < n; i++) {
-			uint64_t res = use_at(c, r, i).res;
+		fcap[f] = INFINITY;
+		order[f] = f;
+		for (size_t i = 0; i < uses_of(r); i++) {
+			struct use u = use_at(c, r, i);
+			struct touched *x;
 
-			if (counts_here(c, res))
-				csr[fill_pos[c->local_of[res]]++] = f;
+			if (!counts_here(c, u.res))
+				continue;
+			x = &t[c->local_of[u.res]];
+			csr_frac[fill_pos[c->local_of[u.res]]] = u.frac;
+			csr[fill_pos[c->local_of[u.res]]++] = f;
+			if (x->n == 1)
+				fcap[f] = fmin(fcap[f], x->cap / u.frac);
 		}
 	}
-	/* raise every unfrozen flow's rate together until a resource fills; freeze its flows.
-	 * A heap keyed by the level at which each resource fills (its used share is kept lazily:
-	 * used at level stamp, growing by weight per unit of level) makes this O(uses log n)
-	 * instead of a pass over every resource per distinct level. */
-	heap = malloc((nt ? nt : 1) * sizeof(*heap));
-	if (!heap)
-		goto out;
+	sort_key = fcap;
+	qsort(order, nf, sizeof(*order), by_key);
+	/* the shared resources on a heap by the level at which each fills (heapified) */
 	for (size_t i = 0; i < nt; i++) {
-		t[i].key = t[i].weight > 1e-12 ? t[i].cap / t[i].weight : INFINITY;
 		t[i].pos = SIZE_MAX;
-		if (isfinite(t[i].key))
-			heap_push(t, heap, &hn, i);
+		if (t[i].n < 2)
+			continue;
+		t[i].key = t[i].cap / t[i].weight;
+		heap[hn] = i;
+		t[i].pos = hn++;
 	}
-	while (left && hn) {
-		size_t i = heap[0];
+	for (size_t i = hn / 2; i-- > 0;)
+		heap_down(t, heap, hn, i);
+	while (left) {
+		double hk = INFINITY, pk;
+		size_t first = 0, count = 0;
 
 		/* keys only grow (a frozen flow leaves its resources): a stale key is a lower
 		 * bound, refreshed when it reaches the top */
-		if (t[i].weight <= 1e-12) {
+		while (hn) {
+			size_t i = heap[0];
+
+			if (t[i].weight <= 1e-12) {
+				heap_remove(t, heap, &hn, i);
+			} else if (t[i].stale) {
+				t[i].key = t[i].stamp + fmax(0, t[i].cap - t[i].used) / t[i].weight;
+				t[i].stale = false;
+				heap_down(t, heap, hn, 0);
+			} else {
+				hk = t[i].key;
+				break;
+			}
+		}
+		while (pi < nf && frozen[order[pi]])
+			pi++;
+		pk = pi < nf ? fcap[order[pi]] : INFINITY;
+		if (!isfinite(hk) && !isfinite(pk))
+			break; /* the rest touch nothing that limits them */
+		if (pk <= hk) { /* a flow reaches its own cap */
+			level = pk;
+			first = pi++;
+			count = 1;
+		} else { /* a shared resource fills: all its flows stop */
+			size_t i = heap[0];
+
+			level = hk;
 			heap_remove(t, heap, &hn, i);
-			continue;
+			first = t[i].first;
+			count = t[i].n;
 		}
-		if (t[i].stale) {
-			t[i].key = t[i].stamp + fmax(0, t[i].cap - t[i].used) / t[i].weight;
-			t[i].stale = false;
-			heap_down(t, heap, hn, 0);
-			continue;
-		}
-		level = t[i].key;
-		heap_remove(t, heap, &hn, i);
-		for (size_t q = t[i].first; q < t[i].first + t[i].n; q++) {
-			size_t f = csr[q];
+		for (size_t q = first; q < first + count; q++) {
+			size_t f = pk <= hk ? order[q] : csr[q];
 			const struct route *r = &rt[f];
-			size_t n = uses_of(r);
 
 			if (frozen[f])
 				continue;
 			frozen[f] = true;
 			left--;
 			pat->rate[f] = level;
-			for (size_t k = 0; k < n; k++) {
+			for (size_t k = 0; k < uses_of(r); k++) {
 				struct use u = use_at(c, r, k);
-				uint64_t res = u.res;
-				double frac = u.frac;
 				struct touched *x;
 
-				if (!counts_here(c, res))
+				if (!counts_here(c, u.res))
 					continue;
-				x = &t[c->local_of[res]];
+				x = &t[c->local_of[u.res]];
+				if (x->n < 2)
+					continue;
 				x->used += x->weight * (level - x->stamp);
 				x->stamp = level;
-				x->weight -= frac;
+				x->weight -= u.frac;
 				x->stale = true;
 			}
 		}
 	}
-	for (size_t i = 0; i < nt; i++) /* bring every share up to the last level */
-		if (t[i].weight > 1e-12)
-			t[i].used += t[i].weight * (level - t[i].stamp);
+	/* utilisation: every resource's load at the rates found */
 	pat->utilisation = 0;
 	pat->busiest = -1;
 	for (size_t i = 0; i < nt; i++) {
-		double u = t[i].used / t[i].cap;
+		double used = 0, u;
 
+		for (size_t q = t[i].first; q < t[i].first + t[i].n; q++)
+			if (isfinite(pat->rate[csr[q]]))
+				used += csr_frac[q] * pat->rate[csr[q]];
+		u = used / t[i].cap;
 		if (u > pat->utilisation + 1e-9) {
 			pat->utilisation = u;
 			pat->busiest = (int64_t)t[i].res;
@@ -1009,8 +1043,11 @@ out:
 		c->local_of[t[i].res] = -1;
 	free(t);
 	free(csr);
+	free(csr_frac);
 	free(fill_pos);
 	free(heap);
+	free(order);
+	free(fcap);
 	free(frozen);
 	return err;
 }
