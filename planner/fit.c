@@ -8,6 +8,8 @@
  * relative residuals (pred - meas) / meas so that every size counts alike.  Parameters are
  * fitted as logarithms (they stay positive).
  *
+ * Measured times are each row's median over iterations (plan_row_seconds).
+ *
  * Stage 2 (gsl_fit_wlinear): per algorithm, time = overhead + scale x model, weighted by
  * 1 / measured^2 (relative); a negative overhead is refitted as 0 (gsl_fit_wmul).
  */
@@ -52,6 +54,15 @@ static void apply(struct problem *pb, const gsl_vector *x)
 	pb->calib->gamma_s_per_byte = v[P_GAMMA];
 }
 
+/* The measured time of a row: the median over its iterations (arbench's p50), which a few
+ * iterations disturbed by other work on the machine do not move; the mean when the file has
+ * no median (nccl-tests). */
+double plan_row_seconds(const struct plan_row *row)
+{
+	return (row->p50_us > 0 ? row->p50_us : row->time_us) * 1e-6;
+}
+#define measured(row) plan_row_seconds(row)
+
 static int predict_point(const struct point *pt, double *t)
 {
 	struct plan_prediction pr;
@@ -67,7 +78,7 @@ static int residuals(const gsl_vector *x, void *arg, gsl_vector *f)
 
 	apply(pb, x);
 	for (size_t i = 0; i < pb->n; i++) {
-		double t, meas = pb->pts[i].row->time_us * 1e-6;
+		double t, meas = measured(pb->pts[i].row);
 
 		if (predict_point(&pb->pts[i], &t))
 			return GSL_EFAILED;
@@ -87,15 +98,25 @@ static bool known_algo(const char *a)
 	return false;
 }
 
-static double rms_of(const struct problem *pb, const char *algo, unsigned *count)
+/* The class of a point's call: one host (shm) or several nodes (net). */
+static int point_class(const struct point *pt)
+{
+	double a, b;
+	int nodes;
+
+	plan_ctx_rates(pt->in->ctx, &a, &b, &nodes);
+	return nodes > 1 ? PLAN_C_NET : PLAN_C_SHM;
+}
+
+static double rms_of(const struct problem *pb, const char *algo, int cls, unsigned *count)
 {
 	double s = 0;
 	unsigned k = 0;
 
 	for (size_t i = 0; i < pb->n; i++) {
-		double t, meas = pb->pts[i].row->time_us * 1e-6;
+		double t, meas = measured(pb->pts[i].row);
 
-		if (algo && strcmp(pb->pts[i].row->algo, algo))
+		if (algo && (strcmp(pb->pts[i].row->algo, algo) || point_class(&pb->pts[i]) != cls))
 			continue;
 		if (predict_point(&pb->pts[i], &t))
 			continue;
@@ -106,15 +127,15 @@ static double rms_of(const struct problem *pb, const char *algo, unsigned *count
 	return k ? sqrt(s / k) : 0;
 }
 
-/* Stage 2: time = overhead + scale x model, per algorithm. */
+/* Stage 2: time = overhead + scale x model, per algorithm and class. */
 static int fit_algos(struct problem *pb, FILE *report)
 {
 	struct plan_calib *c = pb->calib;
-
-	c->n_algo = 0;
 	static const char *const all[] = {"ring", "tree", "hier", "rhd", "nccl-ring", NULL};
 
-	for (const char *const *a = all; *a; a++) {
+	c->n_algo = 0;
+	for (int cls = 0; cls < PLAN_C_COUNT; cls++)
+	for (const char *const *a = all; *a && c->n_algo < PLAN_MAX_ALGOS; a++) {
 		double *x = malloc(pb->n * sizeof(double)), *y = malloc(pb->n * sizeof(double));
 		double *w = malloc(pb->n * sizeof(double));
 		double c0 = 0, c1 = 1, cov00, cov01, cov11, chisq;
@@ -129,10 +150,11 @@ static int fit_algos(struct problem *pb, FILE *report)
 		for (size_t i = 0; i < pb->n; i++) {
 			double t;
 
-			if (strcmp(pb->pts[i].row->algo, *a) || predict_point(&pb->pts[i], &t))
+			if (strcmp(pb->pts[i].row->algo, *a) || point_class(&pb->pts[i]) != cls ||
+			    predict_point(&pb->pts[i], &t))
 				continue;
 			x[k] = t;
-			y[k] = pb->pts[i].row->time_us * 1e-6;
+			y[k] = measured(pb->pts[i].row);
 			w[k] = 1 / (y[k] * y[k]);
 			k++;
 		}
@@ -151,11 +173,14 @@ static int fit_algos(struct problem *pb, FILE *report)
 		struct plan_algo_fit *af = &c->algo[c->n_algo++];
 
 		snprintf(af->name, sizeof(af->name), "%s", *a);
+		af->cls = cls;
 		af->scale = c1;
 		af->overhead_s = c0;
-		af->rms_rel_residual = rms_of(pb, *a, &af->points);
-		fprintf(report, "  %-5s scale %.3f, overhead %.1f us: rms residual %.1f%% over %u rows\n",
-			*a, c1, c0 * 1e6, af->rms_rel_residual * 100, af->points);
+		af->rms_rel_residual = rms_of(pb, *a, cls, &af->points);
+		fprintf(report,
+			"  %-9s %-3s scale %.3f, overhead %.1f us: rms residual %.1f%% over %u rows\n",
+			*a, plan_class_names[cls], c1, c0 * 1e6, af->rms_rel_residual * 100,
+			af->points);
 	}
 	return 0;
 }
@@ -189,7 +214,7 @@ int plan_fit(const struct plan_fit_input *in, size_t n, size_t min_bytes, struct
 			struct plan_link_fit *lf = &out->link[cls];
 
 			if (!known_algo(row->algo) || row->size < min_bytes || !row->size ||
-			    !(row->time_us > 0))
+			    !(measured(row) > 0))
 				continue;
 			pb.pts[pb.n++] = (struct point){&in[i], row};
 			net |= nodes > 1;
@@ -271,7 +296,7 @@ int plan_fit(const struct plan_fit_input *in, size_t n, size_t min_bytes, struct
 		out->gamma_s_per_byte > 0 ? 1e-9 / out->gamma_s_per_byte : 0);
 	{
 		unsigned k = 0;
-		double rms = rms_of(&pb, NULL, &k);
+		double rms = rms_of(&pb, NULL, 0, &k);
 
 		for (int cls = 0; cls < PLAN_C_COUNT; cls++)
 			out->link[cls].rms_rel_residual = out->link[cls].set ? rms : 0;
@@ -282,7 +307,7 @@ int plan_fit(const struct plan_fit_input *in, size_t n, size_t min_bytes, struct
 	err = fit_algos(&pb, report);
 	if (!err) {
 		unsigned k = 0;
-		double rms = rms_of(&pb, NULL, &k);
+		double rms = rms_of(&pb, NULL, 0, &k);
 
 		fprintf(report, "  rms relative residual, calibrated: %.1f%% (%u rows)\n",
 			rms * 100, k);

@@ -37,6 +37,7 @@ struct pattern {
 	size_t n_flows;
 	double *rate;	     /* [n_flows] bytes/s */
 	uint8_t *cls;	     /* [n_flows] enum plan_class */
+	double *alone;	     /* [n_flows] bytes/s the flow would get on its own */
 	double utilisation;  /* of the busiest resource */
 	int64_t busiest;     /* its resource id, -1 none */
 };
@@ -292,6 +293,7 @@ static void drop_patterns(struct plan_ctx *c)
 	for (size_t i = 0; i < c->n_patterns; i++) {
 		free(c->patterns[i].rate);
 		free(c->patterns[i].cls);
+		free(c->patterns[i].alone);
 	}
 	c->n_patterns = 0;
 }
@@ -933,6 +935,7 @@ static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct ro
 		const struct route *r = &rt[f];
 
 		fcap[f] = INFINITY;
+		pat->alone[f] = INFINITY;
 		order[f] = f;
 		for (size_t i = 0; i < uses_of(r); i++) {
 			struct use u = use_at(c, r, i);
@@ -943,6 +946,7 @@ static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct ro
 			x = &t[c->local_of[u.res]];
 			csr_frac[fill_pos[c->local_of[u.res]]] = u.frac;
 			csr[fill_pos[c->local_of[u.res]]++] = f;
+			pat->alone[f] = fmin(pat->alone[f], x->cap / u.frac);
 			if (x->n == 1)
 				fcap[f] = fmin(fcap[f], x->cap / u.frac);
 		}
@@ -1070,8 +1074,9 @@ static int phase_rates(struct plan_ctx *c, const struct plan_phase *ph, const st
 	*pat = (struct pattern){.hash = ph->pattern, .n_flows = ph->n_flows};
 	pat->rate = malloc((ph->n_flows ? ph->n_flows : 1) * sizeof(double));
 	pat->cls = malloc(ph->n_flows ? ph->n_flows : 1);
+	pat->alone = malloc((ph->n_flows ? ph->n_flows : 1) * sizeof(double));
 	rt = malloc((ph->n_flows ? ph->n_flows : 1) * sizeof(*rt));
-	if (!pat->rate || !pat->cls || !rt)
+	if (!pat->rate || !pat->cls || !pat->alone || !rt)
 		goto err_free;
 	c->tmp_n = 0;
 	for (size_t f = 0; f < ph->n_flows; f++) {
@@ -1091,6 +1096,7 @@ err_free:
 	free(rt);
 	free(pat->rate);
 	free(pat->cls);
+	free(pat->alone);
 	return err;
 }
 
@@ -1121,7 +1127,7 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 	for (size_t i = 0; i < s.n_phases; i++) {
 		const struct plan_phase *ph = &s.phases[i];
 		const struct pattern *pat;
-		double step = 0, t;
+		double step = 0, fill = 0, t;
 
 		if (!ph->n_flows)
 			continue;
@@ -1130,16 +1136,18 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 			goto out;
 		for (size_t f = 0; f < ph->n_flows; f++) {
 			const struct plan_link_fit *lf = fit_of(c, pat->cls[f]);
-			double rate = pat->rate[f] * (pat->cls[f] == PLAN_C_SHM
-							      ? (lf->rate > 0 ? lf->rate : PLAN_SHM_RATE)
-							      : lf->efficiency),
-			       x;
+			double scale = pat->cls[f] == PLAN_C_SHM
+					       ? (lf->rate > 0 ? lf->rate : PLAN_SHM_RATE)
+					       : lf->efficiency;
+			double rate = pat->rate[f] * scale, alone = pat->alone[f] * scale;
+			double b = ph->flows[f].bytes;
 
-			x = lf->alpha_s + (isfinite(rate) && rate > 0 ? ph->flows[f].bytes / rate : 0);
-			step = fmax(step, x);
+			step = fmax(step, lf->alpha_s + (isfinite(rate) && rate > 0 ? b / rate : 0));
+			/* filling and draining a pipeline: few flows at once, each at its own rate */
+			fill = fmax(fill, lf->alpha_s + (isfinite(alone) && alone > 0 ? b / alone : 0));
 		}
 		step += gamma * ph->reduce_bytes;
-		t = (ph->repeat + ph->fill_steps) * step;
+		t = ph->repeat * step + ph->fill_steps * fill;
 		total += t;
 		if (t > worst_phase && pat->busiest >= 0) {
 			worst_phase = t;
@@ -1160,7 +1168,10 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 		}
 	}
 	{
-		const struct plan_algo_fit *af = c->s.calib ? plan_calib_algo(c->s.calib, algo) : NULL;
+		const struct plan_algo_fit *af =
+			c->s.calib ? plan_calib_algo(c->s.calib, algo,
+						     c->n_nodes > 1 ? PLAN_C_NET : PLAN_C_SHM)
+				   : NULL;
 
 		out->time_s = af ? af->overhead_s + af->scale * total : total;
 	}

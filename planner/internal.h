@@ -30,7 +30,7 @@ extern const char *const plan_class_names[PLAN_C_COUNT]; /* "shm", "intra", "net
 
 /* ---- calibration ------------------------------------------------------------------------- */
 
-#define PLAN_MAX_ALGOS 8
+#define PLAN_MAX_ALGOS 16
 #define PLAN_MAX_SOURCES 16
 
 /* One link class's fitted figures.  A step that moves m bytes over a path of this class takes
@@ -47,9 +47,12 @@ struct plan_link_fit {
 	unsigned points;
 };
 
-/* A per-algorithm correction on top of the link model: time = overhead + scale x model. */
+/* A per-algorithm correction on top of the link model: time = overhead + scale x model,
+ * fitted separately for calls within one host (cls PLAN_C_SHM) and across nodes (PLAN_C_NET):
+ * an algorithm's protocol costs differ between shared memory and a network. */
 struct plan_algo_fit {
 	char name[16];
+	int cls; /* PLAN_C_SHM or PLAN_C_NET */
 	double scale, overhead_s;
 	double rms_rel_residual;
 	unsigned points;
@@ -70,7 +73,9 @@ struct plan_calib {
 
 /* Defaults (no calibration): alpha 0, efficiency 1, shm rate 10 GB/s, gamma 0, scale 1. */
 void plan_calib_defaults(struct plan_calib *c);
-const struct plan_algo_fit *plan_calib_algo(const struct plan_calib *c, const char *algo);
+/* The correction for algo on calls of class cls (PLAN_C_SHM: one host, PLAN_C_NET: several
+ * nodes), or NULL. */
+const struct plan_algo_fit *plan_calib_algo(const struct plan_calib *c, const char *algo, int cls);
 /* Load calib.yaml: 0, or -EINVAL with *err (file:line:column, the expected form). */
 int plan_calib_load(const char *path, struct plan_calib *out, struct topo_error *err);
 /* Write calib.yaml (documented in configs/README.md).  0 or -EIO. */
@@ -105,6 +110,9 @@ struct plan_results {
  * the file and what is wrong (truncated, not arbench's, a newer schema version). */
 int plan_results_load(const char *path, struct plan_results **out, char *msg, size_t msglen);
 void plan_results_free(struct plan_results *r);
+/* A row's measured time in seconds as the planner compares it: the median over iterations
+ * (time_us.p50), or the mean where the file has no median. */
+double plan_row_seconds(const struct plan_row *row);
 /* Read nccl-tests all_reduce_perf output: its text table or its -J JSON (schema 2).  The log
  * does not say how ranks sit on nodes: ranks and nodes come from the caller; the "Rank N on
  * HOST" lines, when the log has one per rank, give the placement and host names (else ranks
@@ -128,7 +136,8 @@ struct plan_phase {
 	double repeat;
 	double reduce_bytes;
 	uint64_t pattern; /* hash of the flows' (src, dst) set: equal patterns share rates */
-	double fill_steps; /* pipelining: extra steps to fill and drain (tree: 2 x depth) */
+	double fill_steps; /* pipelining: extra steps to fill and drain (tree: 2 (depth - 1)),
+			    * each at the flows' uncontended rates */
 	bool memory;	   /* copies through a node's shared memory, not transport messages */
 };
 

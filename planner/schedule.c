@@ -6,7 +6,7 @@
  *
  *   ring  one phase r -> r+1 repeated 2(p-1) times (every step has the same flows)
  *   tree  one phase: every tree edge of both trees, up and down, streaming at once; the
- *         pipeline adds 2 x depth segment steps
+ *         pipeline adds 2 (depth - 1) segment hops
  *   rhd   fold, lg p' halving phases, lg p' doubling phases, unfold, each once
  *   hier  per chunk of one staging slot: shared-memory staging (memory flows), the inter-node
  *         ring or rhd of each slice among its owners (all slices at once), the copy out
@@ -280,7 +280,10 @@ static int tree_phases(struct builder *b, int p, size_t count, size_t esize,
 	if (!ph)
 		return -ENOMEM;
 	ph->repeat = (double)nseg;
-	ph->fill_steps = 2.0 * (double)depth;
+	/* the first segment climbs depth hops and comes down depth hops before the stream runs
+	 * at one segment per period: (nseg - 1) periods + 2 depth hops = nseg periods + 2 (depth
+	 * - 1) hops of one segment at the link's own rate */
+	ph->fill_steps = 2.0 * ((double)depth - 1);
 	for (int t = 0; t < 2; t++) {
 		size_t half;
 
