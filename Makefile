@@ -18,7 +18,7 @@ MPIRUN  ?= mpirun
 RUN_NP  ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -lt 2 ] && n=2; echo $$n)
 
 DEBIAN_PKGS := build-essential pkg-config openmpi-bin libopenmpi-dev libibverbs-dev \
-	libhwloc-dev hwloc libcyaml-dev libjansson-dev libcmocka-dev gnuplot-nox iproute2 \
+	libhwloc-dev hwloc libcyaml-dev libjansson-dev libcmocka-dev libgsl-dev gnuplot-nox iproute2 \
 	iperf3 procps util-linux jq
 
 PKG_LIBS   := jansson libcyaml hwloc
@@ -27,6 +27,7 @@ PKG_CFLAGS  = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
 PKG_LDLIBS  = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 VERBS_LIBS  = -libverbs
+GSL_LIBS    = $(shell pkg-config --libs gsl 2>/dev/null || echo -lgsl -lgslcblas)
 
 # MPICH defines MPI_STATUSES_IGNORE as (MPI_Status *)1, which GCC 12 reports as an overflow
 # of the array parameter of MPI_Testall/MPI_Waitall (a false positive): off for MPICH only.
@@ -93,8 +94,11 @@ check test: build
 # ---- compile -------------------------------------------------------------------------------
 # MPI code (allreduce/, bench/ but not bench/lab/, tests/) goes through the MPI wrapper.
 $(BUILD)/obj/allreduce/%.o $(BUILD)/obj/tests/%.o: COMPILER = $(MPICC)
-$(BUILD)/obj/bench/%.o: COMPILER = $(MPICC)
-$(BUILD)/obj/bench/lab/%.o $(BUILD)/obj/topo/%.o $(BUILD)/obj/planner/%.o: COMPILER = $(CC)
+# planner/ includes allreduce/allreduce.h (the layout code its schedules are built from), whose
+# prototypes name MPI types: compiled through the wrapper, linked without MPI (arplan calls no
+# MPI function; only allreduce/layout.o joins it).
+$(BUILD)/obj/bench/%.o $(BUILD)/obj/planner/%.o: COMPILER = $(MPICC)
+$(BUILD)/obj/bench/lab/%.o $(BUILD)/obj/topo/%.o: COMPILER = $(CC)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -113,10 +117,10 @@ $(BUILD)/lib/%.a:
 
 # ---- programs ------------------------------------------------------------------------------
 $(BUILD)/arbench: $(call obj,bench/arbench.c) $(LIB_BENCH) $(LIB_AR) $(LIB_TOPO)
-	$(MPICC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(VERBS_LIBS) $(LDLIBS)
+	$(MPICC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(GSL_LIBS) $(VERBS_LIBS) $(LDLIBS)
 
-$(BUILD)/arplan: $(call obj,planner/arplan.c) $(LIB_PLAN) $(LIB_TOPO)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(LDLIBS)
+$(BUILD)/arplan: $(call obj,planner/arplan.c) $(LIB_PLAN) $(call obj,allreduce/layout.c) $(LIB_TOPO)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(GSL_LIBS) $(LDLIBS)
 
 $(BUILD)/arlab: $(call obj,bench/lab/arlab.c) $(LIB_LAB) $(LIB_TOPO)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(LDLIBS)
@@ -126,11 +130,11 @@ TEST_LIBS := $(LIB_BENCH) $(LIB_PLAN) $(LIB_LAB) $(LIB_AR) $(LIB_TOPO)
 
 $(BUILD)/tests/unit/%: $(call obj,tests/unit/%.c) $(call obj,$(TESTLIB_SRC)) $(TEST_LIBS)
 	@mkdir -p $(@D)
-	$(MPICC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(CMOCKA_LIBS) $(VERBS_LIBS) $(LDLIBS)
+	$(MPICC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(CMOCKA_LIBS) $(GSL_LIBS) $(VERBS_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/mpi/%: $(call obj,tests/mpi/%.c) $(call obj,$(TESTLIB_SRC)) $(TEST_LIBS)
 	@mkdir -p $(@D)
-	$(MPICC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(VERBS_LIBS) $(LDLIBS)
+	$(MPICC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(GSL_LIBS) $(VERBS_LIBS) $(LDLIBS)
 
 # ---- install -------------------------------------------------------------------------------
 install: all

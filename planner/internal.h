@@ -30,7 +30,7 @@ extern const char *const plan_class_names[PLAN_C_COUNT]; /* "shm", "intra", "net
 
 /* ---- calibration ------------------------------------------------------------------------- */
 
-#define PLAN_MAX_ALGOS 8
+#define PLAN_MAX_ALGOS 16
 #define PLAN_MAX_SOURCES 16
 
 /* One link class's fitted figures.  A step that moves m bytes over a path of this class takes
@@ -47,9 +47,12 @@ struct plan_link_fit {
 	unsigned points;
 };
 
-/* A per-algorithm correction on top of the link model: time = overhead + scale x model. */
+/* A per-algorithm correction on top of the link model: time = overhead + scale x model,
+ * fitted separately for calls within one host (cls PLAN_C_SHM) and across nodes (PLAN_C_NET):
+ * an algorithm's protocol costs differ between shared memory and a network. */
 struct plan_algo_fit {
 	char name[16];
+	int cls; /* PLAN_C_SHM or PLAN_C_NET */
 	double scale, overhead_s;
 	double rms_rel_residual;
 	unsigned points;
@@ -70,7 +73,9 @@ struct plan_calib {
 
 /* Defaults (no calibration): alpha 0, efficiency 1, shm rate 10 GB/s, gamma 0, scale 1. */
 void plan_calib_defaults(struct plan_calib *c);
-const struct plan_algo_fit *plan_calib_algo(const struct plan_calib *c, const char *algo);
+/* The correction for algo on calls of class cls (PLAN_C_SHM: one host, PLAN_C_NET: several
+ * nodes), or NULL. */
+const struct plan_algo_fit *plan_calib_algo(const struct plan_calib *c, const char *algo, int cls);
 /* Load calib.yaml: 0, or -EINVAL with *err (file:line:column, the expected form). */
 int plan_calib_load(const char *path, struct plan_calib *out, struct topo_error *err);
 /* Write calib.yaml (documented in configs/README.md).  0 or -EIO. */
@@ -105,6 +110,9 @@ struct plan_results {
  * the file and what is wrong (truncated, not arbench's, a newer schema version). */
 int plan_results_load(const char *path, struct plan_results **out, char *msg, size_t msglen);
 void plan_results_free(struct plan_results *r);
+/* A row's measured time in seconds as the planner compares it: the median over iterations
+ * (time_us.p50), or the mean where the file has no median. */
+double plan_row_seconds(const struct plan_row *row);
 /* Read nccl-tests all_reduce_perf output: its text table or its -J JSON (schema 2).  The log
  * does not say how ranks sit on nodes: ranks and nodes come from the caller; the "Rank N on
  * HOST" lines, when the log has one per rank, give the placement and host names (else ranks
@@ -128,10 +136,9 @@ struct plan_phase {
 	double repeat;
 	double reduce_bytes;
 	uint64_t pattern; /* hash of the flows' (src, dst) set: equal patterns share rates */
-	/* pipelining: >0 when this phase overlaps the ones marked with the same group; the
-	 * group's time is its slowest phase plus fill_steps steps of that phase */
-	int overlap_group;
-	double fill_steps;
+	double fill_steps; /* pipelining: extra steps to fill and drain (tree: 2 (depth - 1)),
+			    * each at the flows' uncontended rates */
+	bool memory;	   /* copies through a node's shared memory, not transport messages */
 };
 
 struct plan_schedule {
@@ -140,9 +147,6 @@ struct plan_schedule {
 	size_t count, esize;
 	struct plan_phase *phases;
 	size_t n_phases;
-	/* hier: the per-node pipeline of chunks: phases with stage > 0 are chunk stages, and the
-	 * whole runs as chunks x max(stage) + (sum - max) once */
-	double chunks;
 };
 
 /* The library's settings that shape a schedule. */
@@ -161,6 +165,8 @@ void plan_schedule_free(struct plan_schedule *s);
  * (what the library's transport carries: hier's shared-memory stage is not counted). */
 void plan_schedule_bytes(const struct plan_schedule *s, double *bytes);
 extern const char *const plan_algos[]; /* NULL-terminated: ring, tree, hier, rhd */
+/* Forms the library does not run but GPU clusters do (NCCL): "nccl-ring". */
+extern const char *const plan_gpu_algos[];
 
 /* ---- engine ------------------------------------------------------------------------------ */
 
@@ -192,6 +198,22 @@ struct plan_ctx;
  * ranks, ...), or -ENOMEM. */
 int plan_ctx_new(const struct plan_setup *s, struct plan_ctx **out, char *msg, size_t msglen);
 void plan_ctx_free(struct plan_ctx *c);
+/* The host link rates (bytes/s) of the ranks' NICs, and the number of nodes used. */
+void plan_ctx_rates(const struct plan_ctx *c, double *net_min, double *net_max, int *nodes);
+/* Shared memory's rate when no calibration gives one (bytes/s). */
+#define PLAN_SHM_RATE 10e9
+
+/* Fit link figures (alpha, efficiency, shm rate), gamma and per-algorithm corrections to the
+ * rows of n results files, each with a context whose calib points at out (which the fit
+ * changes as it goes).  min_bytes: rows below are left out.  Prints the fitted values and
+ * residuals to report.  0, -EINVAL with msg (too few rows), -ENOMEM. */
+struct plan_fit_input {
+	const struct plan_results *res;
+	struct plan_ctx *ctx;
+	const char *topo; /* its topology file, or NULL (one CPU host) */
+};
+int plan_fit(const struct plan_fit_input *in, size_t n, size_t min_bytes, struct plan_calib *out,
+	     FILE *report, char *msg, size_t msglen);
 /* Predict one all-reduce of bytes (count = bytes / esize elements) with algo.
  * 0, -ENOENT unknown algorithm, -ENOMEM. */
 int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esize,

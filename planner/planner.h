@@ -19,6 +19,13 @@ enum plan_exit {
  * Prints to out, errors to err; returns a plan_exit code. */
 int plan_cmd_topo(int argc, char **argv, FILE *out, FILE *err);
 
+/* `arplan fit [--topo T.yaml] RESULTS... -o calib.yaml`: calibrate the link model. */
+int plan_cmd_fit(int argc, char **argv, FILE *out, FILE *err);
+/* `arplan predict --topo T.yaml [--calib C.yaml] ...`: predicted time per algorithm and size. */
+int plan_cmd_predict(int argc, char **argv, FILE *out, FILE *err);
+/* Sizes as arbench takes them ("64K", "1M", "1G": powers of 1024).  0 or -EINVAL. */
+int plan_parse_size(const char *s, size_t *out);
+
 /* `arplan validate RESULTS... --topo T.yaml [--calib C.yaml] [--json] [--max-error X] ...`:
  * measured against predicted time per row, median and max |error|.  Exit 0, 1 when --max-error
  * is exceeded, 2 bad input. */

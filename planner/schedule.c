@@ -1,0 +1,562 @@
+/*
+ * schedule.c - each all-reduce algorithm of allreduce/ described to the planner as phases of
+ * concurrent flows between ranks, built from the layout code the library itself runs
+ * (ar_block for block boundaries, ar_dtree for the double binary tree, the segment setting),
+ * so a change of layout in the library changes the model with it.
+ *
+ *   ring  one phase r -> r+1 repeated 2(p-1) times (every step has the same flows)
+ *   tree  one phase: every tree edge of both trees, up and down, streaming at once; the
+ *         pipeline adds 2 (depth - 1) segment hops
+ *   rhd   fold, lg p' halving phases, lg p' doubling phases, unfold, each once
+ *   hier  per chunk of one staging slot: shared-memory staging (memory flows), the inter-node
+ *         ring or rhd of each slice among its owners (all slices at once), the copy out
+ *
+ * A flow's bytes are per repetition; bytes x repeat is exactly what the library sends from
+ * src to dst in the whole call (tests/mpi/planner_bytes.c checks it against the transport).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allreduce/allreduce.h"
+#include "planner/internal.h"
+
+#define DEFAULT_SEGMENT	 (1u << 20) /* AR__DEFAULT_SEGMENT */
+#define TREE_MIN_SEGMENT (64u << 10)
+#define HIER_SLOT_MIN	 (64u << 10)
+#define HIER_SLOT_MAX	 (4u << 20)
+#define HIER_ALIGN	 64
+#define HIER_RING_MIN	 (64u << 10)
+#define HIER_SMALL_MAX	 (32u << 10)
+
+const char *const plan_algos[] = {"ring", "tree", "hier", "rhd", NULL};
+const char *const plan_gpu_algos[] = {"nccl-ring", NULL};
+
+/* A growing list of phases. */
+struct builder {
+	struct plan_schedule *s;
+	size_t cap;
+};
+
+static struct plan_phase *add_phase(struct builder *b, size_t max_flows)
+{
+	struct plan_phase *ph;
+
+	if (b->s->n_phases == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 8;
+		struct plan_phase *np = realloc(b->s->phases, cap * sizeof(*np));
+
+		if (!np)
+			return NULL;
+		b->s->phases = np;
+		b->cap = cap;
+	}
+	ph = &b->s->phases[b->s->n_phases];
+	memset(ph, 0, sizeof(*ph));
+	ph->flows = max_flows ? malloc(max_flows * sizeof(*ph->flows)) : NULL;
+	if (max_flows && !ph->flows)
+		return NULL;
+	ph->repeat = 1;
+	b->s->n_phases++;
+	return ph;
+}
+
+static void add_flow(struct plan_phase *ph, int src, int dst, double bytes)
+{
+	if (bytes <= 0 || src == dst)
+		return;
+	ph->flows[ph->n_flows++] = (struct plan_flow){(uint32_t)src, (uint32_t)dst, bytes};
+}
+
+static size_t seg_bytes(const struct plan_lib_settings *set)
+{
+	return set && set->segment_bytes ? set->segment_bytes : DEFAULT_SEGMENT;
+}
+
+static size_t blk(size_t count, int p, int i)
+{
+	size_t len;
+
+	ar_block(count, p, ((i % p) + p) % p, &len);
+	return len;
+}
+
+/* Ring over the ranks map[0..p-1] (global ranks), count elements.  Rank k sends every block
+ * except k+2 in the reduce-scatter... exactly: blocks k, k-1, .., k+2 (RS) and k+1, .., k+3
+ * (AG), i.e. 2 count - blk(k+1) - blk(k+2) elements in 2(p-1) steps. */
+static int ring_phases(struct builder *b, const int *map, int p, size_t count, size_t esize,
+		       double times)
+{
+	struct plan_phase *ph;
+
+	if (p < 2 || !count)
+		return 0;
+	ph = add_phase(b, (size_t)p);
+	if (!ph)
+		return -ENOMEM;
+	ph->repeat = 2.0 * (p - 1) * times;
+	for (int k = 0; k < p; k++) {
+		double elems = 2.0 * count - blk(count, p, k + 1) - blk(count, p, k + 2);
+
+		add_flow(ph, map[k], map[(k + 1) % p], elems * esize / (2.0 * (p - 1)));
+	}
+	/* the busiest rank reduces the largest block once per reduce-scatter step */
+	ph->reduce_bytes = (double)blk(count, p, 0) * esize / 2.0;
+	return 0;
+}
+
+/* NCCL's ring on a GPU cluster: one ring per channel (channels = GPUs per node), each
+ * carrying 1/channels of the buffer; channel c's ring walks a node's GPUs starting at c and
+ * crosses to the next node from the GPU it ends on to the same GPU there (rail-aligned, as
+ * NCCL keeps a channel on one NIC).  Not the library's ring: the model of what NCCL does. */
+static int nccl_ring_phases(struct builder *b, int p, const int *node_of_rank, size_t count,
+			    size_t esize)
+{
+	int nodes = 0, L;
+	int *lcount, *order;
+	struct plan_phase *ph;
+
+	if (p < 2 || !count)
+		return 0;
+	for (int r = 0; r < p; r++)
+		nodes = node_of_rank[r] + 1 > nodes ? node_of_rank[r] + 1 : nodes;
+	lcount = calloc((size_t)nodes, sizeof(int));
+	order = malloc(sizeof(int) * (size_t)p);
+	if (!lcount || !order) {
+		free(lcount);
+		free(order);
+		return -ENOMEM;
+	}
+	for (int r = 0; r < p; r++)
+		lcount[node_of_rank[r]]++;
+	L = p;
+	for (int k = 0; k < nodes; k++)
+		L = lcount[k] < L ? lcount[k] : L;
+	if (L < 1 || L * nodes != p) { /* unequal nodes: one channel in rank order */
+		for (int r = 0; r < p; r++)
+			order[r] = r;
+		free(lcount);
+		int err = ring_phases(b, order, p, count, esize, 1);
+
+		free(order);
+		return err;
+	}
+	ph = add_phase(b, (size_t)p * (size_t)L);
+	if (!ph) {
+		free(lcount);
+		free(order);
+		return -ENOMEM;
+	}
+	ph->repeat = 2.0 * (p - 1);
+	for (int ch = 0; ch < L; ch++) {
+		size_t part;
+
+		ar_block(count, L, ch, &part);
+		/* snake: even nodes walk up from ch, odd ones down to ch, so the ring leaves one
+		 * node and enters the next at the same local GPU: the same rail */
+		for (int k = 0; k < nodes; k++)
+			for (int i = 0; i < L; i++)
+				order[k * L + i] = k * L + (k % 2 ? ch + L - 1 - i : ch + i) % L;
+		for (int q = 0; q < p; q++)
+			add_flow(ph, order[q], order[(q + 1) % p],
+				 (double)part * esize / p); /* per step: one block of the channel */
+	}
+	ph->reduce_bytes = (double)count * esize / ((double)L * p);
+	free(lcount);
+	free(order);
+	return 0;
+}
+
+/* Rabenseifner over map[0..p-1], as allreduce/rhd.c runs it. */
+static int rhd_phases(struct builder *b, const int *map, int p, size_t count, size_t esize,
+		      double times)
+{
+	int p2 = 1, rem, mask;
+	struct plan_phase *ph;
+
+	if (p < 2 || !count)
+		return 0;
+	while (p2 * 2 <= p)
+		p2 *= 2;
+	rem = p - p2;
+#define REAL(q) ((q) < rem ? 2 * (q) + 1 : (q) + rem)
+	if (rem) {
+		ph = add_phase(b, (size_t)rem);
+		if (!ph)
+			return -ENOMEM;
+		ph->repeat = times;
+		for (int r = 0; r < 2 * rem; r += 2)
+			add_flow(ph, map[r], map[r + 1], (double)count * esize);
+		ph->reduce_bytes = (double)count * esize;
+	}
+	/* halving: me keeps [klo, khi) and gives away [slo, shi) to me ^ mask */
+	{
+		int lo[p2], hi[p2];
+
+		for (int q = 0; q < p2; q++) {
+			lo[q] = 0;
+			hi[q] = p2;
+		}
+		for (mask = p2 / 2; mask >= 1; mask /= 2) {
+			double most = 0;
+
+			ph = add_phase(b, (size_t)p2);
+			if (!ph)
+				return -ENOMEM;
+			ph->repeat = times;
+			for (int q = 0; q < p2; q++) {
+				int mid = lo[q] + (hi[q] - lo[q]) / 2;
+				int klo = q & mask ? mid : lo[q], khi = q & mask ? hi[q] : mid;
+				int slo = q & mask ? lo[q] : mid, shi = q & mask ? mid : hi[q];
+				size_t d, so = ar_block(count, p2, slo, &d);
+				size_t se = shi < p2 ? ar_block(count, p2, shi, &d) : count;
+				size_t ko = ar_block(count, p2, klo, &d);
+				size_t ke = khi < p2 ? ar_block(count, p2, khi, &d) : count;
+
+				add_flow(ph, map[REAL(q)], map[REAL(q ^ mask)],
+					 (double)(se - so) * esize);
+				if ((double)(ke - ko) * esize > most)
+					most = (double)(ke - ko) * esize;
+				lo[q] = klo;
+				hi[q] = khi;
+			}
+			ph->reduce_bytes = most;
+		}
+		/* doubling: swap owned ranges with ever farther partners */
+		for (mask = 1; mask < p2; mask *= 2) {
+			int nlo[p2], nhi[p2];
+
+			ph = add_phase(b, (size_t)p2);
+			if (!ph)
+				return -ENOMEM;
+			ph->repeat = times;
+			for (int q = 0; q < p2; q++) {
+				int size = hi[q] - lo[q];
+				int plo = q & mask ? lo[q] - size : hi[q], phi = plo + size;
+				size_t d, mo = ar_block(count, p2, lo[q], &d);
+				size_t me = hi[q] < p2 ? ar_block(count, p2, hi[q], &d) : count;
+
+				add_flow(ph, map[REAL(q)], map[REAL(q ^ mask)],
+					 (double)(me - mo) * esize);
+				nlo[q] = plo < lo[q] ? plo : lo[q];
+				nhi[q] = phi > hi[q] ? phi : hi[q];
+			}
+			memcpy(lo, nlo, sizeof(lo));
+			memcpy(hi, nhi, sizeof(hi));
+		}
+	}
+	if (rem) {
+		ph = add_phase(b, (size_t)rem);
+		if (!ph)
+			return -ENOMEM;
+		ph->repeat = times;
+		for (int r = 0; r < 2 * rem; r += 2)
+			add_flow(ph, map[r + 1], map[r], (double)count * esize);
+	}
+#undef REAL
+	return 0;
+}
+
+/* Double binary tree: every edge of both trees carries its tree's half up and down, all
+ * streaming at once in segments (allreduce/tree.c's progress loop). */
+static int tree_phases(struct builder *b, int p, size_t count, size_t esize,
+		       const struct plan_lib_settings *set)
+{
+	struct plan_phase *ph;
+	size_t half0, depth = 1, seg, nseg;
+
+	if (p < 2 || !count)
+		return 0;
+	ar_block(count, 2, 0, &half0);
+	while (((size_t)1 << depth) < (size_t)p)
+		depth++;
+	seg = half0 * esize / (4 * depth);
+	if (seg < TREE_MIN_SEGMENT)
+		seg = TREE_MIN_SEGMENT;
+	if (seg > seg_bytes(set))
+		seg = seg_bytes(set);
+	nseg = (half0 * esize + seg - 1) / seg;
+	ph = add_phase(b, 4 * (size_t)p);
+	if (!ph)
+		return -ENOMEM;
+	ph->repeat = (double)nseg;
+	/* the first segment climbs depth hops and comes down depth hops before the stream runs
+	 * at one segment per period: (nseg - 1) periods + 2 depth hops = nseg periods + 2 (depth
+	 * - 1) hops of one segment at the link's own rate */
+	ph->fill_steps = 2.0 * ((double)depth - 1);
+	for (int t = 0; t < 2; t++) {
+		size_t half;
+
+		ar_block(count, 2, t, &half);
+		for (int r = 0; r < p; r++) {
+			int parent, c0, c1;
+
+			ar_dtree(p, r, t, &parent, &c0, &c1);
+			if (parent < 0)
+				continue;
+			add_flow(ph, r, parent, (double)half * esize / (double)nseg);
+			add_flow(ph, parent, r, (double)half * esize / (double)nseg);
+		}
+	}
+	/* an inner rank reduces two children's segments per step */
+	ph->reduce_bytes = 2.0 * (double)seg;
+	return 0;
+}
+
+/* Join the phases of tmp into b's phases from first on, by position (concurrent groups);
+ * phases beyond what b has are appended. */
+static int join_phases(struct builder *b, size_t first, const struct plan_schedule *tmp)
+{
+	for (size_t q = 0; q < tmp->n_phases; q++) {
+		const struct plan_phase *src = &tmp->phases[q];
+		struct plan_phase *dst;
+		struct plan_flow *f;
+
+		if (first + q == b->s->n_phases) {
+			dst = add_phase(b, 0);
+			if (!dst)
+				return -ENOMEM;
+			dst->repeat = src->repeat;
+		}
+		dst = &b->s->phases[first + q];
+		f = realloc(dst->flows, (dst->n_flows + src->n_flows) * sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		dst->flows = f;
+		/* keep each flow's total (bytes x repeat) when the repeats differ (a short last
+		 * slice may take rhd while the others take the ring) */
+		for (size_t i = 0; i < src->n_flows; i++) {
+			f[dst->n_flows + i] = src->flows[i];
+			f[dst->n_flows + i].bytes *= src->repeat / dst->repeat;
+		}
+		dst->n_flows += src->n_flows;
+		if (src->reduce_bytes > dst->reduce_bytes)
+			dst->reduce_bytes = src->reduce_bytes;
+	}
+	return 0;
+}
+
+/* hier: per chunk (one staging slot), shared-memory staging and copy-out as memory flows,
+ * and the inter-node all-reduce of every slice among its owners. */
+struct hier_shape {
+	int nodes, nown;
+	int *lsize;   /* [nodes] */
+	int **locals; /* [nodes][lsize]: global ranks in local-rank order */
+};
+
+static int hier_chunk(struct builder *b, const struct hier_shape *h, size_t n, size_t esize,
+		      double times, bool small)
+{
+	size_t per = (n + (size_t)h->nown - 1) / (size_t)h->nown;
+	size_t a = HIER_ALIGN / esize ? HIER_ALIGN / esize : 1;
+	struct plan_phase *st, *out;
+	int maxl = 0, err;
+
+	per = (per + a - 1) / a * a;
+	for (int k = 0; k < h->nodes; k++)
+		maxl = h->lsize[k] > maxl ? h->lsize[k] : maxl;
+	if (maxl > 1) {
+		size_t nf = 0;
+
+		for (int k = 0; k < h->nodes; k++)
+			nf += (size_t)h->lsize[k] * (size_t)h->lsize[k];
+		st = add_phase(b, nf);
+		if (!st)
+			return -ENOMEM;
+		st->memory = true;
+		st->repeat = times;
+		for (int k = 0; k < h->nodes; k++)
+			for (int i = 0; i < h->lsize[k]; i++)
+				for (int j = 0; j < (small ? h->lsize[k] : h->nown); j++) {
+					size_t lo = small ? 0 : per * (size_t)j;
+					size_t hi = small ? n : lo + per;
+
+					lo = lo < n ? lo : n;
+					hi = hi < n ? hi : n;
+					add_flow(st, h->locals[k][i], h->locals[k][j],
+						 (double)(hi - lo) * esize);
+				}
+		st->reduce_bytes = (double)(small ? n : per) * esize * (maxl - 1);
+	}
+	if (h->nodes > 1) {
+		int map[h->nodes];
+		size_t first = b->s->n_phases;
+
+		/* every owner group runs its slice's all-reduce at the same time: phase q of
+		 * group j joins phase q of group 0 */
+		for (int j = 0; j < h->nown; j++) {
+			size_t lo = per * (size_t)j, hi = lo + per, len;
+			struct plan_schedule tmp = {0};
+			struct builder tb = {.s = &tmp};
+
+			lo = lo < n ? lo : n;
+			hi = hi < n ? hi : n;
+			len = hi - lo;
+			for (int k = 0; k < h->nodes; k++)
+				map[k] = h->locals[k][j];
+			err = len * esize >= HIER_RING_MIN
+				      ? ring_phases(&tb, map, h->nodes, len, esize, times)
+				      : rhd_phases(&tb, map, h->nodes, len, esize, times);
+			if (!err)
+				err = join_phases(b, first, &tmp);
+			plan_schedule_free(&tmp);
+			if (err)
+				return err;
+		}
+	}
+	if (maxl > 1 && !small) {
+		size_t nf = 0;
+
+		for (int k = 0; k < h->nodes; k++)
+			nf += (size_t)h->lsize[k] * (size_t)h->nown;
+		out = add_phase(b, nf);
+		if (!out)
+			return -ENOMEM;
+		out->memory = true;
+		out->repeat = times;
+		for (int k = 0; k < h->nodes; k++)
+			for (int i = 0; i < h->lsize[k]; i++)
+				for (int j = 0; j < h->nown; j++) {
+					size_t lo = per * (size_t)j, hi = lo + per;
+
+					lo = lo < n ? lo : n;
+					hi = hi < n ? hi : n;
+					add_flow(out, h->locals[k][j], h->locals[k][i],
+						 (double)(hi - lo) * esize);
+				}
+	}
+	return 0;
+}
+
+static int hier_phases(struct builder *b, int p, const int *node_of_rank, size_t count,
+		       size_t esize, const struct plan_lib_settings *set)
+{
+	struct hier_shape h = {0};
+	size_t slot = seg_bytes(set), chunk, nchunks, last;
+	int err = -ENOMEM, ppn_min = p;
+
+	if (!count)
+		return 0;
+	for (int r = 0; r < p; r++)
+		h.nodes = node_of_rank[r] + 1 > h.nodes ? node_of_rank[r] + 1 : h.nodes;
+	h.lsize = calloc((size_t)h.nodes, sizeof(*h.lsize));
+	h.locals = calloc((size_t)h.nodes, sizeof(*h.locals));
+	if (!h.lsize || !h.locals)
+		goto out;
+	for (int r = 0; r < p; r++)
+		h.lsize[node_of_rank[r]]++;
+	for (int k = 0; k < h.nodes; k++) {
+		h.locals[k] = malloc(sizeof(int) * (size_t)(h.lsize[k] ? h.lsize[k] : 1));
+		if (!h.locals[k])
+			goto out;
+		ppn_min = h.lsize[k] < ppn_min ? h.lsize[k] : ppn_min;
+		h.lsize[k] = 0;
+	}
+	for (int r = 0; r < p; r++) {
+		int k = node_of_rank[r];
+
+		h.locals[k][h.lsize[k]++] = r;
+	}
+	h.nown = h.nodes > 1 ? ppn_min : h.lsize[0];
+	slot = slot < HIER_SLOT_MIN ? HIER_SLOT_MIN : slot > HIER_SLOT_MAX ? HIER_SLOT_MAX : slot;
+	slot = (slot + 4095) / 4096 * 4096;
+	chunk = slot / esize;
+	nchunks = (count + chunk - 1) / chunk;
+	last = count - (nchunks - 1) * chunk;
+	bool small = h.nodes == 1 && count * esize * (size_t)(h.lsize[0] - 1) <= HIER_SMALL_MAX;
+	if (small) {
+		err = hier_chunk(b, &h, count, esize, 1, true);
+		goto out;
+	}
+	err = 0;
+	if (nchunks > 1)
+		err = hier_chunk(b, &h, chunk, esize, (double)(nchunks - 1), false);
+	if (!err)
+		err = hier_chunk(b, &h, last, esize, 1, false);
+out:
+	for (int k = 0; h.locals && k < h.nodes; k++)
+		free(h.locals[k]);
+	free(h.locals);
+	free(h.lsize);
+	return err;
+}
+
+/* A stable hash of a phase's (src, dst) pairs in order. */
+static uint64_t pattern_hash(const struct plan_phase *ph)
+{
+	uint64_t x = 1469598103934665603ull ^ ph->memory;
+
+	for (size_t i = 0; i < ph->n_flows; i++) {
+		x ^= ((uint64_t)ph->flows[i].src << 32) | ph->flows[i].dst;
+		x *= 1099511628211ull;
+		x ^= x >> 29;
+	}
+	return x;
+}
+
+int plan_schedule_build(const char *algo, int ranks, const int *node_of_rank, size_t count,
+			size_t esize, const struct plan_lib_settings *set, struct plan_schedule *out)
+{
+	struct builder b = {.s = out};
+	int *ident = NULL, err;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->algo, sizeof(out->algo), "%s", algo);
+	out->ranks = ranks;
+	out->count = count;
+	out->esize = esize;
+	if (ranks < 1 || !esize)
+		return -EINVAL;
+	ident = malloc(sizeof(int) * (size_t)ranks);
+	if (!ident)
+		return -ENOMEM;
+	for (int r = 0; r < ranks; r++)
+		ident[r] = r;
+	if (!node_of_rank)
+		node_of_rank = ident; /* one node each */
+	if (strcmp(algo, "ring") == 0)
+		err = ring_phases(&b, ident, ranks, count, esize, 1);
+	else if (strcmp(algo, "rhd") == 0)
+		err = rhd_phases(&b, ident, ranks, count, esize, 1);
+	else if (strcmp(algo, "tree") == 0)
+		err = tree_phases(&b, ranks, count, esize, set);
+	else if (strcmp(algo, "hier") == 0)
+		err = ranks > 1 ? hier_phases(&b, ranks, node_of_rank, count, esize, set) : 0;
+	else if (strcmp(algo, "nccl-ring") == 0)
+		err = nccl_ring_phases(&b, ranks, node_of_rank, count, esize);
+	else
+		err = -ENOENT;
+	free(ident);
+	if (err) {
+		plan_schedule_free(out);
+		return err;
+	}
+	for (size_t i = 0; i < out->n_phases; i++)
+		out->phases[i].pattern = pattern_hash(&out->phases[i]);
+	return 0;
+}
+
+void plan_schedule_free(struct plan_schedule *s)
+{
+	for (size_t i = 0; i < s->n_phases; i++)
+		free(s->phases[i].flows);
+	free(s->phases);
+	s->phases = NULL;
+	s->n_phases = 0;
+}
+
+void plan_schedule_bytes(const struct plan_schedule *s, double *bytes)
+{
+	size_t p = (size_t)s->ranks;
+
+	memset(bytes, 0, p * p * sizeof(*bytes));
+	for (size_t i = 0; i < s->n_phases; i++) {
+		const struct plan_phase *ph = &s->phases[i];
+
+		if (ph->memory)
+			continue;
+		for (size_t f = 0; f < ph->n_flows; f++)
+			bytes[ph->flows[f].src * p + ph->flows[f].dst] +=
+				ph->flows[f].bytes * ph->repeat;
+	}
+}

@@ -1,0 +1,270 @@
+/*
+ * test_planner.c - the planner's engine against answers worked out by hand: schedules' shapes,
+ * the flow engine's times on the lab fabrics (ring at the host rate, rhd slowed by exactly
+ * 11/7 on the 2:1 fabric, which the closed-form engine does not see), max-min sharing with
+ * unequal host rates, the lower bound, placement errors, calibration coverage; and the fit
+ * recovering known figures from times the model itself produced.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planner/internal.h"
+
+#define TOPO_DIR "configs/topologies/"
+#define MIB	 (1024.0 * 1024.0)
+
+struct fabric {
+	struct topo_desc *d;
+	struct topo_graph *g;
+};
+
+static void load(const char *name, struct fabric *f)
+{
+	struct topo_error e;
+	char path[256];
+
+	snprintf(path, sizeof(path), TOPO_DIR "%s.yaml", name);
+	assert_int_equal(topo_load(path, &f->d, &e), 0);
+	assert_int_equal(topo_expand(f->d, &f->g, &e), 0);
+}
+
+static void unload(struct fabric *f)
+{
+	topo_graph_free(f->g);
+	topo_desc_free(f->d);
+}
+
+static double predict(const struct topo_graph *g, int ranks, int rpn, enum plan_engine engine,
+		      const struct plan_calib *calib, const char *algo, size_t bytes,
+		      struct plan_prediction *out)
+{
+	struct plan_setup s = {
+		.g = g, .ranks = ranks, .ranks_per_node = rpn, .engine = engine, .calib = calib};
+	struct plan_prediction pr;
+	struct plan_ctx *c;
+	char msg[256];
+
+	assert_int_equal(plan_ctx_new(&s, &c, msg, sizeof(msg)), 0);
+	assert_int_equal(plan_predict(c, algo, bytes, 4, out ? out : &pr), 0);
+	plan_ctx_free(c);
+	return (out ? out : &pr)->time_s;
+}
+
+static void test_schedule_shapes(void **state)
+{
+	struct plan_schedule s;
+	struct plan_lib_settings set = {0};
+
+	/* ring: one phase of p flows, 2(p-1) times */
+	assert_int_equal(plan_schedule_build("ring", 8, NULL, 1 << 20, 4, &set, &s), 0);
+	assert_int_equal(s.n_phases, 1);
+	assert_int_equal(s.phases[0].n_flows, 8);
+	assert_true(s.phases[0].repeat == 14);
+	plan_schedule_free(&s);
+	/* rhd on 6 ranks: fold, 2 halving, 2 doubling, unfold */
+	assert_int_equal(plan_schedule_build("rhd", 6, NULL, 1000, 4, &set, &s), 0);
+	assert_int_equal(s.n_phases, 6);
+	assert_int_equal(s.phases[0].n_flows, 2);
+	plan_schedule_free(&s);
+	/* tree: each of 2 trees has p-1 edges, each carried up and down */
+	assert_int_equal(plan_schedule_build("tree", 8, NULL, 1 << 20, 4, &set, &s), 0);
+	assert_int_equal(s.n_phases, 1);
+	assert_int_equal(s.phases[0].n_flows, 4 * 7);
+	plan_schedule_free(&s);
+	/* hier on 2 nodes x 2 ranks, one chunk: memory staging, inter-node ring, copy-out */
+	{
+		int map[] = {0, 0, 1, 1};
+
+		assert_int_equal(plan_schedule_build("hier", 4, map, 1 << 18, 4, &set, &s), 0);
+		assert_int_equal(s.n_phases, 3);
+		assert_true(s.phases[0].memory);
+		assert_false(s.phases[1].memory);
+		assert_true(s.phases[2].memory);
+		plan_schedule_free(&s);
+	}
+	assert_int_equal(plan_schedule_build("nope", 4, NULL, 10, 4, &set, &s), -ENOENT);
+}
+
+/* 8 hosts at 100 Mbit/s: the ring moves 2(p-1)/p n at the host rate, exactly the bound. */
+static void test_ring_at_host_rate(void **state)
+{
+	struct fabric f;
+	struct plan_prediction pr;
+	double B = 100e6 / 8, n = 8 * MIB;
+
+	load("lab-2leaf-1to1", &f);
+	predict(f.g, 8, 1, PLAN_ENGINE_FLOW, NULL, "ring", (size_t)n, &pr);
+	assert_float_equal(pr.time_s, 2.0 * 7 / 8 * n / B, 1e-9);
+	assert_float_equal(pr.bound_s, 2.0 * 7 / 8 * n / B, 1e-9);
+	assert_int_equal(pr.bottleneck_class, TOPO_L_HOST);
+	assert_float_equal(pr.utilisation, 1.0, 1e-9);
+	unload(&f);
+}
+
+/*
+ * rhd on 8 hosts, 2 leaves: the first halving and the last doubling step send n/2 from every
+ * host across the spine.  At 1:1 (400 Mbit/s uplinks, 4 flows of 100) that fits; at 2:1 each
+ * flow gets 50 Mbit/s: 2 (n/B + n/4B + n/8B) = 2.75 n/B against 1.75 n/B, a ratio of 11/7.
+ * The ring does not change; the closed-form engine (no fabric links) sees no difference.
+ */
+static void test_oversubscription(void **state)
+{
+	struct fabric a, b;
+	double n = 8 * MIB, B = 100e6 / 8;
+	struct plan_prediction pr;
+
+	load("lab-2leaf-1to1", &a);
+	load("lab-2leaf-2to1", &b);
+	assert_float_equal(predict(a.g, 8, 1, PLAN_ENGINE_FLOW, NULL, "rhd", (size_t)n, NULL),
+			   1.75 * n / B, 1e-9);
+	assert_float_equal(predict(b.g, 8, 1, PLAN_ENGINE_FLOW, NULL, "rhd", (size_t)n, &pr),
+			   2.75 * n / B, 1e-9);
+	assert_int_equal(pr.bottleneck_class, TOPO_L_FABRIC);
+	assert_int_equal(pr.bottleneck_tier, 0);
+	assert_float_equal(predict(b.g, 8, 1, PLAN_ENGINE_FLOW, NULL, "ring", (size_t)n, NULL),
+			   predict(a.g, 8, 1, PLAN_ENGINE_FLOW, NULL, "ring", (size_t)n, NULL), 1e-12);
+	assert_float_equal(predict(b.g, 8, 1, PLAN_ENGINE_CLOSED, NULL, "rhd", (size_t)n, NULL),
+			   1.75 * n / B, 1e-9);
+	unload(&a);
+	unload(&b);
+}
+
+/* Unequal host rates: every ring step waits for the flow out of (and into) the slowest host. */
+static void test_unequal_rates(void **state)
+{
+	struct fabric f;
+	double n = 4 * MIB;
+	struct plan_prediction pr;
+
+	load("lab-mixed-rates", &f);
+	predict(f.g, 4, 1, PLAN_ENGINE_FLOW, NULL, "ring", (size_t)n, &pr);
+	assert_float_equal(pr.time_s, 2.0 * 3 * (n / 4) / (100e6 / 8), 1e-9);
+	/* the bound uses the slowest node's NIC */
+	assert_float_equal(pr.bound_s, 2.0 * 3 / 4 * n / (100e6 / 8), 1e-9);
+	unload(&f);
+}
+
+static void test_placement_errors(void **state)
+{
+	struct fabric f;
+	struct plan_ctx *c;
+	char msg[256] = "";
+	struct plan_setup s = {.ranks = 9, .ranks_per_node = 1};
+
+	load("lab-2leaf-1to1", &f);
+	s.g = f.g;
+	assert_int_equal(plan_ctx_new(&s, &c, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "8 nodes"));
+	/* no topology: one host only */
+	s.g = NULL;
+	s.ranks = 4;
+	s.ranks_per_node = 2;
+	assert_int_equal(plan_ctx_new(&s, &c, msg, sizeof(msg)), -EINVAL);
+	s.ranks_per_node = 4;
+	assert_int_equal(plan_ctx_new(&s, &c, msg, sizeof(msg)), 0);
+	plan_ctx_free(c);
+	unload(&f);
+}
+
+static void test_extrapolation_flag(void **state)
+{
+	struct fabric f;
+	struct plan_calib cal;
+	struct plan_prediction pr;
+
+	load("lab-2leaf-1to1", &f);
+	plan_calib_defaults(&cal);
+	cal.link[PLAN_C_NET] = (struct plan_link_fit){.set = true,
+						      .efficiency = 1,
+						      .min_bytes = 1 << 20,
+						      .max_bytes = 8 << 20,
+						      .min_rate = 100e6 / 8,
+						      .max_rate = 400e6 / 8};
+	predict(f.g, 8, 1, PLAN_ENGINE_FLOW, &cal, "ring", 4 << 20, &pr);
+	assert_false(pr.extrapolated);
+	predict(f.g, 8, 1, PLAN_ENGINE_FLOW, &cal, "ring", 64 << 20, &pr);
+	assert_true(pr.extrapolated);
+	cal.link[PLAN_C_NET].min_rate = 200e6 / 8; /* the hosts' 100 Mbit/s was not covered */
+	predict(f.g, 8, 1, PLAN_ENGINE_FLOW, &cal, "ring", 4 << 20, &pr);
+	assert_true(pr.extrapolated);
+	unload(&f);
+}
+
+/* Times made by the model with known figures: the fit must find them again. */
+static void test_fit_recovers(void **state)
+{
+	struct fabric f;
+	struct plan_calib truth, fitted;
+	const char *algos[] = {"ring", "rhd", "tree"};
+	struct plan_results res = {.path = "synthetic", .ranks = 8, .nodes = 8};
+	int node_of_rank[8];
+	struct plan_row rows[3 * 8];
+	struct plan_ctx *ctx;
+	struct plan_fit_input in;
+	char msg[256];
+	FILE *devnull = fopen("/dev/null", "w");
+
+	load("lab-2leaf-1to1", &f);
+	for (int r = 0; r < 8; r++)
+		node_of_rank[r] = r;
+	plan_calib_defaults(&truth);
+	truth.link[PLAN_C_NET] = (struct plan_link_fit){.set = true, .alpha_s = 300e-6, .efficiency = 0.85};
+	truth.gamma_s_per_byte = 1e-9;
+	res.node_of_rank = node_of_rank;
+	res.rows = rows;
+	{
+		struct plan_setup s = {.g = f.g, .ranks = 8, .node_of_rank = node_of_rank, .calib = &truth};
+
+		assert_int_equal(plan_ctx_new(&s, &ctx, msg, sizeof(msg)), 0);
+	}
+	for (int a = 0; a < 3; a++)
+		for (int k = 0; k < 8; k++) {
+			struct plan_row *row = &rows[res.n_rows++];
+			struct plan_prediction pr;
+
+			*row = (struct plan_row){.size = (size_t)4096 << (2 * k), .esize = 4};
+			row->count = row->size / 4;
+			snprintf(row->algo, sizeof(row->algo), "%s", algos[a]);
+			assert_int_equal(plan_predict(ctx, algos[a], row->size, 4, &pr), 0);
+			row->time_us = row->p50_us = pr.time_s * 1e6;
+		}
+	plan_ctx_free(ctx);
+	plan_calib_defaults(&fitted);
+	{
+		struct plan_setup s = {.g = f.g, .ranks = 8, .node_of_rank = node_of_rank, .calib = &fitted};
+
+		assert_int_equal(plan_ctx_new(&s, &ctx, msg, sizeof(msg)), 0);
+	}
+	in = (struct plan_fit_input){&res, ctx, "lab-2leaf-1to1"};
+	assert_int_equal(plan_fit(&in, 1, 0, &fitted, devnull, msg, sizeof(msg)), 0);
+	assert_float_equal(fitted.link[PLAN_C_NET].alpha_s, 300e-6, 3e-6);
+	assert_float_equal(fitted.link[PLAN_C_NET].efficiency, 0.85, 0.0085);
+	assert_float_equal(fitted.gamma_s_per_byte, 1e-9, 2e-11);
+	assert_true(fitted.link[PLAN_C_NET].rms_rel_residual < 0.001);
+	assert_true(fitted.link[PLAN_C_NET].min_rate == 100e6 / 8);
+	assert_true(fitted.link[PLAN_C_NET].max_bytes == (double)((size_t)4096 << 14));
+	plan_ctx_free(ctx);
+	fclose(devnull);
+	unload(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_schedule_shapes),	 cmocka_unit_test(test_ring_at_host_rate),
+		cmocka_unit_test(test_oversubscription), cmocka_unit_test(test_unequal_rates),
+		cmocka_unit_test(test_placement_errors), cmocka_unit_test(test_extrapolation_flag),
+		cmocka_unit_test(test_fit_recovers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
