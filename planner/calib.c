@@ -34,14 +34,14 @@ void plan_calib_defaults(struct plan_calib *c)
 	c->link[PLAN_C_SHM].rate = 10e9;
 }
 
-const struct plan_algo_fit *plan_calib_algo(const struct plan_calib *c, const char *algo)
+const struct plan_algo_fit *plan_calib_algo(const struct plan_calib *c, const char *algo, int cls)
 {
 	unsigned i;
 
 	if (!c || !algo)
 		return NULL;
 	for (i = 0; i < c->n_algo; i++)
-		if (strcmp(c->algo[i].name, algo) == 0)
+		if (c->algo[i].cls == cls && strcmp(c->algo[i].name, algo) == 0)
 			return &c->algo[i];
 	return NULL;
 }
@@ -66,6 +66,7 @@ struct cy_links {
 
 struct cy_algo {
 	char *name;
+	int cls;
 	double scale, overhead_us, rms_residual;
 	unsigned points;
 };
@@ -114,8 +115,17 @@ static const cyaml_schema_field_t links_fields[] = {
 	CYAML_FIELD_END,
 };
 
+/* An algorithm's correction is fitted per kind of call: within one host or across nodes. */
+static const cyaml_strval_t algo_class_strings[] = {
+	{"shm", PLAN_C_SHM},
+	{"intra", PLAN_C_INTRA},
+	{"net", PLAN_C_NET},
+};
+
 static const cyaml_schema_field_t algo_fields[] = {
 	STR("name", CYAML_FLAG_POINTER, struct cy_algo, name),
+	CYAML_FIELD_ENUM("class", CYAML_FLAG_STRICT, struct cy_algo, cls, algo_class_strings,
+			 CYAML_ARRAY_LEN(algo_class_strings)),
 	CYAML_FIELD_FLOAT("scale", CYAML_FLAG_DEFAULT, struct cy_algo, scale),
 	CYAML_FIELD_FLOAT("overhead_us", CYAML_FLAG_DEFAULT, struct cy_algo, overhead_us),
 	CYAML_FIELD_FLOAT("rms_residual", CYAML_FLAG_OPTIONAL, struct cy_algo, rms_residual),
@@ -179,8 +189,11 @@ static const struct {
 	{"rms_residual", "a fraction >= 0, e.g. rms_residual: 0.04"},
 	{"points", "a whole number of measurements, e.g. points: 24"},
 	{"gamma_ns_per_byte", "a reduction cost in ns per byte >= 0, e.g. gamma_ns_per_byte: 0.15"},
-	{"algorithms", "a list of at most 8 {name, scale, overhead_us, rms_residual, points}"},
+	{"algorithms",
+	 "a list of at most 16 {name, class, scale, overhead_us, rms_residual, points}"},
 	{"name", "an algorithm name of at most 15 characters, e.g. name: ring"},
+	{"class", "shm (calls within one host), net (calls across nodes) or intra, e.g. class: "
+		  "net"},
 	{"scale", "a factor > 0, e.g. scale: 1.05"},
 	{"overhead_us", "a time in microseconds, e.g. overhead_us: 3.5"},
 };
@@ -542,8 +555,9 @@ static int cy_error(const char *file, const struct cylog *l, cyaml_err_t ce, str
 			v = v + 1 + (v[1] == ' ');
 			errf(err, file, path, false, "'%.*s' is not %s%s",
 			     (int)strlen(v) - 2 * (*v == '\''), v + (*v == '\''),
-			     strstr(what, "UINT") || strstr(what, "uint") ? "a whole number >= 0"
-									  : "a number",
+			     strstr(what, "ENUM") ? "one of the allowed words"
+			     : strstr(what, "UINT") || strstr(what, "uint") ? "a whole number >= 0"
+									    : "a number",
 			     exp);
 		} else {
 			errf(err, file, path, false, "invalid value: %s%s", what, exp);
@@ -675,10 +689,13 @@ static int convert(const char *file, const struct cy_top *y, struct plan_calib *
 		if (ret)
 			return ret;
 		for (j = 0; j < i; j++)
-			if (strcmp(c->algo[j].name, a->name) == 0)
-				return errf(err, file, q, false,
-					    "algorithm '%s' given twice (expected each name once)",
-					    a->name);
+			if (c->algo[j].cls == a->cls && strcmp(c->algo[j].name, a->name) == 0)
+				return errf(
+					err, file, q, false,
+					"algorithm '%s' given twice for class %s (expected each "
+					"name once per class)",
+					a->name, plan_class_names[a->cls]);
+		c->algo[i].cls = a->cls;
 		snprintf(q, sizeof(q), "algorithms[%u].scale", i);
 		ret = check(file, q, a->scale, 0, true, err);
 		snprintf(q, sizeof(q), "algorithms[%u].overhead_us", i);
@@ -784,7 +801,9 @@ int plan_calib_write(const struct plan_calib *c, FILE *f)
 		"#   alpha + m / (rate x efficiency)\n"
 		"# (rate: the path's share of its links, from the topology; shm's from here);\n"
 		"# reducing m bytes takes gamma x m; an algorithm's call takes\n"
-		"#   overhead + scale x (the model's time).\n"
+		"#   overhead + scale x (the model's time),\n"
+		"# scale and overhead fitted per class of call: shm within one host, net across\n"
+		"# nodes.\n"
 		"# coverage: the sizes (bytes per call) and link rates the fit saw; predictions\n"
 		"# outside them are flagged.  rms_residual: the fit's relative RMS error.\n"
 		"version: %d\n"
@@ -834,8 +853,12 @@ int plan_calib_write(const struct plan_calib *c, FILE *f)
 	for (i = 0; i < c->n_algo; i++) {
 		const struct plan_algo_fit *a = &c->algo[i];
 
+		if (a->cls < 0 || a->cls >= PLAN_C_COUNT)
+			return -EINVAL; /* not a class: the caller's bug, not the file's */
+
 		fputs("  - {name: ", f);
 		put_str(f, a->name);
+		fprintf(f, ", class: %s", plan_class_names[a->cls]);
 		fprintf(f, ", scale: %.12g, overhead_us: %.12g, rms_residual: %.12g, points: %u}\n",
 			a->scale, a->overhead_s * 1e6, a->rms_rel_residual, a->points);
 	}

@@ -30,6 +30,7 @@ struct vopts {
 struct vrow {
 	const struct plan_row *row;
 	const char *file;
+	double measured_us; /* the median over iterations (plan_row_seconds), as fit uses */
 	double predicted_us, error;
 	bool extrapolated;
 };
@@ -41,8 +42,8 @@ static void help(FILE *f)
 		"                       [--max-error X] [--min-size S] [--engine flow|closed]\n"
 		"                       [--ecmp hash|spread] [--ranks N --nodes N]\n\n"
 		"Predict every row of arbench results files on the topology they were measured on\n"
-		"and compare: per row size, algorithm, placement, measured and predicted time "
-		"(us)\n"
+		"and compare: per row size, algorithm, placement, measured time (us, the median\n"
+		"over iterations; nccl-tests: the mean) and predicted time (us)\n"
 		"and the error (predicted - measured) / measured; then the median and max |error|\n"
 		"per algorithm and overall.  Rows of algorithms the planner does not model (mpi)\n"
 		"are skipped with a note.\n\n"
@@ -60,42 +61,6 @@ static void help(FILE *f)
 		"A warning names the mismatch when results come from another cluster than the\n"
 		"topology (more nodes, ranks per node, host names).\n"
 		"Exit status: 0 ok, 1 --max-error exceeded, 2 bad input (one line on stderr).\n");
-}
-
-/* 64, 64K, 1M, 1MiB, 2G: powers of 1024. */
-static int parse_size(const char *s, size_t *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	double mult = 1;
-
-	if (end == s || !(v >= 0))
-		return -EINVAL;
-	switch (*end) {
-	case 'K':
-	case 'k':
-		mult = 1024.0;
-		end++;
-		break;
-	case 'M':
-		mult = 1024.0 * 1024;
-		end++;
-		break;
-	case 'G':
-		mult = 1024.0 * 1024 * 1024;
-		end++;
-		break;
-	default:
-		break;
-	}
-	if (mult > 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0))
-		end += strlen(end);
-	if (*end == 'B' && !end[1])
-		end++;
-	if (*end || v * mult > 1e18)
-		return -EINVAL;
-	*out = (size_t)(v * mult);
-	return 0;
 }
 
 /* 0.25 or 25%. */
@@ -166,7 +131,7 @@ static int parse_args(int argc, char **argv, struct vopts *o, int *first, FILE *
 			ok = parse_fraction(a, &o->max_error) == 0;
 			break;
 		case 's':
-			ok = parse_size(a, &o->min_size) == 0;
+			ok = plan_parse_size(a, &o->min_size) == 0;
 			break;
 		case 'e':
 			ok = strcmp(a, "flow") == 0 || strcmp(a, "closed") == 0;
@@ -379,7 +344,7 @@ static int predict_file(const struct plan_results *r, const struct topo_graph *g
 		struct plan_prediction p;
 		struct vrow *x;
 
-		if (!(row->time_us > 0))
+		if (!(plan_row_seconds(row) > 0))
 			continue;
 		/* the same call measured again (other placement, type or op): predicted once */
 		for (j = first; j < *n; j++)
@@ -423,7 +388,8 @@ static int predict_file(const struct plan_results *r, const struct topo_graph *g
 		x->file = r->path;
 		x->predicted_us = p.time_s * 1e6;
 		x->extrapolated = p.extrapolated;
-		x->error = (x->predicted_us - row->time_us) / row->time_us;
+		x->measured_us = plan_row_seconds(row) * 1e6;
+		x->error = (x->predicted_us - x->measured_us) / x->measured_us;
 	}
 	ret = 0;
 out:
@@ -465,7 +431,7 @@ static int print_text(const struct vrow *v, size_t n, const struct skip *skips, 
 				"inplace", "measured_us", "predicted_us", "error");
 		}
 		fprintf(out, "%12zu  %-8s %-8s %14.2f %14.2f %+8.1f%%%s\n", v[i].row->size,
-			v[i].row->algo, v[i].row->inplace ? "yes" : "no", v[i].row->time_us,
+			v[i].row->algo, v[i].row->inplace ? "yes" : "no", v[i].measured_us,
 			v[i].predicted_us, 100 * v[i].error,
 			v[i].extrapolated ? "  extrapolated" : "");
 	}
@@ -515,7 +481,7 @@ static int print_json(const struct vrow *v, size_t n, const struct skip *skips, 
 			rows, json_pack("{s:s, s:I, s:s, s:b, s:f, s:f, s:f, s:b}", "file",
 					v[i].file, "size", (json_int_t)v[i].row->size, "algo",
 					v[i].row->algo, "inplace", v[i].row->inplace, "measured_us",
-					v[i].row->time_us, "predicted_us", v[i].predicted_us,
+					v[i].measured_us, "predicted_us", v[i].predicted_us,
 					"error", v[i].error, "extrapolated", v[i].extrapolated));
 	for (k = 0; !bad && (algo = algo_at(v, n, k, &cnt)); k++) {
 		if ((ret = stats_of(v, n, algo, o->min_size, &s)))
@@ -537,7 +503,7 @@ static int print_json(const struct vrow *v, size_t n, const struct skip *skips, 
 	bad |= json_object_set_new(doc, "rows", rows);
 	rows = NULL;
 	bad |= json_object_set_new(doc, "summary", sum);
-	if (bad || json_dumpf(doc, out, JSON_INDENT(2) | JSON_REAL_PRECISION(6)))
+	if (bad || json_dumpf(doc, out, JSON_INDENT(2) | JSON_REAL_PRECISION(9)))
 		goto out;
 	fputc('\n', out);
 	ret = 0;

@@ -244,7 +244,13 @@ static void fill_calib(struct plan_calib *c)
 	snprintf(c->algo[0].name, sizeof(c->algo[0].name), "ring");
 	snprintf(c->algo[1].name, sizeof(c->algo[1].name), "rhd");
 	snprintf(c->algo[2].name, sizeof(c->algo[2].name), "hier");
+	c->n_algo = 4;
+	snprintf(c->algo[3].name, sizeof(c->algo[3].name), "ring");
+	c->algo[3].cls = PLAN_C_SHM;
+	c->algo[3].scale = 1.5;
+	c->algo[3].overhead_s = 3e-6;
 	for (k = 0; k < 3; k++) {
+		c->algo[k].cls = k == 1 ? PLAN_C_SHM : PLAN_C_NET;
 		c->algo[k].scale = 1.01 + 0.02 * k;
 		c->algo[k].overhead_s = -2e-6 + 5e-6 * k;
 		c->algo[k].rms_rel_residual = 0.01 * k;
@@ -307,13 +313,14 @@ static void test_calib_round_trip(void **state)
 	}
 	assert_close(b.link[PLAN_C_SHM].rate, 7.25e9);
 	assert_close(b.gamma_s_per_byte, a.gamma_s_per_byte);
-	assert_int_equal(b.n_algo, 3);
-	for (i = 0; i < 3; i++) {
+	assert_int_equal(b.n_algo, 4);
+	for (i = 0; i < 4; i++) {
 		assert_string_equal(b.algo[i].name, a.algo[i].name);
+		assert_int_equal(b.algo[i].cls, a.algo[i].cls);
 		assert_close(b.algo[i].scale, a.algo[i].scale);
 		assert_close(b.algo[i].overhead_s, a.algo[i].overhead_s);
 		assert_close(b.algo[i].rms_rel_residual, a.algo[i].rms_rel_residual);
-		assert_int_equal(b.algo[i].points, 7);
+		assert_int_equal(b.algo[i].points, a.algo[i].points);
 	}
 	assert_int_equal(b.n_sources, 2);
 	assert_string_equal(b.sources[0], a.sources[0]);
@@ -354,12 +361,17 @@ static void test_calib_example(void **state)
 	assert_close(c.link[PLAN_C_NET].alpha_s, 45e-6);
 	assert_close(c.link[PLAN_C_SHM].rate, 6.5e9);
 	assert_close(c.gamma_s_per_byte, 0.25e-9);
-	a = plan_calib_algo(&c, "rhd");
+	a = plan_calib_algo(&c, "rhd", PLAN_C_NET);
 	assert_non_null(a);
 	assert_close(a->scale, 1.01);
 	assert_close(a->overhead_s, 15e-6);
-	assert_null(plan_calib_algo(&c, "mpi"));
-	assert_null(plan_calib_algo(NULL, "ring"));
+	assert_null(plan_calib_algo(&c, "rhd", PLAN_C_SHM));
+	a = plan_calib_algo(&c, "ring", PLAN_C_SHM);
+	assert_non_null(a);
+	assert_close(a->scale, 1.1);
+	assert_close(plan_calib_algo(&c, "ring", PLAN_C_NET)->scale, 1.02);
+	assert_null(plan_calib_algo(&c, "mpi", PLAN_C_NET));
+	assert_null(plan_calib_algo(NULL, "ring", PLAN_C_NET));
 	assert_string_equal(plan_class_names[PLAN_C_NET], "net");
 }
 
@@ -432,9 +444,9 @@ static void test_validate_json(void **state)
 		double p = json_number_value(json_object_get(row, "predicted_us"));
 
 		assert_true(p > 0);
-		/* JSON_REAL_PRECISION(6): 6 significant digits */
+		/* JSON_REAL_PRECISION(9): 9 significant digits */
 		assert_true(fabs(json_number_value(json_object_get(row, "error")) - (p - m) / m) <
-			    1e-5);
+			    1e-6);
 		assert_true(json_is_boolean(json_object_get(row, "inplace")));
 		assert_true(json_is_integer(json_object_get(row, "size")));
 	}
