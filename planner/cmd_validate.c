@@ -46,7 +46,7 @@ static void help(FILE *f)
 		"over iterations; nccl-tests: the mean) and predicted time (us)\n"
 		"and the error (predicted - measured) / measured; then the median and max |error|\n"
 		"per algorithm and overall.  Rows of algorithms the planner does not model (mpi)\n"
-		"are skipped with a note.\n\n"
+		"are skipped with a note; nccl-tests rows are predicted as nccl-ring.\n\n"
 		"  --topo T.yaml       the cluster the results were measured on (required)\n"
 		"  --calib C.yaml      a calibration (arplan fit); without: topology figures only\n"
 		"  --json              {\"rows\": [...], \"summary\": {...}} instead of text\n"
@@ -361,7 +361,9 @@ static int predict_file(const struct plan_results *r, const struct topo_graph *g
 				skips[j].rows++;
 				continue;
 			}
-			ret = plan_predict(ctx, row->algo, row->size, row->esize, &p);
+			/* nccl-tests rows: NCCL's ring across nodes, as arplan fit models them */
+			ret = plan_predict(ctx, strcmp(row->algo, "nccl") ? row->algo : "nccl-ring",
+					   row->size, row->esize, &p);
 			if (ret == -ENOENT) {
 				if (*n_skips < PLAN_MAX_ALGOS * 2) {
 					snprintf(skips[*n_skips].algo, sizeof(skips[0].algo), "%s",

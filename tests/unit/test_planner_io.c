@@ -477,6 +477,42 @@ static void test_validate_json(void **state)
 	assert_int_equal(rc, PLAN_EXIT_CHECK);
 }
 
+/* nccl-tests JSON on a GPU cluster: predicted as nccl-ring; the mismatches are warned about */
+static void test_validate_nccl(void **state)
+{
+	const char *argv[] = {"validate", DATA "nccl-allreduce.json",
+			      "--topo",	  "configs/topologies/dgx-h100-superpod-1su.yaml",
+			      "--ranks",  "4",
+			      "--nodes",  "2",
+			      "--json"};
+	FILE *out = tmpfile(), *err = tmpfile();
+	char line[600];
+	json_t *doc;
+	json_error_t je;
+	int rc, warnings = 0;
+
+	assert_non_null(out);
+	assert_non_null(err);
+	rc = plan_cmd_validate(9, (char **)argv, out, err);
+	assert_int_equal(rc, PLAN_EXIT_OK);
+	rewind(out);
+	doc = json_loadf(out, 0, &je);
+	assert_non_null(doc);
+	assert_int_equal(json_array_size(json_object_get(doc, "rows")), 3);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(doc, "rows"), 0), "algo")),
+			    "nccl");
+	json_decref(doc);
+	rewind(err);
+	while (fgets(line, sizeof(line), err)) {
+		assert_non_null(strstr(line, "warning: "));
+		warnings++;
+	}
+	assert_int_equal(warnings, 2); /* 2 ranks per 8-GPU node; hostA, hostB not its nodes */
+	fclose(out);
+	fclose(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -484,7 +520,7 @@ int main(void)
 		cmocka_unit_test(test_nccl_text),     cmocka_unit_test(test_nccl_no_rank_lines),
 		cmocka_unit_test(test_nccl_json),     cmocka_unit_test(test_calib_round_trip),
 		cmocka_unit_test(test_calib_example), cmocka_unit_test(test_calib_bad),
-		cmocka_unit_test(test_validate_json),
+		cmocka_unit_test(test_validate_json), cmocka_unit_test(test_validate_nccl),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
