@@ -32,6 +32,7 @@ struct vrow {
 	const char *file;
 	double measured_us; /* the median over iterations (plan_row_seconds), as fit uses */
 	double predicted_us, error;
+	double bound_us; /* what the topology's links allow at best; 0 when not known */
 	bool extrapolated;
 };
 
@@ -59,7 +60,7 @@ static void help(FILE *f)
 		"                      on N nodes: nccl-tests logs do not say\n"
 		"  --help              this text\n\n"
 		"A warning names the mismatch when results come from another cluster than the\n"
-		"topology (more nodes, ranks per node, host names).\n"
+		"topology (more nodes, ranks per node, host names, calls faster than its links).\n"
 		"Exit status: 0 ok, 1 --max-error exceeded, 2 bad input (one line on stderr).\n");
 }
 
@@ -266,6 +267,27 @@ static void check_cluster(const struct plan_results *r, const struct topo_graph 
 	}
 }
 
+/* A measured call faster than the topology's links allow: the cluster's links are faster than
+ * the topology says (the rates mismatch).  One warning, for the most telling row. */
+static void check_rates(const struct vrow *v, size_t n, const char *topo, FILE *err)
+{
+	const struct vrow *worst = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].bound_us > 0 && v[i].measured_us < 0.95 * v[i].bound_us &&
+		    (!worst ||
+		     v[i].measured_us / v[i].bound_us < worst->measured_us / worst->bound_us))
+			worst = &v[i];
+	if (worst)
+		fprintf(err,
+			"arplan validate: warning: %s: %s on %zu bytes took %.1f us, faster than "
+			"the "
+			"links of %s allow (%.1f us at best): are its link rates this cluster's?\n",
+			worst->file, worst->row->algo, worst->row->size, worst->measured_us, topo,
+			worst->bound_us);
+}
+
 /* ---- statistics ------------------------------------------------------------------------------ */
 
 static int cmp_double(const void *a, const void *b)
@@ -353,6 +375,7 @@ static int predict_file(const struct plan_results *r, const struct topo_graph *g
 				break;
 		if (j < *n) {
 			p.time_s = (*v)[j].predicted_us * 1e-6;
+			p.bound_s = (*v)[j].bound_us * 1e-6;
 			p.extrapolated = (*v)[j].extrapolated;
 		} else {
 			for (j = 0; j < *n_skips && strcmp(skips[j].algo, row->algo); j++)
@@ -390,9 +413,11 @@ static int predict_file(const struct plan_results *r, const struct topo_graph *g
 		x->file = r->path;
 		x->predicted_us = p.time_s * 1e6;
 		x->extrapolated = p.extrapolated;
+		x->bound_us = p.bound_s > 0 ? p.bound_s * 1e6 : 0;
 		x->measured_us = plan_row_seconds(row) * 1e6;
 		x->error = (x->predicted_us - x->measured_us) / x->measured_us;
 	}
+	check_rates(*v + first, *n - first, o->topo, err);
 	ret = 0;
 out:
 	plan_ctx_free(ctx);

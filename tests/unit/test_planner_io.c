@@ -477,6 +477,51 @@ static void test_validate_json(void **state)
 	assert_int_equal(rc, PLAN_EXIT_CHECK);
 }
 
+/* Results of a 400 Mbit/s lab on a topology that says 100 Mbit/s: measured faster than its
+ * links allow, a warning naming the rates; on the right topology, no warning at all. */
+static void test_validate_rates(void **state)
+{
+	static const char slow[] = "name: lab-2node-slow\n"
+				   "fabric: {family: explicit}\n"
+				   "link_classes:\n"
+				   "  host: {rate: 100Mbit, latency: 5us}\n"
+				   "nodes: [{name: node0}, {name: node1}]\n"
+				   "switches: [{name: sw0, tier: 0}]\n"
+				   "links: [{a: node0, b: sw0}, {a: node1, b: sw0}]\n";
+	const char *argv[] = {"validate", DATA "results-lab2.json", "--topo",
+			      "configs/topologies/lab-2node.yaml"};
+	char topo[64], *text;
+	FILE *out = tmpfile(), *err = tmpfile();
+	long n;
+
+	assert_int_equal(plan_cmd_validate(4, (char **)argv, out, err), PLAN_EXIT_OK);
+	assert_int_equal(ftell(err), 0);
+	fclose(out);
+	fclose(err);
+
+	temp_file(topo, sizeof(topo), slow);
+	out = tmpfile();
+	err = tmpfile();
+	{
+		/* a new argv: getopt_long permuted the first */
+		const char *argv2[] = {"validate", DATA "results-lab2.json", "--topo", topo};
+
+		assert_int_equal(plan_cmd_validate(4, (char **)argv2, out, err), PLAN_EXIT_OK);
+	}
+	n = ftell(err);
+	text = calloc(1, (size_t)n + 1);
+	assert_non_null(text);
+	rewind(err);
+	assert_int_equal(fread(text, 1, (size_t)n, err), (size_t)n);
+	assert_non_null(strstr(text, "faster than the links of"));
+	assert_non_null(strstr(text, "link rates"));
+	assert_ptr_equal(strchr(text, '\n'), text + n - 1); /* one line */
+	free(text);
+	fclose(out);
+	fclose(err);
+	unlink(topo);
+}
+
 /* nccl-tests JSON on a GPU cluster: predicted as nccl-ring; the mismatches are warned about */
 static void test_validate_nccl(void **state)
 {
@@ -516,11 +561,12 @@ static void test_validate_nccl(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_results_good),  cmocka_unit_test(test_results_bad),
-		cmocka_unit_test(test_nccl_text),     cmocka_unit_test(test_nccl_no_rank_lines),
-		cmocka_unit_test(test_nccl_json),     cmocka_unit_test(test_calib_round_trip),
-		cmocka_unit_test(test_calib_example), cmocka_unit_test(test_calib_bad),
-		cmocka_unit_test(test_validate_json), cmocka_unit_test(test_validate_nccl),
+		cmocka_unit_test(test_results_good),   cmocka_unit_test(test_results_bad),
+		cmocka_unit_test(test_nccl_text),      cmocka_unit_test(test_nccl_no_rank_lines),
+		cmocka_unit_test(test_nccl_json),      cmocka_unit_test(test_calib_round_trip),
+		cmocka_unit_test(test_calib_example),  cmocka_unit_test(test_calib_bad),
+		cmocka_unit_test(test_validate_json),  cmocka_unit_test(test_validate_nccl),
+		cmocka_unit_test(test_validate_rates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
