@@ -336,9 +336,11 @@ struct skip {
 	size_t rows;
 };
 
-static int predict_file(const struct plan_results *r, const struct topo_graph *g,
-			const struct plan_calib *calib, const struct vopts *o, struct vrow **v,
-			size_t *n, size_t *cap, struct skip *skips, size_t *n_skips, FILE *err)
+/* The engine's context for the cluster of r: 0, or -EINVAL with one line on err (more ranks
+ * than the topology has endpoints for, ...), or -ENOMEM. */
+static int new_ctx(const struct plan_results *r, const struct topo_graph *g,
+		   const struct plan_calib *calib, const struct vopts *o, struct plan_ctx **ctx,
+		   FILE *err)
 {
 	struct plan_setup s = {
 		.g = g,
@@ -349,18 +351,22 @@ static int predict_file(const struct plan_results *r, const struct topo_graph *g
 		.ecmp = o->ecmp,
 		.calib = calib,
 	};
-	struct plan_ctx *ctx;
 	char msg[600];
+	int ret;
+
+	ret = plan_ctx_new(&s, ctx, msg, sizeof(msg));
+	if (ret == -EINVAL)
+		fprintf(err, "arplan validate: %s on %s: %s\n", r->path, o->topo, msg);
+	return ret;
+}
+
+static int predict_file(const struct plan_results *r, struct plan_ctx *ctx, const struct vopts *o,
+			struct vrow **v, size_t *n, size_t *cap, struct skip *skips,
+			size_t *n_skips, FILE *err)
+{
 	size_t i, j, first = *n;
 	int ret;
 
-	ret = plan_ctx_new(&s, &ctx, msg, sizeof(msg));
-	if (ret == -EINVAL) {
-		fprintf(err, "arplan validate: %s on %s: %s\n", r->path, o->topo, msg);
-		return ret;
-	}
-	if (ret)
-		return ret;
 	for (i = 0; i < r->n_rows; i++) {
 		const struct plan_row *row = &r->rows[i];
 		struct plan_prediction p;
@@ -396,15 +402,14 @@ static int predict_file(const struct plan_results *r, const struct topo_graph *g
 				continue;
 			}
 			if (ret)
-				goto out;
+				return ret;
 		}
 		if (*n == *cap) {
 			size_t c = *cap ? *cap * 2 : 256;
 			struct vrow *bigger = realloc(*v, c * sizeof(*bigger));
 
-			ret = -ENOMEM;
 			if (!bigger)
-				goto out;
+				return -ENOMEM;
 			*v = bigger;
 			*cap = c;
 		}
@@ -418,10 +423,7 @@ static int predict_file(const struct plan_results *r, const struct topo_graph *g
 		x->error = (x->predicted_us - x->measured_us) / x->measured_us;
 	}
 	check_rates(*v + first, *n - first, o->topo, err);
-	ret = 0;
-out:
-	plan_ctx_free(ctx);
-	return ret;
+	return 0;
 }
 
 /* ---- output ---------------------------------------------------------------------------------- */
@@ -565,6 +567,7 @@ static int load_results(int n, char **paths, const struct vopts *o, struct plan_
 int plan_cmd_validate(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct plan_results **res = NULL;
+	struct plan_ctx **ctx = NULL;
 	struct topo_desc *d = NULL;
 	struct topo_graph *g = NULL;
 	struct topo_error te;
@@ -612,10 +615,17 @@ int plan_cmd_validate(int argc, char **argv, FILE *out, FILE *err)
 		rc = ret == -EINVAL ? PLAN_EXIT_USAGE : PLAN_EXIT_INTERNAL;
 		goto out;
 	}
+	/* every context first: a file that does not fit the topology is one line, alone */
+	ctx = calloc((size_t)nfiles, sizeof(*ctx));
+	for (i = 0, ret = ctx ? 0 : -ENOMEM; i < nfiles && !ret; i++)
+		ret = new_ctx(res[i], g, o.calib ? &calib : NULL, &o, &ctx[i], err);
+	if (ret) {
+		rc = ret == -EINVAL ? PLAN_EXIT_USAGE : PLAN_EXIT_INTERNAL;
+		goto out;
+	}
 	for (i = 0; i < nfiles; i++) {
 		check_cluster(res[i], g, o.topo, err);
-		ret = predict_file(res[i], g, o.calib ? &calib : NULL, &o, &v, &n, &cap, skips,
-				   &n_skips, err);
+		ret = predict_file(res[i], ctx[i], &o, &v, &n, &cap, skips, &n_skips, err);
 		if (ret) {
 			rc = ret == -EINVAL ? PLAN_EXIT_USAGE : PLAN_EXIT_INTERNAL;
 			goto out;
@@ -643,6 +653,9 @@ int plan_cmd_validate(int argc, char **argv, FILE *out, FILE *err)
 		rc = PLAN_EXIT_CHECK;
 	}
 out:
+	for (i = 0; ctx && i < nfiles; i++)
+		plan_ctx_free(ctx[i]);
+	free(ctx);
 	for (i = 0; res && i < nfiles; i++)
 		plan_results_free(res[i]);
 	free(res);

@@ -56,6 +56,8 @@ check "nccl truncated" "$D/nccl-truncated.txt: " "truncated" -- \
 check "nccl all_gather" "$D/nccl-allgather.txt: " "not an all-reduce test" -- \
 	$D/nccl-allgather.txt --topo $T --ranks 4 --nodes 2
 check "good then bad" "$D/results-newer.json: " "newer" -- $GOOD $D/results-newer.json --topo $T
+check "more nodes than the topology" "arplan validate: $D/results-3nodes.json on $T: " "fewer" -- \
+	$GOOD $D/results-3nodes.json --topo $T
 check "missing results" "$D/none.json: " "cannot open" -- $D/none.json --topo $T
 check "bad topology" "tests/data/topo-bad/unknown-key.yaml:" "unknown key" -- \
 	$GOOD --topo tests/data/topo-bad/unknown-key.yaml
