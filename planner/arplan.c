@@ -17,6 +17,8 @@ static const struct subcommand subcommands[] = {
 	{"topo", plan_cmd_topo, "validate a topology YAML file and summarise its graph"},
 	{"fit", plan_cmd_fit, "fit a calibration (calib.yaml) to arbench results"},
 	{"predict", plan_cmd_predict, "predict all-reduce time per algorithm and size on a topology"},
+	{"validate", plan_cmd_validate,
+	 "compare the planner's predictions with measured results (arbench, nccl-tests)"},
 };
 
 static void usage(FILE *f)

@@ -26,6 +26,11 @@ int plan_cmd_predict(int argc, char **argv, FILE *out, FILE *err);
 /* Sizes as arbench takes them ("64K", "1M", "1G": powers of 1024).  0 or -EINVAL. */
 int plan_parse_size(const char *s, size_t *out);
 
+/* `arplan validate RESULTS... --topo T.yaml [--calib C.yaml] [--json] [--max-error X] ...`:
+ * measured against predicted time per row, median and max |error|.  Exit 0, 1 when --max-error
+ * is exceeded, 2 bad input. */
+int plan_cmd_validate(int argc, char **argv, FILE *out, FILE *err);
+
 /* Write an explicit-family topology YAML describing the cluster measured in an arbench results
  * file (fields hosts, nodes_info, ranks_per_node).  nic_rate: rate for NICs whose speed the
  * results do not give (e.g. "100Gbit"), or NULL.  0, -EINVAL with a one-line message in

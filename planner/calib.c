@@ -1,0 +1,843 @@
+/*
+ * calib.c - calibration files (configs/README.md, "Calibration files"): the link figures per
+ * class, the reduction cost and the per-algorithm corrections a fit produced, with where they
+ * came from.  plan_calib_load() reads one with libcyaml and reports errors the way topology
+ * files do: "file:line:column: path: message (expected FORM)", the position found by walking the
+ * file's libyaml events for the YAML path; plan_calib_write() writes a file that loads back to
+ * the same figures.  Also plan_class_names.
+ */
+#include <cyaml/cyaml.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+#include "planner/internal.h"
+
+#define CALIB_SCHEMA 1
+
+const char *const plan_class_names[PLAN_C_COUNT] = {"shm", "intra", "net"};
+
+/* ---- defaults and lookup --------------------------------------------------------------------- */
+
+void plan_calib_defaults(struct plan_calib *c)
+{
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < PLAN_C_COUNT; i++)
+		c->link[i].efficiency = 1;
+	c->link[PLAN_C_SHM].rate = 10e9;
+}
+
+const struct plan_algo_fit *plan_calib_algo(const struct plan_calib *c, const char *algo)
+{
+	unsigned i;
+
+	if (!c || !algo)
+		return NULL;
+	for (i = 0; i < c->n_algo; i++)
+		if (strcmp(c->algo[i].name, algo) == 0)
+			return &c->algo[i];
+	return NULL;
+}
+
+/* ---- schema ---------------------------------------------------------------------------------- */
+
+struct cy_cov {
+	double min_bytes, max_bytes, min_rate, max_rate;
+};
+
+struct cy_link {
+	double alpha_us, efficiency;
+	double *rate; /* GB/s, shm only */
+	struct cy_cov *coverage;
+	double rms_residual;
+	unsigned points;
+};
+
+struct cy_links {
+	struct cy_link *cls[PLAN_C_COUNT];
+};
+
+struct cy_algo {
+	char *name;
+	double scale, overhead_us, rms_residual;
+	unsigned points;
+};
+
+struct cy_prov {
+	char **sources;
+	unsigned sources_count;
+	char *hosts, *date, *arbench_version;
+};
+
+struct cy_top {
+	unsigned version;
+	struct cy_prov *provenance;
+	struct cy_links *links;
+	double gamma_ns_per_byte;
+	struct cy_algo *algorithms;
+	unsigned algorithms_count;
+};
+
+#define OPT (CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER)
+#define STR(key, flags, type, member)                                                              \
+	CYAML_FIELD_STRING_PTR(key, flags, type, member, 0, CYAML_UNLIMITED)
+
+static const cyaml_schema_field_t cov_fields[] = {
+	CYAML_FIELD_FLOAT("min_bytes", CYAML_FLAG_DEFAULT, struct cy_cov, min_bytes),
+	CYAML_FIELD_FLOAT("max_bytes", CYAML_FLAG_DEFAULT, struct cy_cov, max_bytes),
+	CYAML_FIELD_FLOAT("min_rate_GB_per_s", CYAML_FLAG_DEFAULT, struct cy_cov, min_rate),
+	CYAML_FIELD_FLOAT("max_rate_GB_per_s", CYAML_FLAG_DEFAULT, struct cy_cov, max_rate),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t link_fields[] = {
+	CYAML_FIELD_FLOAT("alpha_us", CYAML_FLAG_DEFAULT, struct cy_link, alpha_us),
+	CYAML_FIELD_FLOAT("efficiency", CYAML_FLAG_DEFAULT, struct cy_link, efficiency),
+	CYAML_FIELD_FLOAT_PTR("rate_GB_per_s", OPT, struct cy_link, rate),
+	CYAML_FIELD_MAPPING_PTR("coverage", OPT, struct cy_link, coverage, cov_fields),
+	CYAML_FIELD_FLOAT("rms_residual", CYAML_FLAG_OPTIONAL, struct cy_link, rms_residual),
+	CYAML_FIELD_UINT("points", CYAML_FLAG_OPTIONAL, struct cy_link, points),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t links_fields[] = {
+	CYAML_FIELD_MAPPING_PTR("shm", OPT, struct cy_links, cls[PLAN_C_SHM], link_fields),
+	CYAML_FIELD_MAPPING_PTR("intra", OPT, struct cy_links, cls[PLAN_C_INTRA], link_fields),
+	CYAML_FIELD_MAPPING_PTR("net", OPT, struct cy_links, cls[PLAN_C_NET], link_fields),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t algo_fields[] = {
+	STR("name", CYAML_FLAG_POINTER, struct cy_algo, name),
+	CYAML_FIELD_FLOAT("scale", CYAML_FLAG_DEFAULT, struct cy_algo, scale),
+	CYAML_FIELD_FLOAT("overhead_us", CYAML_FLAG_DEFAULT, struct cy_algo, overhead_us),
+	CYAML_FIELD_FLOAT("rms_residual", CYAML_FLAG_OPTIONAL, struct cy_algo, rms_residual),
+	CYAML_FIELD_UINT("points", CYAML_FLAG_OPTIONAL, struct cy_algo, points),
+	CYAML_FIELD_END,
+};
+static const cyaml_schema_value_t algo_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct cy_algo, algo_fields),
+};
+
+static const cyaml_schema_value_t source_entry = {
+	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CYAML_UNLIMITED),
+};
+
+static const cyaml_schema_field_t prov_fields[] = {
+	CYAML_FIELD_SEQUENCE("sources", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct cy_prov,
+			     sources, &source_entry, 0, PLAN_MAX_SOURCES),
+	STR("hosts", OPT, struct cy_prov, hosts),
+	STR("date", OPT, struct cy_prov, date),
+	STR("arbench_version", OPT, struct cy_prov, arbench_version),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t top_fields[] = {
+	CYAML_FIELD_UINT("version", CYAML_FLAG_DEFAULT, struct cy_top, version),
+	CYAML_FIELD_MAPPING_PTR("provenance", OPT, struct cy_top, provenance, prov_fields),
+	CYAML_FIELD_MAPPING_PTR("links", CYAML_FLAG_POINTER, struct cy_top, links, links_fields),
+	CYAML_FIELD_FLOAT("gamma_ns_per_byte", CYAML_FLAG_OPTIONAL, struct cy_top,
+			  gamma_ns_per_byte),
+	CYAML_FIELD_SEQUENCE("algorithms", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct cy_top,
+			     algorithms, &algo_entry, 0, PLAN_MAX_ALGOS),
+	CYAML_FIELD_END,
+};
+static const cyaml_schema_value_t top_schema = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct cy_top, top_fields),
+};
+
+/* What each key expects, for error messages. */
+static const struct {
+	const char *key, *form;
+} expects[] = {
+	{"version", "version: 1"},
+	{"provenance", "a mapping of sources, hosts, date, arbench_version"},
+	{"sources", "a list of results files, at most 16, e.g. sources: [run1.json]"},
+	{"hosts", "host names, comma separated, e.g. hosts: \"h1,h2\""},
+	{"date", "a UTC date, e.g. date: \"2026-12-03T10:00:00Z\""},
+	{"arbench_version", "a version, e.g. arbench_version: \"0.1.0\""},
+	{"links", "a mapping of shm, intra, net"},
+	{"shm", "{alpha_us: 0.5, efficiency: 1, rate_GB_per_s: 10}"},
+	{"intra", "{alpha_us: 2, efficiency: 0.9}"},
+	{"net", "{alpha_us: 20, efficiency: 0.93}"},
+	{"alpha_us", "a per-step latency in microseconds >= 0, e.g. alpha_us: 12.5"},
+	{"efficiency", "a fraction of the nominal rate > 0, e.g. efficiency: 0.93"},
+	{"rate_GB_per_s", "a rate in GB/s > 0, e.g. rate_GB_per_s: 10"},
+	{"coverage", "{min_bytes: 1024, max_bytes: 67108864, min_rate_GB_per_s: 1.25, "
+		     "max_rate_GB_per_s: 12.5}"},
+	{"min_bytes", "a size in bytes >= 0, e.g. min_bytes: 1024"},
+	{"max_bytes", "a size in bytes >= min_bytes, e.g. max_bytes: 67108864"},
+	{"min_rate_GB_per_s", "a rate in GB/s >= 0, e.g. min_rate_GB_per_s: 1.25"},
+	{"max_rate_GB_per_s", "a rate in GB/s >= min_rate_GB_per_s, e.g. max_rate_GB_per_s: 12.5"},
+	{"rms_residual", "a fraction >= 0, e.g. rms_residual: 0.04"},
+	{"points", "a whole number of measurements, e.g. points: 24"},
+	{"gamma_ns_per_byte", "a reduction cost in ns per byte >= 0, e.g. gamma_ns_per_byte: 0.15"},
+	{"algorithms", "a list of at most 8 {name, scale, overhead_us, rms_residual, points}"},
+	{"name", "an algorithm name of at most 15 characters, e.g. name: ring"},
+	{"scale", "a factor > 0, e.g. scale: 1.05"},
+	{"overhead_us", "a time in microseconds, e.g. overhead_us: 3.5"},
+};
+
+static const char *expect_of(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(expects) / sizeof(expects[0]); i++)
+		if (strcmp(expects[i].key, key) == 0)
+			return expects[i].form;
+	return NULL;
+}
+
+/* The last key of a YAML path ("links.net.alpha_us" -> "alpha_us", "algorithms[2]" ->
+ * "algorithms"). */
+static void last_key(const char *path, char *buf, size_t len)
+{
+	const char *dot = strrchr(path, '.');
+	const char *k = dot ? dot + 1 : path;
+
+	snprintf(buf, len, "%.*s", (int)strcspn(k, "["), k);
+}
+
+/* ---- positions: walk the libyaml events for a YAML path ------------------------------------- */
+
+#define MAX_DEPTH 32
+
+struct walk {
+	const char *target;
+	bool want_key, found;
+	unsigned line, col;
+	char path[512];
+	struct {
+		bool map, want_key;
+		unsigned index;
+		size_t len;
+		char key[128];
+	} st[MAX_DEPTH];
+	int depth;
+};
+
+static void child_path(struct walk *w)
+{
+	size_t n;
+
+	if (!w->depth) {
+		w->path[0] = 0;
+		return;
+	}
+	n = w->st[w->depth - 1].len;
+	if (w->st[w->depth - 1].map)
+		snprintf(w->path + n, sizeof(w->path) - n, "%s%s", n ? "." : "",
+			 w->st[w->depth - 1].key);
+	else
+		snprintf(w->path + n, sizeof(w->path) - n, "[%u]", w->st[w->depth - 1].index);
+}
+
+static void value_done(struct walk *w)
+{
+	if (!w->depth)
+		return;
+	if (w->st[w->depth - 1].map)
+		w->st[w->depth - 1].want_key = true;
+	else
+		w->st[w->depth - 1].index++;
+}
+
+static void hit(struct walk *w, const yaml_mark_t *m, bool key)
+{
+	if (key != w->want_key || strcmp(w->path, w->target))
+		return;
+	w->found = true; /* the last match: a key given twice is found at its second use */
+	w->line = (unsigned)m->line + 1;
+	w->col = (unsigned)m->column + 1;
+}
+
+static bool on_event(struct walk *w, const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		return false;
+	case YAML_SCALAR_EVENT:
+		if (w->depth && w->st[w->depth - 1].map && w->st[w->depth - 1].want_key) {
+			snprintf(w->st[w->depth - 1].key, sizeof(w->st[0].key), "%s",
+				 (const char *)ev->data.scalar.value);
+			w->st[w->depth - 1].want_key = false;
+			child_path(w);
+			hit(w, &ev->start_mark, true);
+			return true;
+		}
+		/* fall through */
+	case YAML_ALIAS_EVENT:
+		child_path(w);
+		hit(w, &ev->start_mark, false);
+		value_done(w);
+		return true;
+	case YAML_MAPPING_START_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+		child_path(w);
+		hit(w, &ev->start_mark, false);
+		if (w->depth == MAX_DEPTH)
+			return false;
+		memset(&w->st[w->depth], 0, sizeof(w->st[0]));
+		w->st[w->depth].map = ev->type == YAML_MAPPING_START_EVENT;
+		w->st[w->depth].want_key = w->st[w->depth].map;
+		w->st[w->depth].len = strlen(w->path);
+		w->depth++;
+		return true;
+	case YAML_MAPPING_END_EVENT:
+	case YAML_SEQUENCE_END_EVENT:
+		if (w->depth)
+			w->depth--;
+		if (w->depth)
+			w->path[w->st[w->depth - 1].len] = 0;
+		value_done(w);
+		return true;
+	default:
+		return true;
+	}
+}
+
+/* Walk file; a syntax error fills *e (position and libyaml's words) and returns -EINVAL. */
+static int walk_file(const char *file, struct walk *w, struct topo_error *e)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	FILE *f = fopen(file, "r");
+	bool go = true;
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (!yaml_parser_initialize(&p)) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_file(&p, f);
+	while (go) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			if (e) {
+				e->line = (unsigned)p.problem_mark.line + 1;
+				e->column = (unsigned)p.problem_mark.column + 1;
+				snprintf(e->message, sizeof(e->message),
+					 "YAML syntax error: %.200s%s%.100s (expected key: value "
+					 "pairs, consistently indented)",
+					 p.problem ? p.problem : "", p.context ? " " : "",
+					 p.context ? p.context : "");
+			}
+			ret = -EINVAL;
+			break;
+		}
+		go = on_event(w, &ev);
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	fclose(f);
+	return ret;
+}
+
+/* Fill *err for path in file (key: point at the key, not the value).  Returns -EINVAL. */
+static int errf(struct topo_error *err, const char *file, const char *path, bool key,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int errf(struct topo_error *err, const char *file, const char *path, bool key,
+		const char *fmt, ...)
+{
+	struct walk *w = calloc(1, sizeof(*w));
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	memset(err, 0, sizeof(*err));
+	snprintf(err->file, sizeof(err->file), "%s", file);
+	err->line = err->column = 1;
+	if (w) {
+		w->target = path;
+		w->want_key = key;
+		if (walk_file(file, w, NULL) == 0 && w->found) {
+			err->line = w->line;
+			err->column = w->col;
+		}
+		free(w);
+	}
+	if (*path)
+		snprintf(err->message, sizeof(err->message), "%.100s: %s", path, msg);
+	else
+		snprintf(err->message, sizeof(err->message), "%s", msg);
+	return -EINVAL;
+}
+
+/* ---- libcyaml's log, captured ---------------------------------------------------------------- */
+
+struct cylog {
+	char first[256];
+	char frames[16][160]; /* innermost first */
+	unsigned line[16], col[16];
+	int n_frames;
+	bool in_backtrace;
+};
+
+static void cy_log(cyaml_log_t level, void *ctx, const char *fmt, va_list ap)
+{
+	struct cylog *l = ctx;
+	char msg[512];
+	size_t n;
+	unsigned li, co;
+	const char *par;
+
+	if (level < CYAML_LOG_ERROR)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = 0;
+	if (strncmp(msg, "Load: Backtrace:", 16) == 0) {
+		l->in_backtrace = true;
+		return;
+	}
+	if (l->in_backtrace) {
+		par = strstr(msg, "(line: ");
+		if (l->n_frames < 16 && par &&
+		    sscanf(par, "(line: %u, column: %u)", &li, &co) == 2) {
+			snprintf(l->frames[l->n_frames], sizeof(l->frames[0]), "%.159s", msg);
+			l->line[l->n_frames] = li;
+			l->col[l->n_frames] = co;
+			l->n_frames++;
+		}
+		return;
+	}
+	if (!l->first[0])
+		snprintf(l->first, sizeof(l->first), "%.250s",
+			 strncmp(msg, "Load: ", 6) ? msg : msg + 6);
+}
+
+/* The YAML path of the backtrace from frame `from` outwards. */
+static void frames_path(const struct cylog *l, int from, char *buf, size_t len)
+{
+	size_t n = 0;
+	int i;
+
+	buf[0] = 0;
+	for (i = l->n_frames - 1; i >= from && n < len; i--) {
+		const char *q;
+		char name[128];
+		unsigned idx;
+
+		if ((q = strstr(l->frames[i], "in mapping field '")) &&
+		    sscanf(q, "in mapping field '%127[^']'", name) == 1)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "." : "", name);
+		else if ((q = strstr(l->frames[i], "in sequence entry '")) &&
+			 sscanf(q, "in sequence entry '%u'", &idx) == 1)
+			n += (size_t)snprintf(buf + n, len - n, "[%u]", idx ? idx - 1 : 0);
+	}
+}
+
+/* The keys a mapping at path accepts, "a, b, c". */
+static void keys_at(const char *path, char *buf, size_t len)
+{
+	const cyaml_schema_field_t *f = top_fields;
+	char comp[128];
+	const char *p = path;
+	size_t n = 0;
+
+	while (*p && f) {
+		size_t k = strcspn(p, ".[");
+
+		if (!k) {
+			p += strcspn(p, "]") + (*p == '[');
+			p += *p == '.';
+			continue;
+		}
+		snprintf(comp, sizeof(comp), "%.*s", (int)k, p);
+		p += k;
+		p += *p == '.';
+		for (; f->key && strcmp(f->key, comp); f++)
+			;
+		if (!f->key)
+			f = NULL;
+		else if (f->value.type == CYAML_MAPPING)
+			f = f->value.mapping.fields;
+		else if (f->value.type == CYAML_SEQUENCE &&
+			 f->value.sequence.entry->type == CYAML_MAPPING)
+			f = f->value.sequence.entry->mapping.fields;
+		else
+			f = NULL;
+	}
+	buf[0] = 0;
+	for (; f && f->key && n < len; f++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", f->key);
+}
+
+static int cy_error(const char *file, const struct cylog *l, cyaml_err_t ce, struct topo_error *err)
+{
+	char path[256], cont[256], key[128], name[128], exp[300], keys[300], kp[400];
+	const char *what = l->first, *form;
+	struct walk *w;
+	int ret;
+
+	memset(err, 0, sizeof(*err));
+	snprintf(err->file, sizeof(err->file), "%s", file);
+	if (ce == CYAML_ERR_FILE_OPEN) {
+		snprintf(err->message, sizeof(err->message),
+			 "cannot open: %s (expected a calibration YAML file)", strerror(errno));
+		return -EINVAL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->target = "\x01"; /* matches nothing: only syntax errors */
+	ret = walk_file(file, w, err);
+	free(w);
+	if (ret == -EINVAL)
+		return ret;
+	frames_path(l, 0, path, sizeof(path));
+	/* the innermost field frame names a key the error is about, not its container */
+	frames_path(l, l->n_frames && strstr(l->frames[0], "in mapping field '") ? 1 : 0, cont,
+		    sizeof(cont));
+	if (sscanf(what, "Missing required mapping field: %127s", name) == 1) {
+		form = expect_of(name);
+		return errf(err, file, cont, false, "missing required field '%s'%s%s%s", name,
+			    form ? " (expected " : "", form ? form : "", form ? ")" : "");
+	}
+	if (sscanf(what, "Unexpected key: %127[^\n]", name) == 1) {
+		snprintf(kp, sizeof(kp), "%s%s%s", cont, *cont ? "." : "", name);
+		keys_at(cont, keys, sizeof(keys));
+		errf(err, file, kp, true, "unknown key (expected one of: %s)", keys);
+		snprintf(err->message, sizeof(err->message),
+			 "%.100s%sunknown key '%.60s' (expected one of: %.300s)", cont,
+			 *cont ? ": " : "", name, keys);
+		return -EINVAL;
+	}
+	if (sscanf(what, "Mapping field already seen: %127[^\n]", name) == 1) {
+		snprintf(kp, sizeof(kp), "%s%s%s", cont, *cont ? "." : "", name);
+		return errf(err, file, kp, true, "key '%s' given twice (expected it once)", name);
+	}
+	last_key(path, key, sizeof(key));
+	form = expect_of(key);
+	snprintf(exp, sizeof(exp), " (expected %s)",
+		 *path ? (form ? form : "another value")
+		       : "a mapping with version: and links:, see configs/README.md");
+	if (strncmp(what, "Expecting ", 10) == 0) {
+		char want[32] = "";
+
+		sscanf(what, "Expecting %31[A-Z_]", want);
+		errf(err, file, path, false, "wrong type: a %s is needed here%s",
+		     strncmp(want, "MAPPING", 7) == 0	 ? "mapping"
+		     : strncmp(want, "SEQUENCE", 8) == 0 ? "list"
+							 : "single value",
+		     exp);
+	} else if (strstr(what, "entries")) {
+		errf(err, file, path, false, "%s%s", what, exp);
+	} else {
+		const char *v = strchr(what, ':');
+
+		if (v) {
+			v = v + 1 + (v[1] == ' ');
+			errf(err, file, path, false, "'%.*s' is not %s%s",
+			     (int)strlen(v) - 2 * (*v == '\''), v + (*v == '\''),
+			     strstr(what, "UINT") || strstr(what, "uint") ? "a whole number >= 0"
+									  : "a number",
+			     exp);
+		} else {
+			errf(err, file, path, false, "invalid value: %s%s", what, exp);
+		}
+	}
+	if (l->n_frames && err->line == 1 && err->column == 1) {
+		err->line = l->line[0];
+		err->column = l->col[0];
+	}
+	return -EINVAL;
+}
+
+/* ---- semantic checks ------------------------------------------------------------------------- */
+
+/* value at path must be finite and >= min (> min when strict). */
+static int check(const char *file, const char *path, double v, double min, bool strict,
+		 struct topo_error *err)
+{
+	char key[64];
+	const char *form;
+
+	if (isfinite(v) && (strict ? v > min : v >= min))
+		return 0;
+	last_key(path, key, sizeof(key));
+	form = expect_of(key);
+	return errf(err, file, path, false, "%g is out of range (expected %s)", v,
+		    form ? form : "another value");
+}
+
+static int copy_str(const char *file, const char *path, const char *s, char *dst, size_t len,
+		    struct topo_error *err)
+{
+	char key[64];
+
+	if (!s)
+		return 0;
+	if (strlen(s) >= len) {
+		last_key(path, key, sizeof(key));
+		return errf(err, file, path, false, "longer than %zu characters (expected %s)",
+			    len - 1, expect_of(key) ? expect_of(key) : "a shorter value");
+	}
+	snprintf(dst, len, "%s", s);
+	return 0;
+}
+
+static int convert_link(const char *file, int cls, const struct cy_link *y, struct plan_link_fit *f,
+			struct topo_error *err)
+{
+	char p[64], q[96];
+	int ret;
+
+	snprintf(p, sizeof(p), "links.%s", plan_class_names[cls]);
+#define CHECK(field, v, min, strict)                                                               \
+	do {                                                                                       \
+		snprintf(q, sizeof(q), "%s.%s", p, field);                                         \
+		ret = check(file, q, v, min, strict, err);                                         \
+		if (ret)                                                                           \
+			return ret;                                                                \
+	} while (0)
+	CHECK("alpha_us", y->alpha_us, 0, false);
+	CHECK("efficiency", y->efficiency, 0, true);
+	CHECK("rms_residual", y->rms_residual, 0, false);
+	f->set = true;
+	f->alpha_s = y->alpha_us * 1e-6;
+	f->efficiency = y->efficiency;
+	f->rms_rel_residual = y->rms_residual;
+	f->points = y->points;
+	if (cls == PLAN_C_SHM) {
+		if (!y->rate)
+			return errf(err, file, p, false,
+				    "missing required field 'rate_GB_per_s' (expected the memory "
+				    "path's rate, e.g. rate_GB_per_s: 10)");
+		CHECK("rate_GB_per_s", *y->rate, 0, true);
+		f->rate = *y->rate * 1e9;
+	} else if (y->rate) {
+		snprintf(q, sizeof(q), "%s.rate_GB_per_s", p);
+		return errf(err, file, q, true,
+			    "only shm takes a rate (expected no rate_GB_per_s here: intra and net "
+			    "rates come from the topology)");
+	}
+	if (y->coverage) {
+		const struct cy_cov *c = y->coverage;
+
+		snprintf(p, sizeof(p), "links.%s.coverage", plan_class_names[cls]);
+		CHECK("min_bytes", c->min_bytes, 0, false);
+		CHECK("max_bytes", c->max_bytes, c->min_bytes, false);
+		CHECK("min_rate_GB_per_s", c->min_rate, 0, false);
+		CHECK("max_rate_GB_per_s", c->max_rate, c->min_rate, false);
+		f->min_bytes = c->min_bytes;
+		f->max_bytes = c->max_bytes;
+		f->min_rate = c->min_rate * 1e9;
+		f->max_rate = c->max_rate * 1e9;
+	}
+#undef CHECK
+	return 0;
+}
+
+static int convert(const char *file, const struct cy_top *y, struct plan_calib *c,
+		   struct topo_error *err)
+{
+	char q[96];
+	unsigned i, j;
+	int ret, k;
+
+	plan_calib_defaults(c);
+	if (y->version != CALIB_SCHEMA)
+		return errf(err, file, "version", false,
+			    y->version > CALIB_SCHEMA
+				    ? "written by a newer arplan (calibration schema %u); this "
+				      "arplan reads schema 1 (expected version: 1)"
+				    : "unknown calibration schema %u (expected version: 1)",
+			    y->version);
+	for (k = 0; k < PLAN_C_COUNT; k++) {
+		if (!y->links->cls[k])
+			continue;
+		ret = convert_link(file, k, y->links->cls[k], &c->link[k], err);
+		if (ret)
+			return ret;
+	}
+	ret = check(file, "gamma_ns_per_byte", y->gamma_ns_per_byte, 0, false, err);
+	if (ret)
+		return ret;
+	c->gamma_s_per_byte = y->gamma_ns_per_byte * 1e-9;
+	for (i = 0; i < y->algorithms_count; i++) {
+		const struct cy_algo *a = &y->algorithms[i];
+
+		snprintf(q, sizeof(q), "algorithms[%u].name", i);
+		ret = copy_str(file, q, a->name, c->algo[i].name, sizeof(c->algo[i].name), err);
+		if (ret)
+			return ret;
+		for (j = 0; j < i; j++)
+			if (strcmp(c->algo[j].name, a->name) == 0)
+				return errf(err, file, q, false,
+					    "algorithm '%s' given twice (expected each name once)",
+					    a->name);
+		snprintf(q, sizeof(q), "algorithms[%u].scale", i);
+		ret = check(file, q, a->scale, 0, true, err);
+		snprintf(q, sizeof(q), "algorithms[%u].overhead_us", i);
+		if (!ret)
+			ret = check(file, q, a->overhead_us, -INFINITY, true, err);
+		snprintf(q, sizeof(q), "algorithms[%u].rms_residual", i);
+		if (!ret)
+			ret = check(file, q, a->rms_residual, 0, false, err);
+		if (ret)
+			return ret;
+		c->algo[i].scale = a->scale;
+		c->algo[i].overhead_s = a->overhead_us * 1e-6;
+		c->algo[i].rms_rel_residual = a->rms_residual;
+		c->algo[i].points = a->points;
+	}
+	c->n_algo = y->algorithms_count;
+	if (!y->provenance)
+		return 0;
+	for (i = 0; i < y->provenance->sources_count; i++) {
+		snprintf(q, sizeof(q), "provenance.sources[%u]", i);
+		ret = copy_str(file, q, y->provenance->sources[i], c->sources[i],
+			       sizeof(c->sources[i]), err);
+		if (ret)
+			return ret;
+	}
+	c->n_sources = y->provenance->sources_count;
+	if (y->provenance->hosts) /* may be cut, as when written */
+		snprintf(c->hosts, sizeof(c->hosts), "%s", y->provenance->hosts);
+	ret = copy_str(file, "provenance.date", y->provenance->date, c->date, sizeof(c->date), err);
+	if (!ret)
+		ret = copy_str(file, "provenance.arbench_version", y->provenance->arbench_version,
+			       c->arbench_version, sizeof(c->arbench_version), err);
+	return ret;
+}
+
+int plan_calib_load(const char *path, struct plan_calib *out, struct topo_error *err)
+{
+	cyaml_config_t cfg = {
+		.log_fn = cy_log,
+		.mem_fn = cyaml_mem,
+		.log_level = CYAML_LOG_ERROR,
+	};
+	struct cylog log;
+	struct cy_top *y = NULL;
+	struct stat st;
+	cyaml_err_t ce;
+	int ret;
+
+	memset(&log, 0, sizeof(log));
+	cfg.log_ctx = &log;
+	plan_calib_defaults(out);
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return errf(err, path, "", false,
+			    "not a regular file (expected a calibration YAML file)");
+	ce = cyaml_load_file(path, &cfg, &top_schema, (cyaml_data_t **)&y, NULL);
+	if (ce == CYAML_ERR_OOM)
+		return -ENOMEM;
+	if (ce != CYAML_OK)
+		return cy_error(path, &log, ce, err);
+	if (!y)
+		return errf(err, path, "", false,
+			    "the file holds no YAML document (expected a mapping with version: 1 "
+			    "and links:, see configs/README.md)");
+	ret = convert(path, y, out, err);
+	cfg.log_fn = cyaml_log;
+	cyaml_free(&cfg, &top_schema, y, 0);
+	if (ret)
+		plan_calib_defaults(out);
+	return ret;
+}
+
+/* ---- writing --------------------------------------------------------------------------------- */
+
+/* A double-quoted YAML string. */
+static void put_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\x%02x", (unsigned char)*s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static const char *const class_what[PLAN_C_COUNT] = {
+	"shared memory between the ranks of one host",
+	"a node's GPU links (NVLink, PCIe), rates from the topology",
+	"the network through NICs, rates from the topology",
+};
+
+int plan_calib_write(const struct plan_calib *c, FILE *f)
+{
+	unsigned i;
+	int k;
+
+	fprintf(f,
+		"# arplan calibration (configs/README.md, \"Calibration files\").\n"
+		"# A step moving m bytes over a path of one class takes\n"
+		"#   alpha + m / (rate x efficiency)\n"
+		"# (rate: the path's share of its links, from the topology; shm's from here);\n"
+		"# reducing m bytes takes gamma x m; an algorithm's call takes\n"
+		"#   overhead + scale x (the model's time).\n"
+		"# coverage: the sizes (bytes per call) and link rates the fit saw; predictions\n"
+		"# outside them are flagged.  rms_residual: the fit's relative RMS error.\n"
+		"version: %d\n"
+		"provenance:\n"
+		"  sources: [",
+		CALIB_SCHEMA);
+	for (i = 0; i < c->n_sources; i++) {
+		fputs(i ? ", " : "", f);
+		put_str(f, c->sources[i]);
+	}
+	fputs("]\n  hosts: ", f);
+	put_str(f, c->hosts);
+	fputs("\n  date: ", f);
+	put_str(f, c->date);
+	fputs("\n  arbench_version: ", f);
+	put_str(f, c->arbench_version);
+	fputs("\nlinks:", f);
+	for (k = 0; k < PLAN_C_COUNT && !c->link[k].set; k++)
+		;
+	fputs(k == PLAN_C_COUNT ? " {}   # nothing fitted: the defaults\n" : "\n", f);
+	for (k = 0; k < PLAN_C_COUNT; k++) {
+		const struct plan_link_fit *l = &c->link[k];
+
+		if (!l->set)
+			continue;
+		fprintf(f,
+			"  %s:   # %s\n"
+			"    alpha_us: %.12g\n"
+			"    efficiency: %.12g\n",
+			plan_class_names[k], class_what[k], l->alpha_s * 1e6, l->efficiency);
+		if (k == PLAN_C_SHM)
+			fprintf(f, "    rate_GB_per_s: %.12g\n", l->rate / 1e9);
+		fprintf(f,
+			"    coverage: {min_bytes: %.12g, max_bytes: %.12g, min_rate_GB_per_s: "
+			"%.12g, max_rate_GB_per_s: %.12g}\n"
+			"    rms_residual: %.12g\n"
+			"    points: %u\n",
+			l->min_bytes, l->max_bytes, l->min_rate / 1e9, l->max_rate / 1e9,
+			l->rms_rel_residual, l->points);
+	}
+	fprintf(f, "gamma_ns_per_byte: %.12g   # reduction cost per byte reduced\n",
+		c->gamma_s_per_byte * 1e9);
+	fputs("algorithms:", f);
+	if (!c->n_algo)
+		fputs(" []", f);
+	fputc('\n', f);
+	for (i = 0; i < c->n_algo; i++) {
+		const struct plan_algo_fit *a = &c->algo[i];
+
+		fputs("  - {name: ", f);
+		put_str(f, a->name);
+		fprintf(f, ", scale: %.12g, overhead_us: %.12g, rms_residual: %.12g, points: %u}\n",
+			a->scale, a->overhead_s * 1e6, a->rms_rel_residual, a->points);
+	}
+	return fflush(f) || ferror(f) ? -EIO : 0;
+}
