@@ -34,14 +34,14 @@ void plan_calib_defaults(struct plan_calib *c)
 	c->link[PLAN_C_SHM].rate = 10e9;
 }
 
-const struct plan_algo_fit *plan_calib_algo(const struct plan_calib *c, const char *algo)
+const struct plan_algo_fit *plan_calib_algo(const struct plan_calib *c, const char *algo, int cls)
 {
 	unsigned i;
 
 	if (!c || !algo)
 		return NULL;
 	for (i = 0; i < c->n_algo; i++)
-		if (strcmp(c->algo[i].name, algo) == 0)
+		if (strcmp(c->algo[i].name, algo) == 0 && c->algo[i].cls == cls)
 			return &c->algo[i];
 	return NULL;
 }
@@ -66,6 +66,7 @@ struct cy_links {
 
 struct cy_algo {
 	char *name;
+	int cls; /* enum plan_class: shm or net */
 	double scale, overhead_us, rms_residual;
 	unsigned points;
 };
@@ -114,8 +115,16 @@ static const cyaml_schema_field_t links_fields[] = {
 	CYAML_FIELD_END,
 };
 
+/* Which calls a correction is for: within one host (shm) or across nodes (net). */
+static const cyaml_strval_t algo_class_strings[] = {
+	{"shm", PLAN_C_SHM},
+	{"net", PLAN_C_NET},
+};
+
 static const cyaml_schema_field_t algo_fields[] = {
 	STR("name", CYAML_FLAG_POINTER, struct cy_algo, name),
+	CYAML_FIELD_ENUM("class", CYAML_FLAG_STRICT, struct cy_algo, cls, algo_class_strings,
+			 CYAML_ARRAY_LEN(algo_class_strings)),
 	CYAML_FIELD_FLOAT("scale", CYAML_FLAG_DEFAULT, struct cy_algo, scale),
 	CYAML_FIELD_FLOAT("overhead_us", CYAML_FLAG_DEFAULT, struct cy_algo, overhead_us),
 	CYAML_FIELD_FLOAT("rms_residual", CYAML_FLAG_OPTIONAL, struct cy_algo, rms_residual),
@@ -179,7 +188,8 @@ static const struct {
 	{"rms_residual", "a fraction >= 0, e.g. rms_residual: 0.04"},
 	{"points", "a whole number of measurements, e.g. points: 24"},
 	{"gamma_ns_per_byte", "a reduction cost in ns per byte >= 0, e.g. gamma_ns_per_byte: 0.15"},
-	{"algorithms", "a list of at most 8 {name, scale, overhead_us, rms_residual, points}"},
+	{"algorithms", "a list of at most 16 {name, class, scale, overhead_us, rms_residual, points}"},
+	{"class", "shm (calls within one host) or net (across nodes), e.g. class: net"},
 	{"name", "an algorithm name of at most 15 characters, e.g. name: ring"},
 	{"scale", "a factor > 0, e.g. scale: 1.05"},
 	{"overhead_us", "a time in microseconds, e.g. overhead_us: 3.5"},
@@ -675,10 +685,11 @@ static int convert(const char *file, const struct cy_top *y, struct plan_calib *
 		if (ret)
 			return ret;
 		for (j = 0; j < i; j++)
-			if (strcmp(c->algo[j].name, a->name) == 0)
+			if (strcmp(c->algo[j].name, a->name) == 0 && c->algo[j].cls == a->cls)
 				return errf(err, file, q, false,
-					    "algorithm '%s' given twice (expected each name once)",
-					    a->name);
+					    "algorithm '%s' given twice for class %s (expected each name "
+					    "once per class)",
+					    a->name, plan_class_names[a->cls]);
 		snprintf(q, sizeof(q), "algorithms[%u].scale", i);
 		ret = check(file, q, a->scale, 0, true, err);
 		snprintf(q, sizeof(q), "algorithms[%u].overhead_us", i);
@@ -689,6 +700,7 @@ static int convert(const char *file, const struct cy_top *y, struct plan_calib *
 			ret = check(file, q, a->rms_residual, 0, false, err);
 		if (ret)
 			return ret;
+		c->algo[i].cls = a->cls;
 		c->algo[i].scale = a->scale;
 		c->algo[i].overhead_s = a->overhead_us * 1e-6;
 		c->algo[i].rms_rel_residual = a->rms_residual;
@@ -836,6 +848,7 @@ int plan_calib_write(const struct plan_calib *c, FILE *f)
 
 		fputs("  - {name: ", f);
 		put_str(f, a->name);
+		fprintf(f, ", class: %s", plan_class_names[a->cls]);
 		fprintf(f, ", scale: %.12g, overhead_us: %.12g, rms_residual: %.12g, points: %u}\n",
 			a->scale, a->overhead_s * 1e6, a->rms_rel_residual, a->points);
 	}

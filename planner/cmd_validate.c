@@ -43,7 +43,8 @@ static void help(FILE *f)
 		"Predict every row of arbench results files on the topology they were measured on\n"
 		"and compare: per row size, algorithm, placement, measured and predicted time "
 		"(us)\n"
-		"and the error (predicted - measured) / measured; then the median and max |error|\n"
+		"and the error (predicted - measured) / measured, measured being the row's median\n"
+		"over its iterations (time_us.p50; the mean for nccl-tests); then the median and max |error|\n"
 		"per algorithm and overall.  Rows of algorithms the planner does not model (mpi)\n"
 		"are skipped with a note.\n\n"
 		"  --topo T.yaml       the cluster the results were measured on (required)\n"
@@ -379,7 +380,7 @@ static int predict_file(const struct plan_results *r, const struct topo_graph *g
 		struct plan_prediction p;
 		struct vrow *x;
 
-		if (!(row->time_us > 0))
+		if (!(plan_row_seconds(row) > 0))
 			continue;
 		/* the same call measured again (other placement, type or op): predicted once */
 		for (j = first; j < *n; j++)
@@ -423,7 +424,7 @@ static int predict_file(const struct plan_results *r, const struct topo_graph *g
 		x->file = r->path;
 		x->predicted_us = p.time_s * 1e6;
 		x->extrapolated = p.extrapolated;
-		x->error = (x->predicted_us - row->time_us) / row->time_us;
+		x->error = (x->predicted_us - plan_row_seconds(row) * 1e6) / (plan_row_seconds(row) * 1e6);
 	}
 	ret = 0;
 out:
@@ -465,7 +466,7 @@ static int print_text(const struct vrow *v, size_t n, const struct skip *skips, 
 				"inplace", "measured_us", "predicted_us", "error");
 		}
 		fprintf(out, "%12zu  %-8s %-8s %14.2f %14.2f %+8.1f%%%s\n", v[i].row->size,
-			v[i].row->algo, v[i].row->inplace ? "yes" : "no", v[i].row->time_us,
+			v[i].row->algo, v[i].row->inplace ? "yes" : "no", plan_row_seconds(v[i].row) * 1e6,
 			v[i].predicted_us, 100 * v[i].error,
 			v[i].extrapolated ? "  extrapolated" : "");
 	}
@@ -515,7 +516,7 @@ static int print_json(const struct vrow *v, size_t n, const struct skip *skips, 
 			rows, json_pack("{s:s, s:I, s:s, s:b, s:f, s:f, s:f, s:b}", "file",
 					v[i].file, "size", (json_int_t)v[i].row->size, "algo",
 					v[i].row->algo, "inplace", v[i].row->inplace, "measured_us",
-					v[i].row->time_us, "predicted_us", v[i].predicted_us,
+					plan_row_seconds(v[i].row) * 1e6, "predicted_us", v[i].predicted_us,
 					"error", v[i].error, "extrapolated", v[i].extrapolated));
 	for (k = 0; !bad && (algo = algo_at(v, n, k, &cnt)); k++) {
 		if ((ret = stats_of(v, n, algo, o->min_size, &s)))
