@@ -27,10 +27,10 @@ static void help(FILE *f)
 		"  -b, -e SIZE         smallest and largest size in bytes (1M, 1G; K/M/G = 1024^n)\n"
 		"  -f X                multiply the size by X each step (2)\n"
 		"  --size SIZE         one size (same as -b SIZE -e SIZE)\n"
-		"  --algo LIST|all     ring,tree,hier,rhd: the library's algorithms; nccl-ring:\n"
-		"                      NCCL's ring, one channel per GPU of a node, each\n"
-		"                      entering nodes at another GPU (all: the four, and\n"
-		"                      nccl-ring when nodes have GPUs)\n"
+		"  --algo LIST|all     ring,tree,hier,rhd: the library's algorithms; nccl-ring,\n"
+		"                      nccl-tree: NCCL's forms on GPU nodes, one channel per\n"
+		"                      GPU, each on its own rail (all: the four, and the\n"
+		"                      nccl ones when nodes have GPUs)\n"
 		"  --nodes N           use the first N nodes of the topology (all)\n"
 		"  --ranks-per-node N  ranks per node (GPUs per node, else 1)\n"
 		"  --engine flow       route flows and share links max-min fairly (default)\n"
@@ -216,7 +216,7 @@ static int algo_list(const char *spec, bool gpus, const char **out, int max, FIL
 
 		if (!a) {
 			fprintf(err, "arplan predict: unknown algorithm '%s' (ring, tree, hier, rhd, "
-				     "nccl-ring)\n",
+				     "nccl-ring, nccl-tree)\n",
 				t);
 			return -EINVAL;
 		}

@@ -131,7 +131,7 @@ static double rms_of(const struct problem *pb, const char *algo, int cls, unsign
 static int fit_algos(struct problem *pb, FILE *report)
 {
 	struct plan_calib *c = pb->calib;
-	static const char *const all[] = {"ring", "tree", "hier", "rhd", "nccl-ring", NULL};
+	static const char *const all[] = {"ring", "tree", "hier", "rhd", "nccl-ring", "nccl-tree", NULL};
 
 	c->n_algo = 0;
 	for (int cls = 0; cls < PLAN_C_COUNT; cls++)

@@ -38,6 +38,8 @@ struct pattern {
 	double *rate;	     /* [n_flows] bytes/s */
 	uint8_t *cls;	     /* [n_flows] enum plan_class */
 	double *alone;	     /* [n_flows] bytes/s the flow would get on its own */
+	int64_t *limit;	     /* [n_flows] the resource that set the flow's rate, -1 none */
+	double *load;	     /* [n_flows] utilisation of that resource */
 	double utilisation;  /* of the busiest resource */
 	int64_t busiest;     /* its resource id, -1 none */
 };
@@ -294,6 +296,8 @@ static void drop_patterns(struct plan_ctx *c)
 		free(c->patterns[i].rate);
 		free(c->patterns[i].cls);
 		free(c->patterns[i].alone);
+		free(c->patterns[i].limit);
+		free(c->patterns[i].load);
 	}
 	c->n_patterns = 0;
 }
@@ -936,6 +940,7 @@ static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct ro
 
 		fcap[f] = INFINITY;
 		pat->alone[f] = INFINITY;
+		pat->limit[f] = -1;
 		order[f] = f;
 		for (size_t i = 0; i < uses_of(r); i++) {
 			struct use u = use_at(c, r, i);
@@ -947,8 +952,10 @@ static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct ro
 			csr_frac[fill_pos[c->local_of[u.res]]] = u.frac;
 			csr[fill_pos[c->local_of[u.res]]++] = f;
 			pat->alone[f] = fmin(pat->alone[f], x->cap / u.frac);
-			if (x->n == 1)
-				fcap[f] = fmin(fcap[f], x->cap / u.frac);
+			if (x->n == 1 && x->cap / u.frac < fcap[f]) {
+				fcap[f] = x->cap / u.frac;
+				pat->limit[f] = (int64_t)(x - t); /* a local index until the end */
+			}
 		}
 	}
 	sort_key = fcap;
@@ -989,6 +996,8 @@ static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct ro
 		pk = pi < nf ? fcap[order[pi]] : INFINITY;
 		if (!isfinite(hk) && !isfinite(pk))
 			break; /* the rest touch nothing that limits them */
+		size_t by = SIZE_MAX;
+
 		if (pk <= hk) { /* a flow reaches its own cap */
 			level = pk;
 			first = pi++;
@@ -1000,6 +1009,7 @@ static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct ro
 			heap_remove(t, heap, &hn, i);
 			first = t[i].first;
 			count = t[i].n;
+			by = i;
 		}
 		for (size_t q = first; q < first + count; q++) {
 			size_t f = pk <= hk ? order[q] : csr[q];
@@ -1010,6 +1020,8 @@ static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct ro
 			frozen[f] = true;
 			left--;
 			pat->rate[f] = level;
+			if (by != SIZE_MAX)
+				pat->limit[f] = (int64_t)by;
 			for (size_t k = 0; k < uses_of(r); k++) {
 				struct use u = use_at(c, r, k);
 				struct touched *x;
@@ -1026,20 +1038,25 @@ static int fill(struct plan_ctx *c, const struct plan_phase *ph, const struct ro
 			}
 		}
 	}
-	/* utilisation: every resource's load at the rates found */
+	/* utilisation: every resource's load at the rates found; each flow's limiting
+	 * resource by its global id */
 	pat->utilisation = 0;
 	pat->busiest = -1;
 	for (size_t i = 0; i < nt; i++) {
-		double used = 0, u;
+		double used = 0;
 
 		for (size_t q = t[i].first; q < t[i].first + t[i].n; q++)
 			if (isfinite(pat->rate[csr[q]]))
 				used += csr_frac[q] * pat->rate[csr[q]];
-		u = used / t[i].cap;
-		if (u > pat->utilisation + 1e-9) {
-			pat->utilisation = u;
+		t[i].used = used / t[i].cap;
+		if (t[i].used > pat->utilisation + 1e-9) {
+			pat->utilisation = t[i].used;
 			pat->busiest = (int64_t)t[i].res;
 		}
+	}
+	for (size_t f = 0; f < nf; f++) {
+		pat->load[f] = pat->limit[f] >= 0 ? t[pat->limit[f]].used : 0;
+		pat->limit[f] = pat->limit[f] >= 0 ? (int64_t)t[pat->limit[f]].res : -1;
 	}
 	err = 0;
 out:
@@ -1075,8 +1092,10 @@ static int phase_rates(struct plan_ctx *c, const struct plan_phase *ph, const st
 	pat->rate = malloc((ph->n_flows ? ph->n_flows : 1) * sizeof(double));
 	pat->cls = malloc(ph->n_flows ? ph->n_flows : 1);
 	pat->alone = malloc((ph->n_flows ? ph->n_flows : 1) * sizeof(double));
+	pat->limit = malloc((ph->n_flows ? ph->n_flows : 1) * sizeof(int64_t));
+	pat->load = malloc((ph->n_flows ? ph->n_flows : 1) * sizeof(double));
 	rt = malloc((ph->n_flows ? ph->n_flows : 1) * sizeof(*rt));
-	if (!pat->rate || !pat->cls || !pat->alone || !rt)
+	if (!pat->rate || !pat->cls || !pat->alone || !pat->limit || !pat->load || !rt)
 		goto err_free;
 	c->tmp_n = 0;
 	for (size_t f = 0; f < ph->n_flows; f++) {
@@ -1097,6 +1116,8 @@ err_free:
 	free(pat->rate);
 	free(pat->cls);
 	free(pat->alone);
+	free(pat->limit);
+	free(pat->load);
 	return err;
 }
 
@@ -1134,6 +1155,8 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 		err = phase_rates(c, ph, &pat);
 		if (err)
 			goto out;
+		size_t slowest = 0;
+
 		for (size_t f = 0; f < ph->n_flows; f++) {
 			const struct plan_link_fit *lf = fit_of(c, pat->cls[f]);
 			double scale = pat->cls[f] == PLAN_C_SHM
@@ -1142,22 +1165,32 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 			double rate = pat->rate[f] * scale, alone = pat->alone[f] * scale;
 			double b = ph->flows[f].bytes;
 
-			step = fmax(step, lf->alpha_s + (isfinite(rate) && rate > 0 ? b / rate : 0));
+			double x = lf->alpha_s + (isfinite(rate) && rate > 0 ? b / rate : 0);
+
+			if (x > step) {
+				step = x;
+				slowest = f;
+			}
 			/* filling and draining a pipeline: few flows at once, each at its own rate */
 			fill = fmax(fill, lf->alpha_s + (isfinite(alone) && alone > 0 ? b / alone : 0));
 		}
 		step += gamma * ph->reduce_bytes;
 		t = ph->repeat * step + ph->fill_steps * fill;
 		total += t;
-		if (t > worst_phase && pat->busiest >= 0) {
+		/* the bottleneck: what set the rate of the slowest flow of the longest phase */
+		if (t > worst_phase && pat->limit[slowest] >= 0) {
+			int64_t res = pat->limit[slowest];
+
 			worst_phase = t;
-			out->utilisation = pat->utilisation;
-			if ((uint64_t)pat->busiest >= c->shm_base) {
+			out->utilisation = pat->load[slowest];
+			if ((uint64_t)res >= c->shm_base) {
 				out->bottleneck_class = -1;
+				out->bottleneck_tier = -1;
 			} else {
-				const struct topo_link *l = &c->s.g->links[pat->busiest / 2];
+				const struct topo_link *l = &c->s.g->links[res / 2];
 
 				out->bottleneck_class = l->cls;
+				out->bottleneck_tier = -1;
 				if (l->cls == TOPO_L_FABRIC) {
 					const struct topo_vertex *va = &c->s.g->vertices[l->a];
 					const struct topo_vertex *vb = &c->s.g->vertices[l->b];

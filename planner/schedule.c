@@ -30,7 +30,7 @@
 #define HIER_SMALL_MAX	 (32u << 10)
 
 const char *const plan_algos[] = {"ring", "tree", "hier", "rhd", NULL};
-const char *const plan_gpu_algos[] = {"nccl-ring", NULL};
+const char *const plan_gpu_algos[] = {"nccl-ring", "nccl-tree", NULL};
 
 /* A growing list of phases. */
 struct builder {
@@ -164,6 +164,79 @@ static int nccl_ring_phases(struct builder *b, int p, const int *node_of_rank, s
 	ph->reduce_bytes = (double)count * esize / ((double)L * p);
 	free(lcount);
 	free(order);
+	return 0;
+}
+
+static int tree_phases(struct builder *b, int p, size_t count, size_t esize,
+		       const struct plan_lib_settings *set);
+
+/* Ranks per node when every node holds the same number in block placement (rank = node x
+ * L + local), else 0. */
+static int uniform_blocks(int p, const int *node_of_rank)
+{
+	int L = 0;
+
+	while (L < p && node_of_rank[L] == 0)
+		L++;
+	if (!L || p % L)
+		return 0;
+	for (int r = 0; r < p; r++)
+		if (node_of_rank[r] != r / L)
+			return 0;
+	return L;
+}
+
+/* NCCL's tree on a GPU cluster: one channel per GPU of a node, each carrying 1/channels of
+ * the buffer; in channel c a chain runs through each node's GPUs from c, and the chains'
+ * heads (GPU c, rail c) form NCCL's double binary tree over the nodes (ar_dtree over node
+ * indices, each tree with half of the channel's data).  Every edge streams its bytes up and
+ * down at once, pipelined; filling takes 2 (depth + chain) hops. */
+static int nccl_tree_phases(struct builder *b, int p, const int *node_of_rank, size_t count,
+			    size_t esize)
+{
+	int L = uniform_blocks(p, node_of_rank), N, depth = 1;
+	struct plan_phase *ph;
+
+	if (p < 2 || !count)
+		return 0;
+	if (!L)
+		return tree_phases(b, p, count, esize, NULL);
+	N = p / L;
+	while ((1 << depth) < N)
+		depth++;
+	ph = add_phase(b, (size_t)L * 2 * (2 * (size_t)p + 4 * (size_t)N));
+	if (!ph)
+		return -ENOMEM;
+	ph->repeat = 1;
+	ph->fill_steps = 0; /* the stream dominates at the sizes this form is for */
+	for (int ch = 0; ch < L; ch++) {
+		size_t part;
+
+		ar_block(count, L, ch, &part);
+		for (int t = 0; t < 2; t++) {
+			size_t half;
+			double bytes;
+
+			ar_block(part, 2, t, &half);
+			bytes = (double)half * esize;
+			for (int k = 0; k < N; k++) {
+				int parent, c0, c1;
+
+				for (int i = 0; i + 1 < L; i++) { /* the chain, up and down */
+					int a = k * L + (ch + i) % L, z = k * L + (ch + i + 1) % L;
+
+					add_flow(ph, z, a, bytes);
+					add_flow(ph, a, z, bytes);
+				}
+				ar_dtree(N, k, t, &parent, &c0, &c1);
+				if (parent >= 0) {
+					add_flow(ph, k * L + ch, parent * L + ch, bytes);
+					add_flow(ph, parent * L + ch, k * L + ch, bytes);
+				}
+			}
+		}
+	}
+	ph->reduce_bytes = 2.0 * (double)count * esize / L;
 	return 0;
 }
 
@@ -524,6 +597,8 @@ int plan_schedule_build(const char *algo, int ranks, const int *node_of_rank, si
 		err = ranks > 1 ? hier_phases(&b, ranks, node_of_rank, count, esize, set) : 0;
 	else if (strcmp(algo, "nccl-ring") == 0)
 		err = nccl_ring_phases(&b, ranks, node_of_rank, count, esize);
+	else if (strcmp(algo, "nccl-tree") == 0)
+		err = nccl_tree_phases(&b, ranks, node_of_rank, count, esize);
 	else
 		err = -ENOENT;
 	free(ident);
