@@ -194,9 +194,12 @@ static int arbench_row(const char *path, size_t i, json_t *e, struct plan_row *r
 	memset(row, 0, sizeof(*row));
 	if (!json_is_object(e))
 		return bad(msg, msglen, path, "results[%zu] is not an object", i);
-	if (get_int(e, "size", 0, &size) || get_int(e, "count", 0, &count))
+	if (get_int(e, "size", 0, &size) || get_int(e, "count", 0, &count) ||
+	    size > (json_int_t)1 << 50 || count > size)
 		return bad(msg, msglen, path,
-			   "results[%zu]: \"size\" and \"count\" must be whole numbers >= 0", i);
+			   "results[%zu]: \"size\" and \"count\" must be whole numbers, 0 <= count "
+			   "<= size <= 1 PiB",
+			   i);
 	if (!type || !(row->esize = type_size(type)))
 		return bad(msg, msglen, path,
 			   "results[%zu]: unknown \"type\" %s%s%s (expected float, double, half, "
