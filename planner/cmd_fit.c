@@ -65,7 +65,7 @@ static int load_one(const char *path, const char *topo, struct input *in, FILE *
 	in->topo = topo;
 	if (topo && (topo_load(topo, &in->d, &te) || topo_expand(in->d, &in->g, &te))) {
 		topo_error_format(&te, msg, sizeof(msg));
-		fprintf(err, "arplan fit: %s\n", msg);
+		fprintf(err, "%s\n", msg);
 		return -EINVAL;
 	}
 	if (is_arbench_json(path)) {

@@ -41,8 +41,9 @@ static void help(FILE *f)
 		"  --json              JSON instead of the table\n\n"
 		"Columns: size (B), count (float elements), time (us), algbw and busbw (GB/s =\n"
 		"1e9 B/s), bound (us) = 2(N-1)/N x size / (slowest node's NIC bandwidth) (and the\n"
-		"in-node equivalent), the most utilised link class (tier) and its utilisation in\n"
-		"the slowest phase; '*' marks the fastest algorithm of a size, 'x' a prediction\n"
+		"in-node equivalent), the bottleneck: the link class (fabric: with the tier of its\n"
+		"lower end) that set the rate of the slowest flow of the longest phase, and that\n"
+		"link's utilisation; '*' marks the fastest algorithm of a size, 'x' a prediction\n"
 		"outside the sizes or link rates the calibration covered.\n\n"
 		"Exit status: 0 ok, 2 bad input.\n");
 }
@@ -167,7 +168,12 @@ static int parse(int argc, char **argv, struct predict_opts *o, FILE *err)
 		}
 		continue;
 bad_value:
-		fprintf(err, "arplan predict: bad value '%s' for %s\n", optarg, argv[optind - 1]);
+		for (const struct option *o2 = longs; o2->name; o2++)
+			if (o2->val == ch) {
+				fprintf(err, "arplan predict: bad value '%s' for --%s\n", optarg, o2->name);
+				return -EINVAL;
+			}
+		fprintf(err, "arplan predict: bad value '%s' for -%c\n", optarg, ch);
 		return -EINVAL;
 	}
 	if (optind < argc) {
@@ -241,12 +247,13 @@ int plan_cmd_predict(int argc, char **argv, FILE *out, FILE *err)
 
 	rc = parse(argc, argv, &o, err);
 	if (rc) {
-		help(rc > 0 ? out : err);
+		if (rc > 0)
+			help(out);
 		return rc > 0 ? PLAN_EXIT_OK : PLAN_EXIT_USAGE;
 	}
 	if (topo_load(o.topo, &d, &te) || topo_expand(d, &g, &te)) {
 		topo_error_format(&te, msg, sizeof(msg));
-		fprintf(err, "arplan predict: %s\n", msg);
+		fprintf(err, "%s\n", msg);
 		rc = PLAN_EXIT_USAGE;
 		goto out;
 	}
@@ -257,7 +264,7 @@ int plan_cmd_predict(int argc, char **argv, FILE *out, FILE *err)
 	}
 	if (o.calib && plan_calib_load(o.calib, &calib, &te)) {
 		topo_error_format(&te, msg, sizeof(msg));
-		fprintf(err, "arplan predict: %s\n", msg);
+		fprintf(err, "%s\n", msg);
 		rc = PLAN_EXIT_USAGE;
 		goto out;
 	}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/sh/planner_badinput.sh - `arplan validate` on bad input: every case must exit 2 with
+# tests/sh/planner_badinput.sh - `arplan validate`, `predict` and `fit` on bad input: every case must exit 2 with
 # exactly one line on stderr that names the file (or the option) and says what is wrong.
 # Bad calibrations (tests/data/planner/calib-bad/*.yaml, first line "# expect: LINE:COLUMN
 # phrase") must also point at FILE:LINE:COLUMN and say what was expected.  And the good
@@ -12,12 +12,13 @@ D=tests/data/planner
 T=configs/topologies/lab-2node.yaml
 GOOD=$D/results-lab2.json
 pass=0 fail=0
+sub=validate
 
 # check NAME PREFIX PHRASE -- ARGS...: exit 2, one stderr line starting with PREFIX, holding PHRASE
 check() {
 	local name=$1 prefix=$2 phrase=$3; shift 4
 	local out rc lines
-	out=$("$arplan" validate "$@" 2>&1 >/dev/null)
+	out=$("$arplan" $sub "$@" 2>&1 >/dev/null)
 	rc=$?
 	lines=$(printf '%s\n' "$out" | wc -l)
 	if [ $rc -ne 2 ]; then
@@ -72,6 +73,33 @@ check "bad ecmp" "arplan validate: --ecmp 'any'" "hash or spread" -- $GOOD --top
 check "bad min-size" "arplan validate: --min-size '1Q'" "a size" -- $GOOD --topo $T --min-size 1Q
 check "ranks without nodes" "arplan validate: " "go together" -- $GOOD --topo $T --ranks 4
 check "unknown option" "arplan validate: " "unknown option" -- $GOOD --topo $T --frobnicate
+
+# predict and fit
+sub=predict
+check "predict: no topo" "arplan predict: " "--topo" --
+check "predict: too many nodes" "arplan predict: --nodes 9" "only 8 nodes" -- \
+	--topo configs/topologies/lab-2leaf-1to1.yaml --nodes 9
+check "predict: more ranks than GPUs" "arplan predict: " "GPUs" -- \
+	--topo configs/topologies/single-switch-4x8.yaml --ranks-per-node 9
+check "predict: unknown algorithm" "arplan predict: " "unknown algorithm 'ringg'" -- \
+	--topo $T --algo ringg
+check "predict: bad size" "arplan predict: bad value '1Q' for -b" "" -- --topo $T -b 1Q
+check "predict: bad engine" "arplan predict: bad value 'fast' for --engine" "" -- --topo $T --engine fast
+check "predict: -b > -e" "arplan predict: " "larger than" -- --topo $T -b 8M -e 1M
+check "predict: bad calibration" "$D/calib-bad/" "expected" -- --topo $T \
+	--calib "$(ls $D/calib-bad/*.yaml | head -n 1)"
+check "predict: bad topology" "tests/data/topo-bad/unknown-key.yaml:" "unknown key" -- \
+	--topo tests/data/topo-bad/unknown-key.yaml
+sub=fit
+check "fit: no output" "arplan fit: " "-o calib.yaml is required" -- $GOOD
+check "fit: truncated results" "arplan fit: $D/results-truncated.json: " "truncated" -- \
+	--topo $T $D/results-truncated.json -o /dev/null
+check "fit: newer results" "arplan fit: $D/results-newer.json: " "newer arbench" -- \
+	--topo $T $D/results-newer.json -o /dev/null
+check "fit: several nodes, no topology" "arplan fit: " "no topology" -- $GOOD -o /dev/null
+check "fit: nccl-tests log without topology" "arplan fit: $D/nccl-allreduce.txt: " "--topo" -- \
+	$D/nccl-allreduce.txt -o /dev/null
+sub=validate
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
