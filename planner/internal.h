@@ -219,4 +219,18 @@ int plan_fit(const struct plan_fit_input *in, size_t n, size_t min_bytes, struct
 int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esize,
 		 struct plan_prediction *out);
 
+/* ---- up/down routes on layered fabrics (route_updown.c) --------------------------------- */
+
+struct plan_updown;
+/* Tables for g when every switch-switch link joins tier t to t+1 and every NIC hangs off one
+ * leaf; NULL otherwise (or out of memory). */
+struct plan_updown *plan_ud_build(const struct topo_graph *g);
+void plan_ud_free(struct plan_updown *u);
+/* One shortest path va -> vb (GPUs or NICs of different nodes) through their own NICs, chosen
+ * by hash at every up and down step: its links into path[max].  The hop count, or -1 when the
+ * pair is not for this router (no own NIC, GPUs of different local index: another NIC may be
+ * as short). */
+int plan_ud_path(const struct plan_updown *u, const struct topo_graph *g, uint32_t va,
+		 uint32_t vb, uint64_t hash, uint64_t *path, int max);
+
 #endif /* ARBENCH_PLANNER_INTERNAL_H */
