@@ -16,7 +16,8 @@
 static void help(FILE *f)
 {
 	fprintf(f,
-		"usage: arplan fit [--topo T.yaml] RESULTS... [--topo T2.yaml RESULTS...] -o calib.yaml\n"
+		"usage: arplan fit [--topo T.yaml] RESULTS... [--topo T2.yaml RESULTS...] -o "
+		"calib.yaml\n"
 		"                  [--min-size SIZE]\n\n"
 		"Fit the link model to measurements: per link class (shm: ranks of one host; net:\n"
 		"through NICs) a per-step latency and an efficiency (shm: a rate), the reduction\n"
@@ -24,12 +25,14 @@ static void help(FILE *f)
 		"residuals, and write them with where they came from to calib.yaml.\n\n"
 		"  --topo FILE      the topology the results files after it were measured on (not\n"
 		"                   needed for runs on one host)\n"
-		"  RESULTS          arbench -J files; or nccl-tests all_reduce_perf output (text or\n"
+		"  RESULTS          arbench -J files; or nccl-tests all_reduce_perf output (text "
+		"or\n"
 		"                   -J JSON), whose ranks are the topology's GPUs (its rows are\n"
 		"                   fitted as nccl-ring, NCCL's algorithm at large sizes)\n"
 		"  -o FILE          write the calibration here (- for stdout)\n"
 		"  --min-size SIZE  leave out rows below SIZE bytes (0)\n\n"
-		"Keep calibration and validation data apart: fit on one set of runs, then check the\n"
+		"Keep calibration and validation data apart: fit on one set of runs, then check "
+		"the\n"
 		"model with `arplan validate` on runs it was not fitted on.\n\n"
 		"Exit status: 0 ok, 2 bad input.\n");
 }
@@ -77,12 +80,14 @@ static int load_one(const char *path, const char *topo, struct input *in, FILE *
 					    &in->res, msg, sizeof(msg));
 		for (size_t i = 0; !rc && i < in->res->n_rows; i++)
 			if (!strcmp(in->res->rows[i].algo, "nccl"))
-				snprintf(in->res->rows[i].algo, sizeof(in->res->rows[i].algo), "nccl-ring");
+				snprintf(in->res->rows[i].algo, sizeof(in->res->rows[i].algo),
+					 "nccl-ring");
 	} else {
-		snprintf(msg, sizeof(msg),
-			 "%s: not an arbench results file; an nccl-tests log needs --topo before it "
-			 "(its ranks and nodes)",
-			 path);
+		snprintf(
+			msg, sizeof(msg),
+			"%s: not an arbench results file; an nccl-tests log needs --topo before it "
+			"(its ranks and nodes)",
+			path);
 		rc = -EINVAL;
 	}
 	if (rc) {
@@ -111,15 +116,21 @@ int plan_cmd_fit(int argc, char **argv, FILE *out, FILE *err)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "-:o:h", longs, NULL)) != -1) {
 		switch (ch) {
-		case 'T': topo = optarg; break;
-		case 'o': outpath = optarg; break;
+		case 'T':
+			topo = optarg;
+			break;
+		case 'o':
+			outpath = optarg;
+			break;
 		case 'm':
 			if (plan_parse_size(optarg, &min_bytes)) {
 				fprintf(err, "arplan fit: bad size '%s' for --min-size\n", optarg);
 				goto out;
 			}
 			break;
-		case 'h': help(out); return PLAN_EXIT_OK;
+		case 'h':
+			help(out);
+			return PLAN_EXIT_OK;
 		case 1:
 			if (n == MAX_FILES) {
 				fprintf(err, "arplan fit: more than %d results files\n", MAX_FILES);
@@ -183,15 +194,17 @@ int plan_cmd_fit(int argc, char **argv, FILE *out, FILE *err)
 		calib.n_sources = 0;
 		calib.hosts[0] = 0;
 		for (size_t i = 0; i < n && i < PLAN_MAX_SOURCES; i++) {
-			snprintf(calib.sources[calib.n_sources++], sizeof(calib.sources[0]), "%.255s",
-				 in[i].res->path);
-			for (int h = 0; h < in[i].res->nodes && used + 2 < sizeof(calib.hosts); h++) {
+			snprintf(calib.sources[calib.n_sources++], sizeof(calib.sources[0]),
+				 "%.255s", in[i].res->path);
+			for (int h = 0; h < in[i].res->nodes && used + 2 < sizeof(calib.hosts);
+			     h++) {
 				const char *name = in[i].res->hosts ? in[i].res->hosts[h] : NULL;
 
 				if (!name || strstr(calib.hosts, name))
 					continue;
-				used += (size_t)snprintf(calib.hosts + used, sizeof(calib.hosts) - used,
-							 "%s%s", used ? "," : "", name);
+				used += (size_t)snprintf(calib.hosts + used,
+							 sizeof(calib.hosts) - used, "%s%s",
+							 used ? "," : "", name);
 				if (used >= sizeof(calib.hosts))
 					used = sizeof(calib.hosts) - 1;
 			}

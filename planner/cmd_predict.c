@@ -15,16 +15,20 @@
 static void help(FILE *f)
 {
 	fprintf(f,
-		"usage: arplan predict --topo T.yaml [--calib C.yaml] [-b MIN -e MAX -f X | --size S]\n"
+		"usage: arplan predict --topo T.yaml [--calib C.yaml] [-b MIN -e MAX -f X | --size "
+		"S]\n"
 		"                      [--algo LIST|all] [--nodes N] [--ranks-per-node N]\n"
 		"                      [--engine flow|closed] [--ecmp hash|spread] [--segment S]\n"
 		"                      [--json]\n\n"
-		"Predict the time of one all-reduce per algorithm and size on the topology.  Without\n"
-		"--calib, link figures come from the topology file and the catalog (no latency, full\n"
+		"Predict the time of one all-reduce per algorithm and size on the topology.  "
+		"Without\n"
+		"--calib, link figures come from the topology file and the catalog (no latency, "
+		"full\n"
 		"link rate, no reduction cost).\n\n"
 		"  --topo FILE         topology YAML (configs/README.md)\n"
 		"  --calib FILE        calibration from `arplan fit`\n"
-		"  -b, -e SIZE         smallest and largest size in bytes (1M, 1G; K/M/G = 1024^n)\n"
+		"  -b, -e SIZE         smallest and largest size in bytes (1M, 1G; K/M/G = "
+		"1024^n)\n"
 		"  -f X                multiply the size by X each step (2)\n"
 		"  --size SIZE         one size (same as -b SIZE -e SIZE)\n"
 		"  --algo LIST|all     ring,tree,hier,rhd: the library's algorithms; nccl-ring,\n"
@@ -35,13 +39,15 @@ static void help(FILE *f)
 		"  --ranks-per-node N  ranks per node (GPUs per node, else 1)\n"
 		"  --engine flow       route flows and share links max-min fairly (default)\n"
 		"  --engine closed     alpha-beta-gamma: only the endpoints' links are shared\n"
-		"  --ecmp hash|spread  one hash-chosen path per flow (default), or each flow split\n"
+		"  --ecmp hash|spread  one hash-chosen path per flow (default), or each flow "
+		"split\n"
 		"                      over every equal-cost path\n"
 		"  --segment SIZE      the library's pipelining segment (1M)\n"
 		"  --json              JSON instead of the table\n\n"
 		"Columns: size (B), count (float elements), time (us), algbw and busbw (GB/s =\n"
 		"1e9 B/s), bound (us) = 2(N-1)/N x size / (slowest node's NIC bandwidth) (and the\n"
-		"in-node equivalent), the bottleneck: the link class (fabric: with the tier of its\n"
+		"in-node equivalent), the bottleneck: the link class (fabric: with the tier of "
+		"its\n"
 		"lower end) that set the rate of the slowest flow of the longest phase, and that\n"
 		"link's utilisation; '*' marks the fastest algorithm of a size, 'x' a prediction\n"
 		"outside the sizes or link rates the calibration covered.\n\n"
@@ -58,11 +64,28 @@ int plan_parse_size(const char *s, size_t *out)
 	if (end == s || v < 0)
 		return -EINVAL;
 	switch (*end) {
-	case 'K': case 'k': mul = 1024.0; end++; break;
-	case 'M': case 'm': mul = 1024.0 * 1024; end++; break;
-	case 'G': case 'g': mul = 1024.0 * 1024 * 1024; end++; break;
-	case 'T': case 't': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
-	default: break;
+	case 'K':
+	case 'k':
+		mul = 1024.0;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		mul = 1024.0 * 1024;
+		end++;
+		break;
+	case 'G':
+	case 'g':
+		mul = 1024.0 * 1024 * 1024;
+		end++;
+		break;
+	case 'T':
+	case 't':
+		mul = 1024.0 * 1024 * 1024 * 1024;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (*end == 'B' || *end == 'b')
 		end++;
@@ -97,13 +120,18 @@ struct predict_opts {
 
 static int parse(int argc, char **argv, struct predict_opts *o, FILE *err)
 {
-	static const struct option longs[] = {
-		{"topo", required_argument, NULL, 'T'},	  {"calib", required_argument, NULL, 'C'},
-		{"size", required_argument, NULL, 's'},	  {"algo", required_argument, NULL, 'A'},
-		{"nodes", required_argument, NULL, 'N'},  {"ranks-per-node", required_argument, NULL, 'R'},
-		{"engine", required_argument, NULL, 'E'}, {"ecmp", required_argument, NULL, 'M'},
-		{"segment", required_argument, NULL, 'S'}, {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0}};
+	static const struct option longs[] = {{"topo", required_argument, NULL, 'T'},
+					      {"calib", required_argument, NULL, 'C'},
+					      {"size", required_argument, NULL, 's'},
+					      {"algo", required_argument, NULL, 'A'},
+					      {"nodes", required_argument, NULL, 'N'},
+					      {"ranks-per-node", required_argument, NULL, 'R'},
+					      {"engine", required_argument, NULL, 'E'},
+					      {"ecmp", required_argument, NULL, 'M'},
+					      {"segment", required_argument, NULL, 'S'},
+					      {"json", no_argument, NULL, 'j'},
+					      {"help", no_argument, NULL, 'h'},
+					      {NULL, 0, NULL, 0}};
 	int ch;
 
 	optind = 1;
@@ -112,8 +140,12 @@ static int parse(int argc, char **argv, struct predict_opts *o, FILE *err)
 		char *end;
 
 		switch (ch) {
-		case 'T': o->topo = optarg; break;
-		case 'C': o->calib = optarg; break;
+		case 'T':
+			o->topo = optarg;
+			break;
+		case 'C':
+			o->calib = optarg;
+			break;
 		case 'b':
 			if (plan_parse_size(optarg, &o->minb))
 				goto bad_value;
@@ -136,7 +168,9 @@ static int parse(int argc, char **argv, struct predict_opts *o, FILE *err)
 			if (*end || !(o->factor > 1))
 				goto bad_value;
 			break;
-		case 'A': snprintf(o->algos, sizeof(o->algos), "%s", optarg); break;
+		case 'A':
+			snprintf(o->algos, sizeof(o->algos), "%s", optarg);
+			break;
 		case 'N':
 		case 'R': {
 			long v = strtol(optarg, &end, 10);
@@ -156,21 +190,26 @@ static int parse(int argc, char **argv, struct predict_opts *o, FILE *err)
 				goto bad_value;
 			o->ecmp = strcmp(optarg, "hash") ? PLAN_ECMP_SPREAD : PLAN_ECMP_HASH;
 			break;
-		case 'j': o->json = true; break;
-		case 'h': return 1;
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			return 1;
 		case ':':
 			fprintf(err, "arplan predict: option %s needs a value\n", argv[optind - 1]);
 			return -EINVAL;
 		default:
-			fprintf(err, "arplan predict: unknown option '%s' (arplan predict --help)\n",
+			fprintf(err,
+				"arplan predict: unknown option '%s' (arplan predict --help)\n",
 				argv[optind - 1]);
 			return -EINVAL;
 		}
 		continue;
-bad_value:
+	bad_value:
 		for (const struct option *o2 = longs; o2->name; o2++)
 			if (o2->val == ch) {
-				fprintf(err, "arplan predict: bad value '%s' for --%s\n", optarg, o2->name);
+				fprintf(err, "arplan predict: bad value '%s' for --%s\n", optarg,
+					o2->name);
 				return -EINVAL;
 			}
 		fprintf(err, "arplan predict: bad value '%s' for -%c\n", optarg, ch);
@@ -221,8 +260,9 @@ static int algo_list(const char *spec, bool gpus, const char **out, int max, FIL
 		const char *a = find_algo(t);
 
 		if (!a) {
-			fprintf(err, "arplan predict: unknown algorithm '%s' (ring, tree, hier, rhd, "
-				     "nccl-ring, nccl-tree)\n",
+			fprintf(err,
+				"arplan predict: unknown algorithm '%s' (ring, tree, hier, rhd, "
+				"nccl-ring, nccl-tree)\n",
 				t);
 			return -EINVAL;
 		}
@@ -305,7 +345,9 @@ int plan_cmd_predict(int argc, char **argv, FILE *out, FILE *err)
 		fprintf(out, "# arplan predict: %s, %d nodes x %d ranks, %s engine%s%s\n",
 			topo_desc_name(d), nodes, rpn,
 			o.engine == PLAN_ENGINE_FLOW ? "flow" : "closed-form",
-			o.engine == PLAN_ENGINE_FLOW ? (o.ecmp == PLAN_ECMP_HASH ? ", ECMP hash" : ", ECMP spread") : "",
+			o.engine == PLAN_ENGINE_FLOW
+				? (o.ecmp == PLAN_ECMP_HASH ? ", ECMP hash" : ", ECMP spread")
+				: "",
 			o.calib ? ", calibrated" : ", topology figures (no calibration)");
 		fprintf(out, "#%11s %12s %9s %12s %8s %8s %12s %-12s %5s %s\n", "size", "count",
 			"algo", "time", "algbw", "busbw", "bound", "bottleneck", "util", "");
@@ -321,7 +363,8 @@ int plan_cmd_predict(int argc, char **argv, FILE *out, FILE *err)
 			rc = plan_predict(ctx, algos[a], bytes, 4, &pr[a]);
 			if (rc) {
 				fprintf(err, "arplan predict: %s at %zu B: %s\n", algos[a], bytes,
-					rc == -ENOENT ? "no route between two ranks" : strerror(-rc));
+					rc == -ENOENT ? "no route between two ranks"
+						      : strerror(-rc));
 				rc = rc == -ENOENT ? PLAN_EXIT_USAGE : PLAN_EXIT_INTERNAL;
 				goto out;
 			}
@@ -336,16 +379,20 @@ int plan_cmd_predict(int argc, char **argv, FILE *out, FILE *err)
 			bottleneck_text(&pr[a], bn, sizeof(bn));
 			if (doc) {
 				json_array_append_new(
-					rows,
-					json_pack("{s:I, s:I, s:s, s:f, s:f, s:f, s:f, s:{s:s, s:i, s:f}, s:b, s:b}",
-						  "size", (json_int_t)bytes, "count", (json_int_t)(bytes / 4),
-						  "algo", algos[a], "time_us", t * 1e6, "algbw", algbw,
-						  "busbw", busbw, "bound_us", pr[a].bound_s * 1e6,
-						  "bottleneck", "link_class", bn, "tier",
-						  pr[a].bottleneck_tier, "utilisation", pr[a].utilisation,
-						  "extrapolated", pr[a].extrapolated, "fastest", a == best));
+					rows, json_pack("{s:I, s:I, s:s, s:f, s:f, s:f, s:f, "
+							"s:{s:s, s:i, s:f}, s:b, s:b}",
+							"size", (json_int_t)bytes, "count",
+							(json_int_t)(bytes / 4), "algo", algos[a],
+							"time_us", t * 1e6, "algbw", algbw, "busbw",
+							busbw, "bound_us", pr[a].bound_s * 1e6,
+							"bottleneck", "link_class", bn, "tier",
+							pr[a].bottleneck_tier, "utilisation",
+							pr[a].utilisation, "extrapolated",
+							pr[a].extrapolated, "fastest", a == best));
 			} else {
-				fprintf(out, "%12zu %12zu %9s %12.1f %8.3f %8.3f %12.1f %-12s %5.0f %s%s\n",
+				fprintf(out,
+					"%12zu %12zu %9s %12.1f %8.3f %8.3f %12.1f %-12s %5.0f "
+					"%s%s\n",
 					bytes, bytes / 4, algos[a], t * 1e6, algbw, busbw,
 					pr[a].bound_s * 1e6, bn, pr[a].utilisation * 100,
 					a == best ? "*" : "", pr[a].extrapolated ? "x" : "");

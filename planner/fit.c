@@ -131,57 +131,62 @@ static double rms_of(const struct problem *pb, const char *algo, int cls, unsign
 static int fit_algos(struct problem *pb, FILE *report)
 {
 	struct plan_calib *c = pb->calib;
-	static const char *const all[] = {"ring", "tree", "hier", "rhd", "nccl-ring", "nccl-tree", NULL};
+	static const char *const all[] = {"ring",      "tree",	    "hier", "rhd",
+					  "nccl-ring", "nccl-tree", NULL};
 
 	c->n_algo = 0;
 	for (int cls = 0; cls < PLAN_C_COUNT; cls++)
-	for (const char *const *a = all; *a && c->n_algo < PLAN_MAX_ALGOS; a++) {
-		double *x = malloc(pb->n * sizeof(double)), *y = malloc(pb->n * sizeof(double));
-		double *w = malloc(pb->n * sizeof(double));
-		double c0 = 0, c1 = 1, cov00, cov01, cov11, chisq;
-		size_t k = 0;
+		for (const char *const *a = all; *a && c->n_algo < PLAN_MAX_ALGOS; a++) {
+			double *x = malloc(pb->n * sizeof(double)),
+			       *y = malloc(pb->n * sizeof(double));
+			double *w = malloc(pb->n * sizeof(double));
+			double c0 = 0, c1 = 1, cov00, cov01, cov11, chisq;
+			size_t k = 0;
 
-		if (!x || !y || !w) {
+			if (!x || !y || !w) {
+				free(x);
+				free(y);
+				free(w);
+				return -ENOMEM;
+			}
+			for (size_t i = 0; i < pb->n; i++) {
+				double t;
+
+				if (strcmp(pb->pts[i].row->algo, *a) ||
+				    point_class(&pb->pts[i]) != cls ||
+				    predict_point(&pb->pts[i], &t))
+					continue;
+				x[k] = t;
+				y[k] = measured(pb->pts[i].row);
+				w[k] = 1 / (y[k] * y[k]);
+				k++;
+			}
+			if (k >= 2) {
+				gsl_fit_wlinear(x, 1, w, 1, y, 1, k, &c0, &c1, &cov00, &cov01,
+						&cov11, &chisq);
+				if (c0 < 0 || c1 <= 0) {
+					c0 = 0;
+					gsl_fit_wmul(x, 1, w, 1, y, 1, k, &c1, &cov11, &chisq);
+				}
+			}
 			free(x);
 			free(y);
 			free(w);
-			return -ENOMEM;
-		}
-		for (size_t i = 0; i < pb->n; i++) {
-			double t;
-
-			if (strcmp(pb->pts[i].row->algo, *a) || point_class(&pb->pts[i]) != cls ||
-			    predict_point(&pb->pts[i], &t))
+			if (k < 2)
 				continue;
-			x[k] = t;
-			y[k] = measured(pb->pts[i].row);
-			w[k] = 1 / (y[k] * y[k]);
-			k++;
-		}
-		if (k >= 2) {
-			gsl_fit_wlinear(x, 1, w, 1, y, 1, k, &c0, &c1, &cov00, &cov01, &cov11, &chisq);
-			if (c0 < 0 || c1 <= 0) {
-				c0 = 0;
-				gsl_fit_wmul(x, 1, w, 1, y, 1, k, &c1, &cov11, &chisq);
-			}
-		}
-		free(x);
-		free(y);
-		free(w);
-		if (k < 2)
-			continue;
-		struct plan_algo_fit *af = &c->algo[c->n_algo++];
+			struct plan_algo_fit *af = &c->algo[c->n_algo++];
 
-		snprintf(af->name, sizeof(af->name), "%s", *a);
-		af->cls = cls;
-		af->scale = c1;
-		af->overhead_s = c0;
-		af->rms_rel_residual = rms_of(pb, *a, cls, &af->points);
-		fprintf(report,
-			"  %-9s %-3s scale %.3f, overhead %.1f us: rms residual %.1f%% over %u rows\n",
-			*a, plan_class_names[cls], c1, c0 * 1e6, af->rms_rel_residual * 100,
-			af->points);
-	}
+			snprintf(af->name, sizeof(af->name), "%s", *a);
+			af->cls = cls;
+			af->scale = c1;
+			af->overhead_s = c0;
+			af->rms_rel_residual = rms_of(pb, *a, cls, &af->points);
+			fprintf(report,
+				"  %-9s %-3s scale %.3f, overhead %.1f us: rms residual %.1f%% "
+				"over %u rows\n",
+				*a, plan_class_names[cls], c1, c0 * 1e6, af->rms_rel_residual * 100,
+				af->points);
+		}
 	return 0;
 }
 
@@ -274,7 +279,8 @@ int plan_fit(const struct plan_fit_input *in, size_t n, size_t min_bytes, struct
 
 	apply(&pb, gsl_multifit_nlinear_position(w));
 	if (status != GSL_SUCCESS)
-		fprintf(report, "  (the fit stopped before converging: %s)\n", gsl_strerror(status));
+		fprintf(report, "  (the fit stopped before converging: %s)\n",
+			gsl_strerror(status));
 	fprintf(report, "link model (stage 1: %zu rows, all algorithms, relative residuals):\n",
 		pb.n);
 	if (net) {
@@ -289,8 +295,8 @@ int plan_fit(const struct plan_fit_input *in, size_t n, size_t min_bytes, struct
 	if (shm) {
 		struct plan_link_fit *lf = &out->link[PLAN_C_SHM];
 
-		fprintf(report, "  shm   alpha %.2f us per step, rate %.2f GB/s\n", lf->alpha_s * 1e6,
-			lf->rate / 1e9);
+		fprintf(report, "  shm   alpha %.2f us per step, rate %.2f GB/s\n",
+			lf->alpha_s * 1e6, lf->rate / 1e9);
 	}
 	fprintf(report, "  gamma %.3g s/B (reduction at %.2f GB/s)\n", out->gamma_s_per_byte,
 		out->gamma_s_per_byte > 0 ? 1e-9 / out->gamma_s_per_byte : 0);
@@ -300,7 +306,8 @@ int plan_fit(const struct plan_fit_input *in, size_t n, size_t min_bytes, struct
 
 		for (int cls = 0; cls < PLAN_C_COUNT; cls++)
 			out->link[cls].rms_rel_residual = out->link[cls].set ? rms : 0;
-		fprintf(report, "  rms relative residual of the link model alone: %.1f%% (%u rows)\n",
+		fprintf(report,
+			"  rms relative residual of the link model alone: %.1f%% (%u rows)\n",
 			rms * 100, k);
 	}
 	fprintf(report, "per-algorithm correction (stage 2: time = overhead + scale x model):\n");

@@ -40,11 +40,11 @@ struct route {
 struct pattern {
 	uint64_t hash;
 	size_t n_flows;
-	double *rate;	     /* [n_flows] bytes/s */
-	uint8_t *cls;	     /* [n_flows] enum plan_class */
-	double *alone;	     /* [n_flows] bytes/s the flow would get on its own */
-	int64_t *limit;	     /* [n_flows] the resource that set the flow's rate, -1 none */
-	double *load;	     /* [n_flows] utilisation of that resource */
+	double *rate;	/* [n_flows] bytes/s */
+	uint8_t *cls;	/* [n_flows] enum plan_class */
+	double *alone;	/* [n_flows] bytes/s the flow would get on its own */
+	int64_t *limit; /* [n_flows] the resource that set the flow's rate, -1 none */
+	double *load;	/* [n_flows] utilisation of that resource */
 };
 
 #define PATTERN_CACHE 256
@@ -66,7 +66,7 @@ struct plan_ctx {
 	struct pattern patterns[PATTERN_CACHE];
 	size_t n_patterns;
 	/* scratch for filling */
-	int64_t *local_of; /* [n_res] index into the touched list, -1 */
+	int64_t *local_of;		   /* [n_res] index into the touched list, -1 */
 	double net_rate_min, net_rate_max; /* host link rates of the ranks' NICs */
 	double node_inject_min;		   /* bytes/s, smallest node NIC total */
 	double intra_rate_min;		   /* bytes/s, GPU in-node link, 0 none */
@@ -154,10 +154,11 @@ static int place(struct plan_ctx *c, char *msg, size_t len)
 
 		if (ngpu[k]) {
 			if ((uint32_t)l >= ngpu[k]) {
-				snprintf(msg, len,
-					 "node %d of the topology has %u GPUs, fewer than the ranks "
-					 "placed on it",
-					 k, ngpu[k]);
+				snprintf(
+					msg, len,
+					"node %d of the topology has %u GPUs, fewer than the ranks "
+					"placed on it",
+					k, ngpu[k]);
 				goto out;
 			}
 			c->vert[r] = gpu[k][l];
@@ -411,16 +412,19 @@ static int route_spread(struct plan_ctx *c, uint32_t src, int hops)
 					if (nn == cap) {
 						cap *= 2;
 						uint32_t *a = realloc(vs, cap * sizeof(*a));
-						uint32_t *b = a ? realloc(nv, cap * sizeof(*b)) : NULL;
+						uint32_t *b =
+							a ? realloc(nv, cap * sizeof(*b)) : NULL;
 
 						if (a)
 							vs = a;
 						if (b)
 							nv = b;
-						double *x = b ? realloc(fr, cap * sizeof(*x)) : NULL;
+						double *x =
+							b ? realloc(fr, cap * sizeof(*x)) : NULL;
 						if (x)
 							fr = x;
-						double *y = x ? realloc(nf, cap * sizeof(*y)) : NULL;
+						double *y =
+							x ? realloc(nf, cap * sizeof(*y)) : NULL;
 						if (y)
 							nf = y;
 						if (!y)
@@ -462,8 +466,8 @@ static int flow_route(struct plan_ctx *c, int a, int b, bool memory, struct rout
 	if (memory || c->node[a] == c->node[b]) {
 		/* shared memory of a CPU node; GPUs of one node use their in-node links (below) */
 		if (!g || g->vertices[va].kind != TOPO_V_GPU) {
-			*out = (struct route){.off = UINT32_MAX, .n = (uint32_t)c->node[a],
-					      .cls = PLAN_C_SHM};
+			*out = (struct route){
+				.off = UINT32_MAX, .n = (uint32_t)c->node[a], .cls = PLAN_C_SHM};
 			return 0;
 		}
 	}
@@ -481,7 +485,8 @@ static int flow_route(struct plan_ctx *c, int a, int b, bool memory, struct rout
 			size_t start = c->tmp_n;
 
 			for (int i = 0; i < nfast; i++) {
-				if (use_push(&c->tmp, &c->tmp_n, &c->tmp_cap, dir_res(g, fast[i], at), 1))
+				if (use_push(&c->tmp, &c->tmp_n, &c->tmp_cap,
+					     dir_res(g, fast[i], at), 1))
 					return -ENOMEM;
 				at = topo_link_other(g, fast[i], at);
 			}
@@ -500,7 +505,8 @@ static int flow_route(struct plan_ctx *c, int a, int b, bool memory, struct rout
 		for (size_t i = 0; i < c->routes_cap; i++) {
 			if (!c->routes[i].key)
 				continue;
-			for (h = mix(c->routes[i].key) & (cap - 1); nr[h].key; h = (h + 1) & (cap - 1))
+			for (h = mix(c->routes[i].key) & (cap - 1); nr[h].key;
+			     h = (h + 1) & (cap - 1))
 				;
 			nr[h] = c->routes[i];
 		}
@@ -508,7 +514,8 @@ static int flow_route(struct plan_ctx *c, int a, int b, bool memory, struct rout
 		c->routes = nr;
 		c->routes_cap = cap;
 	}
-	for (h = mix(key) & (c->routes_cap - 1); c->routes[h].key; h = (h + 1) & (c->routes_cap - 1))
+	for (h = mix(key) & (c->routes_cap - 1); c->routes[h].key;
+	     h = (h + 1) & (c->routes_cap - 1))
 		if (c->routes[h].key == key) {
 			*out = c->routes[h];
 			return 0;
@@ -833,7 +840,8 @@ static int phase_rates(struct plan_ctx *c, const struct plan_phase *ph, const st
 		goto err_free;
 	c->tmp_n = 0;
 	for (size_t f = 0; f < ph->n_flows; f++) {
-		err = flow_route(c, (int)ph->flows[f].src, (int)ph->flows[f].dst, ph->memory, &rt[f]);
+		err = flow_route(c, (int)ph->flows[f].src, (int)ph->flows[f].dst, ph->memory,
+				 &rt[f]);
 		if (err)
 			goto err_free;
 		pat->cls[f] = rt[f].cls;
@@ -905,8 +913,10 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 				step = x;
 				slowest = f;
 			}
-			/* filling and draining a pipeline: few flows at once, each at its own rate */
-			fill = fmax(fill, lf->alpha_s + (isfinite(alone) && alone > 0 ? b / alone : 0));
+			/* filling and draining a pipeline: few flows at once, each at its own rate
+			 */
+			fill = fmax(fill,
+				    lf->alpha_s + (isfinite(alone) && alone > 0 ? b / alone : 0));
 		}
 		step += gamma * ph->reduce_bytes;
 		t = ph->repeat * step + ph->fill_steps * fill;
@@ -929,7 +939,8 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 					const struct topo_vertex *va = &c->s.g->vertices[l->a];
 					const struct topo_vertex *vb = &c->s.g->vertices[l->b];
 
-					out->bottleneck_tier = va->local < vb->local ? va->local : vb->local;
+					out->bottleneck_tier =
+						va->local < vb->local ? va->local : vb->local;
 				}
 			}
 		}
@@ -962,7 +973,8 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 		    (double)bytes > lf->max_bytes * 1.001)
 			out->extrapolated = true;
 		if (cls == PLAN_C_NET && lf->set &&
-		    (c->net_rate_min < lf->min_rate * 0.99 || c->net_rate_max > lf->max_rate * 1.01))
+		    (c->net_rate_min < lf->min_rate * 0.99 ||
+		     c->net_rate_max > lf->max_rate * 1.01))
 			out->extrapolated = true;
 	}
 out:

@@ -30,7 +30,7 @@ extern const char *const plan_class_names[PLAN_C_COUNT]; /* "shm", "intra", "net
 
 /* ---- calibration ------------------------------------------------------------------------- */
 
-#define PLAN_MAX_ALGOS 16
+#define PLAN_MAX_ALGOS	 16
 #define PLAN_MAX_SOURCES 16
 
 /* One link class's fitted figures.  A step that moves m bytes over a path of this class takes
@@ -66,8 +66,8 @@ struct plan_calib {
 	/* provenance */
 	char sources[PLAN_MAX_SOURCES][256]; /* results files */
 	unsigned n_sources;
-	char hosts[512];    /* the hosts the files came from, comma separated (may be cut) */
-	char date[32];	    /* UTC, ISO 8601 */
+	char hosts[512]; /* the hosts the files came from, comma separated (may be cut) */
+	char date[32];	 /* UTC, ISO 8601 */
 	char arbench_version[32];
 };
 
@@ -98,8 +98,8 @@ struct plan_results {
 	char path[512];
 	char arbench_version[32]; /* "" for nccl-tests */
 	int ranks, nodes;
-	int *node_of_rank; /* [ranks] */
-	char **hosts;	   /* [nodes] */
+	int *node_of_rank;    /* [ranks] */
+	char **hosts;	      /* [nodes] */
 	size_t segment_bytes; /* 0 = library default */
 	int max_inflight;     /* 0 = library default */
 	struct plan_row *rows;
@@ -135,7 +135,7 @@ struct plan_phase {
 	size_t n_flows;
 	double repeat;
 	double reduce_bytes;
-	uint64_t pattern; /* hash of the flows' (src, dst) set: equal patterns share rates */
+	uint64_t pattern;  /* hash of the flows' (src, dst) set: equal patterns share rates */
 	double fill_steps; /* pipelining: extra steps to fill and drain (tree: 2 (depth - 1)),
 			    * each at the flows' uncontended rates */
 	bool memory;	   /* copies through a node's shared memory, not transport messages */
@@ -159,7 +159,8 @@ struct plan_lib_settings {
  * over ranks placed as node_of_rank (NULL: one node each).  0, -ENOENT unknown algorithm, or
  * -ENOMEM. */
 int plan_schedule_build(const char *algo, int ranks, const int *node_of_rank, size_t count,
-			size_t esize, const struct plan_lib_settings *set, struct plan_schedule *out);
+			size_t esize, const struct plan_lib_settings *set,
+			struct plan_schedule *out);
 void plan_schedule_free(struct plan_schedule *s);
 /* Total bytes rank src sends to rank dst in the whole call, into bytes[src * ranks + dst]
  * (what the library's transport carries: hier's shared-memory stage is not counted). */
@@ -176,9 +177,9 @@ enum plan_ecmp { PLAN_ECMP_HASH, PLAN_ECMP_SPREAD };
 struct plan_setup {
 	const struct topo_graph *g; /* NULL: a single CPU host (every flow is shared memory) */
 	int ranks;
-	const int *node_of_rank;	  /* [ranks]; NULL: block placement, ranks_per_node each */
-	int ranks_per_node;		  /* with node_of_rank NULL */
-	struct plan_lib_settings lib;	  /* as the measured runs used */
+	const int *node_of_rank;      /* [ranks]; NULL: block placement, ranks_per_node each */
+	int ranks_per_node;	      /* with node_of_rank NULL */
+	struct plan_lib_settings lib; /* as the measured runs used */
 	enum plan_engine engine;
 	enum plan_ecmp ecmp;
 	const struct plan_calib *calib; /* NULL: topology figures only */
@@ -186,7 +187,7 @@ struct plan_setup {
 
 struct plan_prediction {
 	double time_s;
-	double bound_s;	     /* 2(p-1)/p n / B, B the slowest endpoint's injection rate */
+	double bound_s;	      /* 2(p-1)/p n / B, B the slowest endpoint's injection rate */
 	int bottleneck_class; /* TOPO_L_* of the most utilised link, -1 none (shared memory) */
 	int bottleneck_tier;  /* fabric tier of that link (lower end), -1 when not fabric */
 	double utilisation;   /* of that link, busiest phase, 0..1 */
@@ -230,7 +231,7 @@ void plan_ud_free(struct plan_updown *u);
  * by hash at every up and down step: its links into path[max].  The hop count, or -1 when the
  * pair is not for this router (no own NIC, GPUs of different local index: another NIC may be
  * as short). */
-int plan_ud_path(const struct plan_updown *u, const struct topo_graph *g, uint32_t va,
-		 uint32_t vb, uint64_t hash, uint64_t *path, int max);
+int plan_ud_path(const struct plan_updown *u, const struct topo_graph *g, uint32_t va, uint32_t vb,
+		 uint64_t hash, uint64_t *path, int max);
 
 #endif /* ARBENCH_PLANNER_INTERNAL_H */

@@ -106,7 +106,8 @@ struct plan_updown *plan_ud_build(const struct topo_graph *g)
 					goto fail;
 				u->up_of[n] = l;
 			}
-			if (nx->kind == TOPO_V_GPU && ox->kind == TOPO_V_NIC && nx->node == ox->node) {
+			if (nx->kind == TOPO_V_GPU && ox->kind == TOPO_V_NIC &&
+			    nx->node == ox->node) {
 				u->nic_of[n] = u->nic_of[n] == UINT32_MAX ? o : UINT32_MAX - 1;
 				u->gpu_nic[n] = l;
 			}
@@ -133,7 +134,8 @@ struct plan_updown *plan_ud_build(const struct topo_graph *g)
 				uint32_t w = topo_link_other(g, g->adj[a], v);
 				const uint64_t *theirs;
 
-				if (!is_fabric_switch(&g->vertices[w]) || g->vertices[w].local + 1u != t)
+				if (!is_fabric_switch(&g->vertices[w]) ||
+				    g->vertices[w].local + 1u != t)
 					continue;
 				theirs = &u->reach[(size_t)u->sw[w] * u->words];
 				for (size_t i = 0; i < u->words; i++)
@@ -210,7 +212,7 @@ static uint32_t ud_nic(const struct plan_updown *u, const struct topo_graph *g, 
  * the fast path (no own NIC, GPUs of different local index, no leaf above reaches vb).
  */
 int plan_ud_path(const struct plan_updown *u, const struct topo_graph *g, uint32_t va, uint32_t vb,
-		   uint64_t hash, uint64_t *path, int max)
+		 uint64_t hash, uint64_t *path, int max)
 {
 	uint32_t na = ud_nic(u, g, va), nb = ud_nic(u, g, vb), la, lb, at, leaf_b;
 	uint32_t cand[256];
@@ -218,8 +220,7 @@ int plan_ud_path(const struct plan_updown *u, const struct topo_graph *g, uint32
 
 	if (na == UINT32_MAX || nb == UINT32_MAX || max < 16)
 		return -1;
-	if (g->vertices[va].kind == TOPO_V_GPU &&
-	    g->vertices[va].local != g->vertices[vb].local)
+	if (g->vertices[va].kind == TOPO_V_GPU && g->vertices[va].local != g->vertices[vb].local)
 		return -1; /* another GPU's NIC may be as short (PXN): leave it to the BFS */
 	la = topo_link_other(g, u->up_of[na], na);
 	lb = topo_link_other(g, u->up_of[nb], nb);
@@ -246,8 +247,8 @@ int plan_ud_path(const struct plan_updown *u, const struct topo_graph *g, uint32
 		unsigned k = 0;
 
 		for (uint64_t d = u->down_start[i]; d < u->down_start[i + 1] && k < 256; d++)
-			if (u->down_to[d] == lb || (g->vertices[u->down_to[d]].local &&
-						    ud_has(u, u->down_to[d], leaf_b)))
+			if (u->down_to[d] == lb ||
+			    (g->vertices[u->down_to[d]].local && ud_has(u, u->down_to[d], leaf_b)))
 				cand[k++] = (uint32_t)(d - u->down_start[i]);
 		if (!k || n >= max - 4)
 			return -1;
@@ -262,4 +263,3 @@ int plan_ud_path(const struct plan_updown *u, const struct topo_graph *g, uint32
 		path[n++] = u->gpu_nic[vb];
 	return n;
 }
-

@@ -568,7 +568,8 @@ static uint64_t pattern_hash(const struct plan_phase *ph)
 }
 
 int plan_schedule_build(const char *algo, int ranks, const int *node_of_rank, size_t count,
-			size_t esize, const struct plan_lib_settings *set, struct plan_schedule *out)
+			size_t esize, const struct plan_lib_settings *set,
+			struct plan_schedule *out)
 {
 	struct builder b = {.s = out};
 	int *ident = NULL, err;

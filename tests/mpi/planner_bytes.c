@@ -73,8 +73,10 @@ int main(int argc, char **argv)
 		for (const char *const *a = plan_algos; *a; a++) {
 			for (size_t ci = 0; ci < sizeof(counts) / sizeof(counts[0]); ci++) {
 				size_t n = counts[ci];
-				float *in = calloc(n + 1, sizeof(float)), *out = calloc(n + 1, sizeof(float));
-				double *all = rank == 0 ? malloc(sizeof(double) * (size_t)p * p) : NULL;
+				float *in = calloc(n + 1, sizeof(float)),
+				      *out = calloc(n + 1, sizeof(float));
+				double *all =
+					rank == 0 ? malloc(sizeof(double) * (size_t)p * p) : NULL;
 
 				/* once to set up (hier's segment, its inter-node communicator) */
 				ar_allreduce(c, *a, in, out, n, AR_FLOAT, AR_SUM);
@@ -83,15 +85,19 @@ int main(int argc, char **argv)
 				counting = 1;
 				int rc = ar_allreduce(c, *a, in, out, n, AR_FLOAT, AR_SUM);
 				counting = 0;
-				MPI_Gather(sent, p, MPI_DOUBLE, all, p, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+				MPI_Gather(sent, p, MPI_DOUBLE, all, p, MPI_DOUBLE, 0,
+					   MPI_COMM_WORLD);
 				if (rank == 0) {
 					struct plan_schedule s;
 					double *want = malloc(sizeof(double) * (size_t)p * p);
 					struct plan_lib_settings set = {.segment_bytes = segs[si]};
 					int bad = 0;
 
-					if (rc || plan_schedule_build(*a, p, map, n, sizeof(float), &set, &s)) {
-						printf("FAIL %s count %zu: run %d or schedule failed\n", *a, n, rc);
+					if (rc || plan_schedule_build(*a, p, map, n, sizeof(float),
+								      &set, &s)) {
+						printf("FAIL %s count %zu: run %d or schedule "
+						       "failed\n",
+						       *a, n, rc);
 						fails++;
 					} else {
 						double total = 0;
@@ -99,15 +105,24 @@ int main(int argc, char **argv)
 						plan_schedule_bytes(&s, want);
 						for (int i = 0; i < p * p; i++)
 							total += all[i];
-						/* the interposition must see the library's sends at all */
-						if (p > 1 && n >= (size_t)p && total <= 0 && bad++ < 4)
-							printf("FAIL %s p=%d count %zu: no send counted\n", *a, p, n);
+						/* the interposition must see the library's sends at
+						 * all */
+						if (p > 1 && n >= (size_t)p && total <= 0 &&
+						    bad++ < 4)
+							printf("FAIL %s p=%d count %zu: no send "
+							       "counted\n",
+							       *a, p, n);
 						for (int i = 0; i < p * p; i++)
 							if (fabs(want[i] - all[i]) > 0.5) {
 								if (bad++ < 4)
-									printf("FAIL %s p=%d count %zu seg %zu: rank %d -> %d sends %.0f B, schedule says %.0f B\n",
-									       *a, p, n, segs[si], i / p, i % p,
-									       all[i], want[i]);
+									printf("FAIL %s p=%d count "
+									       "%zu seg %zu: rank "
+									       "%d -> %d sends "
+									       "%.0f B, schedule "
+									       "says %.0f B\n",
+									       *a, p, n, segs[si],
+									       i / p, i % p, all[i],
+									       want[i]);
 							}
 						fails += bad != 0;
 						plan_schedule_free(&s);
@@ -123,7 +138,8 @@ int main(int argc, char **argv)
 		ar_comm_destroy(c);
 	}
 	if (rank == 0)
-		printf("planner_bytes: p=%d: %d of %d schedules match the library's bytes per peer\n",
+		printf("planner_bytes: p=%d: %d of %d schedules match the library's bytes per "
+		       "peer\n",
 		       p, checks - fails, checks);
 	MPI_Bcast(&fails, 1, MPI_INT, 0, MPI_COMM_WORLD);
 	free(map);

@@ -131,7 +131,8 @@ static void test_oversubscription(void **state)
 	assert_int_equal(pr.bottleneck_class, TOPO_L_FABRIC);
 	assert_int_equal(pr.bottleneck_tier, 0);
 	assert_float_equal(predict(b.g, 8, 1, PLAN_ENGINE_FLOW, NULL, "ring", (size_t)n, NULL),
-			   predict(a.g, 8, 1, PLAN_ENGINE_FLOW, NULL, "ring", (size_t)n, NULL), 1e-12);
+			   predict(a.g, 8, 1, PLAN_ENGINE_FLOW, NULL, "ring", (size_t)n, NULL),
+			   1e-12);
 	assert_float_equal(predict(b.g, 8, 1, PLAN_ENGINE_CLOSED, NULL, "rhd", (size_t)n, NULL),
 			   1.75 * n / B, 1e-9);
 	unload(&a);
@@ -217,12 +218,14 @@ static void test_fit_recovers(void **state)
 	for (int r = 0; r < 8; r++)
 		node_of_rank[r] = r;
 	plan_calib_defaults(&truth);
-	truth.link[PLAN_C_NET] = (struct plan_link_fit){.set = true, .alpha_s = 300e-6, .efficiency = 0.85};
+	truth.link[PLAN_C_NET] =
+		(struct plan_link_fit){.set = true, .alpha_s = 300e-6, .efficiency = 0.85};
 	truth.gamma_s_per_byte = 1e-9;
 	res.node_of_rank = node_of_rank;
 	res.rows = rows;
 	{
-		struct plan_setup s = {.g = f.g, .ranks = 8, .node_of_rank = node_of_rank, .calib = &truth};
+		struct plan_setup s = {
+			.g = f.g, .ranks = 8, .node_of_rank = node_of_rank, .calib = &truth};
 
 		assert_int_equal(plan_ctx_new(&s, &ctx, msg, sizeof(msg)), 0);
 	}
@@ -240,7 +243,8 @@ static void test_fit_recovers(void **state)
 	plan_ctx_free(ctx);
 	plan_calib_defaults(&fitted);
 	{
-		struct plan_setup s = {.g = f.g, .ranks = 8, .node_of_rank = node_of_rank, .calib = &fitted};
+		struct plan_setup s = {
+			.g = f.g, .ranks = 8, .node_of_rank = node_of_rank, .calib = &fitted};
 
 		assert_int_equal(plan_ctx_new(&s, &ctx, msg, sizeof(msg)), 0);
 	}
