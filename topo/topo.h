@@ -176,6 +176,12 @@ struct topo_bom_line {
 /* The bill of materials: counts by part.  *lines is malloc'd (free() it).  0 or -ENOMEM. */
 int topo_bom(const struct topo_desc *d, const struct topo_graph *g, struct topo_bom_line **lines,
 	     size_t *n);
+/* The figures of the catalog part of kind ("gpu", "nic", "switch", "media") named name, from the
+ * catalog d uses (out->name is NULL: copy name yourself).  0; -ENOENT when the catalog has no such
+ * part (names gets "a, b, c", the parts of that kind); -EINVAL when there is no catalog or it
+ * does not load (names gets the reason), or kind is unknown; -ENOMEM. */
+int topo_catalog_part(const struct topo_desc *d, const char *kind, const char *name,
+		      struct topo_part *out, char *names, size_t len);
 
 /* ---- local discovery (hwloc) --------------------------------------------------------------- */
 
