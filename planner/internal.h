@@ -220,6 +220,80 @@ int plan_fit(const struct plan_fit_input *in, size_t n, size_t min_bytes, struct
 int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esize,
 		 struct plan_prediction *out);
 
+/* ---- training workloads (workload.c) and the step model (step.c) --------------------------- */
+
+/* A training job (configs/README.md, "Workload files"). */
+struct plan_workload {
+	char path[512];
+	char name[64];
+	/* model */
+	double params;	      /* total parameters */
+	double active_params; /* used per token (MoE: fewer than params); = params when dense */
+	unsigned layers, hidden, heads, vocab; /* 0 when not given */
+	unsigned seq_len;
+	unsigned experts, top_k; /* MoE: experts per layer and per token; 1, 1 when dense */
+	/* training */
+	double global_tokens; /* tokens per step */
+	double train_tokens;  /* tokens to train (for days); 0 = not given */
+	unsigned micro_batches;
+	unsigned grad_bytes, param_bytes; /* bytes per element (bf16: 2) */
+	double optimizer_bytes;		  /* per parameter (Adam + fp32 master: 12) */
+	bool shard_optimizer;		  /* ZeRO-1: optimizer states split over data parallel */
+	char gpu[64];			  /* catalog GPU */
+	double matmul_eff;		  /* achieved fraction of peak in matmuls */
+	unsigned dp, tp, pp, ep;	  /* dp 0: the topology's GPUs / (tp x pp) */
+	size_t bucket_bytes;		  /* DDP gradient bucket */
+	bool overlap;			  /* all-reduce buckets during backward */
+	double ckpt_bytes, ckpt_rate;	  /* checkpoint size, write bandwidth (bytes/s) */
+};
+
+/* Load a workload YAML file: 0, or -EINVAL with *err (file:line:column, the expected form),
+ * or -ENOMEM. */
+int plan_workload_load(const char *path, struct plan_workload *out, struct topo_error *err);
+
+/* One training step of a workload on a topology. */
+struct plan_step {
+	int world, dp, tp, pp, ep;
+	double peak_flops;	/* per GPU, dense BF16, FLOP/s */
+	double flops_per_token; /* 6 x active params + 12 x layers x hidden x seq_len */
+	double compute_s;	/* per step at the achieved efficiency, no bubble */
+	double bwd_window_s;	/* backward of the last micro-batch: where buckets overlap */
+	double bubble_s, bubble_frac;
+	double tp_s, ep_s; /* tensor-parallel all-reduces, expert all-to-all (exposed) */
+	double grad_bytes; /* per GPU */
+	double mem_gb;	   /* per GPU: weights, gradients, optimizer */
+	unsigned n_buckets;
+	double bucket_s, bucket_busbw; /* one full bucket's all-reduce, its busbw (GB/s) */
+	char algo[16];		       /* the fastest algorithm at the bucket size */
+	double allreduce_s;	       /* all buckets, one after another */
+	double dp_exposed_s;	       /* f_last - backward end */
+	double step_s;		       /* compute + bubble + tp + ep + dp exposed */
+	double idle_frac;	       /* (dp exposed + tp + ep) / step */
+	double net_rate;	       /* per-GPU inter-node rate now, bytes/s */
+	double hide_rate;	       /* ... that fits the all-reduce in the backward window */
+	double tokens_per_s;
+	double job_mtbf_h, ckpt_write_s, ckpt_interval_s, ckpt_share;
+	double system_eff, mfu;
+	double days; /* to train train_tokens, checkpoints included; 0 when not given */
+	double capex_usd, network_usd, kw; /* from the bill of materials */
+	double eff_pflops;		   /* world x peak x MFU */
+};
+
+/* The step model.  0; -EINVAL with one line in msg (degrees against the topology's GPUs, the
+ * GPU not in the catalog, a model that does not fit in memory); -ENOMEM. */
+int plan_step_run(const struct plan_workload *w, const struct topo_desc *d,
+		  const struct topo_graph *g, const struct plan_calib *calib, struct plan_step *out,
+		  char *msg, size_t msglen);
+/* Pipeline bubble (p - 1) / (m + p - 1). */
+double plan_bubble(int p, int m);
+/* Young's optimal checkpoint interval sqrt(2 x cost x MTBF) and the share of time it loses,
+ * cost / interval + interval / (2 MTBF) (at most 1). */
+double plan_ckpt_interval(double cost_s, double mtbf_s);
+double plan_ckpt_share(double cost_s, double mtbf_s);
+/* Buckets i = 0..n-1 ready at ready[i], all-reducing for cost[i], one at a time:
+ * f_i = max(r_i, f_{i-1}) + c_i.  Returns f_{n-1} (0 when n is 0). */
+double plan_bucket_finish(const double *ready, const double *cost, size_t n);
+
 /* ---- up/down routes on layered fabrics (route_updown.c) --------------------------------- */
 
 struct plan_updown;
