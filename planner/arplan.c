@@ -1,6 +1,6 @@
 /*
  * arplan.c - the planner's command line: `arplan SUBCOMMAND ...`, one table entry per
- * subcommand (topo now; calibrate, predict and cost join the table as they land).
+ * subcommand.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,9 +16,13 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{"topo", plan_cmd_topo, "validate a topology YAML file and summarise its graph"},
 	{"fit", plan_cmd_fit, "fit a calibration (calib.yaml) to arbench results"},
-	{"predict", plan_cmd_predict, "predict all-reduce time per algorithm and size on a topology"},
+	{"predict", plan_cmd_predict,
+	 "predict all-reduce time per algorithm and size on a topology"},
 	{"validate", plan_cmd_validate,
 	 "compare the planner's predictions with measured results (arbench, nccl-tests)"},
+	{"step", plan_cmd_step, "one training step of a workload: GPU idle fraction, MFU, days"},
+	{"compare", plan_cmd_compare,
+	 "topologies side by side for a workload: idle fraction, MFU, CapEx, power"},
 };
 
 static void usage(FILE *f)

@@ -31,6 +31,13 @@ int plan_parse_size(const char *s, size_t *out);
  * is exceeded, 2 bad input. */
 int plan_cmd_validate(int argc, char **argv, FILE *out, FILE *err);
 
+/* `arplan step --topo T.yaml --workload W.yaml [--calib C.yaml] [--json]`: one training step,
+ * the GPU idle fraction, MFU.  Exit 0, 2 bad input. */
+int plan_cmd_step(int argc, char **argv, FILE *out, FILE *err);
+/* `arplan compare T1.yaml T2.yaml ... --workload W.yaml [--calib C.yaml] [--json|--csv]`: the
+ * step, cost and power side by side per topology.  Exit 0, 2 bad input. */
+int plan_cmd_compare(int argc, char **argv, FILE *out, FILE *err);
+
 /* Write an explicit-family topology YAML describing the cluster measured in an arbench results
  * file (fields hosts, nodes_info, ranks_per_node).  nic_rate: rate for NICs whose speed the
  * results do not give (e.g. "100Gbit"), or NULL.  0, -EINVAL with a one-line message in

@@ -1,0 +1,368 @@
+/*
+ * step.c - one training step of a workload on a topology (DESIGN.md, "Planner model",
+ * Workload): compute from FLOPs, the GPU's peak and the achieved matmul efficiency; the pipeline
+ * bubble; tensor-parallel all-reduces and expert all-to-alls on the critical path; the
+ * data-parallel gradient all-reduce in DDP buckets that become ready during backward, each
+ * predicted by the flow engine on the data-parallel group as the degrees place it, bucket i
+ * finishing at f_i = max(r_i, f_{i-1}) + c_i; the GPU idle fraction; checkpoints from the
+ * catalog's failure rates; CapEx and power from the bill of materials.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planner/internal.h"
+
+double plan_bubble(int p, int m)
+{
+	return p > 1 && m > 0 ? (double)(p - 1) / (double)(m + p - 1) : 0;
+}
+
+double plan_ckpt_interval(double cost_s, double mtbf_s)
+{
+	return sqrt(2 * cost_s * mtbf_s);
+}
+
+double plan_ckpt_share(double cost_s, double mtbf_s)
+{
+	double tau = plan_ckpt_interval(cost_s, mtbf_s), share;
+
+	if (!(cost_s > 0) || !isfinite(mtbf_s))
+		return 0;
+	if (!(mtbf_s > 0))
+		return 1;
+	share = cost_s / tau + tau / (2 * mtbf_s);
+	return share < 1 ? share : 1;
+}
+
+double plan_bucket_finish(const double *ready, const double *cost, size_t n)
+{
+	double f = 0;
+
+	for (size_t i = 0; i < n; i++)
+		f = (ready[i] > f ? ready[i] : f) + cost[i];
+	return f;
+}
+
+/* The catalog kind of a bill-of-materials line ("switch (tier 0)" -> "switch"). */
+static const struct {
+	const char *prefix, *kind;
+} bom_kinds[] = {
+	{"GPU", "gpu"},
+	{"NIC", "nic"},
+	{"switch", "switch"},
+	{"media", "media"},
+};
+
+/* CapEx, power, network share and failures per 1e9 hours of everything but the GPUs. */
+static int bill(const struct topo_desc *d, const struct topo_graph *g, struct plan_step *o,
+		double *other_fit)
+{
+	struct topo_bom_line *lines = NULL;
+	size_t n = 0;
+	int ret = topo_bom(d, g, &lines, &n);
+
+	*other_fit = 0;
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		const struct topo_bom_line *l = &lines[i];
+		double usd = l->unit_price_usd * (double)l->count;
+
+		o->capex_usd += usd;
+		o->kw += l->unit_watts * (double)l->count / 1e3;
+		if (strcmp(l->what, "GPU") == 0 || strcmp(l->part, "(unspecified)") == 0)
+			continue;
+		o->network_usd += usd;
+		for (size_t k = 0; k < sizeof(bom_kinds) / sizeof(bom_kinds[0]); k++) {
+			struct topo_part p;
+			char names[256];
+
+			if (strncmp(l->what, bom_kinds[k].prefix, strlen(bom_kinds[k].prefix)) ||
+			    topo_catalog_part(d, bom_kinds[k].kind, l->part, &p, names,
+					      sizeof(names)))
+				continue;
+			*other_fit += p.fit * (double)l->count;
+			break;
+		}
+	}
+	free(lines);
+	return 0;
+}
+
+/* A context for ranks at global positions pos[0..n) (node = pos / per_node). */
+static int group_ctx(const struct topo_graph *g, const struct plan_calib *calib, const int *pos,
+		     int n, int per_node, struct plan_ctx **ctx, char *msg, size_t len)
+{
+	int *node = malloc(sizeof(int) * (size_t)n);
+	int ret;
+
+	if (!node)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++)
+		node[i] = pos[i] / per_node;
+	/* nodes numbered from 0 in order: the group's first node is node 0 of the topology */
+	struct plan_setup s = {.g = g, .ranks = n, .node_of_rank = node, .calib = calib};
+
+	ret = plan_ctx_new(&s, ctx, msg, len);
+	free(node);
+	return ret;
+}
+
+/* The fastest of the algorithms for one all-reduce of bytes: NCCL's forms on GPU nodes, the
+ * library's on CPU hosts. */
+static int fastest(struct plan_ctx *ctx, bool gpus, size_t bytes, double *t, char *algo, size_t len)
+{
+	const char *const *list = gpus ? plan_gpu_algos : plan_algos;
+	size_t n = bytes < 4 ? 4 : bytes - bytes % 4; /* whole float elements */
+	int ret = 0;
+
+	*t = INFINITY;
+	for (const char *const *a = list; *a; a++) {
+		struct plan_prediction p;
+
+		ret = plan_predict(ctx, *a, n, 4, &p);
+		if (ret)
+			return ret;
+		if (p.time_s < *t) {
+			*t = p.time_s;
+			if (algo)
+				snprintf(algo, len, "%s", *a);
+		}
+	}
+	return 0;
+}
+
+/* The bytes/s of a GPU's in-node link (NVLink), 0 when there is none. */
+static double intra_rate(const struct topo_graph *g)
+{
+	for (uint64_t l = 0; l < g->n_links; l++) {
+		const struct topo_link *k = &g->links[l];
+
+		if (k->cls == TOPO_L_INTRA &&
+		    (g->vertices[k->a].kind == TOPO_V_GPU || g->vertices[k->b].kind == TOPO_V_GPU))
+			return k->bandwidth;
+	}
+	return 0;
+}
+
+/* Checks of the degrees against the topology, the GPU against the catalog and memory. */
+static int resolve(const struct plan_workload *w, const struct topo_desc *d,
+		   const struct topo_graph *g, struct plan_step *o, struct topo_part *gpu,
+		   char *msg, size_t len)
+{
+	int per_node = g->gpus_per_node ? (int)g->gpus_per_node : 1;
+	int gpus = (int)g->n_nodes * per_node;
+	char names[400];
+	int ret;
+	double shard, opt;
+
+	o->tp = (int)w->tp;
+	o->pp = (int)w->pp;
+	o->ep = (int)w->ep;
+	o->dp = w->dp ? (int)w->dp : gpus / (o->tp * o->pp);
+	o->world = o->dp * o->tp * o->pp;
+	if (o->world != gpus || o->dp < 1) {
+		snprintf(msg, len,
+			 "%s: parallel degrees data %d x tensor %d x pipeline %d = %d GPUs, but %s "
+			 "has %d (%u nodes x %d)",
+			 w->path, o->dp, o->tp, o->pp, o->world, topo_desc_name(d), gpus,
+			 g->n_nodes, per_node);
+		return -EINVAL;
+	}
+	if (o->dp % o->ep) {
+		snprintf(msg, len, "%s: expert parallel %d does not divide data parallel %d",
+			 w->path, o->ep, o->dp);
+		return -EINVAL;
+	}
+	ret = topo_catalog_part(d, "gpu", w->gpu, gpu, names, sizeof(names));
+	if (ret == -ENOENT) {
+		snprintf(msg, len, "%s: GPU '%s' is not in the catalog of %s (expected one of: %s)",
+			 w->path, w->gpu, topo_desc_name(d), names);
+		return -EINVAL;
+	}
+	if (ret) {
+		snprintf(msg, len, "%s: GPU '%s': %s", w->path, w->gpu,
+			 ret == -EINVAL ? names : strerror(-ret));
+		return ret == -ENOMEM ? ret : -EINVAL;
+	}
+	if (!(gpu->bf16_tflops > 0)) {
+		snprintf(msg, len, "%s: GPU '%s' has no bf16_tflops in the catalog", w->path,
+			 w->gpu);
+		return -EINVAL;
+	}
+	o->peak_flops = gpu->bf16_tflops * 1e12;
+	shard = w->params / ((double)o->tp * o->pp * o->ep);
+	opt = w->params * w->optimizer_bytes /
+	      ((double)o->tp * o->pp * (w->shard_optimizer ? o->dp : o->ep));
+	o->grad_bytes = shard * w->grad_bytes;
+	o->mem_gb = (shard * (w->param_bytes + w->grad_bytes) + opt) / 1e9;
+	if (gpu->memory_gb > 0 && o->mem_gb > gpu->memory_gb) {
+		snprintf(
+			msg, len,
+			"%s: the model does not fit: %.0f GB per GPU of weights, gradients and "
+			"optimizer states at tensor %d x pipeline %d x expert %d%s, %s has %.0f GB "
+			"(expected more tensor or pipeline parallelism%s)",
+			w->path, o->mem_gb, o->tp, o->pp, o->ep,
+			w->shard_optimizer ? " (optimizer sharded)" : "", w->gpu, gpu->memory_gb,
+			w->shard_optimizer ? "" : ", or shard_optimizer: true");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The data-parallel all-reduce and its buckets.  The tensor-parallel ranks of a pipeline stage
+ * run their data-parallel all-reduces at the same time, each on its own GPUs and NICs: modelled
+ * as one NCCL all-reduce of tp buckets over the stage's dp x tp GPUs (the same bytes through
+ * every NIC, and the fabric sees all of them at once).  Ranks: tensor fastest, then data, then
+ * pipeline, so stage 0 is the block of the first dp x tp GPUs. */
+static int data_parallel(const struct plan_workload *w, const struct topo_graph *g,
+			 const struct plan_calib *calib, double bwd_end, struct plan_step *o,
+			 char *msg, size_t len)
+{
+	int per_node = g->gpus_per_node ? (int)g->gpus_per_node : 1;
+	int n = o->dp * o->tp, nodes, ret;
+	size_t nb = (size_t)ceil(o->grad_bytes / (double)w->bucket_bytes);
+	double last_bytes = o->grad_bytes - (double)(nb - 1) * (double)w->bucket_bytes;
+	double *ready = NULL, *cost = NULL, last_s, net_max, window = o->bwd_window_s;
+	struct plan_ctx *ctx = NULL;
+	int *pos = malloc(sizeof(int) * (size_t)n);
+
+	if (!pos)
+		return -ENOMEM;
+	for (int j = 0; j < n; j++)
+		pos[j] = j;
+	ret = group_ctx(g, calib, pos, n, per_node, &ctx, msg, len);
+	free(pos);
+	if (ret)
+		return ret;
+	plan_ctx_rates(ctx, &o->net_rate, &net_max, &nodes);
+	o->n_buckets = (unsigned)nb;
+	if (o->dp < 2 || !nb)
+		goto out;
+	ret = fastest(ctx, g->gpus_per_node > 0, w->bucket_bytes * (size_t)o->tp, &o->bucket_s,
+		      o->algo, sizeof(o->algo));
+	if (!ret)
+		ret = fastest(ctx, g->gpus_per_node > 0, (size_t)last_bytes * (size_t)o->tp,
+			      &last_s, NULL, 0);
+	if (ret)
+		goto out;
+	/* busbw of one data-parallel group's bucket */
+	o->bucket_busbw = (double)w->bucket_bytes / o->bucket_s / 1e9 * 2.0 * (o->dp - 1) / o->dp;
+	ready = malloc(sizeof(double) * nb);
+	cost = malloc(sizeof(double) * nb);
+	if (!ready || !cost) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nb; i++) {
+		double done =
+			i + 1 < nb ? (double)(i + 1) * (double)w->bucket_bytes : o->grad_bytes;
+
+		/* gradients appear at an even rate over the last micro-batch's backward */
+		ready[i] = w->overlap ? bwd_end - window + window * done / o->grad_bytes : bwd_end;
+		cost[i] = i + 1 < nb ? o->bucket_s : last_s;
+		o->allreduce_s += cost[i];
+	}
+	o->dp_exposed_s = fmax(0, plan_bucket_finish(ready, cost, nb) - bwd_end);
+	o->hide_rate = window > 0 ? o->net_rate * o->allreduce_s / window : INFINITY;
+out:
+	free(ready);
+	free(cost);
+	plan_ctx_free(ctx);
+	return ret;
+}
+
+/* Tensor-parallel all-reduces (4 per layer and micro-batch: 2 forward, 2 backward, of the
+ * micro-batch's activations) and expert all-to-alls (4 per MoE layer and micro-batch:
+ * dispatch and combine, forward and backward), all on the critical path. */
+static int model_parallel(const struct plan_workload *w, const struct topo_graph *g,
+			  const struct plan_calib *calib, struct plan_step *o, char *msg,
+			  size_t len)
+{
+	int per_node = g->gpus_per_node ? (int)g->gpus_per_node : 1;
+	double mb_tokens = w->global_tokens / ((double)o->dp * w->micro_batches);
+	double act = mb_tokens * w->hidden * 2.0; /* bf16 activations */
+	double calls = (double)w->layers / o->pp * w->micro_batches;
+	int ret = 0;
+
+	if (!w->hidden || !w->layers)
+		return 0; /* no shapes: nothing to size the activations by */
+	if (o->tp > 1) {
+		struct plan_ctx *ctx = NULL;
+		int *pos = malloc(sizeof(int) * (size_t)o->tp);
+		double t;
+
+		if (!pos)
+			return -ENOMEM;
+		for (int i = 0; i < o->tp; i++)
+			pos[i] = i;
+		ret = group_ctx(g, calib, pos, o->tp, per_node, &ctx, msg, len);
+		free(pos);
+		if (!ret)
+			ret = fastest(ctx, g->gpus_per_node > 0, (size_t)act, &t, NULL, 0);
+		plan_ctx_free(ctx);
+		if (ret)
+			return ret;
+		o->tp_s = 4 * calls * t;
+	}
+	if (w->experts > 1 && o->ep > 1) {
+		/* each GPU sends (ep-1)/ep of its tokens' top_k copies; in-node when the expert
+		 * group (ep consecutive data ranks, tp apart) fits in a node */
+		double rate = o->tp * o->ep <= per_node ? intra_rate(g) : o->net_rate;
+		double bytes = act * w->top_k * (o->ep - 1) / o->ep;
+
+		if (rate > 0)
+			o->ep_s = 4 * calls * bytes / rate;
+	}
+	return 0;
+}
+
+int plan_step_run(const struct plan_workload *w, const struct topo_desc *d,
+		  const struct topo_graph *g, const struct plan_calib *calib, struct plan_step *o,
+		  char *msg, size_t msglen)
+{
+	struct topo_part gpu;
+	double other_fit, fit, bwd_end, comm;
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	ret = resolve(w, d, g, o, &gpu, msg, msglen);
+	if (ret)
+		return ret;
+	o->flops_per_token = 6 * w->active_params;
+	if (w->layers && w->hidden) /* attention scores (PaLM, appendix B) */
+		o->flops_per_token += 12.0 * w->layers * (double)w->hidden * w->seq_len;
+	o->compute_s =
+		o->flops_per_token * w->global_tokens / (o->world * o->peak_flops * w->matmul_eff);
+	o->bubble_frac = plan_bubble(o->pp, (int)w->micro_batches);
+	o->bubble_s = o->compute_s * (o->pp - 1) / w->micro_batches;
+	/* backward is 2/3 of compute; the last micro-batch's backward ends the step's compute */
+	o->bwd_window_s = o->compute_s * 2 / 3 / w->micro_batches;
+	bwd_end = o->compute_s + o->bubble_s;
+	ret = data_parallel(w, g, calib, bwd_end, o, msg, msglen);
+	if (!ret)
+		ret = model_parallel(w, g, calib, o, msg, msglen);
+	if (ret)
+		return ret;
+	comm = o->dp_exposed_s + o->tp_s + o->ep_s;
+	o->step_s = o->compute_s + o->bubble_s + comm;
+	o->idle_frac = comm / o->step_s;
+	o->tokens_per_s = w->global_tokens / o->step_s;
+	ret = bill(d, g, o, &other_fit);
+	if (ret)
+		return ret;
+	fit = gpu.fit * o->world + other_fit;
+	o->job_mtbf_h = fit > 0 ? 1e9 / fit : INFINITY;
+	o->ckpt_write_s = w->ckpt_rate > 0 ? w->ckpt_bytes / w->ckpt_rate : 0;
+	o->ckpt_interval_s = plan_ckpt_interval(o->ckpt_write_s, o->job_mtbf_h * 3600);
+	o->ckpt_share = plan_ckpt_share(o->ckpt_write_s, o->job_mtbf_h * 3600);
+	o->system_eff = o->compute_s / o->step_s;
+	o->mfu = w->matmul_eff * o->system_eff * (1 - o->ckpt_share);
+	o->eff_pflops = o->world * o->peak_flops * o->mfu / 1e15;
+	if (w->train_tokens > 0 && o->ckpt_share < 1)
+		o->days = w->train_tokens / (o->tokens_per_s * (1 - o->ckpt_share)) / 86400;
+	return 0;
+}
