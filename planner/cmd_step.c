@@ -237,7 +237,7 @@ static void table(FILE *out, const struct plan_workload *w, const char *topo,
 	fprintf(out,
 		"gradients        %10.3f GB per GPU, %u buckets of %zu B; memory %.1f GB/GPU\n",
 		s->grad_bytes / 1e9, s->n_buckets, w->bucket_bytes, s->mem_gb);
-	fprintf(out, "bucket all-red.  %10.3f ms  %s, busbw %.1f GB/s over %d ranks\n",
+	fprintf(out, "bucket all-red.  %10.3f ms  %s, busbw %.3g GB/s over %d ranks\n",
 		s->bucket_s * 1e3, s->algo[0] ? s->algo : "-", s->bucket_busbw, s->dp);
 	fprintf(out, "all-reduce total %10.3f s   backward window %.3f s\n", s->allreduce_s,
 		s->bwd_window_s);
@@ -257,7 +257,7 @@ static void table(FILE *out, const struct plan_workload *w, const char *topo,
 		fprintf(out, "days             %10.1f     for %.3g tokens\n", s->days,
 			w->train_tokens);
 	fprintf(out,
-		"CapEx            %10.2f M$  network %.1f%%, %.0f kW (BOM), %.0f PFLOP/s eff.\n",
+		"CapEx            %10.2f M$  network %.1f%%, %.0f kW (BOM), %.4g PFLOP/s eff.\n",
 		s->capex_usd / 1e6, s->capex_usd > 0 ? s->network_usd / s->capex_usd * 100 : 0,
 		s->kw, s->eff_pflops);
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/sh/planner_badinput.sh - `arplan validate`, `predict` and `fit` on bad input: every case must exit 2 with
+# tests/sh/planner_badinput.sh - `arplan validate`, `predict`, `fit`, `step` and `compare` on bad input: every case must exit 2 with
 # exactly one line on stderr that names the file (or the option) and says what is wrong.
 # Bad calibrations (tests/data/planner/calib-bad/*.yaml, first line "# expect: LINE:COLUMN
 # phrase") must also point at FILE:LINE:COLUMN and say what was expected.  And the good
@@ -99,6 +99,45 @@ check "fit: newer results" "arplan fit: $D/results-newer.json: " "newer arbench"
 check "fit: several nodes, no topology" "arplan fit: " "no topology" -- $GOOD -o /dev/null
 check "fit: nccl-tests log without topology" "arplan fit: $D/nccl-allreduce.txt: " "--topo" -- \
 	$D/nccl-allreduce.txt -o /dev/null
+# step and compare: bad workloads point at FILE:LINE:COLUMN; run-time checks are one line each
+W=configs/workloads/llama2-7b.yaml
+G=configs/topologies/single-switch-4x8.yaml
+sub=step
+for f in $D/workload-bad/*.yaml; do
+	exp=$(sed -n '1s/^# expect: //p' "$f")
+	where=${exp%% *} phrase=${exp#* }
+	check "$f" "$f:$where: " "$phrase" -- --topo $G --workload "$f"
+	check "$f (expected)" "$f:$where: " "(expected " -- --topo $G --workload "$f"
+done
+check "step: no topo" "arplan step: " "--topo" -- --workload $W
+check "step: no workload" "arplan step: " "--workload" -- --topo $G
+check "step: missing workload" "$D/none.yaml: " "cannot open" -- --topo $G --workload $D/none.yaml
+check "step: degrees" "arplan step: $D/workload-run/degrees-mismatch.yaml: " "but single-switch-4x8 has 32" -- \
+	--topo $G --workload $D/workload-run/degrees-mismatch.yaml
+check "step: does not fit" "arplan step: $D/workload-run/too-big.yaml: " "does not fit" -- \
+	--topo $G --workload $D/workload-run/too-big.yaml
+check "step: GPU not in catalog" "arplan step: $D/workload-run/gpu-unknown.yaml: " \
+	"GPU 'H900' is not in the catalog" -- --topo $G --workload $D/workload-run/gpu-unknown.yaml
+check "step: bad topology" "tests/data/topo-bad/unknown-key.yaml:" "unknown key" -- \
+	--topo tests/data/topo-bad/unknown-key.yaml --workload $W
+check "step: bad calibration" "$D/calib-bad/" "expected" -- --topo $G --workload $W \
+	--calib "$(ls $D/calib-bad/*.yaml | head -n 1)"
+check "step: unknown option" "arplan step: " "unknown option" -- --topo $G --workload $W --csv
+sub=compare
+check "compare: no topology" "arplan compare: " "no topology" -- --workload $W
+check "compare: no workload" "arplan compare: " "--workload" -- $G
+check "compare: json and csv" "arplan compare: " "choose one" -- $G --workload $W --json --csv
+check "compare: second topology bad" "tests/data/topo-bad/unknown-key.yaml:" "unknown key" -- \
+	$G tests/data/topo-bad/unknown-key.yaml --workload $W
+check "compare: degrees" "arplan compare: $D/workload-run/degrees-mismatch.yaml: " "GPUs, but" -- \
+	$G --workload $D/workload-run/degrees-mismatch.yaml
+for w in configs/workloads/*.yaml; do
+	if out=$("$arplan" step --topo configs/topologies/dgx-h100-superpod-4su.yaml --workload "$w" 2>&1 >/dev/null); then
+		pass=$((pass + 1))
+	else
+		echo "FAIL $w does not run: $out"; fail=$((fail + 1))
+	fi
+done
 sub=validate
 
 tmp=$(mktemp -d)
