@@ -172,6 +172,15 @@ static int resolve(const struct plan_workload *w, const struct topo_desc *d,
 			 g->n_nodes, per_node);
 		return -EINVAL;
 	}
+	if (w->global_tokens / ((double)o->dp * w->micro_batches) < w->seq_len) {
+		snprintf(
+			msg, len,
+			"%s: %.0f tokens per step over data %d x %u micro-batches is less than one "
+			"sequence of %u per micro-batch (expected a larger global_batch_tokens, "
+			"fewer micro_batches or more tensor/pipeline parallelism)",
+			w->path, w->global_tokens, o->dp, w->micro_batches, w->seq_len);
+		return -EINVAL;
+	}
 	if (o->dp % o->ep) {
 		snprintf(msg, len, "%s: expert parallel %d does not divide data parallel %d",
 			 w->path, o->ep, o->dp);

@@ -152,6 +152,16 @@ for c in "$tmp/readme-calib.yaml" configs/calibrations/*.yaml; do
 	fi
 done
 
+# the workload example in configs/README.md runs
+awk '/^## Workload files/ { c = 1 } c && /^```$/ { n++; next } c && n == 1' configs/README.md \
+	>"$tmp/readme-workload.yaml"
+if out=$("$arplan" step --topo configs/topologies/dgx-h100-superpod-1su.yaml \
+	--workload "$tmp/readme-workload.yaml" 2>&1 >/dev/null); then
+	pass=$((pass + 1))
+else
+	echo "FAIL the workload example in configs/README.md does not run: $out"; fail=$((fail + 1))
+fi
+
 "$arplan" validate --help | grep -q -- '--max-error' && pass=$((pass + 1)) ||
 	{ echo "FAIL --help"; fail=$((fail + 1)); }
 
