@@ -242,6 +242,7 @@ struct plan_workload {
 	char gpu[64];			  /* catalog GPU */
 	double matmul_eff;		  /* achieved fraction of peak in matmuls */
 	unsigned dp, tp, pp, ep;	  /* dp 0: the topology's GPUs / (tp x pp) */
+	unsigned vstages;		  /* interleaved pipeline: stages per GPU (1) */
 	size_t bucket_bytes;		  /* DDP gradient bucket */
 	bool overlap;			  /* all-reduce buckets during backward */
 	double ckpt_bytes, ckpt_rate;	  /* checkpoint size, write bandwidth (bytes/s) */
@@ -284,7 +285,8 @@ struct plan_step {
 int plan_step_run(const struct plan_workload *w, const struct topo_desc *d,
 		  const struct topo_graph *g, const struct plan_calib *calib, struct plan_step *out,
 		  char *msg, size_t msglen);
-/* Pipeline bubble (p - 1) / (m + p - 1). */
+/* Pipeline bubble (p - 1) / (m + p - 1); with v interleaved stages per GPU, call it with
+ * m = v x m. */
 double plan_bubble(int p, int m);
 /* Young's optimal checkpoint interval sqrt(2 x cost x MTBF) and the share of time it loses,
  * cost / interval + interval / (2 MTBF) (at most 1). */

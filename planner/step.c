@@ -346,8 +346,9 @@ int plan_step_run(const struct plan_workload *w, const struct topo_desc *d,
 		o->flops_per_token += 12.0 * w->layers * (double)w->hidden * w->seq_len;
 	o->compute_s =
 		o->flops_per_token * w->global_tokens / (o->world * o->peak_flops * w->matmul_eff);
-	o->bubble_frac = plan_bubble(o->pp, (int)w->micro_batches);
-	o->bubble_s = o->compute_s * (o->pp - 1) / w->micro_batches;
+	/* interleaved 1F1B with v stages per GPU: bubble (p - 1) / v micro-batch times */
+	o->bubble_frac = plan_bubble(o->pp, (int)(w->vstages * w->micro_batches));
+	o->bubble_s = o->compute_s * (o->pp - 1) / ((double)w->vstages * w->micro_batches);
 	/* backward is 2/3 of compute; the last micro-batch's backward ends the step's compute */
 	o->bwd_window_s = o->compute_s * 2 / 3 / w->micro_batches;
 	bwd_end = o->compute_s + o->bubble_s;

@@ -37,7 +37,7 @@ struct cy_gpu {
 };
 
 struct cy_parallel {
-	unsigned data, tensor, pipeline, expert;
+	unsigned data, tensor, pipeline, expert, virtual_stages;
 };
 
 struct cy_ddp {
@@ -113,6 +113,7 @@ static const cyaml_schema_field_t parallel_fields[] = {
 	CYAML_FIELD_UINT("tensor", CYAML_FLAG_OPTIONAL, struct cy_parallel, tensor),
 	CYAML_FIELD_UINT("pipeline", CYAML_FLAG_OPTIONAL, struct cy_parallel, pipeline),
 	CYAML_FIELD_UINT("expert", CYAML_FLAG_OPTIONAL, struct cy_parallel, expert),
+	CYAML_FIELD_UINT("virtual_stages", CYAML_FLAG_OPTIONAL, struct cy_parallel, virtual_stages),
 	CYAML_FIELD_END,
 };
 
@@ -177,6 +178,8 @@ static const struct plan_yform forms[] = {
 	{"tensor", "tensor-parallel degree >= 1, e.g. tensor: 8"},
 	{"pipeline", "pipeline-parallel degree >= 1, e.g. pipeline: 4"},
 	{"expert", "expert-parallel degree >= 1 dividing data and experts, e.g. expert: 8"},
+	{"virtual_stages", "pipeline stages per GPU, interleaved 1F1B (1: none), e.g. "
+			   "virtual_stages: 4"},
 	{"ddp", "{bucket: 25M, overlap: true}"},
 	{"bucket", "a size, K/M/G = 1024^n, e.g. bucket: 25M (DDP's default)"},
 	{"overlap", "true or false, e.g. overlap: true"},
@@ -305,7 +308,7 @@ static int convert(const char *file, const struct cy_top *y, struct plan_workloa
 				  "%g is out of range (expected %s)", v,
 				  plan_yform_of(&doc, "matmul_efficiency"));
 	w->matmul_eff = v;
-	w->tp = w->pp = w->ep = 1;
+	w->tp = w->pp = w->ep = w->vstages = 1;
 	if (y->parallel) {
 		const struct cy_parallel *p = y->parallel;
 
@@ -313,6 +316,7 @@ static int convert(const char *file, const struct cy_top *y, struct plan_workloa
 		w->tp = p->tensor ? p->tensor : 1;
 		w->pp = p->pipeline ? p->pipeline : 1;
 		w->ep = p->expert ? p->expert : 1;
+		w->vstages = p->virtual_stages ? p->virtual_stages : 1;
 		if (w->experts % w->ep)
 			return plan_yerrf(err, file, "parallel.expert", false,
 					  "%u does not divide the %u experts (expected %s)", w->ep,

@@ -83,7 +83,8 @@ static void test_shipped(void **state)
 	assert_int_equal(w.tp, 8);
 	assert_int_equal(w.pp, 16);
 	assert_int_equal(w.dp, 0); /* from the topology */
-	assert_int_equal(w.micro_batches, 32);
+	assert_int_equal(w.micro_batches, 16);
+	assert_int_equal(w.vstages, 4);
 	assert_int_equal(w.grad_bytes, 2);
 	assert_close(w.ckpt_bytes, 5.2 * 1024.0 * 1024 * 1024 * 1024);
 	assert_close(w.ckpt_rate, 500e9);
