@@ -21,17 +21,16 @@ static void help(FILE *f)
 		"peak\n"
 		"from the catalog and the workload's matmul efficiency; the pipeline bubble\n"
 		"(p-1)/(v m+p-1) (v interleaved stages); tensor-parallel all-reduces and expert\n"
-		"all-to-alls (exposed); the\n"
-		"data-parallel gradient all-reduce in DDP buckets that become ready during the "
-		"last\n"
-		"micro-batch's backward, each predicted on the topology (flow engine, the fastest "
-		"of\n"
-		"nccl-ring and nccl-tree on GPU nodes), bucket i ending at f_i = max(r_i, f_(i-1)) "
-		"+\n"
-		"c_i; the GPU idle fraction = exposed communication / step time; the inter-node\n"
-		"bandwidth per GPU that fits the all-reduce in the backward window; MFU = matmul\n"
-		"efficiency x compute/step x (1 - checkpoint share), the checkpoint interval\n"
-		"sqrt(2 x write time x MTBF of the whole job) from the catalog's failure rates.\n\n"
+		"all-to-alls (exposed); the data-parallel gradient all-reduce in DDP buckets that\n"
+		"become ready during the last micro-batch's backward, each predicted on the\n"
+		"topology (flow engine, the fastest of nccl-ring and nccl-tree on GPU nodes),\n"
+		"bucket i ending at f_i = max(r_i, f_(i-1)) + c_i; the GPU idle fraction = "
+		"exposed\n"
+		"communication / step time; the inter-node bandwidth per GPU that fits the\n"
+		"all-reduce in the backward window; MFU = matmul efficiency x compute/step x\n"
+		"(1 - checkpoint share), the checkpoint interval sqrt(2 x write time x MTBF of "
+		"the\n"
+		"whole job) from the catalog's failure rates; CapEx and power from the BOM.\n\n"
 		"  --topo FILE      topology YAML (configs/README.md)\n"
 		"  --workload FILE  workload YAML (configs/README.md, \"Workload files\")\n"
 		"  --calib FILE     calibration from `arplan fit`\n"
@@ -230,7 +229,7 @@ static void table(FILE *out, const struct plan_workload *w, const char *topo,
 		w->overlap ? "buckets overlap backward" : "no overlap");
 	fprintf(out, "compute          %10.3f s   %.3g FLOP/token, peak %.0f TFLOP/s x %.2f\n",
 		s->compute_s, s->flops_per_token, s->peak_flops / 1e12, w->matmul_eff);
-	fprintf(out, "pipeline bubble  %10.3f s   %.1f%% of compute+bubble ((p-1)/(m+p-1))\n",
+	fprintf(out, "pipeline bubble  %10.3f s   %.1f%% of compute+bubble ((p-1)/(v m+p-1))\n",
 		s->bubble_s, s->bubble_frac * 100);
 	fprintf(out, "tensor parallel  %10.3f s   all-reduces, exposed\n", s->tp_s);
 	if (s->ep > 1)
