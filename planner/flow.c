@@ -68,8 +68,8 @@ struct plan_ctx {
 	/* scratch for filling */
 	int64_t *local_of;		   /* [n_res] index into the touched list, -1 */
 	double net_rate_min, net_rate_max; /* host link rates of the ranks' NICs */
-	double node_inject_min;		   /* bytes/s, smallest node NIC total */
-	double intra_rate_min;		   /* bytes/s, GPU in-node link, 0 none */
+	double node_inject_min, node_inject_sum; /* bytes/s: nodes' NIC totals */
+	double gpu_inject_min;			 /* bytes/s: a GPU's links, 0 none */
 	int ranks_per_node_max;
 	struct plan_updown *ud; /* fast routes on layered fabrics; NULL: BFS for every pair */
 };
@@ -192,6 +192,7 @@ static int place(struct plan_ctx *c, char *msg, size_t len)
 		}
 		if (total > 0)
 			c->node_inject_min = fmin(c->node_inject_min, total);
+		c->node_inject_sum += total;
 		for (uint32_t i = 0; i < ngpu[k]; i++) {
 			uint32_t v = gpu[k][i];
 			double sum = 0;
@@ -199,8 +200,8 @@ static int place(struct plan_ctx *c, char *msg, size_t len)
 			for (uint64_t a = g->adj_start[v]; a < g->adj_start[v + 1]; a++)
 				if (g->links[g->adj[a]].cls == TOPO_L_INTRA)
 					sum += g->links[g->adj[a]].bandwidth;
-			if (sum > 0 && (c->intra_rate_min == 0 || sum < c->intra_rate_min))
-				c->intra_rate_min = sum;
+			if (sum > 0 && (c->gpu_inject_min == 0 || sum < c->gpu_inject_min))
+				c->gpu_inject_min = sum;
 		}
 	}
 	err = 0;
@@ -953,16 +954,18 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 
 		out->time_s = af ? af->overhead_s + af->scale * total : total;
 	}
-	/* lower bound: each node must move 2(N-1)/N of the buffer through its NICs, each rank
-	 * 2(L-1)/L through its in-node links */
+	/* lower bound: across the nodes, 2(N-1) n bytes must cross NICs in all (every edge of a
+	 * tree carries n each way; a ring moves 2(N-1)/N n per node), and every node must send
+	 * its own n; every GPU must send its n over its own links.  With equal nodes this is
+	 * 2(N-1)/N n / B, the usual bound. */
 	{
 		double n = (double)(bytes / esize * esize), b = 0;
-		int N = c->n_nodes, L = c->ranks_per_node_max;
+		int N = c->n_nodes;
 
-		if (N > 1 && isfinite(c->node_inject_min))
-			b = 2.0 * (N - 1) / N * n / c->node_inject_min;
-		if (L > 1 && c->intra_rate_min > 0)
-			b = fmax(b, 2.0 * (L - 1) / L * n / c->intra_rate_min);
+		if (N > 1 && isfinite(c->node_inject_min) && c->node_inject_sum > 0)
+			b = fmax(n / c->node_inject_min, 2.0 * (N - 1) * n / c->node_inject_sum);
+		if (c->s.ranks > 1 && c->gpu_inject_min > 0)
+			b = fmax(b, n / c->gpu_inject_min);
 		out->bound_s = b;
 	}
 	if (c->s.calib) {

@@ -149,8 +149,12 @@ static void test_unequal_rates(void **state)
 	load("lab-mixed-rates", &f);
 	predict(f.g, 4, 1, PLAN_ENGINE_FLOW, NULL, "ring", (size_t)n, &pr);
 	assert_float_equal(pr.time_s, 2.0 * 3 * (n / 4) / (100e6 / 8), 1e-9);
-	/* the bound uses the slowest node's NIC */
-	assert_float_equal(pr.bound_s, 2.0 * 3 / 4 * n / (100e6 / 8), 1e-9);
+	/* the bound: the slowest node must still send its n (1.5 n of total 2(N-1) n / sum B
+	 * = 6 n / (1000 Mbit/s / 8) is smaller) */
+	assert_float_equal(pr.bound_s, n / (100e6 / 8), 1e-9);
+	/* a tree lets the slow host be a leaf: faster than the ring, never below the bound */
+	predict(f.g, 4, 1, PLAN_ENGINE_FLOW, NULL, "tree", (size_t)n, &pr);
+	assert_true(pr.time_s >= pr.bound_s);
 	unload(&f);
 }
 
