@@ -23,6 +23,7 @@ static const struct subcommand subcommands[] = {
 	{"step", plan_cmd_step, "one training step of a workload: GPU idle fraction, MFU, days"},
 	{"compare", plan_cmd_compare,
 	 "topologies side by side for a workload: idle fraction, MFU, CapEx, power"},
+	{"sweep", plan_cmd_sweep, "build the usual fabrics for N GPUs and compare them"},
 };
 
 static void usage(FILE *f)

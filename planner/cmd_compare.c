@@ -30,23 +30,23 @@ static void help(FILE *f)
 }
 
 struct column {
-	const char *name, *unit;
+	const char *name, *label, *unit; /* CSV and JSON name; the table's heading and unit */
 	int width;
 	const char *fmt;
 };
 
 static const struct column cols[] = {
-	{"gpus", "", 7, "%*.0f"},
-	{"bucket_ms", "(ms)", 9, "%*.3f"},
-	{"busbw", "(GB/s)", 8, "%*.1f"},
-	{"idle", "(%)", 6, "%*.1f"},
-	{"mfu", "(%)", 6, "%*.1f"},
-	{"step", "(s)", 8, "%*.2f"},
-	{"capex", "(M$)", 9, "%*.1f"},
-	{"power", "(kW)", 8, "%*.0f"},
-	{"pflops_per_musd", "", 9, "%*.3f"},
-	{"pflops_per_mw", "", 9, "%*.1f"},
-	{"network_share", "(%)", 8, "%*.1f"},
+	{"gpus", "GPUs", "", 7, "%*.0f"},
+	{"bucket_ms", "bucket", "(ms)", 8, "%*.3f"},
+	{"busbw", "busbw", "(GB/s)", 7, "%*.1f"},
+	{"idle", "idle", "(%)", 6, "%*.1f"},
+	{"mfu", "MFU", "(%)", 6, "%*.1f"},
+	{"step", "step", "(s)", 7, "%*.2f"},
+	{"capex", "CapEx", "(M$)", 8, "%*.1f"},
+	{"power", "power", "(kW)", 7, "%*.0f"},
+	{"pflops_per_musd", "PF/s/M$", "", 8, "%*.3f"},
+	{"pflops_per_mw", "PF/s/MW", "", 8, "%*.1f"},
+	{"network_share", "network", "(%)", 8, "%*.1f"},
 };
 #define N_COLS (sizeof(cols) / sizeof(cols[0]))
 
@@ -67,6 +67,65 @@ static void values(const struct plan_step *s, double *v)
 	};
 
 	memcpy(v, v2, sizeof(v2));
+}
+
+void plan_compare_print(FILE *out, const char *cmd, const struct step_opts *o,
+			const struct plan_workload *w, const char (*names)[128],
+			const struct plan_step *s, int n)
+{
+	if (o->json) {
+		json_t *doc = json_pack("{s:i, s:s, s:b}", "version", 1, "workload", w->name,
+					"calibrated", o->calib != NULL);
+		json_t *rows = json_array();
+
+		for (int i = 0; i < n; i++) {
+			json_t *x = plan_step_json(&s[i]);
+			double v[N_COLS];
+
+			values(&s[i], v);
+			json_object_set_new(x, "topology", json_string(names[i]));
+			json_object_set_new(x, "pflops_per_musd", json_real(v[8]));
+			json_object_set_new(x, "pflops_per_mw", json_real(v[9]));
+			json_object_set_new(x, "network_share", json_real(v[10] / 100));
+			json_array_append_new(rows, x);
+		}
+		json_object_set_new(doc, "topologies", rows);
+		json_dumpf(doc, out, JSON_INDENT(2));
+		fputc('\n', out);
+		json_decref(doc);
+		return;
+	}
+	if (o->csv) {
+		fputs("topology", out);
+		for (size_t c = 0; c < N_COLS; c++)
+			fprintf(out, ",%s", cols[c].name);
+		fputc('\n', out);
+	} else {
+		fprintf(out, "# arplan %s: %s, %s\n", cmd, w->name,
+			o->calib ? "calibrated" : "topology figures (no calibration)");
+		fprintf(out, "#%-27s", "topology");
+		for (size_t c = 0; c < N_COLS; c++)
+			fprintf(out, " %*s", cols[c].width, cols[c].label);
+		fprintf(out, "\n#%-27s", "");
+		for (size_t c = 0; c < N_COLS; c++)
+			fprintf(out, " %*s", cols[c].width, cols[c].unit);
+		fputc('\n', out);
+	}
+	for (int i = 0; i < n; i++) {
+		double v[N_COLS];
+
+		values(&s[i], v);
+		fprintf(out, o->csv ? "%s" : "%-28s", names[i]);
+		for (size_t c = 0; c < N_COLS; c++) {
+			if (o->csv)
+				fprintf(out, ",%.6g", v[c]);
+			else {
+				fputc(' ', out);
+				fprintf(out, cols[c].fmt, cols[c].width, v[c]);
+			}
+		}
+		fputc('\n', out);
+	}
 }
 
 int plan_cmd_compare(int argc, char **argv, FILE *out, FILE *err)
@@ -100,59 +159,8 @@ int plan_cmd_compare(int argc, char **argv, FILE *out, FILE *err)
 		if (rc)
 			goto out;
 	}
-	if (o.json) {
-		json_t *doc = json_pack("{s:i, s:s, s:b}", "version", 1, "workload", w.name,
-					"calibrated", o.calib != NULL);
-		json_t *rows = json_array();
-
-		for (int i = 0; i < o.n_topos; i++) {
-			json_t *x = plan_step_json(&s[i]);
-			double v[N_COLS];
-
-			values(&s[i], v);
-			json_object_set_new(x, "topology", json_string(names[i]));
-			json_object_set_new(x, "pflops_per_musd", json_real(v[8]));
-			json_object_set_new(x, "pflops_per_mw", json_real(v[9]));
-			json_object_set_new(x, "network_share", json_real(v[10] / 100));
-			json_array_append_new(rows, x);
-		}
-		json_object_set_new(doc, "topologies", rows);
-		json_dumpf(doc, out, JSON_INDENT(2));
-		fputc('\n', out);
-		json_decref(doc);
-		goto out;
-	}
-	if (o.csv) {
-		fputs("topology", out);
-		for (size_t c = 0; c < N_COLS; c++)
-			fprintf(out, ",%s", cols[c].name);
-		fputc('\n', out);
-	} else {
-		fprintf(out, "# arplan compare: %s, %s\n", w.name,
-			o.calib ? "calibrated" : "topology figures (no calibration)");
-		fprintf(out, "#%-27s", "topology");
-		for (size_t c = 0; c < N_COLS; c++)
-			fprintf(out, " %*.*s", cols[c].width, cols[c].width, cols[c].name);
-		fprintf(out, "\n#%-27s", "");
-		for (size_t c = 0; c < N_COLS; c++)
-			fprintf(out, " %*s", cols[c].width, cols[c].unit);
-		fputc('\n', out);
-	}
-	for (int i = 0; i < o.n_topos; i++) {
-		double v[N_COLS];
-
-		values(&s[i], v);
-		fprintf(out, o.csv ? "%s" : "%-28s", names[i]);
-		for (size_t c = 0; c < N_COLS; c++) {
-			if (o.csv)
-				fprintf(out, ",%.6g", v[c]);
-			else {
-				fputc(' ', out);
-				fprintf(out, cols[c].fmt, cols[c].width, v[c]);
-			}
-		}
-		fputc('\n', out);
-	}
+	plan_compare_print(out, "compare", &o, &w, (const char(*)[128])names, s, o.n_topos);
+	rc = PLAN_EXIT_OK;
 out:
 	free(s);
 	free(names);

@@ -45,17 +45,20 @@ int plan_step_parse(const char *cmd, int argc, char **argv, struct step_opts *o,
 					      {"calib", required_argument, NULL, 'C'},
 					      {"json", no_argument, NULL, 'j'},
 					      {"csv", no_argument, NULL, 'c'},
+					      {"gpus", required_argument, NULL, 'G'},
+					      {"catalog", required_argument, NULL, 'K'},
 					      {"help", no_argument, NULL, 'h'},
 					      {NULL, 0, NULL, 0}};
-	bool compare = strcmp(cmd, "compare") == 0;
+	bool compare = strcmp(cmd, "compare") == 0, sweep = strcmp(cmd, "sweep") == 0;
 	int ch;
+	char *end;
 
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
 		switch (ch) {
 		case 'T':
-			if (compare)
+			if (compare || sweep)
 				goto unknown;
 			o->topo = optarg;
 			break;
@@ -69,9 +72,27 @@ int plan_step_parse(const char *cmd, int argc, char **argv, struct step_opts *o,
 			o->json = true;
 			break;
 		case 'c':
-			if (!compare)
+			if (!compare && !sweep)
 				goto unknown;
 			o->csv = true;
+			break;
+		case 'G':
+			if (!sweep)
+				goto unknown;
+			o->gpus = strtol(optarg, &end, 10);
+			if (*end || o->gpus < 8 || o->gpus > 1 << 20 || o->gpus % 8) {
+				fprintf(err,
+					"arplan sweep: bad value '%s' for --gpus (expected a "
+					"multiple "
+					"of 8 GPUs, 8 to 1048576)\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'K':
+			if (!sweep)
+				goto unknown;
+			o->catalog = optarg;
 			break;
 		case 'h':
 			return 1;
@@ -98,8 +119,17 @@ int plan_step_parse(const char *cmd, int argc, char **argv, struct step_opts *o,
 			return -EINVAL;
 		}
 	} else if (optind < argc) {
-		fprintf(err, "arplan step: unexpected argument '%s'\n", argv[optind]);
+		fprintf(err, "arplan %s: unexpected argument '%s'\n", cmd, argv[optind]);
 		return -EINVAL;
+	} else if (sweep) {
+		if (!o->gpus) {
+			fprintf(err, "arplan sweep: --gpus N is required (arplan sweep --help)\n");
+			return -EINVAL;
+		}
+		if (o->json && o->csv) {
+			fprintf(err, "arplan sweep: --json and --csv: choose one\n");
+			return -EINVAL;
+		}
 	} else if (!o->topo) {
 		fprintf(err, "arplan step: --topo FILE is required (arplan step --help)\n");
 		return -EINVAL;

@@ -17,9 +17,11 @@ struct step_opts {
 	const char **topos; /* compare: the topologies given as arguments */
 	int n_topos;
 	bool json, csv;
+	long gpus;	     /* sweep: GPUs to build for */
+	const char *catalog; /* sweep: the catalog directory (configs/catalog) */
 };
 
-/* Options of `arplan cmd` ("step" or "compare"): 0, 1 for --help, or -EINVAL after one line
+/* Options of `arplan cmd` ("step", "compare" or "sweep"): 0, 1 for --help, or -EINVAL after one line
  * on err. */
 int plan_step_parse(const char *cmd, int argc, char **argv, struct step_opts *o, FILE *err);
 /* The workload and calibration files: a plan_exit code, one line on err when not OK. */
@@ -32,5 +34,10 @@ int plan_step_on(const char *cmd, const char *topo, const struct plan_workload *
 		 FILE *err);
 /* The step's figures as a JSON object (new reference). */
 json_t *plan_step_json(const struct plan_step *s);
+
+/* Steps s[0..n) on the topologies names[0..n) side by side: a table, --csv or --json (o). */
+void plan_compare_print(FILE *out, const char *cmd, const struct step_opts *o,
+			const struct plan_workload *w, const char (*names)[128],
+			const struct plan_step *s, int n);
 
 #endif /* ARBENCH_PLANNER_CMD_STEP_H */

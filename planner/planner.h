@@ -38,6 +38,10 @@ int plan_cmd_step(int argc, char **argv, FILE *out, FILE *err);
  * step, cost and power side by side per topology.  Exit 0, 2 bad input. */
 int plan_cmd_compare(int argc, char **argv, FILE *out, FILE *err);
 
+/* `arplan sweep --workload W.yaml --gpus N [--calib C.yaml] [--json|--csv]`: builds the usual
+ * fabric options for N GPUs and compares them.  Exit 0, 2 bad input. */
+int plan_cmd_sweep(int argc, char **argv, FILE *out, FILE *err);
+
 /* Write an explicit-family topology YAML describing the cluster measured in an arbench results
  * file (fields hosts, nodes_info, ranks_per_node).  nic_rate: rate for NICs whose speed the
  * results do not give (e.g. "100Gbit"), or NULL.  0, -EINVAL with a one-line message in

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/sh/planner_badinput.sh - `arplan validate`, `predict`, `fit`, `step` and `compare` on bad input: every case must exit 2 with
+# tests/sh/planner_badinput.sh - `arplan validate`, `predict`, `fit`, `step`, `compare` and `sweep` on bad input: every case must exit 2 with
 # exactly one line on stderr that names the file (or the option) and says what is wrong.
 # Bad calibrations (tests/data/planner/calib-bad/*.yaml, first line "# expect: LINE:COLUMN
 # phrase") must also point at FILE:LINE:COLUMN and say what was expected.  And the good
@@ -131,6 +131,21 @@ check "compare: second topology bad" "tests/data/topo-bad/unknown-key.yaml:" "un
 	$G tests/data/topo-bad/unknown-key.yaml --workload $W
 check "compare: degrees" "arplan compare: $D/workload-run/degrees-mismatch.yaml: " "GPUs, but" -- \
 	$G --workload $D/workload-run/degrees-mismatch.yaml
+sub=sweep
+check "sweep: no gpus" "arplan sweep: " "--gpus N is required" -- --workload $W
+check "sweep: gpus not a multiple of 8" "arplan sweep: bad value '100' for --gpus" "multiple of 8" -- \
+	--workload $W --gpus 100
+check "sweep: data given" "arplan sweep: $D/workload-run/degrees-mismatch.yaml sets parallel.data 3" \
+	"left out" -- --workload $D/workload-run/degrees-mismatch.yaml --gpus 256
+check "sweep: no catalog" "arplan sweep: no catalog directory $D/none" "--catalog" -- \
+	--workload $W --gpus 256 --catalog $D/none
+check "sweep: topology option" "arplan sweep: " "unknown option" -- --workload $W --gpus 256 --topo $G
+if out=$("$arplan" sweep --workload configs/workloads/llama3-70b.yaml --gpus 256 2>&1) &&
+	[[ $out == *"cheapest per unit of effective compute"* ]] && [[ $out == *rail-only* ]]; then
+	pass=$((pass + 1))
+else
+	echo "FAIL sweep of 256 GPUs: $out"; fail=$((fail + 1))
+fi
 for w in configs/workloads/*.yaml; do
 	if out=$("$arplan" step --topo configs/topologies/dgx-h100-superpod-4su.yaml --workload "$w" 2>&1 >/dev/null); then
 		pass=$((pass + 1))
