@@ -2,21 +2,19 @@
  * calib.c - calibration files (configs/README.md, "Calibration files"): the link figures per
  * class, the reduction cost and the per-algorithm corrections a fit produced, with where they
  * came from.  plan_calib_load() reads one with libcyaml and reports errors the way topology
- * files do: "file:line:column: path: message (expected FORM)", the position found by walking the
- * file's libyaml events for the YAML path; plan_calib_write() writes a file that loads back to
- * the same figures.  Also plan_class_names.
+ * files do: "file:line:column: path: message (expected FORM)" (yamlerr.c); plan_calib_write()
+ * writes a file that loads back to the same figures.  Also plan_class_names.
  */
 #include <cyaml/cyaml.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <yaml.h>
 
 #include "planner/internal.h"
+#include "planner/yamlerr.h"
 
 #define CALIB_SCHEMA 1
 
@@ -164,9 +162,7 @@ static const cyaml_schema_value_t top_schema = {
 };
 
 /* What each key expects, for error messages. */
-static const struct {
-	const char *key, *form;
-} expects[] = {
+static const struct plan_yform forms[] = {
 	{"version", "version: 1"},
 	{"provenance", "a mapping of sources, hosts, date, arbench_version"},
 	{"sources", "a list of results files, at most 16, e.g. sources: [run1.json]"},
@@ -196,379 +192,15 @@ static const struct {
 		  "net"},
 	{"scale", "a factor > 0, e.g. scale: 1.05"},
 	{"overhead_us", "a time in microseconds, e.g. overhead_us: 3.5"},
+	{NULL, NULL},
 };
 
-static const char *expect_of(const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(expects) / sizeof(expects[0]); i++)
-		if (strcmp(expects[i].key, key) == 0)
-			return expects[i].form;
-	return NULL;
-}
-
-/* The last key of a YAML path ("links.net.alpha_us" -> "alpha_us", "algorithms[2]" ->
- * "algorithms"). */
-static void last_key(const char *path, char *buf, size_t len)
-{
-	const char *dot = strrchr(path, '.');
-	const char *k = dot ? dot + 1 : path;
-
-	snprintf(buf, len, "%.*s", (int)strcspn(k, "["), k);
-}
-
-/* ---- positions: walk the libyaml events for a YAML path ------------------------------------- */
-
-#define MAX_DEPTH 32
-
-struct walk {
-	const char *target;
-	bool want_key, found;
-	unsigned line, col;
-	char path[512];
-	struct {
-		bool map, want_key;
-		unsigned index;
-		size_t len;
-		char key[128];
-	} st[MAX_DEPTH];
-	int depth;
+static const struct plan_ydoc doc = {
+	.root = top_fields,
+	.forms = forms,
+	.what = "a calibration YAML file",
+	.top_form = "a mapping with version: and links:, see configs/README.md",
 };
-
-static void child_path(struct walk *w)
-{
-	size_t n;
-
-	if (!w->depth) {
-		w->path[0] = 0;
-		return;
-	}
-	n = w->st[w->depth - 1].len;
-	if (w->st[w->depth - 1].map)
-		snprintf(w->path + n, sizeof(w->path) - n, "%s%s", n ? "." : "",
-			 w->st[w->depth - 1].key);
-	else
-		snprintf(w->path + n, sizeof(w->path) - n, "[%u]", w->st[w->depth - 1].index);
-}
-
-static void value_done(struct walk *w)
-{
-	if (!w->depth)
-		return;
-	if (w->st[w->depth - 1].map)
-		w->st[w->depth - 1].want_key = true;
-	else
-		w->st[w->depth - 1].index++;
-}
-
-static void hit(struct walk *w, const yaml_mark_t *m, bool key)
-{
-	if (key != w->want_key || strcmp(w->path, w->target))
-		return;
-	w->found = true; /* the last match: a key given twice is found at its second use */
-	w->line = (unsigned)m->line + 1;
-	w->col = (unsigned)m->column + 1;
-}
-
-static bool on_event(struct walk *w, const yaml_event_t *ev)
-{
-	switch (ev->type) {
-	case YAML_STREAM_END_EVENT:
-		return false;
-	case YAML_SCALAR_EVENT:
-		if (w->depth && w->st[w->depth - 1].map && w->st[w->depth - 1].want_key) {
-			snprintf(w->st[w->depth - 1].key, sizeof(w->st[0].key), "%s",
-				 (const char *)ev->data.scalar.value);
-			w->st[w->depth - 1].want_key = false;
-			child_path(w);
-			hit(w, &ev->start_mark, true);
-			return true;
-		}
-		/* fall through */
-	case YAML_ALIAS_EVENT:
-		child_path(w);
-		hit(w, &ev->start_mark, false);
-		value_done(w);
-		return true;
-	case YAML_MAPPING_START_EVENT:
-	case YAML_SEQUENCE_START_EVENT:
-		child_path(w);
-		hit(w, &ev->start_mark, false);
-		if (w->depth == MAX_DEPTH)
-			return false;
-		memset(&w->st[w->depth], 0, sizeof(w->st[0]));
-		w->st[w->depth].map = ev->type == YAML_MAPPING_START_EVENT;
-		w->st[w->depth].want_key = w->st[w->depth].map;
-		w->st[w->depth].len = strlen(w->path);
-		w->depth++;
-		return true;
-	case YAML_MAPPING_END_EVENT:
-	case YAML_SEQUENCE_END_EVENT:
-		if (w->depth)
-			w->depth--;
-		if (w->depth)
-			w->path[w->st[w->depth - 1].len] = 0;
-		value_done(w);
-		return true;
-	default:
-		return true;
-	}
-}
-
-/* Walk file; a syntax error fills *e (position and libyaml's words) and returns -EINVAL. */
-static int walk_file(const char *file, struct walk *w, struct topo_error *e)
-{
-	yaml_parser_t p;
-	yaml_event_t ev;
-	FILE *f = fopen(file, "r");
-	bool go = true;
-	int ret = 0;
-
-	if (!f)
-		return -errno;
-	if (!yaml_parser_initialize(&p)) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	yaml_parser_set_input_file(&p, f);
-	while (go) {
-		if (!yaml_parser_parse(&p, &ev)) {
-			if (e) {
-				e->line = (unsigned)p.problem_mark.line + 1;
-				e->column = (unsigned)p.problem_mark.column + 1;
-				snprintf(e->message, sizeof(e->message),
-					 "YAML syntax error: %.200s%s%.100s (expected key: value "
-					 "pairs, consistently indented)",
-					 p.problem ? p.problem : "", p.context ? " " : "",
-					 p.context ? p.context : "");
-			}
-			ret = -EINVAL;
-			break;
-		}
-		go = on_event(w, &ev);
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&p);
-	fclose(f);
-	return ret;
-}
-
-/* Fill *err for path in file (key: point at the key, not the value).  Returns -EINVAL. */
-static int errf(struct topo_error *err, const char *file, const char *path, bool key,
-		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int errf(struct topo_error *err, const char *file, const char *path, bool key,
-		const char *fmt, ...)
-{
-	struct walk *w = calloc(1, sizeof(*w));
-	char msg[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	memset(err, 0, sizeof(*err));
-	snprintf(err->file, sizeof(err->file), "%s", file);
-	err->line = err->column = 1;
-	if (w) {
-		w->target = path;
-		w->want_key = key;
-		if (walk_file(file, w, NULL) == 0 && w->found) {
-			err->line = w->line;
-			err->column = w->col;
-		}
-		free(w);
-	}
-	if (*path)
-		snprintf(err->message, sizeof(err->message), "%.100s: %s", path, msg);
-	else
-		snprintf(err->message, sizeof(err->message), "%s", msg);
-	return -EINVAL;
-}
-
-/* ---- libcyaml's log, captured ---------------------------------------------------------------- */
-
-struct cylog {
-	char first[256];
-	char frames[16][160]; /* innermost first */
-	unsigned line[16], col[16];
-	int n_frames;
-	bool in_backtrace;
-};
-
-static void cy_log(cyaml_log_t level, void *ctx, const char *fmt, va_list ap)
-{
-	struct cylog *l = ctx;
-	char msg[512];
-	size_t n;
-	unsigned li, co;
-	const char *par;
-
-	if (level < CYAML_LOG_ERROR)
-		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	n = strlen(msg);
-	while (n && msg[n - 1] == '\n')
-		msg[--n] = 0;
-	if (strncmp(msg, "Load: Backtrace:", 16) == 0) {
-		l->in_backtrace = true;
-		return;
-	}
-	if (l->in_backtrace) {
-		par = strstr(msg, "(line: ");
-		if (l->n_frames < 16 && par &&
-		    sscanf(par, "(line: %u, column: %u)", &li, &co) == 2) {
-			snprintf(l->frames[l->n_frames], sizeof(l->frames[0]), "%.159s", msg);
-			l->line[l->n_frames] = li;
-			l->col[l->n_frames] = co;
-			l->n_frames++;
-		}
-		return;
-	}
-	if (!l->first[0])
-		snprintf(l->first, sizeof(l->first), "%.250s",
-			 strncmp(msg, "Load: ", 6) ? msg : msg + 6);
-}
-
-/* The YAML path of the backtrace from frame `from` outwards. */
-static void frames_path(const struct cylog *l, int from, char *buf, size_t len)
-{
-	size_t n = 0;
-	int i;
-
-	buf[0] = 0;
-	for (i = l->n_frames - 1; i >= from && n < len; i--) {
-		const char *q;
-		char name[128];
-		unsigned idx;
-
-		if ((q = strstr(l->frames[i], "in mapping field '")) &&
-		    sscanf(q, "in mapping field '%127[^']'", name) == 1)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "." : "", name);
-		else if ((q = strstr(l->frames[i], "in sequence entry '")) &&
-			 sscanf(q, "in sequence entry '%u'", &idx) == 1)
-			n += (size_t)snprintf(buf + n, len - n, "[%u]", idx ? idx - 1 : 0);
-	}
-}
-
-/* The keys a mapping at path accepts, "a, b, c". */
-static void keys_at(const char *path, char *buf, size_t len)
-{
-	const cyaml_schema_field_t *f = top_fields;
-	char comp[128];
-	const char *p = path;
-	size_t n = 0;
-
-	while (*p && f) {
-		size_t k = strcspn(p, ".[");
-
-		if (!k) {
-			p += strcspn(p, "]") + (*p == '[');
-			p += *p == '.';
-			continue;
-		}
-		snprintf(comp, sizeof(comp), "%.*s", (int)k, p);
-		p += k;
-		p += *p == '.';
-		for (; f->key && strcmp(f->key, comp); f++)
-			;
-		if (!f->key)
-			f = NULL;
-		else if (f->value.type == CYAML_MAPPING)
-			f = f->value.mapping.fields;
-		else if (f->value.type == CYAML_SEQUENCE &&
-			 f->value.sequence.entry->type == CYAML_MAPPING)
-			f = f->value.sequence.entry->mapping.fields;
-		else
-			f = NULL;
-	}
-	buf[0] = 0;
-	for (; f && f->key && n < len; f++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", f->key);
-}
-
-static int cy_error(const char *file, const struct cylog *l, cyaml_err_t ce, struct topo_error *err)
-{
-	char path[256], cont[256], key[128], name[128], exp[300], keys[300], kp[400];
-	const char *what = l->first, *form;
-	struct walk *w;
-	int ret;
-
-	memset(err, 0, sizeof(*err));
-	snprintf(err->file, sizeof(err->file), "%s", file);
-	if (ce == CYAML_ERR_FILE_OPEN) {
-		snprintf(err->message, sizeof(err->message),
-			 "cannot open: %s (expected a calibration YAML file)", strerror(errno));
-		return -EINVAL;
-	}
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	w->target = "\x01"; /* matches nothing: only syntax errors */
-	ret = walk_file(file, w, err);
-	free(w);
-	if (ret == -EINVAL)
-		return ret;
-	frames_path(l, 0, path, sizeof(path));
-	/* the innermost field frame names a key the error is about, not its container */
-	frames_path(l, l->n_frames && strstr(l->frames[0], "in mapping field '") ? 1 : 0, cont,
-		    sizeof(cont));
-	if (sscanf(what, "Missing required mapping field: %127s", name) == 1) {
-		form = expect_of(name);
-		return errf(err, file, cont, false, "missing required field '%s'%s%s%s", name,
-			    form ? " (expected " : "", form ? form : "", form ? ")" : "");
-	}
-	if (sscanf(what, "Unexpected key: %127[^\n]", name) == 1) {
-		snprintf(kp, sizeof(kp), "%s%s%s", cont, *cont ? "." : "", name);
-		keys_at(cont, keys, sizeof(keys));
-		errf(err, file, kp, true, "unknown key (expected one of: %s)", keys);
-		snprintf(err->message, sizeof(err->message),
-			 "%.100s%sunknown key '%.60s' (expected one of: %.300s)", cont,
-			 *cont ? ": " : "", name, keys);
-		return -EINVAL;
-	}
-	if (sscanf(what, "Mapping field already seen: %127[^\n]", name) == 1) {
-		snprintf(kp, sizeof(kp), "%s%s%s", cont, *cont ? "." : "", name);
-		return errf(err, file, kp, true, "key '%s' given twice (expected it once)", name);
-	}
-	last_key(path, key, sizeof(key));
-	form = expect_of(key);
-	snprintf(exp, sizeof(exp), " (expected %s)",
-		 *path ? (form ? form : "another value")
-		       : "a mapping with version: and links:, see configs/README.md");
-	if (strncmp(what, "Expecting ", 10) == 0) {
-		char want[32] = "";
-
-		sscanf(what, "Expecting %31[A-Z_]", want);
-		errf(err, file, path, false, "wrong type: a %s is needed here%s",
-		     strncmp(want, "MAPPING", 7) == 0	 ? "mapping"
-		     : strncmp(want, "SEQUENCE", 8) == 0 ? "list"
-							 : "single value",
-		     exp);
-	} else if (strstr(what, "entries")) {
-		errf(err, file, path, false, "%s%s", what, exp);
-	} else {
-		const char *v = strchr(what, ':');
-
-		if (v) {
-			v = v + 1 + (v[1] == ' ');
-			errf(err, file, path, false, "'%.*s' is not %s%s",
-			     (int)strlen(v) - 2 * (*v == '\''), v + (*v == '\''),
-			     strstr(what, "ENUM") ? "one of the allowed words"
-			     : strstr(what, "UINT") || strstr(what, "uint") ? "a whole number >= 0"
-									    : "a number",
-			     exp);
-		} else {
-			errf(err, file, path, false, "invalid value: %s%s", what, exp);
-		}
-	}
-	if (l->n_frames && err->line == 1 && err->column == 1) {
-		err->line = l->line[0];
-		err->column = l->col[0];
-	}
-	return -EINVAL;
-}
 
 /* ---- semantic checks ------------------------------------------------------------------------- */
 
@@ -576,15 +208,7 @@ static int cy_error(const char *file, const struct cylog *l, cyaml_err_t ce, str
 static int check(const char *file, const char *path, double v, double min, bool strict,
 		 struct topo_error *err)
 {
-	char key[64];
-	const char *form;
-
-	if (isfinite(v) && (strict ? v > min : v >= min))
-		return 0;
-	last_key(path, key, sizeof(key));
-	form = expect_of(key);
-	return errf(err, file, path, false, "%g is out of range (expected %s)", v,
-		    form ? form : "another value");
+	return plan_ycheck(&doc, file, path, v, min, strict, err);
 }
 
 static int copy_str(const char *file, const char *path, const char *s, char *dst, size_t len,
@@ -595,9 +219,10 @@ static int copy_str(const char *file, const char *path, const char *s, char *dst
 	if (!s)
 		return 0;
 	if (strlen(s) >= len) {
-		last_key(path, key, sizeof(key));
-		return errf(err, file, path, false, "longer than %zu characters (expected %s)",
-			    len - 1, expect_of(key) ? expect_of(key) : "a shorter value");
+		plan_ylast_key(path, key, sizeof(key));
+		return plan_yerrf(
+			err, file, path, false, "longer than %zu characters (expected %s)", len - 1,
+			plan_yform_of(&doc, key) ? plan_yform_of(&doc, key) : "a shorter value");
 	}
 	snprintf(dst, len, "%s", s);
 	return 0;
@@ -627,16 +252,18 @@ static int convert_link(const char *file, int cls, const struct cy_link *y, stru
 	f->points = y->points;
 	if (cls == PLAN_C_SHM) {
 		if (!y->rate)
-			return errf(err, file, p, false,
-				    "missing required field 'rate_GB_per_s' (expected the memory "
-				    "path's rate, e.g. rate_GB_per_s: 10)");
+			return plan_yerrf(
+				err, file, p, false,
+				"missing required field 'rate_GB_per_s' (expected the memory "
+				"path's rate, e.g. rate_GB_per_s: 10)");
 		CHECK("rate_GB_per_s", *y->rate, 0, true);
 		f->rate = *y->rate * 1e9;
 	} else if (y->rate) {
 		snprintf(q, sizeof(q), "%s.rate_GB_per_s", p);
-		return errf(err, file, q, true,
-			    "only shm takes a rate (expected no rate_GB_per_s here: intra and net "
-			    "rates come from the topology)");
+		return plan_yerrf(
+			err, file, q, true,
+			"only shm takes a rate (expected no rate_GB_per_s here: intra and net "
+			"rates come from the topology)");
 	}
 	if (y->coverage) {
 		const struct cy_cov *c = y->coverage;
@@ -664,12 +291,13 @@ static int convert(const char *file, const struct cy_top *y, struct plan_calib *
 
 	plan_calib_defaults(c);
 	if (y->version != CALIB_SCHEMA)
-		return errf(err, file, "version", false,
-			    y->version > CALIB_SCHEMA
-				    ? "written by a newer arplan (calibration schema %u); this "
-				      "arplan reads schema 1 (expected version: 1)"
-				    : "unknown calibration schema %u (expected version: 1)",
-			    y->version);
+		return plan_yerrf(
+			err, file, "version", false,
+			y->version > CALIB_SCHEMA
+				? "written by a newer arplan (calibration schema %u); this "
+				  "arplan reads schema 1 (expected version: 1)"
+				: "unknown calibration schema %u (expected version: 1)",
+			y->version);
 	for (k = 0; k < PLAN_C_COUNT; k++) {
 		if (!y->links->cls[k])
 			continue;
@@ -690,7 +318,7 @@ static int convert(const char *file, const struct cy_top *y, struct plan_calib *
 			return ret;
 		for (j = 0; j < i; j++)
 			if (c->algo[j].cls == a->cls && strcmp(c->algo[j].name, a->name) == 0)
-				return errf(
+				return plan_yerrf(
 					err, file, q, false,
 					"algorithm '%s' given twice for class %s (expected each "
 					"name once per class)",
@@ -734,11 +362,11 @@ static int convert(const char *file, const struct cy_top *y, struct plan_calib *
 int plan_calib_load(const char *path, struct plan_calib *out, struct topo_error *err)
 {
 	cyaml_config_t cfg = {
-		.log_fn = cy_log,
+		.log_fn = plan_ylog_fn,
 		.mem_fn = cyaml_mem,
 		.log_level = CYAML_LOG_ERROR,
 	};
-	struct cylog log;
+	struct plan_ylog log;
 	struct cy_top *y = NULL;
 	struct stat st;
 	cyaml_err_t ce;
@@ -748,17 +376,18 @@ int plan_calib_load(const char *path, struct plan_calib *out, struct topo_error 
 	cfg.log_ctx = &log;
 	plan_calib_defaults(out);
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return errf(err, path, "", false,
-			    "not a regular file (expected a calibration YAML file)");
+		return plan_yerrf(err, path, "", false,
+				  "not a regular file (expected a calibration YAML file)");
 	ce = cyaml_load_file(path, &cfg, &top_schema, (cyaml_data_t **)&y, NULL);
 	if (ce == CYAML_ERR_OOM)
 		return -ENOMEM;
 	if (ce != CYAML_OK)
-		return cy_error(path, &log, ce, err);
+		return plan_ycy_error(&doc, path, &log, ce, err);
 	if (!y)
-		return errf(err, path, "", false,
-			    "the file holds no YAML document (expected a mapping with version: 1 "
-			    "and links:, see configs/README.md)");
+		return plan_yerrf(
+			err, path, "", false,
+			"the file holds no YAML document (expected a mapping with version: 1 "
+			"and links:, see configs/README.md)");
 	ret = convert(path, y, out, err);
 	cfg.log_fn = cyaml_log;
 	cyaml_free(&cfg, &top_schema, y, 0);

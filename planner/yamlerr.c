@@ -1,8 +1,8 @@
 /*
  * yamlerr.c - file:line:column errors for the planner's YAML files (yamlerr.h): the position of
  * a YAML path found by walking the file's libyaml events, libcyaml's log turned into one line
- * with the expected form of the key.  The same method as calib.c's, with the schema and the
- * forms passed in.
+ * with the expected form of the key.  Calibration and workload files use it, each with its
+ * schema and the forms of its keys.
  */
 #include <cyaml/cyaml.h>
 #include <errno.h>
@@ -27,7 +27,7 @@ const char *plan_yform_of(const struct plan_ydoc *d, const char *key)
 
 /* The last key of a YAML path ("links.net.alpha_us" -> "alpha_us", "algorithms[2]" ->
  * "algorithms"). */
-static void last_key(const char *path, char *buf, size_t len)
+void plan_ylast_key(const char *path, char *buf, size_t len)
 {
 	const char *dot = strrchr(path, '.');
 	const char *k = dot ? dot + 1 : path;
@@ -340,7 +340,7 @@ int plan_ycy_error(const struct plan_ydoc *d, const char *file, const struct pla
 		return plan_yerrf(err, file, kp, true, "key '%s' given twice (expected it once)",
 				  name);
 	}
-	last_key(path, key, sizeof(key));
+	plan_ylast_key(path, key, sizeof(key));
 	form = plan_yform_of(d, key);
 	snprintf(exp, sizeof(exp), " (expected %s)",
 		 *path ? (form ? form : "another value") : d->top_form);
@@ -387,7 +387,7 @@ int plan_ycheck(const struct plan_ydoc *d, const char *file, const char *path, d
 
 	if (isfinite(v) && (strict ? v > min : v >= min))
 		return 0;
-	last_key(path, key, sizeof(key));
+	plan_ylast_key(path, key, sizeof(key));
 	form = plan_yform_of(d, key);
 	return plan_yerrf(err, file, path, false, "%g is out of range (expected %s)", v,
 			  form ? form : "another value");

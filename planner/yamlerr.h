@@ -1,6 +1,6 @@
 /*
  * yamlerr.h - file:line:column errors for the planner's YAML files loaded with libcyaml
- * (workloads; the same standard as topology and calibration files): a failed cyaml load turned
+ * (calibrations, workloads; the same standard as topology files): a failed cyaml load turned
  * into one line naming the YAML path, the position and the expected form of the key.
  */
 #ifndef ARBENCH_PLANNER_YAMLERR_H
@@ -38,6 +38,9 @@ void plan_ylog_fn(cyaml_log_t level, void *ctx, const char *fmt, va_list ap);
 
 /* The expected form of key, or NULL. */
 const char *plan_yform_of(const struct plan_ydoc *d, const char *key);
+/* The last key of a YAML path ("links.net.alpha_us" -> "alpha_us", "algorithms[2]" ->
+ * "algorithms") into buf. */
+void plan_ylast_key(const char *path, char *buf, size_t len);
 /* Fill *err for the YAML path ("training.micro_batches", "" = the document) in file, pointing
  * at the key (key true) or its value.  Returns -EINVAL. */
 int plan_yerrf(struct topo_error *err, const char *file, const char *path, bool key,
