@@ -218,7 +218,6 @@ json_t *plan_step_json(const struct plan_step *s)
 		{"expert_all_to_all_s", s->ep_s},
 		{"gradient_bytes_per_gpu", s->grad_bytes},
 		{"memory_gb_per_gpu", s->mem_gb},
-		{"buckets", s->n_buckets},
 		{"bucket_allreduce_s", s->bucket_s},
 		{"bucket_busbw", s->bucket_busbw},
 		{"allreduce_s", s->allreduce_s},
@@ -243,6 +242,7 @@ json_t *plan_step_json(const struct plan_step *s)
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		json_object_set_new(o, f[i].key, num(f[i].v));
+	json_object_set_new(o, "buckets", json_integer(s->n_buckets));
 	json_object_set_new(o, "bucket_algo", json_string(s->algo));
 	return o;
 }

@@ -8,6 +8,9 @@
  *   calib.c      calib.yaml in (libcyaml, file:line:column errors) and out
  *   fit.c        fitting a calibration to arbench results (GSL)
  *   results.c    arbench's JSON and nccl-tests' output in
+ *   workload.c   workload YAML in (training jobs for step, compare and sweep)
+ *   step.c       one training step on a topology: buckets, idle fraction, MFU, cost
+ *   yamlerr.c    file:line:column errors of calib.c's and workload.c's YAML (yamlerr.h)
  *   cmd_*.c      one arplan subcommand each
  */
 #ifndef ARBENCH_PLANNER_INTERNAL_H
