@@ -21,8 +21,8 @@ struct step_opts {
 	const char *catalog; /* sweep: the catalog directory (configs/catalog) */
 };
 
-/* Options of `arplan cmd` ("step", "compare" or "sweep"): 0, 1 for --help, or -EINVAL after one line
- * on err. */
+/* Options of `arplan cmd` ("step", "compare" or "sweep"): 0, 1 for --help, or -EINVAL after
+ * one line on err. */
 int plan_step_parse(const char *cmd, int argc, char **argv, struct step_opts *o, FILE *err);
 /* The workload and calibration files: a plan_exit code, one line on err when not OK. */
 int plan_step_inputs(const struct step_opts *o, struct plan_workload *w, struct plan_calib *c,
