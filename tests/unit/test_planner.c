@@ -204,6 +204,46 @@ static void test_extrapolation_flag(void **state)
 	unload(&f);
 }
 
+/* No prediction beats what the links allow, on every shipped topology of up to 1k GPUs, for
+ * every algorithm (the library's and NCCL's forms), from 64 KiB to 1 GiB. */
+static void test_never_below_bound(void **state)
+{
+	static const char *const names[] = {"dgx-h100-superpod-1su", "dgx-h100-superpod-4su",
+					    "dragonfly-9x4",	     "fat-tree-1024-1to1",
+					    "fat-tree-1024-2to1",    "rail-only-1024",
+					    "single-switch-4x8",     "torus-4x4x4",
+					    "lab-2leaf-2to1",	     "lab-3leaf",
+					    "lab-mixed-rates",	     "lab-2node"};
+	static const char *const algos[] = {"ring", "tree",	 "hier",
+					    "rhd",  "nccl-ring", "nccl-tree"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct fabric f;
+		struct plan_ctx *c;
+		char msg[256];
+		int rpn;
+
+		load(names[i], &f);
+		rpn = f.g->gpus_per_node ? (int)f.g->gpus_per_node : 1;
+		struct plan_setup s = {
+			.g = f.g, .ranks = (int)f.g->n_nodes * rpn, .ranks_per_node = rpn};
+
+		assert_int_equal(plan_ctx_new(&s, &c, msg, sizeof(msg)), 0);
+		for (size_t a = 0; a < sizeof(algos) / sizeof(algos[0]); a++)
+			for (size_t bytes = 64 << 10; bytes <= (1u << 30); bytes <<= 6) {
+				struct plan_prediction pr;
+
+				assert_int_equal(plan_predict(c, algos[a], bytes, 4, &pr), 0);
+				if (pr.time_s < pr.bound_s * (1 - 1e-9))
+					fail_msg("%s %s %zu B: %g s below the bound %g s", names[i],
+						 algos[a], bytes, pr.time_s, pr.bound_s);
+				assert_true(pr.bound_s > 0);
+			}
+		plan_ctx_free(c);
+		unload(&f);
+	}
+}
+
 /* Times made by the model with known figures: the fit must find them again. */
 static void test_fit_recovers(void **state)
 {
@@ -271,7 +311,7 @@ int main(void)
 		cmocka_unit_test(test_schedule_shapes),	 cmocka_unit_test(test_ring_at_host_rate),
 		cmocka_unit_test(test_oversubscription), cmocka_unit_test(test_unequal_rates),
 		cmocka_unit_test(test_placement_errors), cmocka_unit_test(test_extrapolation_flag),
-		cmocka_unit_test(test_fit_recovers),
+		cmocka_unit_test(test_fit_recovers),	 cmocka_unit_test(test_never_below_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
