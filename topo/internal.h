@@ -347,4 +347,18 @@ int topo__dragonfly_expand(const struct topo_desc *d, struct topo__builder *b,
  * file parses, another negative errno when it cannot be read. */
 int topo__syntax_error(const char *file, unsigned *line, unsigned *col, char *msg, size_t len);
 
+/* The first integer field whose text is not a plain decimal whole number in range (strict.c). */
+struct topo__badint {
+	bool found;
+	bool is_signed;
+	unsigned line, col;
+	char path[512];
+	char value[128];
+};
+/* Walk `file` beside `root`; 0 with bad->found set or not, or a negative errno. */
+int topo__check_integers(const char *file, const cyaml_schema_value_t *root,
+			 struct topo__badint *bad);
+/* Turn a found bad integer into *err (file:line:column, the value, the expected form). */
+int topo__badint_error(const char *file, const struct topo__badint *bad, struct topo_error *err);
+
 #endif /* ARBENCH_TOPO_INTERNAL_H */

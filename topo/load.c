@@ -456,6 +456,22 @@ int topo__cy_error(const char *file, const struct topo__cylog *l, int ce,
 	return -EINVAL;
 }
 
+int topo__badint_error(const char *file, const struct topo__badint *bad, struct topo_error *err)
+{
+	char key[128], exp[320];
+
+	last_key(bad->path, key, sizeof(key));
+	expected_for(key, exp, sizeof(exp));
+	memset(err, 0, sizeof(*err));
+	snprintf(err->file, sizeof(err->file), "%s", file);
+	err->line = bad->line;
+	err->column = bad->col;
+	snprintf(err->message, sizeof(err->message), "%.200s%s'%.100s' is not a whole number%s%s",
+		 bad->path, *bad->path ? ": " : "", bad->value, bad->is_signed ? "" : " >= 0",
+		 exp);
+	return -EINVAL;
+}
+
 /* ---- semantic checks shared by every family -------------------------------------------------- */
 
 int topo__check_rate(struct topo_desc *d, const char *s, const char *path, double *out,
@@ -883,6 +899,15 @@ int topo_load(const char *path, struct topo_desc **out, struct topo_error *err)
 				 "the file holds no YAML document (expected a mapping with name: "
 				 "and fabric:, see configs/README.md)");
 		goto err_free_desc;
+	}
+	{
+		struct topo__badint bad;
+
+		ret = topo__check_integers(path, &top_schema, &bad);
+		if (!ret && bad.found)
+			ret = topo__badint_error(path, &bad, err);
+		if (ret)
+			goto err_free_desc;
 	}
 	/* node types, plus an implicit last one: no GPUs, one NIC (explicit nodes without type) */
 	d->n_ntypes = d->raw->node_types_count;
