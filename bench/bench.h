@@ -187,7 +187,9 @@ int bench_json_add(json_t *doc, const struct bench_result *r);
 /* Replace every occurrence of each hostname (and of its short form before the first '.') in
  * every string of the document by "nodeN" (N = index in hostnames).  0 or -ENOMEM. */
 int bench_json_anonymize(json_t *doc, const char *const *hostnames, int n);
-/* Write doc to path.tmp, then rename to path (a reader never sees half a file).  0 or -errno. */
+/* Write doc to a new path.tmp.PID.N (O_EXCL, never through a planted symlink), then rename to
+ * path (a reader never sees half a file), keeping path's mode.  A read-only path is refused
+ * (-EACCES), as is a symlink (-ELOOP) or directory (-EISDIR) at path.  0 or -errno. */
 int bench_json_write(const json_t *doc, const char *path);
 
 /* ---- the run (sweep.c) ------------------------------------------------------------------- */
