@@ -29,6 +29,10 @@ enum {
 	BENCH_EXIT_RUNTIME = 3, /* a collective failed or timed out (MPI_Abort code) */
 };
 
+/* The shortest --timeout (s) other than 0 (off): the arrival check polls every 100 us, and on a
+ * busy node a process is often not scheduled for a millisecond. */
+#define BENCH_MIN_TIMEOUT 1e-3
+
 /* ---- command line (cli.c) ---------------------------------------------------------------- */
 
 /* How per-rank times are combined into one figure (nccl-tests' -a 1, 2, 3, 0). */
