@@ -20,7 +20,7 @@ static const char *const class_names[TOPO_L_CLASS_COUNT] = {"intra", "host", "fa
 static void help(FILE *f)
 {
 	fprintf(f,
-		"usage: arplan topo [--json | --dot] FILE.yaml\n"
+		"usage: arplan topo [--json | --dot] [--catalog DIR] FILE.yaml\n"
 		"       arplan topo --from-results RESULTS.json [--nic-rate RATE]\n\n"
 		"Validate a topology (configs/README.md), expand it to its graph and summarise "
 		"it:\n"
@@ -32,6 +32,8 @@ static void help(FILE *f)
 		"  --from-results F    print an explicit-family YAML of the cluster in arbench's\n"
 		"                      results file F (one switch assumed between the nodes)\n"
 		"  --nic-rate RATE     with --from-results: rate of NICs whose speed is unknown\n"
+		"  --catalog DIR       part catalog for a file without catalog: (default:\n"
+		"                      $ARPLAN_CATALOG, ../catalog beside the file, the shipped one)\n"
 		"  --stats             print load+expand time and peak memory (RSS) on stderr\n"
 		"  --help              this text\n\n"
 		"Exit status: 0 ok, 2 bad input (file:line:column: message on stderr).\n");
@@ -183,7 +185,8 @@ static double peak_rss_mib(void)
 	return ru.ru_maxrss / 1024.0; /* Linux: KiB */
 }
 
-static int run(const char *path, enum fmt fmt, bool stats, FILE *out, FILE *err)
+static int run(const char *path, const char *catalog, enum fmt fmt, bool stats, FILE *out,
+	       FILE *err)
 {
 	double t0 = now();
 	struct topo_desc *d = NULL;
@@ -195,7 +198,7 @@ static int run(const char *path, enum fmt fmt, bool stats, FILE *out, FILE *err)
 	size_t nb = 0;
 	int ret;
 
-	ret = topo_load(path, &d, &e);
+	ret = topo_load_catalog(path, catalog, &d, &e);
 	if (!ret)
 		ret = topo_expand(d, &g, &e);
 	if (!ret && stats)
@@ -250,7 +253,7 @@ free_graph:
 
 int plan_cmd_topo(int argc, char **argv, FILE *out, FILE *err)
 {
-	const char *file = NULL, *results = NULL, *nic_rate = NULL;
+	const char *file = NULL, *results = NULL, *nic_rate = NULL, *catalog = NULL;
 	enum fmt fmt = FMT_TEXT;
 	bool stats = false;
 	char msg[600];
@@ -271,6 +274,8 @@ int plan_cmd_topo(int argc, char **argv, FILE *out, FILE *err)
 		} else if ((strcmp(a, "--from-results") == 0 || strcmp(a, "--nic-rate") == 0) &&
 			   i + 1 < argc) {
 			*(a[2] == 'f' ? &results : &nic_rate) = argv[++i];
+		} else if (strcmp(a, "--catalog") == 0 && i + 1 < argc) {
+			catalog = argv[++i];
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(err,
 				"arplan topo: unknown or incomplete option '%s' (see --help)\n", a);
@@ -300,5 +305,5 @@ int plan_cmd_topo(int argc, char **argv, FILE *out, FILE *err)
 			     "FILE.yaml)\n");
 		return PLAN_EXIT_USAGE;
 	}
-	return run(file, fmt, stats, out, err);
+	return run(file, catalog, fmt, stats, out, err);
 }

@@ -159,6 +159,7 @@ struct topo__catalog;
 
 struct topo_desc {
 	char path[512];
+	char catalog_opt[512]; /* topo_load_catalog()'s directory, "" for none */
 	struct ty_top *raw;
 	enum topo__family family;
 	struct topo__catalog *cat;

@@ -31,8 +31,14 @@ void topo_error_format(const struct topo_error *e, char *buf, size_t len);
 
 struct topo_desc; /* opaque: the validated YAML description */
 
-/* Load and validate a topology YAML file.  0, or -EINVAL with *err filled. */
+/* Load and validate a topology YAML file.  0, or -EINVAL with *err filled.  Catalog parts are
+ * looked up in the file's `catalog:` directory; else in `catalog` (topo_load_catalog; NULL for
+ * none), else in $ARPLAN_CATALOG, else in ../catalog beside the file, else in the shipped
+ * catalog: PROGRAM/../share/arbench/configs/catalog (make install) or PROGRAM/../configs/catalog
+ * (the build tree), PROGRAM being the running executable. */
 int topo_load(const char *path, struct topo_desc **out, struct topo_error *err);
+int topo_load_catalog(const char *path, const char *catalog, struct topo_desc **out,
+		      struct topo_error *err);
 void topo_desc_free(struct topo_desc *d);
 const char *topo_desc_name(const struct topo_desc *d);
 const char *topo_desc_family(const struct topo_desc *d); /* "fat-tree", "explicit", ... */
