@@ -21,7 +21,7 @@ RUN_NP  ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -lt 2 ] && n=2; echo
 
 DEBIAN_PKGS := build-essential pkg-config openmpi-bin libopenmpi-dev libibverbs-dev \
 	libhwloc-dev hwloc libcyaml-dev libjansson-dev libcmocka-dev libgsl-dev gnuplot-nox iproute2 \
-	iperf3 procps util-linux jq clang
+	iperf3 procps util-linux jq clang llvm
 
 PKG_LIBS   := jansson libcyaml hwloc
 # '=' not ':=': evaluated when a recipe runs, i.e. after 'deps' installed the packages.

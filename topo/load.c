@@ -467,7 +467,7 @@ int topo__badint_error(const char *file, const struct topo__badint *bad, struct 
 	snprintf(err->file, sizeof(err->file), "%s", file);
 	err->line = bad->line;
 	err->column = bad->col;
-	snprintf(err->message, sizeof(err->message), "%.200s%s'%.100s' is not a whole number%s%s",
+	snprintf(err->message, sizeof(err->message), "%.200s%s'%.100s' is not a whole number%s%.150s",
 		 bad->path, *bad->path ? ": " : "", bad->value, bad->is_signed ? "" : " >= 0",
 		 exp);
 	return -EINVAL;

@@ -529,7 +529,7 @@ static void print_bridge_name(const char *dev)
 /* Print one namespace: its interfaces with address and tbf rate. */
 static void status_netns(const char *ns)
 {
-	char addrs[16384], qd[16384], line[64];
+	char addrs[16384], qd[16384], line[80];
 	char *argv_a[] = {"ip", "-n", (char *)ns, "-br", "-4", "addr", "show", NULL};
 	char *argv_l[] = {"ip", "-n", (char *)ns, "-br", "link", "show", NULL};
 	char *argv_q[] = {"tc", "-n", (char *)ns, "qdisc", "show", NULL};

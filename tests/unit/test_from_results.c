@@ -233,7 +233,11 @@ static void test_refused(void **state)
  * million is in bench/scripts/topo-scale.sh. */
 static void test_many_hosts(void **state)
 {
+#ifdef __SANITIZE_ADDRESS__ /* the sanitizer build is 30x slower: the size, not the time */
+	const size_t n = 20000;
+#else
 	const size_t n = 200000;
+#endif
 	char path[1024], *msg = calloc(1, 512);
 	struct timespec t0, t1;
 	FILE *f, *out;
@@ -261,11 +265,11 @@ static void test_many_hosts(void **state)
 	fclose(out);
 	unlink(path);
 	s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
-	printf("# 200k hosts converted in %.2f s\n", s);
+	printf("# %zu hosts converted in %.2f s\n", n, s);
 	if (rc)
 		fail_msg("rc %d: %s", rc, msg);
-	assert_true(s < 10);
 	free(msg);
+	assert_true(s < 10);
 }
 
 int main(void)
