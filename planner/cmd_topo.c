@@ -147,6 +147,24 @@ static json_t *summary_json(const char *path, const struct topo_desc *d,
 			 "total_price_usd", price, "total_watts", watts);
 }
 
+/* A DOT double-quoted string: '"' and '\\' escaped (a backslash would start one of DOT's
+ * label escapes), a line break as \n, other control characters as '?'. */
+static void dot_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", out);
+		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			fputc('?', out);
+		else
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
 static void print_dot(FILE *out, const struct topo_desc *d, const struct topo_graph *g)
 {
 	static const char *const shape[TOPO_V_KIND_COUNT] = {"ellipse", "box", "hexagon"};
@@ -154,11 +172,14 @@ static void print_dot(FILE *out, const struct topo_desc *d, const struct topo_gr
 	uint32_t v;
 	uint64_t l;
 
-	fprintf(out, "graph \"%s\" {\n  layout=dot; rankdir=BT; node [fontsize=9];\n",
-		topo_desc_name(d));
-	for (v = 0; v < g->n_vertices; v++)
-		fprintf(out, "  v%u [label=\"%s\", shape=%s];\n", v, topo_vertex_name(g, v),
-			shape[g->vertices[v].kind]);
+	fputs("graph ", out);
+	dot_str(out, topo_desc_name(d));
+	fputs(" {\n  layout=dot; rankdir=BT; node [fontsize=9];\n", out);
+	for (v = 0; v < g->n_vertices; v++) {
+		fprintf(out, "  v%u [label=", v);
+		dot_str(out, topo_vertex_name(g, v));
+		fprintf(out, ", shape=%s];\n", shape[g->vertices[v].kind]);
+	}
 	for (l = 0; l < g->n_links; l++) {
 		fmt_rate(g->links[l].bandwidth, rate, sizeof(rate));
 		fprintf(out, "  v%u -- v%u [label=\"%s\", fontsize=7];\n", g->links[l].a,

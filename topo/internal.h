@@ -155,6 +155,9 @@ struct topo__ntype { /* a resolved node type */
 	bool nvlink;
 };
 
+/* torus dimensions: more than 32 of size >= 2 would pass 2^32 routers */
+#define TOPO__MAX_DIMS 32
+
 struct topo__catalog;
 
 struct topo_desc {
@@ -174,7 +177,7 @@ struct topo_desc {
 	double oversub[3];
 	enum topo__placement placement;
 	unsigned su_nodes, sus;
-	unsigned dims[8], n_dims;
+	unsigned dims[TOPO__MAX_DIMS], n_dims;
 	unsigned groups, routers, globals, per_router;
 	struct topo__class cls[TOPO_C_COUNT];
 	unsigned cls_used;	     /* bit per topo__cls_id: a class the fabric has links of */

@@ -88,7 +88,8 @@ static const cyaml_schema_field_t fabric_fields[] = {
 			     placement_strings, CYAML_ARRAY_LEN(placement_strings)),
 	CYAML_FIELD_UINT_PTR("su_nodes", OPT, struct ty_fabric, su_nodes),
 	CYAML_FIELD_UINT_PTR("sus", OPT, struct ty_fabric, sus),
-	CYAML_FIELD_SEQUENCE("dims", OPT, struct ty_fabric, dims, &uint_entry, 1, 8),
+	/* any length here: direct.c refuses more than TOPO__MAX_DIMS at the first one too many */
+	CYAML_FIELD_SEQUENCE("dims", OPT, struct ty_fabric, dims, &uint_entry, 1, CYAML_UNLIMITED),
 	CYAML_FIELD_UINT_PTR("groups", OPT, struct ty_fabric, groups),
 	CYAML_FIELD_UINT_PTR("routers_per_group", OPT, struct ty_fabric, routers_per_group),
 	CYAML_FIELD_UINT_PTR("global_links_per_router", OPT, struct ty_fabric,
