@@ -340,7 +340,7 @@ int plan_topo_from_results(const char *results_path, const char *nic_rate, FILE 
 		for (j = 1; j < types[k].nics; j++)
 			same &= types[k].bps[j] == types[k].bps[0];
 		fprintf(out, "  - name: type%u\n    gpus: %u\n", k, types[k].gpus);
-		if (types[k].gpus >= 2)
+		if (types[k].gpus >= 1) /* a GPU-NIC path is needed even for one GPU */
 			fprintf(out,
 				"    intra: {pcie_gen: 4}   # assumed: the results do not say\n");
 		rate_str(types[k].bps[0], rate, sizeof(rate));

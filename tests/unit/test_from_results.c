@@ -189,6 +189,24 @@ static void test_host_names_round_trip(void **state)
 	free(c.yaml);
 }
 
+/* found by fuzz_from_results: one GPU and NICs of two speeds gave a node type with neither a
+ * PCIe generation nor a NIC speed, which the loader refuses (no GPU-NIC bandwidth) */
+static void test_one_gpu_mixed_nics(void **state)
+{
+	struct conv c = convert("r.json", "{\"hosts\": [\"a\"], \"nodes_info\": [{\"gpus\": 1, "
+					  "\"nics\": [{\"name\": \"ib0\", \"speed_bps\": 4e11}, "
+					  "{\"name\": \"ib1\", \"speed_bps\": 2e11}]}]}");
+	struct topo_desc *d;
+	struct topo_graph *g;
+
+	assert_int_equal(c.rc, 0);
+	g = load_back(&c, &d);
+	assert_int_equal(g->gpus_per_node, 1);
+	topo_graph_free(g);
+	topo_desc_free(d);
+	free(c.yaml);
+}
+
 static void test_refused(void **state)
 {
 	static const struct {
@@ -278,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_nic_name_injects_nothing),
 		cmocka_unit_test(test_results_file_name),
 		cmocka_unit_test(test_host_names_round_trip),
+		cmocka_unit_test(test_one_gpu_mixed_nics),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_many_hosts),
 	};
