@@ -176,6 +176,40 @@ static double host_half(const struct topo_graph *g, double *host_bw)
 	return n / 2.0;
 }
 
+/* Router links a balanced cut of a torus crosses (-1 when there is one router): across an even
+ * dimension of size k, R/k rings are each cut twice (once for k = 2, whose pairs have one
+ * link); an odd one cannot be halved straight, so the cut steps: twice across the dimension,
+ * plus a balanced cut of the one slab of R/k routers split between the halves (taking the
+ * largest odd k, whose slab is smallest).  Matches an exact max-flow on the same wiring for
+ * 3, 3x3, 5x2, 5x3, 7x2, 4x3, 3x2x2 and others (tests/sh/topo_torus_bisection.sh). */
+static double torus_cut(const unsigned *dims, unsigned n, double routers)
+{
+	double best = -1;
+	unsigned i, odd = 0;
+
+	for (i = 0; i < n; i++) {
+		if (dims[i] % 2 == 0) {
+			double c = (dims[i] >= 3 ? 2.0 : 1.0) * routers / dims[i];
+
+			best = best < 0 || c < best ? c : best;
+		} else if (!odd || dims[i] > dims[odd - 1]) {
+			odd = i + 1;
+		}
+	}
+	if (odd) {
+		unsigned rest[TOPO__MAX_DIMS], m = 0, k = dims[odd - 1];
+		double slab;
+
+		for (i = 0; i < n; i++)
+			if (i != odd - 1)
+				rest[m++] = dims[i];
+		slab = torus_cut(rest, m, routers / k);
+		slab = 2.0 * routers / k + (slab < 0 ? 0 : slab);
+		best = best < 0 || slab < best ? slab : best;
+	}
+	return best;
+}
+
 static double bisection(const struct topo_desc *d, const struct topo_graph *g,
 			const struct topo_summary *s)
 {
@@ -187,14 +221,17 @@ static double bisection(const struct topo_desc *d, const struct topo_graph *g,
 	case TOPO_F_EXPLICIT:
 		return bisection_exact(g);
 	case TOPO_F_TORUS: {
-		unsigned big = 1, routers = d->nodes / d->per_router;
+		unsigned dims[TOPO__MAX_DIMS], n = 0;
+		double links;
 
 		for (i = 0; i < d->n_dims; i++)
-			big = d->dims[i] > big ? d->dims[i] : big;
-		if (big == 1)
-			return inj;
-		cross = (big >= 3 ? 2.0 : 1.0) * (routers / big) * d->cls[TOPO_C_TORUS].bandwidth;
-		return fmin(inj, cross);
+			if (d->dims[i] > 1)
+				dims[n++] = d->dims[i];
+		/* the smaller half holds floor(nodes / 2) nodes: with an odd count, half of the
+		 * host links would overstate what it injects */
+		inj = (double)(d->nodes / 2) * (d->nodes ? 2 * half / d->nodes : 0) * host_bw;
+		links = torus_cut(dims, n, (double)(d->nodes / d->per_router));
+		return links < 0 ? inj : fmin(inj, links * d->cls[TOPO_C_TORUS].bandwidth);
 	}
 	case TOPO_F_DRAGONFLY: {
 		unsigned a = d->routers, gr = d->groups;
