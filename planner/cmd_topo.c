@@ -85,8 +85,11 @@ static void print_text(FILE *out, const char *path, const struct topo_desc *d,
 	fprintf(out, "%s\n", s->oversub[0] > 0 ? "" : "none (no tier has up links)");
 	if (s->bisection >= 0) {
 		fmt_rate(s->bisection, rate, sizeof(rate));
-		fprintf(out, "bisection         %s (%.4g GB/s) each way\n", rate,
-			s->bisection / 1e9);
+		fprintf(out, "bisection         %s%s (%.4g GB/s) each way%s\n",
+			s->bisection_lower_bound ? ">= " : "", rate, s->bisection / 1e9,
+			s->bisection_lower_bound
+				? " (tier-ratio formula, a lower bound: the leaves are not all full)"
+				: "");
 	} else {
 		fprintf(out,
 			"bisection         not computed (explicit graphs of more than 16 nodes)\n");
@@ -132,7 +135,7 @@ static json_t *summary_json(const char *path, const struct topo_desc *d,
 		watts += bom[i].unit_watts * (double)bom[i].count;
 	}
 	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:{s:i, s:o, s:i}, "
-			 "s:{s:I, s:I, s:I, s:o}, s:o, s:o, s:o, s:{s:i, s:b}, s:o, s:f, s:f}",
+			 "s:{s:I, s:I, s:I, s:o}, s:o, s:o, s:o, s:b, s:{s:i, s:b}, s:o, s:f, s:f}",
 			 "file", path, "name", topo_desc_name(d), "family", topo_desc_family(d),
 			 "nodes", s->nodes, "gpus", s->gpus, "nics", s->nics, "switches", "total",
 			 s->switches, "per_tier", tiers, "in_node", s->node_switches, "links",
@@ -143,7 +146,7 @@ static json_t *summary_json(const char *path, const struct topo_desc *d,
 			 s->bisection >= 0 ? json_real(s->bisection) : json_null(),
 			 "bisection_gbit_per_s",
 			 s->bisection >= 0 ? json_real(s->bisection * 8 / 1e9) : json_null(),
-			 "diameter", "hops", s->diameter, "exact", s->diameter_exact, "bom", b,
+			 "bisection_lower_bound", s->bisection_lower_bound, "diameter", "hops", s->diameter, "exact", s->diameter_exact, "bom", b,
 			 "total_price_usd", price, "total_watts", watts);
 }
 

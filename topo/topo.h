@@ -164,6 +164,8 @@ struct topo_summary {
 	double bisection;    /* bytes/s each way across the worst equal split of the endpoints;
 			      * < 0 when not computed (explicit graphs of more than 16 nodes
 			      * or 64 switches: summary.c solves smaller ones exactly) */
+	bool bisection_lower_bound; /* a Clos tree's tier-ratio formula on a partly filled tree
+				     * (leaves with unequal host links): at least this much */
 	unsigned diameter;   /* hops between the farthest two endpoints (GPUs, else NICs) */
 	bool diameter_exact; /* false: the maximum over a sample of sources */
 };

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,41 @@ static void test_torus_diameter_exact(void **state)
 	unlink(path);
 }
 
+/* A partly filled Clos tree: exact when small (the tier-ratio formula gave 167 Gbit/s against
+ * the exact 300); the 1024-node 2:1 tree's last leaf is partial: a lower bound, said so */
+static void test_clos_partly_filled(void **state)
+{
+	static const struct {
+		const char *file;
+		double gbit;
+		bool bound;
+	} cases[] = {
+		{"tests/data/topo/fat-tree-10-partly-filled.yaml", 300, false},
+		{"configs/topologies/fat-tree-1024-2to1.yaml", 102400, true},
+		{"configs/topologies/fat-tree-1024-1to1.yaml", 204800, false},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct topo_summary s;
+		struct topo_desc *d;
+		struct topo_graph *g;
+		struct topo_error e;
+
+		assert_int_equal(topo_load(cases[i].file, &d, &e), 0);
+		assert_int_equal(topo_expand(d, &g, &e), 0);
+		assert_int_equal(topo_summarize(d, g, &s), 0);
+		if (s.bisection * 8 / 1e9 < cases[i].gbit * 0.999 ||
+		    s.bisection * 8 / 1e9 > cases[i].gbit * 1.001 ||
+		    s.bisection_lower_bound != cases[i].bound)
+			fail_msg("%s: %g Gbit/s%s, expected %g%s", cases[i].file,
+				 s.bisection * 8 / 1e9, s.bisection_lower_bound ? " (bound)" : "",
+				 cases[i].gbit, cases[i].bound ? " (bound)" : "");
+		topo_graph_free(g);
+		topo_desc_free(d);
+	}
+}
+
 /* DOT: every '"' inside a quoted string is escaped, so quotes pair up on every line */
 static void test_dot_escapes_names(void **state)
 {
@@ -151,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_rate_notations),
 		cmocka_unit_test(test_torus_nine_dims),
 		cmocka_unit_test(test_torus_diameter_exact),
+		cmocka_unit_test(test_clos_partly_filled),
 		cmocka_unit_test(test_dot_escapes_names),
 	};
 
