@@ -251,7 +251,7 @@ static void test_refused(void **state)
  * million is in bench/scripts/topo-scale.sh. */
 static void test_many_hosts(void **state)
 {
-#ifdef __SANITIZE_ADDRESS__ /* the sanitizer build is 30x slower: the size, not the time */
+#ifdef __SANITIZE_ADDRESS__ /* the sanitizer build is far slower: the size, not the time */
 	const size_t n = 20000;
 #else
 	const size_t n = 200000;
@@ -287,7 +287,9 @@ static void test_many_hosts(void **state)
 	if (rc)
 		fail_msg("rc %d: %s", rc, msg);
 	free(msg);
+#ifndef __SANITIZE_ADDRESS__ /* under ASan on a shared machine: 0.1 to 12 s, not a measure */
 	assert_true(s < 10);
+#endif
 }
 
 int main(void)
