@@ -276,7 +276,8 @@ static int replaceable(const char *path, mode_t *mode)
 
 /* Create a new temporary file beside `path`: O_EXCL, so neither a planted file nor a planted
  * symlink is ever opened, and a name of our own (PID and a clock-derived number), so a stale
- * one does not block the run.  Returns the fd and the name in *tmp (malloc'd), or a negative errno. */
+ * one does not block the run.  Returns the fd and the name in *tmp (malloc'd), or a negative errno.
+ */
 static int create_tmp(const char *path, char **tmp)
 {
 	struct timespec ts;

@@ -33,7 +33,8 @@ static void help(FILE *f)
 		"                      results file F (one switch assumed between the nodes)\n"
 		"  --nic-rate RATE     with --from-results: rate of NICs whose speed is unknown\n"
 		"  --catalog DIR       part catalog for a file without catalog: (default:\n"
-		"                      $ARPLAN_CATALOG, ../catalog beside the file, the shipped one)\n"
+		"                      $ARPLAN_CATALOG, ../catalog beside the file, the shipped "
+		"one)\n"
 		"  --stats             print load+expand time and peak memory (RSS) on stderr\n"
 		"  --help              this text\n\n"
 		"Exit status: 0 ok, 2 bad input (file:line:column: message on stderr).\n");
@@ -87,9 +88,9 @@ static void print_text(FILE *out, const char *path, const struct topo_desc *d,
 		fmt_rate(s->bisection, rate, sizeof(rate));
 		fprintf(out, "bisection         %s%s (%.4g GB/s) each way%s\n",
 			s->bisection_lower_bound ? ">= " : "", rate, s->bisection / 1e9,
-			s->bisection_lower_bound
-				? " (tier-ratio formula, a lower bound: the leaves are not all full)"
-				: "");
+			s->bisection_lower_bound ? " (tier-ratio formula, a lower bound: the "
+						   "leaves are not all full)"
+						 : "");
 	} else {
 		fprintf(out,
 			"bisection         not computed (explicit graphs of more than 16 nodes)\n");
@@ -146,8 +147,9 @@ static json_t *summary_json(const char *path, const struct topo_desc *d,
 			 s->bisection >= 0 ? json_real(s->bisection) : json_null(),
 			 "bisection_gbit_per_s",
 			 s->bisection >= 0 ? json_real(s->bisection * 8 / 1e9) : json_null(),
-			 "bisection_lower_bound", s->bisection_lower_bound, "diameter", "hops", s->diameter, "exact", s->diameter_exact, "bom", b,
-			 "total_price_usd", price, "total_watts", watts);
+			 "bisection_lower_bound", s->bisection_lower_bound, "diameter", "hops",
+			 s->diameter, "exact", s->diameter_exact, "bom", b, "total_price_usd",
+			 price, "total_watts", watts);
 }
 
 /* A DOT double-quoted string: '"' and '\\' escaped (a backslash would start one of DOT's

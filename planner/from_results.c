@@ -19,7 +19,7 @@
 #include "topo/topo.h"
 
 #define MAX_TYPES 64
-#define MAX_BPS 1e15 /* 1 Pbit/s: above any NIC, and rate_str's forms stay exact */
+#define MAX_BPS	  1e15 /* 1 Pbit/s: above any NIC, and rate_str's forms stay exact */
 
 struct shape {
 	unsigned gpus, nics;
@@ -65,7 +65,9 @@ static unsigned long utf8_next(const unsigned char **p)
 		cp = cp << 6 | (s[i] & 0x3fu);
 	}
 	if (n == 0 || i <= n || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-	    cp < (n == 1 ? 0x80u : n == 2 ? 0x800u : 0x10000u)) {
+	    cp < (n == 1   ? 0x80u
+		  : n == 2 ? 0x800u
+			   : 0x10000u)) {
 		*p = s + 1;
 		return 0xfffd;
 	}
@@ -297,7 +299,8 @@ int plan_topo_from_results(const char *results_path, const char *nic_rate, FILE 
 			rn->sh.gpus = (unsigned)json_integer_value(gpus);
 		} else {
 			ret = fail(msg, msglen, results_path,
-				   "node %s: \"gpus\" is not a list or count of 0..16 GPUs", rn->name);
+				   "node %s: \"gpus\" is not a list or count of 0..16 GPUs",
+				   rn->name);
 			goto free_doc;
 		}
 		rn->ranks = json_integer_value(json_array_get(rpn, i));

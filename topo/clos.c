@@ -177,8 +177,7 @@ static int clos_size(struct topo_desc *d, unsigned d0_preset, const char *nodes_
 				  (unsigned long long)n, c->pods, k, k);
 	c->m1 = largest_div(c->u1, c->pods, k);
 	c->cores = c->aggs * (c->u1 / c->m1);
-	return check_links(d, n, L * c->u0 + (uint64_t)c->pods * c->aggs * c->u1, nodes_path,
-			   err);
+	return check_links(d, n, L * c->u0 + (uint64_t)c->pods * c->aggs * c->u1, nodes_path, err);
 }
 
 static int clos_classes(struct topo_desc *d, struct topo_error *err)

@@ -468,9 +468,9 @@ int topo__badint_error(const char *file, const struct topo__badint *bad, struct 
 	snprintf(err->file, sizeof(err->file), "%s", file);
 	err->line = bad->line;
 	err->column = bad->col;
-	snprintf(err->message, sizeof(err->message), "%.200s%s'%.100s' is not a whole number%s%.150s",
-		 bad->path, *bad->path ? ": " : "", bad->value, bad->is_signed ? "" : " >= 0",
-		 exp);
+	snprintf(err->message, sizeof(err->message),
+		 "%.200s%s'%.100s' is not a whole number%s%.150s", bad->path,
+		 *bad->path ? ": " : "", bad->value, bad->is_signed ? "" : " >= 0", exp);
 	return -EINVAL;
 }
 
@@ -557,7 +557,8 @@ static int catalog_dir(const struct topo_desc *d, char *buf, size_t len, char *l
 			break;
 		else
 			snprintf(buf, len, "%s/%s", dirname(exe),
-				 i == 1 ? "../share/arbench/configs/catalog" : "../configs/catalog");
+				 i == 1 ? "../share/arbench/configs/catalog"
+					: "../configs/catalog");
 		if (is_dir(buf))
 			return 0;
 		if (n < looked_len)
@@ -582,11 +583,12 @@ int topo__check_part(struct topo_desc *d, enum topo__part_kind kind, const char 
 		return 0;
 	if (!d->cat) {
 		if (catalog_dir(d, dir, sizeof(dir), looked, sizeof(looked)))
-			return topo__errf(err, d->path, path, false,
-					  "unknown %s '%s': no catalog directory (looked in %.300s; "
-					  "expected catalog: DIR at the top level, arplan --catalog "
-					  "DIR or ARPLAN_CATALOG=DIR)",
-					  part_kind_names[kind], name, looked);
+			return topo__errf(
+				err, d->path, path, false,
+				"unknown %s '%s': no catalog directory (looked in %.300s; "
+				"expected catalog: DIR at the top level, arplan --catalog "
+				"DIR or ARPLAN_CATALOG=DIR)",
+				part_kind_names[kind], name, looked);
 		ret = topo__catalog_load(dir, &d->cat, err);
 		if (ret)
 			return ret;

@@ -114,15 +114,17 @@ int topo__check_integers(const char *file, const cyaml_schema_value_t *root,
 		else if (top->map)
 			s = top->child;
 		else
-			s = top->schema && top->schema->type == CYAML_SEQUENCE ? top->schema->sequence.entry
-									    : NULL;
+			s = top->schema && top->schema->type == CYAML_SEQUENCE
+				    ? top->schema->sequence.entry
+				    : NULL;
 		switch (ev.type) {
 		case YAML_STREAM_END_EVENT:
 			go = 0;
 			break;
 		case YAML_SCALAR_EVENT:
 			if (top && top->map && top->want_key) {
-				snprintf(key, sizeof(key), "%s", (const char *)ev.data.scalar.value);
+				snprintf(key, sizeof(key), "%s",
+					 (const char *)ev.data.scalar.value);
 				top->child = field_schema(top->schema, key);
 				top->want_key = false;
 				break;

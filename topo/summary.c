@@ -329,8 +329,7 @@ static int torus_diameter(const struct topo_desc *d, const struct topo_graph *g,
 	return 0;
 }
 
-static int diameter(const struct topo_desc *d, const struct topo_graph *g,
-		    struct topo_summary *s)
+static int diameter(const struct topo_desc *d, const struct topo_graph *g, struct topo_summary *s)
 {
 	enum topo_vertex_kind kind = s->gpus ? TOPO_V_GPU : TOPO_V_NIC;
 	uint32_t *ep, n = 0, v, i, j, *dist = NULL, *q = NULL;
@@ -348,7 +347,8 @@ static int diameter(const struct topo_desc *d, const struct topo_graph *g,
 		goto free_endpoints;
 	s->diameter = 0;
 	s->diameter_exact = n <= 256;
-	if (!s->diameter_exact && d->family == TOPO_F_TORUS && torus_diameter(d, g, r, kind, s) == 0)
+	if (!s->diameter_exact && d->family == TOPO_F_TORUS &&
+	    torus_diameter(d, g, r, kind, s) == 0)
 		goto free_router;
 	if (s->diameter_exact) {
 		for (i = 0; i < n; i++)

@@ -161,13 +161,13 @@ struct topo_summary {
 	/* per tier: capacity of a tier-t switch's down links over its up links (1 = non-blocking);
 	 * 0 for the top tier and where a tier has no up links */
 	double oversub[TOPO_MAX_TIERS];
-	double bisection;    /* bytes/s each way across the worst equal split of the endpoints;
-			      * < 0 when not computed (explicit graphs of more than 16 nodes
-			      * or 64 switches: summary.c solves smaller ones exactly) */
+	double bisection; /* bytes/s each way across the worst equal split of the endpoints;
+			   * < 0 when not computed (explicit graphs of more than 16 nodes
+			   * or 64 switches: summary.c solves smaller ones exactly) */
 	bool bisection_lower_bound; /* a Clos tree's tier-ratio formula on a partly filled tree
 				     * (leaves with unequal host links): at least this much */
-	unsigned diameter;   /* hops between the farthest two endpoints (GPUs, else NICs) */
-	bool diameter_exact; /* false: the maximum over a sample of sources */
+	unsigned diameter;	    /* hops between the farthest two endpoints (GPUs, else NICs) */
+	bool diameter_exact;	    /* false: the maximum over a sample of sources */
 };
 
 /* Counts, bisection bandwidth, oversubscription and diameter of an expanded description.

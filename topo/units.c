@@ -71,11 +71,24 @@ int topo__parse_rate(const char *s, double *bytes_per_s)
 	while (*u == ' ')
 		u++;
 	switch (*u) {
-	case 'k': case 'K': prefix = 1e3; break;
-	case 'm': case 'M': prefix = 1e6; break;
-	case 'g': case 'G': prefix = 1e9; break;
-	case 't': case 'T': prefix = 1e12; break;
-	default: break;
+	case 'k':
+	case 'K':
+		prefix = 1e3;
+		break;
+	case 'm':
+	case 'M':
+		prefix = 1e6;
+		break;
+	case 'g':
+	case 'G':
+		prefix = 1e9;
+		break;
+	case 't':
+	case 'T':
+		prefix = 1e12;
+		break;
+	default:
+		break;
 	}
 	if (prefix != 1)
 		u++;

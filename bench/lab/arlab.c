@@ -137,7 +137,8 @@ static void lock_holder(const struct stat *st, char *buf, size_t len)
 		const char *p = strstr(line, "FLOCK");
 		FILE *c;
 
-		if (!p || sscanf(p, "FLOCK %*s %15s %ld %x:%x:%llu", type, &pid, &maj, &min, &ino) != 5)
+		if (!p ||
+		    sscanf(p, "FLOCK %*s %15s %ld %x:%x:%llu", type, &pid, &maj, &min, &ino) != 5)
 			continue;
 		if (ino != (unsigned long long)st->st_ino || makedev(maj, min) != st->st_dev)
 			continue;
@@ -154,7 +155,8 @@ static void lock_holder(const struct stat *st, char *buf, size_t len)
 			while (n && cmd[n - 1] == ' ')
 				cmd[--n] = 0;
 		}
-		snprintf(buf, len, "PID %ld%s%.150s%s", pid, *cmd ? " (" : "", cmd, *cmd ? ")" : "");
+		snprintf(buf, len, "PID %ld%s%.150s%s", pid, *cmd ? " (" : "", cmd,
+			 *cmd ? ")" : "");
 		break;
 	}
 	fclose(f);
@@ -185,8 +187,7 @@ static int lock_lab(const char *what)
 			errno == ELOOP ? " (a symlink: remove it, arlab makes its own lock)" : "");
 		return EXIT_FAIL;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    st.st_nlink != 1) {
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
 		fprintf(stderr,
 			"arlab: %s: %s is not a regular file of ours (owner uid %u, %u links); "
 			"remove it, arlab makes its own lock\n",
@@ -209,12 +210,13 @@ static int lock_lab(const char *what)
 		if (waited == 0 || waited >= wait_s * 10)
 			lock_holder(&st, holder, sizeof(holder));
 		if (waited == 0)
-			fprintf(stderr, "arlab: %s: waiting for another arlab up/down (%s held by %s)\n",
-				what, ARLAB_LOCK, *holder ? holder : "a process not found in /proc/locks");
-		if (waited++ >= wait_s * 10) {
 			fprintf(stderr,
-				"arlab: %s: %s held %s for %d s; try again\n",
-				what, *holder ? holder : "another process", ARLAB_LOCK, wait_s);
+				"arlab: %s: waiting for another arlab up/down (%s held by %s)\n",
+				what, ARLAB_LOCK,
+				*holder ? holder : "a process not found in /proc/locks");
+		if (waited++ >= wait_s * 10) {
+			fprintf(stderr, "arlab: %s: %s held %s for %d s; try again\n", what,
+				*holder ? holder : "another process", ARLAB_LOCK, wait_s);
 			close(fd);
 			return EXIT_INPUT;
 		}

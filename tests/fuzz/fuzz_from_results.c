@@ -30,8 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = plan_topo_from_results(path, size % 2 ? "10Gbit" : NULL, out, msg, sizeof(msg));
 	fclose(out);
 	if (rc == 0) {
-		fuzz_write(yaml_path, sizeof(yaml_path), "back/measured.yaml", (const uint8_t *)yaml,
-			   len);
+		fuzz_write(yaml_path, sizeof(yaml_path), "back/measured.yaml",
+			   (const uint8_t *)yaml, len);
 		if (topo_load(yaml_path, &d, &e)) {
 			topo_error_format(&e, emsg, sizeof(emsg));
 			fprintf(stderr, "from-results wrote YAML that does not load back: %s\n%s\n",

@@ -79,8 +79,8 @@ static struct topo_graph *load_back(const struct conv *c, struct topo_desc **d)
 /* Only the keys arplan writes start a line at column 0 (no injected top-level key). */
 static void assert_top_keys(const char *yaml)
 {
-	static const char *const keys[] = {"#", "name: ", "description: ", "fabric:",
-					   "node_types:", "nodes:", "switches:", "links:"};
+	static const char *const keys[] = {"#",		  "name: ", "description: ", "fabric:",
+					   "node_types:", "nodes:", "switches:",     "links:"};
 	const char *line = yaml;
 
 	while (*line) {
@@ -114,13 +114,17 @@ static void assert_node_named(const struct topo_graph *g, uint32_t n, const char
 	fail_msg("node %u has no NIC", n);
 }
 
-#define ONE_NIC(host, nic) \
+#define ONE_NIC(host, nic)                                                                         \
 	"{\"name\": \"" host "\", \"nics\": [{\"name\": \"" nic "\", \"speed_bps\": 0}]}"
 
 static void test_nic_name_injects_nothing(void **state)
 {
-	struct conv c = convert("r.json", "{\"hosts\": [\"a\", \"b\"], \"nodes_info\": [" ONE_NIC(
-						  "a", "eth0\\ncatalog: /etc\\nx") ", " ONE_NIC("b", "eth0\\u2028catalog: /etc") "]}");
+	struct conv c = convert(
+		"r.json",
+		"{\"hosts\": [\"a\", \"b\"], \"nodes_info\": [" ONE_NIC(
+			"a",
+			"eth0\\ncatalog: /etc\\nx") ", " ONE_NIC("b",
+								 "eth0\\u2028catalog: /etc") "]}");
 	struct topo_desc *d;
 	struct topo_graph *g;
 
@@ -154,10 +158,12 @@ static void test_results_file_name(void **state)
 static void test_host_names_round_trip(void **state)
 {
 	char json[4096], long_name[301];
-	const char *names[] = {"h\\u0001\\u001b[31m\\t\\r", "x: y # z", "\\\"q\\\\", "n\\u0085\\u2029e",
-			       long_name};
-	const char *decoded[] = {"h\x01\x1b[31m\t\r", "x: y # z", "\"q\\", "n\xc2\x85\xe2\x80\xa9"
-			       "e", long_name};
+	const char *names[] = {"h\\u0001\\u001b[31m\\t\\r", "x: y # z", "\\\"q\\\\",
+			       "n\\u0085\\u2029e", long_name};
+	const char *decoded[] = {"h\x01\x1b[31m\t\r", "x: y # z", "\"q\\",
+				 "n\xc2\x85\xe2\x80\xa9"
+				 "e",
+				 long_name};
 	struct topo_desc *d;
 	struct topo_graph *g;
 	struct conv c;
@@ -216,23 +222,29 @@ static void test_refused(void **state)
 		{"{\"hosts\": [\"a/0\", \"a\"], \"nodes_info\": [" ONE_NIC("a/0", "e") ", " ONE_NIC(
 			 "a", "e") "]}",
 		 "'/' cannot be in a node name"},
-		{"{\"hosts\": [\"a\"], \"nodes_info\": [{\"gpus\": -1, \"nics\": [{\"name\": \"e\"}]}]}",
+		{"{\"hosts\": [\"a\"], \"nodes_info\": [{\"gpus\": -1, \"nics\": [{\"name\": "
+		 "\"e\"}]}]}",
 		 "\"gpus\" is not"},
-		{"{\"hosts\": [\"a\"], \"nodes_info\": [{\"gpus\": 17, \"nics\": [{\"name\": \"e\"}]}]}",
+		{"{\"hosts\": [\"a\"], \"nodes_info\": [{\"gpus\": 17, \"nics\": [{\"name\": "
+		 "\"e\"}]}]}",
 		 "\"gpus\" is not"},
-		{"{\"hosts\": [\"a\"], \"nodes_info\": [{\"gpus\": 2.5, \"nics\": [{\"name\": \"e\"}]}]}",
+		{"{\"hosts\": [\"a\"], \"nodes_info\": [{\"gpus\": 2.5, \"nics\": [{\"name\": "
+		 "\"e\"}]}]}",
 		 "\"gpus\" is not"},
-		{"{\"hosts\": [\"a\"], \"nodes_info\": [{\"nics\": [{\"name\": \"e\", \"speed_bps\": "
+		{"{\"hosts\": [\"a\"], \"nodes_info\": [{\"nics\": [{\"name\": \"e\", "
+		 "\"speed_bps\": "
 		 "-5}]}]}",
 		 "speed_bps"},
-		{"{\"hosts\": [\"a\"], \"nodes_info\": [{\"nics\": [{\"name\": \"e\", \"speed_bps\": "
+		{"{\"hosts\": [\"a\"], \"nodes_info\": [{\"nics\": [{\"name\": \"e\", "
+		 "\"speed_bps\": "
 		 "1e300}]}]}",
 		 "speed_bps"},
-		{"{\"hosts\": [\"a\"], \"nodes_info\": [{\"nics\": [{\"name\": \"e\", \"speed_bps\": "
+		{"{\"hosts\": [\"a\"], \"nodes_info\": [{\"nics\": [{\"name\": \"e\", "
+		 "\"speed_bps\": "
 		 "\"fast\"}]}]}",
 		 "speed_bps"},
-		{"{\"hosts\": [\"a\", \"b\", \"a\"], \"nodes_info\": [" ONE_NIC("a", "e") ", " ONE_NIC(
-			 "b", "e") ", " ONE_NIC("a", "e") "]}",
+		{"{\"hosts\": [\"a\", \"b\", \"a\"], \"nodes_info\": [" ONE_NIC(
+			 "a", "e") ", " ONE_NIC("b", "e") ", " ONE_NIC("a", "e") "]}",
 		 "host a appears twice"},
 	};
 	size_t i;

@@ -24,12 +24,12 @@ static void test_rate_notations(void **state)
 		const char *s;
 		double bytes;
 	} ok[] = {
-		{"100Gb/s", 12.5e9},  {"100gbit", 12.5e9},   {"100mbit", 12.5e6}, {"10kbit", 1250},
-		{"100Gbits/s", 12.5e9}, {"400Gbit", 50e9},   {"100Gbps", 12.5e9}, {"25GB/s", 25e9},
-		{"25GBps", 25e9},     {"1.6Tbit/s", 200e9},  {"900MB/s", 900e6},
+		{"100Gb/s", 12.5e9},	{"100gbit", 12.5e9},  {"100mbit", 12.5e6}, {"10kbit", 1250},
+		{"100Gbits/s", 12.5e9}, {"400Gbit", 50e9},    {"100Gbps", 12.5e9}, {"25GB/s", 25e9},
+		{"25GBps", 25e9},	{"1.6Tbit/s", 200e9}, {"900MB/s", 900e6},
 	};
-	static const char *const bad[] = {"100", "100GB", "100B", "100Xbit", "100 Gbit/h", "Gbit",
-					  "100Gb", "100BPS"};
+	static const char *const bad[] = {"100",	"100GB", "100B",  "100Xbit",
+					  "100 Gbit/h", "Gbit",	 "100Gb", "100BPS"};
 	size_t i;
 
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -63,9 +63,10 @@ static char *write_tmp(const char *text)
 
 static void test_torus_nine_dims(void **state)
 {
-	char *path = write_tmp("name: t9\nnode_types:\n  - {name: n}\nfabric:\n  family: torus\n"
-			       "  node_type: n\n  dims: [2, 2, 2, 2, 2, 2, 2, 2, 3]\n"
-			       "link_classes:\n  host: {rate: 100Gb/s}\n  torus: {rate: 100gbit}\n");
+	char *path =
+		write_tmp("name: t9\nnode_types:\n  - {name: n}\nfabric:\n  family: torus\n"
+			  "  node_type: n\n  dims: [2, 2, 2, 2, 2, 2, 2, 2, 3]\n"
+			  "link_classes:\n  host: {rate: 100Gb/s}\n  torus: {rate: 100gbit}\n");
 	struct topo_desc *d;
 	struct topo_graph *g;
 	struct topo_error e;
@@ -87,10 +88,11 @@ static void test_torus_nine_dims(void **state)
  * 1.68M-router torus sampling took minutes, the closed form 4 s with the expansion */
 static void test_torus_diameter_exact(void **state)
 {
-	char *path = write_tmp("name: t985\nnode_types:\n  - {name: n, gpus: 2, intra: {nvlink: "
-			       "450GB/s}, nics: {count: 1, speed: 100Gbit}}\nfabric: {family: torus, "
-			       "node_type: n, dims: [9, 8, 5], nodes_per_router: 2}\nlink_classes:\n"
-			       "  host: {rate: 100Gbit}\n  torus: {rate: 100Gbit}\n");
+	char *path =
+		write_tmp("name: t985\nnode_types:\n  - {name: n, gpus: 2, intra: {nvlink: "
+			  "450GB/s}, nics: {count: 1, speed: 100Gbit}}\nfabric: {family: torus, "
+			  "node_type: n, dims: [9, 8, 5], nodes_per_router: 2}\nlink_classes:\n"
+			  "  host: {rate: 100Gbit}\n  torus: {rate: 100Gbit}\n");
 	struct topo_summary s;
 	struct topo_desc *d;
 	struct topo_graph *g;
