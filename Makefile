@@ -3,6 +3,8 @@
 #   make run      install missing Debian packages (root) or say which, build, run arbench here
 #   make check    the same install step, build, run every test (tests/run.sh)
 #   make install PREFIX=/opt/arbench
+#   make fuzz     build the libFuzzer targets tests/fuzz/fuzz_*.c (clang, ASan+UBSan) and run each
+#                 for FUZZ_SECONDS (600); FUZZ_TARGETS=NAME... runs some only (tests/fuzz/run.sh)
 #
 # Sources are found by wildcard: a new .c file in a directory joins its library, a new
 # tests/unit/test_*.c becomes a unit-test binary, a new tests/mpi/*.c an MPI test program.
@@ -19,7 +21,7 @@ RUN_NP  ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -lt 2 ] && n=2; echo
 
 DEBIAN_PKGS := build-essential pkg-config openmpi-bin libopenmpi-dev libibverbs-dev \
 	libhwloc-dev hwloc libcyaml-dev libjansson-dev libcmocka-dev libgsl-dev gnuplot-nox iproute2 \
-	iperf3 procps util-linux jq
+	iperf3 procps util-linux jq clang llvm
 
 PKG_LIBS   := jansson libcyaml hwloc
 # '=' not ':=': evaluated when a recipe runs, i.e. after 'deps' installed the packages.
@@ -58,7 +60,7 @@ BINS := $(BUILD)/arbench $(BUILD)/arplan $(if $(wildcard bench/lab/arlab.c),$(BU
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 MPIT_BINS := $(patsubst tests/mpi/%.c,$(BUILD)/tests/mpi/%,$(MPIT_SRC))
 
-.PHONY: all deps build run check test install uninstall clean format help
+.PHONY: all deps build run check test install uninstall clean format help fuzz fuzz-build
 .DEFAULT_GOAL := all
 # keep objects of test programs (otherwise make deletes them as intermediates and rebuilds)
 .SECONDARY:
@@ -136,6 +138,40 @@ $(BUILD)/tests/mpi/%: $(call obj,tests/mpi/%.c) $(call obj,$(TESTLIB_SRC)) $(TES
 	@mkdir -p $(@D)
 	$(MPICC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(GSL_LIBS) $(VERBS_LIBS) $(LDLIBS)
 
+# ---- fuzzing -------------------------------------------------------------------------------
+# Each tests/fuzz/fuzz_NAME.c is a libFuzzer target: built with clang, ASan and UBSan (any UB
+# aborts) against its own sanitized copies of topo/, planner/ and allreduce/layout.c (the
+# planner's schedules use the library's layout code), into $(BUILD)/fuzz/bin/fuzz_NAME.
+# tests/fuzz/run.sh runs each with its corpus in $(BUILD)/fuzz/corpus/NAME.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_MPI_CFLAGS = $(shell $(MPICC) --showme:compile 2>/dev/null)
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/bin/%,$(FUZZ_SRC))
+FUZZ_LIB_SRC := $(TOPO_SRC) $(PLAN_SRC) $(wildcard allreduce/layout.c)
+fobj = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(1))
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) -DARB_SRCDIR='"$(CURDIR)"' -std=c11 -O1 -g $(FUZZ_SAN) \
+	  -fsanitize=fuzzer-no-link $(WARN) $(PKG_CFLAGS) $(FUZZ_MPI_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/libfuzzed.a: $(call fobj,$(FUZZ_LIB_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/obj/tests/fuzz/%.o $(BUILD)/fuzz/libfuzzed.a
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(PKG_LDLIBS) $(GSL_LIBS) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(FUZZ_TARGETS)
+
 # ---- install -------------------------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/arbench
@@ -152,4 +188,4 @@ format:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)

@@ -29,6 +29,10 @@ enum {
 	BENCH_EXIT_RUNTIME = 3, /* a collective failed or timed out (MPI_Abort code) */
 };
 
+/* The shortest --timeout (s) other than 0 (off): the arrival check polls every 100 us, and on a
+ * busy node a process is often not scheduled for a millisecond. */
+#define BENCH_MIN_TIMEOUT 1e-3
+
 /* ---- command line (cli.c) ---------------------------------------------------------------- */
 
 /* How per-rank times are combined into one figure (nccl-tests' -a 1, 2, 3, 0). */
@@ -187,7 +191,9 @@ int bench_json_add(json_t *doc, const struct bench_result *r);
 /* Replace every occurrence of each hostname (and of its short form before the first '.') in
  * every string of the document by "nodeN" (N = index in hostnames).  0 or -ENOMEM. */
 int bench_json_anonymize(json_t *doc, const char *const *hostnames, int n);
-/* Write doc to path.tmp, then rename to path (a reader never sees half a file).  0 or -errno. */
+/* Write doc to a new path.tmp.PID.N (O_EXCL, never through a planted symlink), then rename to
+ * path (a reader never sees half a file), keeping path's mode.  A read-only path is refused
+ * (-EACCES), as is a symlink (-ELOOP) or directory (-EISDIR) at path.  0 or -errno. */
 int bench_json_write(const json_t *doc, const char *path);
 
 /* ---- the run (sweep.c) ------------------------------------------------------------------- */

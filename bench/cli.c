@@ -356,7 +356,15 @@ static int handle(int c, const char *arg, struct bench_opts *o, bool *factor_giv
 	case OPT_MIN_BUSBW:
 		return parse_double("--min-busbw", arg, 0, &o->min_busbw, err, errlen);
 	case OPT_TIMEOUT:
-		return parse_double("--timeout", arg, 0, &o->timeout, err, errlen);
+		if (parse_double("--timeout", arg, 0, &o->timeout, err, errlen))
+			return -EINVAL;
+		if (o->timeout > 0 && o->timeout < BENCH_MIN_TIMEOUT)
+			return fail(
+				err, errlen,
+				"--timeout '%s': expected 0 (off) or at least %g s (the arrival "
+				"check polls every 100 us; a shorter limit cannot be measured)",
+				arg, BENCH_MIN_TIMEOUT);
+		return 0;
 	case OPT_SEGMENT:
 		if (parse_bytes("--segment", arg, &o->segment, err, errlen))
 			return -EINVAL;

@@ -1,16 +1,21 @@
 /*
  * json.c - the results file (schema "version": 1, documented in README's "The JSON results
  * file"): run description, per-node hwloc summary and one entry per measured size, built with
- * jansson and rewritten atomically (FILE.tmp then rename) after every size so that a run killed
- * part-way leaves valid JSON holding the sizes it finished.  No environment is recorded.
+ * jansson and rewritten atomically (a new FILE.tmp.PID.N, created with O_EXCL beside FILE, then
+ * rename) after every size so that a run killed part-way leaves valid JSON holding the sizes it
+ * finished.  A read-only or non-regular FILE is refused, never replaced.  No environment is
+ * recorded.
  */
 #include "bench/bench.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* json_object_set_new / json_array_append_new return -1 on failure and steal the value. */
@@ -248,19 +253,98 @@ int bench_json_anonymize(json_t *doc, const char *const *hostnames, int n)
 	return err;
 }
 
+/* May `path` be replaced?  0 when it does not exist or is a regular file we may write (root
+ * too: a file with no write bit at all is read-only on purpose); -EACCES for a read-only file,
+ * -ELOOP for a symlink (as O_NOFOLLOW), -EISDIR for a directory, -EINVAL for another
+ * non-regular file.  *mode: its permission bits. */
+static int replaceable(const char *path, mode_t *mode)
+{
+	struct stat st;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISLNK(st.st_mode))
+		return -ELOOP;
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) ||
+	    !(st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)))
+		return -EACCES;
+	*mode = st.st_mode & 07777;
+	return 0;
+}
+
+/* Create a new temporary file beside `path`: O_EXCL, so neither a planted file nor a planted
+ * symlink is ever opened, and a name of our own (PID and a clock-derived number), so a stale
+ * one does not block the run.  Returns the fd and the name in *tmp (malloc'd), or a negative errno.
+ */
+static int create_tmp(const char *path, char **tmp)
+{
+	struct timespec ts;
+	size_t len = strlen(path) + 48;
+	int attempt, fd = -EEXIST;
+
+	*tmp = malloc(len);
+	if (!*tmp)
+		return -ENOMEM;
+	for (attempt = 0; attempt < 100 && fd == -EEXIST; attempt++) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		snprintf(*tmp, len, "%s.tmp.%ld.%lx", path, (long)getpid(),
+			 (unsigned long)ts.tv_nsec ^ (unsigned long)attempt);
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd < 0)
+			fd = -errno;
+	}
+	if (fd < 0) {
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return fd;
+}
+
 int bench_json_write(const json_t *doc, const char *path)
 {
-	size_t len = strlen(path) + 5;
-	char *tmp = malloc(len);
-	int err = 0;
+	mode_t mode = 0;
+	char *tmp;
+	FILE *f;
+	int fd, err;
 
-	if (!tmp)
-		return -ENOMEM;
-	snprintf(tmp, len, "%s.tmp", path);
-	if (json_dump_file(doc, tmp, JSON_INDENT(1)) || rename(tmp, path)) {
-		err = errno ? -errno : -EIO;
-		unlink(tmp);
+	err = replaceable(path, &mode);
+	if (err)
+		return err;
+	fd = create_tmp(path, &tmp);
+	if (fd < 0)
+		return fd;
+	if (mode && fchmod(fd, mode)) { /* keep the mode of the file replaced */
+		err = -errno;
+		close(fd);
+		goto err_unlink;
 	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		goto err_unlink;
+	}
+	errno = 0;
+	if (json_dumpf(doc, f, JSON_INDENT(1)) || fflush(f) || ferror(f)) {
+		err = errno ? -errno : -EIO;
+		fclose(f);
+		goto err_unlink;
+	}
+	if (fclose(f)) {
+		err = -errno;
+		goto err_unlink;
+	}
+	if (rename(tmp, path)) {
+		err = -errno;
+		goto err_unlink;
+	}
+	free(tmp);
+	return 0;
+
+err_unlink:
+	unlink(tmp);
 	free(tmp);
 	return err;
 }

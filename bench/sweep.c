@@ -23,6 +23,7 @@
 #define ERRTEXT	    BENCH__ERRTEXT
 #define MAX_SIZES   4096 /* sizes per type and op */
 #define MEM_BUFFERS 3	 /* send, receive, and about one more for the library's scratch */
+#define SEG_STAGING 8	 /* the library's scratch: the tree stages 4 x 2 in-flight segments */
 
 struct sweep {
 	MPI_Comm comm;
@@ -290,6 +291,16 @@ static int alloc_buffers(struct sweep *s, char *err, size_t errlen)
 			 s->cl.hostnames[s->rank],
 			 need < 1e18 ? bench_fmt_bytes((uint64_t)need, b, sizeof(b)) : "over 1 EB",
 			 bench_fmt_bytes((uint64_t)phys, c, sizeof(c)));
+		failed = true;
+	}
+	if (!failed && phys > 0 && s->o->segment &&
+	    (double)s->o->segment * SEG_STAGING * local > phys) {
+		snprintf(msg, sizeof(msg),
+			 "--segment %s does not fit: the algorithms stage up to %d segments per "
+			 "rank, for each of the %d ranks on %s more than its %s of physical memory "
+			 "(expected a segment of at most a few MiB, e.g. --segment 1M)",
+			 bench_fmt_bytes(s->o->segment, a, sizeof(a)), SEG_STAGING, local,
+			 s->cl.hostnames[s->rank], bench_fmt_bytes((uint64_t)phys, c, sizeof(c)));
 		failed = true;
 	}
 	if (bench__agree_failed(&s->live, failed, msg, err, errlen))

@@ -20,7 +20,7 @@ static const char *const class_names[TOPO_L_CLASS_COUNT] = {"intra", "host", "fa
 static void help(FILE *f)
 {
 	fprintf(f,
-		"usage: arplan topo [--json | --dot] FILE.yaml\n"
+		"usage: arplan topo [--json | --dot] [--catalog DIR] FILE.yaml\n"
 		"       arplan topo --from-results RESULTS.json [--nic-rate RATE]\n\n"
 		"Validate a topology (configs/README.md), expand it to its graph and summarise "
 		"it:\n"
@@ -32,6 +32,9 @@ static void help(FILE *f)
 		"  --from-results F    print an explicit-family YAML of the cluster in arbench's\n"
 		"                      results file F (one switch assumed between the nodes)\n"
 		"  --nic-rate RATE     with --from-results: rate of NICs whose speed is unknown\n"
+		"  --catalog DIR       part catalog for a file without catalog: (default:\n"
+		"                      $ARPLAN_CATALOG, ../catalog beside the file, the shipped "
+		"one)\n"
 		"  --stats             print load+expand time and peak memory (RSS) on stderr\n"
 		"  --help              this text\n\n"
 		"Exit status: 0 ok, 2 bad input (file:line:column: message on stderr).\n");
@@ -83,8 +86,11 @@ static void print_text(FILE *out, const char *path, const struct topo_desc *d,
 	fprintf(out, "%s\n", s->oversub[0] > 0 ? "" : "none (no tier has up links)");
 	if (s->bisection >= 0) {
 		fmt_rate(s->bisection, rate, sizeof(rate));
-		fprintf(out, "bisection         %s (%.4g GB/s) each way\n", rate,
-			s->bisection / 1e9);
+		fprintf(out, "bisection         %s%s (%.4g GB/s) each way%s\n",
+			s->bisection_lower_bound ? ">= " : "", rate, s->bisection / 1e9,
+			s->bisection_lower_bound ? " (tier-ratio formula, a lower bound: the "
+						   "leaves are not all full)"
+						 : "");
 	} else {
 		fprintf(out,
 			"bisection         not computed (explicit graphs of more than 16 nodes)\n");
@@ -130,7 +136,7 @@ static json_t *summary_json(const char *path, const struct topo_desc *d,
 		watts += bom[i].unit_watts * (double)bom[i].count;
 	}
 	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:{s:i, s:o, s:i}, "
-			 "s:{s:I, s:I, s:I, s:o}, s:o, s:o, s:o, s:{s:i, s:b}, s:o, s:f, s:f}",
+			 "s:{s:I, s:I, s:I, s:o}, s:o, s:o, s:o, s:b, s:{s:i, s:b}, s:o, s:f, s:f}",
 			 "file", path, "name", topo_desc_name(d), "family", topo_desc_family(d),
 			 "nodes", s->nodes, "gpus", s->gpus, "nics", s->nics, "switches", "total",
 			 s->switches, "per_tier", tiers, "in_node", s->node_switches, "links",
@@ -141,8 +147,27 @@ static json_t *summary_json(const char *path, const struct topo_desc *d,
 			 s->bisection >= 0 ? json_real(s->bisection) : json_null(),
 			 "bisection_gbit_per_s",
 			 s->bisection >= 0 ? json_real(s->bisection * 8 / 1e9) : json_null(),
-			 "diameter", "hops", s->diameter, "exact", s->diameter_exact, "bom", b,
-			 "total_price_usd", price, "total_watts", watts);
+			 "bisection_lower_bound", s->bisection_lower_bound, "diameter", "hops",
+			 s->diameter, "exact", s->diameter_exact, "bom", b, "total_price_usd",
+			 price, "total_watts", watts);
+}
+
+/* A DOT double-quoted string: '"' and '\\' escaped (a backslash would start one of DOT's
+ * label escapes), a line break as \n, other control characters as '?'. */
+static void dot_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", out);
+		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			fputc('?', out);
+		else
+			fputc(*s, out);
+	}
+	fputc('"', out);
 }
 
 static void print_dot(FILE *out, const struct topo_desc *d, const struct topo_graph *g)
@@ -152,11 +177,14 @@ static void print_dot(FILE *out, const struct topo_desc *d, const struct topo_gr
 	uint32_t v;
 	uint64_t l;
 
-	fprintf(out, "graph \"%s\" {\n  layout=dot; rankdir=BT; node [fontsize=9];\n",
-		topo_desc_name(d));
-	for (v = 0; v < g->n_vertices; v++)
-		fprintf(out, "  v%u [label=\"%s\", shape=%s];\n", v, topo_vertex_name(g, v),
-			shape[g->vertices[v].kind]);
+	fputs("graph ", out);
+	dot_str(out, topo_desc_name(d));
+	fputs(" {\n  layout=dot; rankdir=BT; node [fontsize=9];\n", out);
+	for (v = 0; v < g->n_vertices; v++) {
+		fprintf(out, "  v%u [label=", v);
+		dot_str(out, topo_vertex_name(g, v));
+		fprintf(out, ", shape=%s];\n", shape[g->vertices[v].kind]);
+	}
 	for (l = 0; l < g->n_links; l++) {
 		fmt_rate(g->links[l].bandwidth, rate, sizeof(rate));
 		fprintf(out, "  v%u -- v%u [label=\"%s\", fontsize=7];\n", g->links[l].a,
@@ -183,7 +211,8 @@ static double peak_rss_mib(void)
 	return ru.ru_maxrss / 1024.0; /* Linux: KiB */
 }
 
-static int run(const char *path, enum fmt fmt, bool stats, FILE *out, FILE *err)
+static int run(const char *path, const char *catalog, enum fmt fmt, bool stats, FILE *out,
+	       FILE *err)
 {
 	double t0 = now();
 	struct topo_desc *d = NULL;
@@ -195,7 +224,7 @@ static int run(const char *path, enum fmt fmt, bool stats, FILE *out, FILE *err)
 	size_t nb = 0;
 	int ret;
 
-	ret = topo_load(path, &d, &e);
+	ret = topo_load_catalog(path, catalog, &d, &e);
 	if (!ret)
 		ret = topo_expand(d, &g, &e);
 	if (!ret && stats)
@@ -250,7 +279,7 @@ free_graph:
 
 int plan_cmd_topo(int argc, char **argv, FILE *out, FILE *err)
 {
-	const char *file = NULL, *results = NULL, *nic_rate = NULL;
+	const char *file = NULL, *results = NULL, *nic_rate = NULL, *catalog = NULL;
 	enum fmt fmt = FMT_TEXT;
 	bool stats = false;
 	char msg[600];
@@ -271,6 +300,8 @@ int plan_cmd_topo(int argc, char **argv, FILE *out, FILE *err)
 		} else if ((strcmp(a, "--from-results") == 0 || strcmp(a, "--nic-rate") == 0) &&
 			   i + 1 < argc) {
 			*(a[2] == 'f' ? &results : &nic_rate) = argv[++i];
+		} else if (strcmp(a, "--catalog") == 0 && i + 1 < argc) {
+			catalog = argv[++i];
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(err,
 				"arplan topo: unknown or incomplete option '%s' (see --help)\n", a);
@@ -300,5 +331,5 @@ int plan_cmd_topo(int argc, char **argv, FILE *out, FILE *err)
 			     "FILE.yaml)\n");
 		return PLAN_EXIT_USAGE;
 	}
-	return run(file, fmt, stats, out, err);
+	return run(file, catalog, fmt, stats, out, err);
 }

@@ -19,6 +19,7 @@
 #include "topo/topo.h"
 
 #define MAX_TYPES 64
+#define MAX_BPS	  1e15 /* 1 Pbit/s: above any NIC, and rate_str's forms stay exact */
 
 struct shape {
 	unsigned gpus, nics;
@@ -45,7 +46,64 @@ static void rate_str(double bps, char *buf, size_t len)
 		snprintf(buf, len, "%.6gKbit", bps / 1e3);
 }
 
-/* A YAML scalar: plain when safe, else double-quoted. */
+/* Next code point of UTF-8 text at *p (advanced); an invalid byte gives U+FFFD. */
+static unsigned long utf8_next(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	unsigned long cp;
+	int n, i;
+
+	if (s[0] < 0x80) {
+		*p = s + 1;
+		return s[0];
+	}
+	n = (s[0] & 0xe0) == 0xc0 ? 1 : (s[0] & 0xf0) == 0xe0 ? 2 : (s[0] & 0xf8) == 0xf0 ? 3 : 0;
+	cp = n == 1 ? s[0] & 0x1fu : n == 2 ? s[0] & 0x0fu : s[0] & 0x07u;
+	for (i = 1; i <= n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			break;
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	if (n == 0 || i <= n || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+	    cp < (n == 1   ? 0x80u
+		  : n == 2 ? 0x800u
+			   : 0x10000u)) {
+		*p = s + 1;
+		return 0xfffd;
+	}
+	*p = s + n + 1;
+	return cp;
+}
+
+/* The inside of a double-quoted YAML scalar: printable ASCII as is, everything else escaped
+ * (control characters, and every non-ASCII character, among them NEL, LS and PS, which YAML
+ * reads as line breaks), so that nothing written can end the scalar or the line. */
+static void yaml_escaped(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned long c = utf8_next(&p);
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", (int)c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c >= 0x20 && c < 0x7f)
+			fputc((int)c, out);
+		else if (c < 0x100)
+			fprintf(out, "\\x%02lx", c);
+		else if (c < 0x10000)
+			fprintf(out, "\\u%04lx", c);
+		else
+			fprintf(out, "\\U%08lx", c);
+	}
+}
+
+/* A YAML scalar: plain when it is only letters, digits and . _ - /, else double-quoted with
+ * everything escaped.  Also used for text in comments, which a line break would end. */
 static void yaml_str(FILE *out, const char *s)
 {
 	const char *p;
@@ -60,11 +118,7 @@ static void yaml_str(FILE *out, const char *s)
 		return;
 	}
 	fputc('"', out);
-	for (p = s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fputc('\\', out);
-		fputc(*p, out);
-	}
+	yaml_escaped(out, s);
 	fputc('"', out);
 }
 
@@ -72,8 +126,13 @@ static int fail(char *msg, size_t len, const char *path, const char *fmt, const 
 {
 	char tmp[400];
 
+	char *p;
+
 	snprintf(tmp, sizeof(tmp), fmt, what);
 	snprintf(msg, len, "%s: %s", path, tmp);
+	for (p = msg; *p; p++) /* a host name's control characters never reach the terminal */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -EINVAL;
 }
 
@@ -111,10 +170,16 @@ static int node_nics(json_t *info, struct rnode *rn, double default_bps, const c
 	json_array_foreach(nics, k, nic)
 	{
 		const char *name = json_string_value(json_object_get(nic, "name"));
-		double bps = json_number_value(json_object_get(nic, "speed_bps"));
+		json_t *speed = json_object_get(nic, "speed_bps");
+		double bps = json_number_value(speed);
 
 		if (!name || virtual_nic(name))
 			continue;
+		if ((speed && !json_is_number(speed)) || bps < 0 || bps > MAX_BPS)
+			return fail(msg, len, path,
+				    "node %s: a NIC's \"speed_bps\" is not a number of bits/s in "
+				    "0..1e15 (expected 0 for unknown, or e.g. 400000000000)",
+				    rn->name);
 		if (any_rdma && !json_is_true(json_object_get(nic, "rdma")))
 			continue;
 		if (bps <= 0)
@@ -134,6 +199,33 @@ static int node_nics(json_t *info, struct rnode *rn, double default_bps, const c
 			    "--nic-rate RATE, e.g. --nic-rate 100Gbit)",
 			    rn->name);
 	return 0;
+}
+
+static int name_cmp(const void *x, const void *y)
+{
+	const struct rnode *const *a = x, *const *b = y;
+
+	return strcmp((*a)->name, (*b)->name);
+}
+
+/* Every host once: sorted, O(n log n) (a million hosts in about a second). */
+static int check_unique(struct rnode *nodes, size_t n, const char *path, char *msg, size_t len)
+{
+	struct rnode **by_name = malloc(n * sizeof(*by_name));
+	size_t i;
+	int ret = 0;
+
+	if (!by_name)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		by_name[i] = &nodes[i];
+	qsort(by_name, n, sizeof(*by_name), name_cmp);
+	for (i = 1; i < n && !ret; i++)
+		if (strcmp(by_name[i - 1]->name, by_name[i]->name) == 0)
+			ret = fail(msg, len, path, "host %s appears twice in \"hosts\"",
+				   by_name[i]->name);
+	free(by_name);
+	return ret;
 }
 
 int plan_topo_from_results(const char *results_path, const char *nic_rate, FILE *out, char *msg,
@@ -193,16 +285,24 @@ int plan_topo_from_results(const char *results_path, const char *nic_rate, FILE 
 			ret = fail(msg, msglen, results_path, "%s", "a host name is not a string");
 			goto free_doc;
 		}
-		for (j = 0; j < i; j++)
-			if (strcmp(nodes[j].name, rn->name) == 0) {
-				ret = fail(msg, msglen, results_path,
-					   "host %s appears twice in \"hosts\"", rn->name);
-				goto free_doc;
-			}
-		rn->sh.gpus = json_is_array(gpus) ? (unsigned)json_array_size(gpus)
-						  : (unsigned)json_integer_value(gpus);
-		if (rn->sh.gpus > TOPO_MAX_GPUS)
-			rn->sh.gpus = TOPO_MAX_GPUS;
+		if (strchr(rn->name, '/')) {
+			ret = fail(msg, msglen, results_path,
+				   "host %s: a '/' cannot be in a node name (expected a host name; "
+				   "in a topology NODE/N names NIC N of NODE)",
+				   rn->name);
+			goto free_doc;
+		}
+		if (json_is_array(gpus) && json_array_size(gpus) <= TOPO_MAX_GPUS) {
+			rn->sh.gpus = (unsigned)json_array_size(gpus);
+		} else if (!gpus || (json_is_integer(gpus) && json_integer_value(gpus) >= 0 &&
+				     json_integer_value(gpus) <= TOPO_MAX_GPUS)) {
+			rn->sh.gpus = (unsigned)json_integer_value(gpus);
+		} else {
+			ret = fail(msg, msglen, results_path,
+				   "node %s: \"gpus\" is not a list or count of 0..16 GPUs",
+				   rn->name);
+			goto free_doc;
+		}
 		rn->ranks = json_integer_value(json_array_get(rpn, i));
 		rn->cores = json_integer_value(json_object_get(info, "cores"));
 		rn->numa = json_integer_value(json_object_get(info, "numa_nodes"));
@@ -222,13 +322,20 @@ int plan_topo_from_results(const char *results_path, const char *nic_rate, FILE 
 		}
 		rn->type = (int)k;
 	}
+	ret = check_unique(nodes, n, results_path, msg, msglen);
+	if (ret)
+		goto free_doc;
+	fputs("# Generated by arplan topo --from-results ", out);
+	yaml_str(out, base ? base + 1 : results_path);
 	fprintf(out,
-		"# Generated by arplan topo --from-results %s: the %zu node%s an arbench run\n"
+		": the %zu node%s an arbench run\n"
 		"# measured.  The results do not describe switches: one switch joining every\n"
 		"# fabric NIC is assumed; edit the switches and links to match the real fabric.\n",
-		base ? base + 1 : results_path, n, n == 1 ? "" : "s");
-	fprintf(out, "name: measured-%zu-node%s\ndescription: cluster measured by arbench (%s)\n",
-		n, n == 1 ? "" : "s", base ? base + 1 : results_path);
+		n, n == 1 ? "" : "s");
+	fprintf(out, "name: measured-%zu-node%s\ndescription: \"cluster measured by arbench (", n,
+		n == 1 ? "" : "s");
+	yaml_escaped(out, base ? base + 1 : results_path);
+	fputs(")\"\n", out);
 	fprintf(out, "fabric:\n  family: explicit\nnode_types:\n");
 	for (k = 0; k < n_types; k++) {
 		bool same = true;
@@ -236,7 +343,7 @@ int plan_topo_from_results(const char *results_path, const char *nic_rate, FILE 
 		for (j = 1; j < types[k].nics; j++)
 			same &= types[k].bps[j] == types[k].bps[0];
 		fprintf(out, "  - name: type%u\n    gpus: %u\n", k, types[k].gpus);
-		if (types[k].gpus >= 2)
+		if (types[k].gpus >= 1) /* a GPU-NIC path is needed even for one GPU */
 			fprintf(out,
 				"    intra: {pcie_gen: 4}   # assumed: the results do not say\n");
 		rate_str(types[k].bps[0], rate, sizeof(rate));
@@ -256,14 +363,12 @@ int plan_topo_from_results(const char *results_path, const char *nic_rate, FILE 
 	fprintf(out, "switches:\n  - {name: arplan-switch0, tier: 0}   # assumed\nlinks:\n");
 	for (i = 0; i < n; i++) {
 		for (k = 0; k < nodes[i].sh.nics; k++) {
-			char end[300];
-
-			snprintf(end, sizeof(end), "%s/%u", nodes[i].name, k);
 			rate_str(nodes[i].sh.bps[k], rate, sizeof(rate));
-			fprintf(out, "  - {a: ");
-			yaml_str(out, end);
-			fprintf(out, ", b: arplan-switch0, rate: %s}   # %s\n", rate,
-				nodes[i].nic_names[k]);
+			fprintf(out, "  - {a: \"");
+			yaml_escaped(out, nodes[i].name);
+			fprintf(out, "/%u\", b: arplan-switch0, rate: %s}   # ", k, rate);
+			yaml_str(out, nodes[i].nic_names[k]);
+			fputc('\n', out);
 		}
 	}
 	ret = 0;

@@ -381,6 +381,15 @@ int topo__catalog_load(const char *dir, struct topo__catalog **out, struct topo_
 				      : topo__cy_error(path, &log, ce, parts_fields, err);
 			goto err_free_catalog;
 		}
+		{
+			struct topo__badint bad;
+
+			ret = topo__check_integers(path, &parts_schema, &bad);
+			if (!ret && bad.found)
+				ret = topo__badint_error(path, &bad, err);
+			if (ret)
+				goto err_free_catalog;
+		}
 		for (i = 0; c->kinds[k] && i < c->kinds[k]->parts_count; i++) {
 			ret = check_part(path, i, (enum topo__part_kind)k, &c->kinds[k]->parts[i],
 					 err);

@@ -24,6 +24,26 @@
 #include "topo/internal.h"
 
 #define MAX_VERTICES 50000000ull
+#define MAX_LINKS    100000000ull /* about 3 GB of links and adjacency */
+
+/* Refuse, before anything is allocated, a tree whose links (not only its vertices) are more
+ * than this tool expands: a huge radix with few nodes gives each leaf millions of up links. */
+static int check_links(struct topo_desc *d, uint64_t n, uint64_t up, const char *nodes_path,
+		       struct topo_error *err)
+{
+	const struct topo__ntype *t = &d->ntypes[d->ntype];
+	uint64_t links = n * (2 * (uint64_t)t->gpus + t->nics) + up;
+
+	if (links <= MAX_LINKS)
+		return 0;
+	return topo__errf(err, d->path, up > n * t->nics ? "fabric.radix" : nodes_path, false,
+			  "%llu nodes and radix %u give about %llu links (%llu of them up links "
+			  "from the leaves%s), more than the %llu this tool expands (expected a "
+			  "radix sized to the nodes, or a smaller fabric)",
+			  (unsigned long long)n, d->radix, (unsigned long long)links,
+			  (unsigned long long)up, d->tiers == 3 ? " and aggregation switches" : "",
+			  MAX_LINKS);
+}
 
 /* Largest m dividing u with count * m <= k; 0 when even m = 1 does not fit. */
 static unsigned largest_div(unsigned u, uint64_t count, unsigned k)
@@ -146,7 +166,7 @@ static int clos_size(struct topo_desc *d, unsigned d0_preset, const char *nodes_
 					  (unsigned long long)n, (unsigned long long)L, k, k);
 		c->m0 = largest_div(c->u0, L, k);
 		c->spines = c->u0 / c->m0;
-		return 0;
+		return check_links(d, n, L * c->u0, nodes_path, err);
 	}
 	c->pods = (unsigned)((L + c->pod_leaves - 1) / c->pod_leaves);
 	if (c->pods > k)
@@ -157,7 +177,7 @@ static int clos_size(struct topo_desc *d, unsigned d0_preset, const char *nodes_
 				  (unsigned long long)n, c->pods, k, k);
 	c->m1 = largest_div(c->u1, c->pods, k);
 	c->cores = c->aggs * (c->u1 / c->m1);
-	return 0;
+	return check_links(d, n, L * c->u0 + (uint64_t)c->pods * c->aggs * c->u1, nodes_path, err);
 }
 
 static int clos_classes(struct topo_desc *d, struct topo_error *err)

@@ -64,6 +64,13 @@ int topo__torus_validate(struct topo_desc *d, struct topo_error *err)
 	if (!f->dims)
 		return topo__errf(err, d->path, "fabric", false,
 				  "missing required field 'dims' (expected dims: [4, 4, 4])");
+	if (f->dims_count > TOPO__MAX_DIMS) {
+		snprintf(p, sizeof(p), "fabric.dims[%u]", TOPO__MAX_DIMS);
+		return topo__errf(err, d->path, p, false,
+				  "more than %u dimensions (expected at most %u, and at most %u "
+				  "routers in all)",
+				  TOPO__MAX_DIMS, TOPO__MAX_DIMS, MAX_ROUTERS);
+	}
 	d->n_dims = f->dims_count;
 	for (i = 0; i < f->dims_count; i++) {
 		snprintf(p, sizeof(p), "fabric.dims[%u]", i);

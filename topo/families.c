@@ -138,7 +138,6 @@ static int endpoint(struct topo_desc *d, const struct ename *names, size_t n, co
 		    const char *path, const struct ename **out, unsigned *nic,
 		    struct topo_error *err)
 {
-	char name[256];
 	const char *slash = strrchr(s, '/');
 	const struct ename *e;
 	char *end;
@@ -148,22 +147,29 @@ static int endpoint(struct topo_desc *d, const struct ename *names, size_t n, co
 	if (!e && slash && slash[1]) {
 		unsigned long k =
 			strtoul(slash + 1 + (strncmp(slash + 1, "nic", 3) ? 0 : 3), &end, 10);
+		char *name = strndup(s, (size_t)(slash - s)); /* any length: never cut */
 
-		snprintf(name, sizeof(name), "%.*s", (int)(slash - s), s);
+		if (!name)
+			return -ENOMEM;
 		e = ename_find(names, n, name);
 		if (e && !e->sw && !*end) {
 			unsigned nics = d->ntypes[d->node_ntype[e->idx]].nics;
 
-			if (k >= nics)
-				return topo__errf(err, d->path, path, false,
-						  "node '%s' has %u NIC%s, there is no NIC %lu "
-						  "(expected %s/0..%u)",
-						  name, nics, nics == 1 ? "" : "s", k, name,
-						  nics - 1);
+			if (k >= nics) {
+				int ret = topo__errf(err, d->path, path, false,
+						     "node '%.100s' has %u NIC%s, there is no NIC "
+						     "%lu (expected %.100s/0..%u)",
+						     name, nics, nics == 1 ? "" : "s", k, name,
+						     nics - 1);
+
+				free(name);
+				return ret;
+			}
 			*nic = (unsigned)k;
 		} else {
 			e = NULL;
 		}
+		free(name);
 	}
 	if (!e)
 		return topo__errf(err, d->path, path, false,

@@ -60,9 +60,9 @@ uint32_t topo__b_vertex(struct topo__builder *b, enum topo_vertex_kind kind, uin
 {
 	struct topo_graph *g = b->g;
 	uint32_t v = g->n_vertices;
-	char name[256];
 	va_list ap;
 	size_t n;
+	int len;
 
 	if (v == UINT32_MAX - 1)
 		return UINT32_MAX;
@@ -75,9 +75,11 @@ uint32_t topo__b_vertex(struct topo__builder *b, enum topo_vertex_kind kind, uin
 		b->cap_v = (uint32_t)(cv < cp ? cv : cp);
 	}
 	va_start(ap, fmt);
-	vsnprintf(name, sizeof(name), fmt, ap);
+	len = vsnprintf(NULL, 0, fmt, ap); /* a name of any length, never cut */
 	va_end(ap);
-	n = strlen(name) + 1;
+	if (len < 0 || b->names_len + (uint64_t)len + 1 > UINT32_MAX)
+		return UINT32_MAX;
+	n = (size_t)len + 1;
 	if (b->names_len + n > b->names_cap) {
 		uint64_t cap = b->names_cap;
 
@@ -85,7 +87,9 @@ uint32_t topo__b_vertex(struct topo__builder *b, enum topo_vertex_kind kind, uin
 			return UINT32_MAX;
 		b->names_cap = cap;
 	}
-	memcpy(g->names + b->names_len, name, n);
+	va_start(ap, fmt);
+	vsnprintf(g->names + b->names_len, n, fmt, ap);
+	va_end(ap);
 	g->vertices[v] = (struct topo_vertex){.kind = kind,
 					      .node = node,
 					      .local = local,

@@ -155,10 +155,14 @@ struct topo__ntype { /* a resolved node type */
 	bool nvlink;
 };
 
+/* torus dimensions: more than 32 of size >= 2 would pass 2^32 routers */
+#define TOPO__MAX_DIMS 32
+
 struct topo__catalog;
 
 struct topo_desc {
 	char path[512];
+	char catalog_opt[512]; /* topo_load_catalog()'s directory, "" for none */
 	struct ty_top *raw;
 	enum topo__family family;
 	struct topo__catalog *cat;
@@ -173,7 +177,7 @@ struct topo_desc {
 	double oversub[3];
 	enum topo__placement placement;
 	unsigned su_nodes, sus;
-	unsigned dims[8], n_dims;
+	unsigned dims[TOPO__MAX_DIMS], n_dims;
 	unsigned groups, routers, globals, per_router;
 	struct topo__class cls[TOPO_C_COUNT];
 	unsigned cls_used;	     /* bit per topo__cls_id: a class the fabric has links of */
@@ -346,5 +350,19 @@ int topo__dragonfly_expand(const struct topo_desc *d, struct topo__builder *b,
 /* A YAML syntax error's position and libyaml's text: -EINVAL when there is one, 0 when the
  * file parses, another negative errno when it cannot be read. */
 int topo__syntax_error(const char *file, unsigned *line, unsigned *col, char *msg, size_t len);
+
+/* The first integer field whose text is not a plain decimal whole number in range (strict.c). */
+struct topo__badint {
+	bool found;
+	bool is_signed;
+	unsigned line, col;
+	char path[512];
+	char value[128];
+};
+/* Walk `file` beside `root`; 0 with bad->found set or not, or a negative errno. */
+int topo__check_integers(const char *file, const cyaml_schema_value_t *root,
+			 struct topo__badint *bad);
+/* Turn a found bad integer into *err (file:line:column, the value, the expected form). */
+int topo__badint_error(const char *file, const struct topo__badint *bad, struct topo_error *err);
 
 #endif /* ARBENCH_TOPO_INTERNAL_H */

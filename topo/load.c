@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "topo/internal.h"
 
@@ -87,7 +88,8 @@ static const cyaml_schema_field_t fabric_fields[] = {
 			     placement_strings, CYAML_ARRAY_LEN(placement_strings)),
 	CYAML_FIELD_UINT_PTR("su_nodes", OPT, struct ty_fabric, su_nodes),
 	CYAML_FIELD_UINT_PTR("sus", OPT, struct ty_fabric, sus),
-	CYAML_FIELD_SEQUENCE("dims", OPT, struct ty_fabric, dims, &uint_entry, 1, 8),
+	/* any length here: direct.c refuses more than TOPO__MAX_DIMS at the first one too many */
+	CYAML_FIELD_SEQUENCE("dims", OPT, struct ty_fabric, dims, &uint_entry, 1, CYAML_UNLIMITED),
 	CYAML_FIELD_UINT_PTR("groups", OPT, struct ty_fabric, groups),
 	CYAML_FIELD_UINT_PTR("routers_per_group", OPT, struct ty_fabric, routers_per_group),
 	CYAML_FIELD_UINT_PTR("global_links_per_router", OPT, struct ty_fabric,
@@ -456,6 +458,22 @@ int topo__cy_error(const char *file, const struct topo__cylog *l, int ce,
 	return -EINVAL;
 }
 
+int topo__badint_error(const char *file, const struct topo__badint *bad, struct topo_error *err)
+{
+	char key[128], exp[320];
+
+	last_key(bad->path, key, sizeof(key));
+	expected_for(key, exp, sizeof(exp));
+	memset(err, 0, sizeof(*err));
+	snprintf(err->file, sizeof(err->file), "%s", file);
+	err->line = bad->line;
+	err->column = bad->col;
+	snprintf(err->message, sizeof(err->message),
+		 "%.200s%s'%.100s' is not a whole number%s%.150s", bad->path,
+		 *bad->path ? ": " : "", bad->value, bad->is_signed ? "" : " >= 0", exp);
+	return -EINVAL;
+}
+
 /* ---- semantic checks shared by every family -------------------------------------------------- */
 
 int topo__check_rate(struct topo_desc *d, const char *s, const char *path, double *out,
@@ -491,36 +509,86 @@ int topo__check_time(struct topo_desc *d, const char *s, const char *path, doubl
 static const char *const part_kind_names[TOPO_PART_KIND_COUNT] = {"switch", "NIC",
 								  "transceiver or cable", "GPU"};
 
-static int catalog_dir(const struct topo_desc *d, char *buf, size_t len)
+static bool is_dir(const char *p)
 {
-	char tmp[512];
-	const char *dir;
 	struct stat st;
 
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The catalog directory of d (see topo_load() in topo.h for the order) into buf: 0, or -ENOENT
+ * with the places looked at in `looked`. */
+static int catalog_dir(const struct topo_desc *d, char *buf, size_t len, char *looked,
+		       size_t looked_len)
+{
+	char tmp[512], exe[512];
+	const char *dir, *env = getenv("ARPLAN_CATALOG");
+	size_t n = 0;
+	ssize_t k;
+	int i;
+
+	looked[0] = 0;
 	snprintf(tmp, sizeof(tmp), "%s", d->path);
 	dir = dirname(tmp);
-	if (d->raw->catalog && d->raw->catalog[0] == '/')
-		snprintf(buf, len, "%s", d->raw->catalog);
-	else
-		snprintf(buf, len, "%s/%s", dir, d->raw->catalog ? d->raw->catalog : "../catalog");
-	return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -ENOENT;
+	if (d->raw->catalog) { /* the file's own choice: only that */
+		if (d->raw->catalog[0] == '/')
+			snprintf(buf, len, "%s", d->raw->catalog);
+		else
+			snprintf(buf, len, "%s/%s", dir, d->raw->catalog);
+		snprintf(looked, looked_len, "%s (its catalog:)", buf);
+		return is_dir(buf) ? 0 : -ENOENT;
+	}
+	if (d->catalog_opt[0]) { /* --catalog: only that */
+		snprintf(buf, len, "%s", d->catalog_opt);
+		snprintf(looked, looked_len, "%s (--catalog)", buf);
+		return is_dir(buf) ? 0 : -ENOENT;
+	}
+	if (env && *env) {
+		snprintf(buf, len, "%s", env);
+		snprintf(looked, looked_len, "%s ($ARPLAN_CATALOG)", buf);
+		return is_dir(buf) ? 0 : -ENOENT;
+	}
+	k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[k > 0 ? k : 0] = 0;
+	for (i = 0; i < 3; i++) {
+		if (i == 0)
+			snprintf(buf, len, "%s/../catalog", dir);
+		else if (!exe[0])
+			break;
+		else
+			snprintf(buf, len, "%s/%s", dirname(exe),
+				 i == 1 ? "../share/arbench/configs/catalog"
+					: "../configs/catalog");
+		if (is_dir(buf))
+			return 0;
+		if (n < looked_len)
+			n += (size_t)snprintf(looked + n, looked_len - n, "%s%s%s", n ? ", " : "",
+					      buf, i == 0 ? " (beside the file)" : "");
+		if (i == 1) { /* dirname() cut exe; read it again */
+			k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+			exe[k > 0 ? k : 0] = 0;
+		}
+	}
+	return -ENOENT;
 }
 
 int topo__check_part(struct topo_desc *d, enum topo__part_kind kind, const char *name,
 		     const char *path, int *out, struct topo_error *err)
 {
-	char dir[600], names[400];
+	char dir[600], names[400], looked[700];
 	int ret;
 
 	*out = -1;
 	if (!name)
 		return 0;
 	if (!d->cat) {
-		if (catalog_dir(d, dir, sizeof(dir)))
-			return topo__errf(err, d->path, path, false,
-					  "unknown %s '%s': no catalog directory %s (expected "
-					  "catalog: DIR at the top level)",
-					  part_kind_names[kind], name, dir);
+		if (catalog_dir(d, dir, sizeof(dir), looked, sizeof(looked)))
+			return topo__errf(
+				err, d->path, path, false,
+				"unknown %s '%s': no catalog directory (looked in %.300s; "
+				"expected catalog: DIR at the top level, arplan --catalog "
+				"DIR or ARPLAN_CATALOG=DIR)",
+				part_kind_names[kind], name, looked);
 		ret = topo__catalog_load(dir, &d->cat, err);
 		if (ret)
 			return ret;
@@ -847,6 +915,12 @@ static int check_class_speeds(struct topo_desc *d, struct topo_error *err)
 
 int topo_load(const char *path, struct topo_desc **out, struct topo_error *err)
 {
+	return topo_load_catalog(path, NULL, out, err);
+}
+
+int topo_load_catalog(const char *path, const char *catalog, struct topo_desc **out,
+		      struct topo_error *err)
+{
 	cyaml_config_t cfg = {
 		.log_fn = topo__cy_log,
 		.mem_fn = cyaml_mem,
@@ -866,6 +940,7 @@ int topo_load(const char *path, struct topo_desc **out, struct topo_error *err)
 	if (!d)
 		return -ENOMEM;
 	snprintf(d->path, sizeof(d->path), "%s", path);
+	snprintf(d->catalog_opt, sizeof(d->catalog_opt), "%s", catalog ? catalog : "");
 	d->switch_part = -1;
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		ret = topo__errf(err, path, NULL, false,
@@ -883,6 +958,15 @@ int topo_load(const char *path, struct topo_desc **out, struct topo_error *err)
 				 "the file holds no YAML document (expected a mapping with name: "
 				 "and fabric:, see configs/README.md)");
 		goto err_free_desc;
+	}
+	{
+		struct topo__badint bad;
+
+		ret = topo__check_integers(path, &top_schema, &bad);
+		if (!ret && bad.found)
+			ret = topo__badint_error(path, &bad, err);
+		if (ret)
+			goto err_free_desc;
 	}
 	/* node types, plus an implicit last one: no GPUs, one NIC (explicit nodes without type) */
 	d->n_ntypes = d->raw->node_types_count;

@@ -31,8 +31,14 @@ void topo_error_format(const struct topo_error *e, char *buf, size_t len);
 
 struct topo_desc; /* opaque: the validated YAML description */
 
-/* Load and validate a topology YAML file.  0, or -EINVAL with *err filled. */
+/* Load and validate a topology YAML file.  0, or -EINVAL with *err filled.  Catalog parts are
+ * looked up in the file's `catalog:` directory; else in `catalog` (topo_load_catalog; NULL for
+ * none), else in $ARPLAN_CATALOG, else in ../catalog beside the file, else in the shipped
+ * catalog: PROGRAM/../share/arbench/configs/catalog (make install) or PROGRAM/../configs/catalog
+ * (the build tree), PROGRAM being the running executable. */
 int topo_load(const char *path, struct topo_desc **out, struct topo_error *err);
+int topo_load_catalog(const char *path, const char *catalog, struct topo_desc **out,
+		      struct topo_error *err);
 void topo_desc_free(struct topo_desc *d);
 const char *topo_desc_name(const struct topo_desc *d);
 const char *topo_desc_family(const struct topo_desc *d); /* "fat-tree", "explicit", ... */
@@ -155,11 +161,13 @@ struct topo_summary {
 	/* per tier: capacity of a tier-t switch's down links over its up links (1 = non-blocking);
 	 * 0 for the top tier and where a tier has no up links */
 	double oversub[TOPO_MAX_TIERS];
-	double bisection;    /* bytes/s each way across the worst equal split of the endpoints;
-			      * < 0 when not computed (explicit graphs of more than 16 nodes
-			      * or 64 switches: summary.c solves smaller ones exactly) */
-	unsigned diameter;   /* hops between the farthest two endpoints (GPUs, else NICs) */
-	bool diameter_exact; /* false: the maximum over a sample of sources */
+	double bisection; /* bytes/s each way across the worst equal split of the endpoints;
+			   * < 0 when not computed (explicit graphs of more than 16 nodes
+			   * or 64 switches: summary.c solves smaller ones exactly) */
+	bool bisection_lower_bound; /* a Clos tree's tier-ratio formula on a partly filled tree
+				     * (leaves with unequal host links): at least this much */
+	unsigned diameter;	    /* hops between the farthest two endpoints (GPUs, else NICs) */
+	bool diameter_exact;	    /* false: the maximum over a sample of sources */
 };
 
 /* Counts, bisection bandwidth, oversubscription and diameter of an expanded description.

@@ -2,8 +2,10 @@
  * units.c - rates and times as written in topology YAML files.
  *
  * A rate always carries a unit, so that "100" is never silently bits or bytes:
- *   bits:  bit, Kbit, Mbit, Gbit, Tbit (optionally "/s"), or bps, Kbps, Mbps, Gbps, Tbps
- *   bytes: B/s, KB/s, MB/s, GB/s, TB/s (the "/s" is required, B alone is a size)
+ *   bits:  an optional k, M, G or T (either case: tc writes kbit, mbit, gbit) and then bit,
+ *          bits, bit/s, bits/s, bps (any case), or b/s with a lowercase b as datasheets write
+ *          it ("100Gb/s"; a capital B is a byte)
+ *   bytes: an optional k, M, G or T and then B/s or Bps with a capital B ("B" alone is a size)
  * with decimal prefixes (1 Gbit = 1e9 bits; 1 GB/s = 1e9 bytes/s).  Stored as bytes/s.
  * A time: ns, us, ms, s.  Stored as seconds.
  */
@@ -19,15 +21,6 @@
 struct unit {
 	const char *suffix;
 	double factor; /* to bytes/s or seconds */
-};
-
-static const struct unit rate_units[] = {
-	{"bit", 1.0 / 8},     {"bit/s", 1.0 / 8},  {"bps", 1.0 / 8},	{"Kbit", 1e3 / 8},
-	{"Kbit/s", 1e3 / 8},  {"Kbps", 1e3 / 8},   {"kbit", 1e3 / 8},	{"kbit/s", 1e3 / 8},
-	{"kbps", 1e3 / 8},    {"Mbit", 1e6 / 8},   {"Mbit/s", 1e6 / 8}, {"Mbps", 1e6 / 8},
-	{"Gbit", 1e9 / 8},    {"Gbit/s", 1e9 / 8}, {"Gbps", 1e9 / 8},	{"Tbit", 1e12 / 8},
-	{"Tbit/s", 1e12 / 8}, {"Tbps", 1e12 / 8},  {"B/s", 1.0},	{"KB/s", 1e3},
-	{"kB/s", 1e3},	      {"MB/s", 1e6},	   {"GB/s", 1e9},	{"TB/s", 1e12},
 };
 
 static const struct unit time_units[] = {
@@ -62,7 +55,55 @@ static int parse_with(const char *s, const struct unit *units, size_t n, double 
 
 int topo__parse_rate(const char *s, double *bytes_per_s)
 {
-	return parse_with(s, rate_units, sizeof(rate_units) / sizeof(rate_units[0]), bytes_per_s);
+	static const char *const bit_words[] = {"bit", "bits", "bit/s", "bits/s", "bps"};
+	const char *u;
+	double v, prefix = 1;
+	char *end;
+	size_t i;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno || !isfinite(v))
+		return -EINVAL;
+	u = end;
+	while (*u == ' ')
+		u++;
+	switch (*u) {
+	case 'k':
+	case 'K':
+		prefix = 1e3;
+		break;
+	case 'm':
+	case 'M':
+		prefix = 1e6;
+		break;
+	case 'g':
+	case 'G':
+		prefix = 1e9;
+		break;
+	case 't':
+	case 'T':
+		prefix = 1e12;
+		break;
+	default:
+		break;
+	}
+	if (prefix != 1)
+		u++;
+	if (strcmp(u, "B/s") == 0 || strcmp(u, "Bps") == 0) {
+		*bytes_per_s = v * prefix;
+		return 0;
+	}
+	for (i = 0; i < sizeof(bit_words) / sizeof(bit_words[0]); i++)
+		if (strcasecmp(u, bit_words[i]) == 0 && strcmp(u, "BPS") && strcmp(u, "Bps"))
+			break;
+	if (i < sizeof(bit_words) / sizeof(bit_words[0]) || strcmp(u, "b/s") == 0) {
+		*bytes_per_s = v * prefix / 8;
+		return 0;
+	}
+	return -EINVAL;
 }
 
 int topo__parse_time(const char *s, double *seconds)

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -109,20 +110,94 @@ static int need_root(const char *what)
 /*
  * up and down change the lab as a whole: one at a time per machine.  Takes an exclusive lock
  * on ARLAB_LOCK (held until this process exits; close-on-exec, so nothing arlab starts keeps
- * it), waiting up to ARLAB_LOCK_WAIT seconds.  0 or an exit status (message printed).
+ * it), waiting up to ARLAB_LOCK_WAIT seconds (the environment variable of that name may set
+ * fewer or more).  The lock lives in /run, which only root can write, not in the world-writable
+ * /run/lock: nobody else can plant a file or symlink there, or open it to hold it.  It is
+ * opened with O_NOFOLLOW all the same and must be a regular file owned by root with no other
+ * link, mode 0600.  While waiting, says which process holds it (from /proc/locks).
+ * 0 or an exit status (message printed).
  */
-#define ARLAB_LOCK	"/run/lock/arlab.lock"
+#define ARLAB_LOCK	"/run/arlab.lock"
 #define ARLAB_LOCK_WAIT 120
+
+/* "PID 123 (arlab down)" for the process holding a flock on the file of `st`, or "". */
+static void lock_holder(const struct stat *st, char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/locks", "r");
+	char line[256];
+
+	buf[0] = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned maj, min;
+		unsigned long long ino;
+		long pid;
+		char type[16], path[64], cmd[200] = "";
+		const char *p = strstr(line, "FLOCK");
+		FILE *c;
+
+		if (!p ||
+		    sscanf(p, "FLOCK %*s %15s %ld %x:%x:%llu", type, &pid, &maj, &min, &ino) != 5)
+			continue;
+		if (ino != (unsigned long long)st->st_ino || makedev(maj, min) != st->st_dev)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+		c = fopen(path, "r");
+		if (c) {
+			size_t n = fread(cmd, 1, sizeof(cmd) - 1, c), i;
+
+			fclose(c);
+			for (i = 0; i < n; i++) /* arguments are NUL-separated; no control chars */
+				if ((unsigned char)cmd[i] < 0x20 || cmd[i] == 0x7f)
+					cmd[i] = ' ';
+			cmd[n] = 0;
+			while (n && cmd[n - 1] == ' ')
+				cmd[--n] = 0;
+		}
+		snprintf(buf, len, "PID %ld%s%.150s%s", pid, *cmd ? " (" : "", cmd,
+			 *cmd ? ")" : "");
+		break;
+	}
+	fclose(f);
+}
+
+static int lock_wait_seconds(void)
+{
+	const char *e = getenv("ARLAB_LOCK_WAIT");
+	char *end;
+	long v;
+
+	if (!e || !*e)
+		return ARLAB_LOCK_WAIT;
+	v = strtol(e, &end, 10);
+	return *end || v < 0 || v > 86400 ? ARLAB_LOCK_WAIT : (int)v;
+}
 
 static int lock_lab(const char *what)
 {
-	int fd, waited = 0;
+	int fd, waited = 0, wait_s = lock_wait_seconds();
+	char holder[200];
+	struct stat st;
 
-	mkdir("/run/lock", 0755);
-	fd = open(ARLAB_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(ARLAB_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		fprintf(stderr, "arlab: %s: cannot open %s: %s\n", what, ARLAB_LOCK,
-			strerror(errno));
+		fprintf(stderr, "arlab: %s: cannot open %s: %s%s\n", what, ARLAB_LOCK,
+			strerror(errno),
+			errno == ELOOP ? " (a symlink: remove it, arlab makes its own lock)" : "");
+		return EXIT_FAIL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
+		fprintf(stderr,
+			"arlab: %s: %s is not a regular file of ours (owner uid %u, %u links); "
+			"remove it, arlab makes its own lock\n",
+			what, ARLAB_LOCK, (unsigned)st.st_uid, (unsigned)st.st_nlink);
+		close(fd);
+		return EXIT_FAIL;
+	}
+	if ((st.st_mode & 077) && fchmod(fd, 0600)) { /* nobody else may open it to hold it */
+		fprintf(stderr, "arlab: %s: chmod %s: %s\n", what, ARLAB_LOCK, strerror(errno));
+		close(fd);
 		return EXIT_FAIL;
 	}
 	while (flock(fd, LOCK_EX | LOCK_NB)) {
@@ -132,13 +207,16 @@ static int lock_lab(const char *what)
 			close(fd);
 			return EXIT_FAIL;
 		}
+		if (waited == 0 || waited >= wait_s * 10)
+			lock_holder(&st, holder, sizeof(holder));
 		if (waited == 0)
-			fprintf(stderr, "arlab: %s: waiting for another arlab up/down (%s)\n", what,
-				ARLAB_LOCK);
-		if (waited++ >= ARLAB_LOCK_WAIT * 10) {
 			fprintf(stderr,
-				"arlab: %s: another arlab up/down held %s for %d s; try again\n",
-				what, ARLAB_LOCK, ARLAB_LOCK_WAIT);
+				"arlab: %s: waiting for another arlab up/down (%s held by %s)\n",
+				what, ARLAB_LOCK,
+				*holder ? holder : "a process not found in /proc/locks");
+		if (waited++ >= wait_s * 10) {
+			fprintf(stderr, "arlab: %s: %s held %s for %d s; try again\n", what,
+				*holder ? holder : "another process", ARLAB_LOCK, wait_s);
 			close(fd);
 			return EXIT_INPUT;
 		}
@@ -453,7 +531,7 @@ static void print_bridge_name(const char *dev)
 /* Print one namespace: its interfaces with address and tbf rate. */
 static void status_netns(const char *ns)
 {
-	char addrs[16384], qd[16384], line[64];
+	char addrs[16384], qd[16384], line[80];
 	char *argv_a[] = {"ip", "-n", (char *)ns, "-br", "-4", "addr", "show", NULL};
 	char *argv_l[] = {"ip", "-n", (char *)ns, "-br", "link", "show", NULL};
 	char *argv_q[] = {"tc", "-n", (char *)ns, "qdisc", "show", NULL};

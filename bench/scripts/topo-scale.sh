@@ -4,6 +4,9 @@
 # Prints arplan's own figures (getrusage, load+expand alone and with the summary) and, when
 # /usr/bin/time is installed, its elapsed time and maximum resident set size for the whole run.
 # Exits 1 when the expansion takes 2 s or more or 2 GiB or more.
+# Then `arplan topo --from-results` on a generated results file of FROM_RESULTS_HOSTS hosts
+# (1,000,000 by default; 0 skips it): exits 1 when that takes 30 s or more (its duplicate-host
+# check used to compare all pairs: 52 s for 100k hosts).
 #   usage: bench/scripts/topo-scale.sh [TOPOLOGY.yaml]   (BUILD=build by default)
 set -u
 cd "$(dirname "$0")/../.."
@@ -23,3 +26,20 @@ fi
 echo "topo-scale: $topo expanded in $secs s with a peak RSS of $mib MiB (limits: 2 s, 2048 MiB)"
 awk -v s="$secs" -v m="$mib" 'BEGIN { exit !(s < 2 && m < 2048) }' ||
 	{ echo "topo-scale: over the limit" >&2; exit 1; }
+
+hosts=${FROM_RESULTS_HOSTS:-1000000}
+[ "$hosts" -gt 0 ] || exit 0
+tmp=$(mktemp -d) || exit 2
+trap 'rm -rf "$tmp"' EXIT
+awk -v n="$hosts" 'BEGIN {
+	printf "{\"hosts\": ["
+	for (i = 0; i < n; i++) printf "%s\"node%d\"", i ? "," : "", (i * 7919) % n
+	printf "], \"nodes_info\": ["
+	for (i = 0; i < n; i++) printf "%s{\"nics\":[{\"name\":\"e\",\"speed_bps\":4e11}]}", i ? "," : ""
+	print "]}" }' >"$tmp/results.json"
+t0=$(date +%s.%N)
+"$arplan" topo --from-results "$tmp/results.json" >"$tmp/out.yaml" || exit 2
+t1=$(date +%s.%N)
+fr=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+echo "topo-scale: --from-results of $hosts hosts in $fr s ($(wc -l <"$tmp/out.yaml") lines of YAML; limit 30 s)"
+awk -v s="$fr" 'BEGIN { exit !(s < 30) }' || { echo "topo-scale: --from-results over the limit" >&2; exit 1; }

@@ -26,6 +26,8 @@ cannot write|-e 64 -J /nonexistent-dir/r.json
 unexpected argument 'extra'|-e 64 extra
 more than 4096 sizes|-b 1 -e 1M -i 1
 -R '2': expected 0 or 1|-R 2
+--segment 1 TiB does not fit|-b 8 -e 1K --segment 1T
+--timeout '1e-6': expected 0 (off) or at least 0.001 s|-e 64 --timeout 1e-6
 CASES
 )
 n=0

@@ -118,7 +118,7 @@ grep -q '^# Out of bounds values : 0 OK' "$LAB_TMP/rpn2-shared.log" ||
 echo "2 hosts x 2 ranks, node-shared buffers: no wrong results"
 
 # one up or down at a time: a down while another holds the arlab lock waits for it
-flock /run/lock/arlab.lock sleep 2 9>&- &
+flock /run/arlab.lock sleep 2 9>&- &
 holder=$!
 sleep 0.5
 t0=$SECONDS

@@ -5,13 +5,16 @@
  * the cluster map, JSON anonymisation and the atomic JSON write, hwloc discovery on a
  * synthetic topology.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -632,6 +635,80 @@ static void test_json_write_atomic(void **state)
 	json_decref(doc);
 }
 
+static void slurp_equal(const char *path, const char *want)
+{
+	char buf[64] = "";
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	assert_true(fread(buf, 1, sizeof(buf) - 1, f) <= sizeof(buf) - 1);
+	fclose(f);
+	assert_string_equal(buf, want);
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* A planted symlink at FILE.tmp or FILE is never followed; a read-only FILE is refused and
+ * keeps its content and mode; a writable FILE keeps its mode; no temporary file is left. */
+static void test_json_write_hostile(void **state)
+{
+	char dir[] = "/tmp/test_bench_XXXXXX", path[128], tmp[140], victim[128];
+	json_t *doc = json_pack("{s:i}", "version", 1);
+	struct stat st;
+	struct dirent *e;
+	DIR *dh;
+	int left = 0;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/r.json", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	write_file(victim, "keep", 0644);
+	/* a symlink planted at FILE.tmp */
+	assert_int_equal(symlink(victim, tmp), 0);
+	assert_int_equal(bench_json_write(doc, path), 0);
+	slurp_equal(victim, "keep");
+	assert_int_equal(lstat(tmp, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	unlink(tmp);
+	/* a writable FILE keeps its mode */
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(bench_json_write(doc, path), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	/* a read-only FILE is refused (as root too), content and mode kept */
+	write_file(path, "old", 0444);
+	assert_int_equal(bench_json_write(doc, path), -EACCES);
+	slurp_equal(path, "old");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0444);
+	unlink(path);
+	/* a symlink at FILE is refused, its target untouched */
+	assert_int_equal(symlink(victim, path), 0);
+	assert_int_equal(bench_json_write(doc, path), -ELOOP);
+	slurp_equal(victim, "keep");
+	unlink(path);
+	/* nothing left behind but the victim */
+	dh = opendir(dir);
+	assert_non_null(dh);
+	while ((e = readdir(dh)))
+		if (e->d_name[0] != '.' && strcmp(e->d_name, "victim"))
+			left++;
+	closedir(dh);
+	assert_int_equal(left, 0);
+	unlink(victim);
+	rmdir(dir);
+	json_decref(doc);
+}
+
 /* ---- discovery ------------------------------------------------------------------------------- */
 
 static void test_discover_synthetic(void **state)
@@ -685,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_json_anonymize),
 		cmocka_unit_test(test_json_anonymize_overlap),
 		cmocka_unit_test(test_json_write_atomic),
+		cmocka_unit_test(test_json_write_hostile),
 		cmocka_unit_test(test_discover_synthetic),
 		cmocka_unit_test(test_discover_real),
 	};
