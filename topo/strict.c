@@ -1,8 +1,9 @@
 /*
  * strict.c - refuse integer fields that libcyaml accepts with junk after the digits.
  *
- * libcyaml 1.3 reads an integer with strtoll/strtoull and ignores what follows the digits, so
- * `sus: 2.7` loads as 2, `sus: 1e308` as 1 and `gpus: 0x10` as 16.  After libcyaml has loaded a
+ * libcyaml 1.3 reads an integer with strtoll/strtoull (base 0) and ignores what follows the
+ * digits, so `sus: 2.7` loads as 2, `sus: 1e308` as 1, `gpus: 0x10` as 16 and `radix: 0500000000`
+ * as octal 83886080 (found by fuzz_topo).  After libcyaml has loaded a
  * file, topo__check_integers() walks the file's libyaml events once beside the schema and finds
  * the first scalar whose schema type is an integer but whose text is not a plain decimal whole
  * number in the range of its C type.  The caller turns it into a file:line:column error.
@@ -50,7 +51,7 @@ static bool plain_integer(const char *s, bool sign, size_t size)
 		neg = true;
 		p++;
 	}
-	if (!*p)
+	if (!*p || (p[0] == '0' && p[1])) /* "010": libcyaml would read octal 8 */
 		return false;
 	for (; *p; p++) {
 		if (*p < '0' || *p > '9')
