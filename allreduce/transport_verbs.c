@@ -133,6 +133,7 @@ struct ar_transport {
 	struct ar_request *live;
 	struct ar_mem_region *regions; /* reg_mem's cache */
 	int err;		       /* sticky: the first failure */
+	bool timed_out;		       /* a wait expired: peers may be stuck */
 	char errtext[300];
 };
 
@@ -609,13 +610,55 @@ err_teardown:
 	return rc;
 }
 
-/* Free every request, unexpected message and verbs object.  Local; does not block. */
+static int post_write(struct ar_transport *t, int q, void *local, size_t len, uint64_t raddr,
+		      bool with_imm, uint32_t imm, bool signal);
+static int progress(struct ar_transport *t);
+static bool sq_room(const struct peer *p);
+
+/* Wait (at most 10 s) until every WR I posted has completed: a zero-byte signalled write
+ * behind the unsignalled ones retires them, so no write of mine is still in flight when a
+ * peer destroys its QP. */
+static void drain(struct ar_transport *t)
+{
+	double end = MPI_Wtime() + 10;
+	bool busy = true;
+
+	for (int q = 0; q < t->size; q++) {
+		struct peer *p = &t->peers[q];
+
+		if (q == t->rank || p->sq_posted == p->sq_done)
+			continue;
+		while (!sq_room(p) && !t->err && MPI_Wtime() < end)
+			if (progress(t) < 0)
+				return;
+		if (t->err || !sq_room(p) ||
+		    post_write(t, q, t->credit_out, 0, p->remote.credit_addr, false, 0, true))
+			return;
+	}
+	while (busy && !t->err && MPI_Wtime() < end) {
+		busy = false;
+		if (progress(t) < 0)
+			break;
+		for (int q = 0; q < t->size; q++)
+			busy |= q != t->rank && t->peers[q].sq_posted != t->peers[q].sq_done;
+		if (busy)
+			sched_yield();
+	}
+}
+
+/* Free every request, unexpected message and verbs object.  Collective when the transport is
+ * healthy (drain, then a barrier, so no peer's write reaches a destroyed QP); local and
+ * non-blocking after a failure or a timeout, when a peer may never arrive. */
 static void verbs_fini(struct ar_transport *t)
 {
 	struct ar_request *q, *next;
 
 	if (!t)
 		return;
+	if (!t->err && !t->timed_out) {
+		drain(t);
+		MPI_Barrier(t->comm);
+	}
 	for (q = t->live; q; q = next) {
 		next = q->lnext;
 		free(q);
@@ -630,8 +673,10 @@ static const char *op_name(uint64_t wr_id)
 	return wr_id & WR_RECV ? "RDMA write with immediate from" : "RDMA write to";
 }
 
+/* Post one RDMA write (with imm: consuming a receive WQE of q) from the pool.  Signalled
+ * when signal is set or every SIGNAL_EVERY-th WR of the QP. */
 static int post_write(struct ar_transport *t, int q, void *local, size_t len, uint64_t raddr,
-		      bool with_imm, uint32_t imm)
+		      bool with_imm, uint32_t imm, bool signal)
 {
 	struct peer *p = &t->peers[q];
 	struct ibv_sge sge = {.addr = (uintptr_t)local, .length = (uint32_t)len,
@@ -641,8 +686,9 @@ static int post_write(struct ar_transport *t, int q, void *local, size_t len, ui
 		.sg_list = &sge,
 		.num_sge = 1,
 		.opcode = with_imm ? IBV_WR_RDMA_WRITE_WITH_IMM : IBV_WR_RDMA_WRITE,
-		.send_flags = p->sq_posted % SIGNAL_EVERY == SIGNAL_EVERY - 1 ? IBV_SEND_SIGNALED
-									      : 0,
+		.send_flags = signal || p->sq_posted % SIGNAL_EVERY == SIGNAL_EVERY - 1
+				      ? IBV_SEND_SIGNALED
+				      : 0,
 		.imm_data = htonl(imm),
 		.wr = {.rdma = {.remote_addr = raddr, .rkey = p->remote.rkey}},
 	}, *bad;
@@ -672,7 +718,7 @@ static int send_credit(struct ar_transport *t, int q)
 	t->credit_out[q] = p->rseq;
 	p->reported = p->rseq;
 	return post_write(t, q, &t->credit_out[q], sizeof(uint64_t), p->remote.credit_addr, false,
-			  0);
+			  0, false);
 }
 
 static struct ar_request *queue_pop_match(struct ar_request **head, struct ar_request **tail,
@@ -822,7 +868,7 @@ static int push_sends(struct ar_transport *t, int q)
 		memcpy(st + sizeof(h), r->buf + r->off, n);
 		rc = post_write(t, q, st, sizeof(h) + n,
 				p->remote.ring_addr + (uint64_t)j * SLOT_BYTES, true,
-				(uint32_t)p->sent);
+				(uint32_t)p->sent, false);
 		if (rc)
 			return rc;
 		p->stage_wr[j] = p->sq_posted;
@@ -1082,8 +1128,10 @@ static int verbs_wait(struct ar_transport *t, struct ar_request *r, double deadl
 			continue;
 		}
 		if (++idle % 16 == 0) {
-			if (deadline > 0 && MPI_Wtime() > deadline)
+			if (deadline > 0 && MPI_Wtime() > deadline) {
+				t->timed_out = true;
 				return -ETIMEDOUT;
+			}
 			sched_yield(); /* ranks may outnumber cores */
 		}
 	}
