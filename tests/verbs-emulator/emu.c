@@ -891,20 +891,23 @@ static void set_error(struct shm_qp *s)
 	s->state = IBV_QPS_ERR;
 }
 
-static void place(pid_t pid, uint64_t dst, const void *src, size_t len)
+/* Write into the target process.  false when it is gone (or its memory is). */
+static bool place(pid_t pid, uint64_t dst, const void *src, size_t len)
 {
 	struct iovec l = {(void *)src, len}, r = {(void *)(uintptr_t)dst, len};
 
 	if (!len)
-		return;
+		return true;
 	if (pid == getpid()) {
 		memcpy((void *)(uintptr_t)dst, src, len);
-		return;
+		return true;
 	}
-	if (process_vm_writev(pid, &l, 1, &r, 1, 0) != (ssize_t)len) {
-		perror("verbs-emulator: process_vm_writev");
-		die("cannot place data into the target process");
-	}
+	if (process_vm_writev(pid, &l, 1, &r, 1, 0) == (ssize_t)len)
+		return true;
+	if (errno == EPERM)
+		die("process_vm_writev: EPERM (ptrace restrictions: run as one user with "
+		    "kernel.yama.ptrace_scope=0, or as root)");
+	return false;
 }
 
 /* Execute the oldest pending WR of q.  Returns true when it finished (successfully or
@@ -918,6 +921,7 @@ static bool execute(struct emu_qp *q, struct pending *p)
 	uint64_t rq_wr = 0;
 	pid_t dpid = 0;
 	int rcq = -1;
+	bool ok;
 
 	if (p->stop) {
 		fprintf(stderr,
@@ -977,12 +981,19 @@ static bool execute(struct emu_qp *q, struct pending *p)
 	if (F.mine && F.delay_us)
 		usleep((useconds_t)F.delay_us);
 	if (F.mine && F.split && p->len > 1) {
-		place(dpid, dst, (void *)(uintptr_t)p->laddr, p->len / 2);
+		ok = place(dpid, dst, (void *)(uintptr_t)p->laddr, p->len / 2);
 		usleep(2000);
-		place(dpid, dst + p->len / 2, (void *)(uintptr_t)(p->laddr + p->len / 2),
-		      p->len - p->len / 2);
+		ok = ok && place(dpid, dst + p->len / 2,
+				 (void *)(uintptr_t)(p->laddr + p->len / 2), p->len - p->len / 2);
 	} else {
-		place(dpid, dst, (void *)(uintptr_t)p->laddr, p->len);
+		ok = place(dpid, dst, (void *)(uintptr_t)p->laddr, p->len);
+	}
+	if (!ok) { /* the target died under us: retries run out */
+		lock();
+		set_error(&S->qp[q->slot]);
+		unlock();
+		complete_send(q, p, IBV_WC_RETRY_EXC_ERR);
+		return true;
 	}
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (rcq >= 0) {
