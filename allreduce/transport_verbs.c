@@ -21,10 +21,13 @@
  *
  * Two-sided traffic is copied through the rings (registered once at init), never registered
  * per call: no stale registration can outlive a buffer the caller frees.  reg_mem keeps a
- * cache (same range -> same MR, reference counted) for one-sided targets; the one-sided
- * slots themselves are not implemented yet (-EOPNOTSUPP).  Limits: NSLOT x SLOT_BYTES x 2
- * (1 MiB) of pinned memory per peer; a completion error is sticky (the QPs are in the error
- * state; the communicator must be destroyed).
+ * cache (same range -> same MR, reference counted) of zero-based registrations (iova 0), so
+ * that the rkey alone (mem_key) names a region and a peer writes at offsets into it.
+ * write_imm is an RDMA_WRITE of the caller's data followed on the same QP by a ring chunk
+ * that carries the immediate (RC places them in order), so one-sided and two-sided traffic
+ * share the receive WQEs and credits without confusing each other.  Limits: NSLOT x
+ * SLOT_BYTES x 2 (1 MiB) of pinned memory per peer; a completion error is sticky (the QPs
+ * are in the error state; the communicator must be destroyed).
  */
 #include "allreduce/internal.h"
 
@@ -53,7 +56,12 @@ struct chunk_hdr {
 };
 #define PAYLOAD (SLOT_BYTES - sizeof(struct chunk_hdr))
 
-enum req_kind { REQ_SEND, REQ_RECV };
+/* A ring chunk with this tag (user tags are ints >= 0) carries no data: it announces a
+ * one-sided write_imm, its immediate in total. */
+#define NOTIFY_TAG UINT32_MAX
+#define IMMQ	   64 /* immediates received before their recv_imm, per peer */
+
+enum req_kind { REQ_SEND, REQ_RECV, REQ_WRITE, REQ_IMM };
 
 struct ar_request {
 	struct ar_request *lprev, *lnext; /* every live request, for fini */
@@ -63,6 +71,11 @@ struct ar_request {
 	char *buf;
 	size_t len, off; /* off: bytes sent (send) */
 	bool done;
+	/* REQ_WRITE: the data write's WR index once posted (done when it completed) */
+	uint64_t wr_idx;
+	uint64_t raddr;
+	uint32_t rkey, lkey, imm;
+	uint32_t *imm_out; /* REQ_IMM */
 };
 
 /* A message that arrived before its irecv: kept until one matches it. */
@@ -96,6 +109,10 @@ struct peer {
 	uint64_t reported;  /* rseq last written to the peer's credit word */
 	struct ar_request *recvq, *recvq_tail; /* posted irecvs, in order */
 	struct unexpected *unexq;
+	/* one-sided: recv_imm requests waiting, and immediates that came first */
+	struct ar_request *immq, *immq_tail;
+	uint32_t early_imm[IMMQ];
+	unsigned early_head, early_tail;
 	/* the message being received: into req, or into ux when none was posted */
 	bool in_msg;
 	uint32_t in_tag;
@@ -647,8 +664,8 @@ static void drain(struct ar_transport *t)
 }
 
 /* Free every request, unexpected message and verbs object.  Collective when the transport is
- * healthy (drain, then a barrier, so no peer's write reaches a destroyed QP); local and
- * non-blocking after a failure or a timeout, when a peer may never arrive. */
+ * healthy (drain, then a barrier, so no peer's write reaches a destroyed QP), each bounded to
+ * 10 s; local and non-blocking after a failure or a timeout, when a peer may never arrive. */
 static void verbs_fini(struct ar_transport *t)
 {
 	struct ar_request *q, *next;
@@ -656,8 +673,20 @@ static void verbs_fini(struct ar_transport *t)
 	if (!t)
 		return;
 	if (!t->err && !t->timed_out) {
+		MPI_Request b;
+		double end;
+		int flag = 0;
+
 		drain(t);
-		MPI_Barrier(t->comm);
+		/* bounded: a peer that failed skips it (it is local there) */
+		if (MPI_Ibarrier(t->comm, &b) == MPI_SUCCESS) {
+			end = MPI_Wtime() + 10;
+			while (!flag && MPI_Wtime() < end)
+				if (MPI_Test(&b, &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+					break;
+				else if (!flag)
+					sched_yield();
+		}
 	}
 	for (q = t->live; q; q = next) {
 		next = q->lnext;
@@ -697,6 +726,29 @@ static int post_write(struct ar_transport *t, int q, void *local, size_t len, ui
 	if (rc)
 		return tfail(t, -EIO, "ibv_post_send of an RDMA write to rank %d failed: %s", q,
 			     strerror(rc));
+	p->sq_posted++;
+	return 0;
+}
+
+/* The data of a one-sided write: from the caller's registration to the peer's, signalled. */
+static int post_write_key(struct ar_transport *t, int q, void *local, size_t len, uint32_t lkey,
+			  uint64_t raddr, uint32_t rkey)
+{
+	struct peer *p = &t->peers[q];
+	struct ibv_sge sge = {.addr = (uintptr_t)local, .length = (uint32_t)len, .lkey = lkey};
+	struct ibv_send_wr wr = {
+		.wr_id = ((uint64_t)q << 40) | (p->sq_posted + 1),
+		.sg_list = &sge,
+		.num_sge = 1,
+		.opcode = IBV_WR_RDMA_WRITE,
+		.send_flags = IBV_SEND_SIGNALED,
+		.wr = {.rdma = {.remote_addr = raddr, .rkey = rkey}},
+	}, *bad;
+	int rc = ibv_post_send(p->qp, &wr, &bad);
+
+	if (rc)
+		return tfail(t, -EIO, "ibv_post_send of a one-sided write to rank %d failed: %s",
+			     q, strerror(rc));
 	p->sq_posted++;
 	return 0;
 }
@@ -794,6 +846,28 @@ static int deliver(struct ar_transport *t, int q, const struct chunk_hdr *h, con
 	return 0;
 }
 
+/* A write_imm from q announced imm: complete the oldest recv_imm, or keep it. */
+static int deliver_imm(struct ar_transport *t, int q, uint32_t imm)
+{
+	struct peer *p = &t->peers[q];
+	struct ar_request *r = p->immq;
+
+	if (r) {
+		*r->imm_out = imm;
+		r->done = true;
+		p->immq = r->qnext;
+		if (!p->immq)
+			p->immq_tail = NULL;
+		return 0;
+	}
+	if (p->early_tail - p->early_head >= IMMQ)
+		return tfail(t, -ENOBUFS,
+			     "more than %d immediates from rank %d arrived before any recv_imm",
+			     IMMQ, q);
+	p->early_imm[p->early_tail++ % IMMQ] = imm;
+	return 0;
+}
+
 static int on_completion(struct ar_transport *t, const struct ibv_wc *wc)
 {
 	int q = (int)(wc->wr_id & WR_RECV ? wc->wr_id & 0xffffffffu : wc->wr_id >> 40);
@@ -835,7 +909,8 @@ static int on_completion(struct ar_transport *t, const struct ibv_wc *wc)
 		if (h.len > PAYLOAD || wc->byte_len != sizeof(h) + h.len)
 			return tfail(t, -EPROTO, "malformed chunk from rank %d (%u bytes)", q,
 				     wc->byte_len);
-		rc = deliver(t, q, &h, slot + sizeof(h));
+		rc = h.tag == NOTIFY_TAG ? deliver_imm(t, q, (uint32_t)h.total)
+					 : deliver(t, q, &h, slot + sizeof(h));
 		if (rc)
 			return rc;
 	}
@@ -864,6 +939,21 @@ static int push_sends(struct ar_transport *t, int q)
 		if (p->sent - credit >= NSLOT || p->stage_wr[j] > p->sq_done || !sq_room(p))
 			return 0;
 		st = stage_slot(t, q, p->sent);
+		if (r->kind == REQ_WRITE) {
+			/* the data, signalled (its completion frees the caller's buffer), then
+			 * the announcement behind it: RC places them in this order */
+			if (p->sq_posted + 2 - p->sq_done > SQ_DEPTH)
+				return 0;
+			rc = post_write_key(t, q, r->buf, r->len, r->lkey, r->raddr, r->rkey);
+			if (rc)
+				return rc;
+			r->wr_idx = p->sq_posted;
+			h.tag = NOTIFY_TAG;
+			h.len = 0;
+			h.total = r->imm;
+			n = 0;
+			r->off = r->len;
+		}
 		memcpy(st, &h, sizeof(h));
 		memcpy(st + sizeof(h), r->buf + r->off, n);
 		rc = post_write(t, q, st, sizeof(h) + n,
@@ -875,7 +965,7 @@ static int push_sends(struct ar_transport *t, int q)
 		p->sent++;
 		r->off += n;
 		if (r->off == r->len) {
-			r->done = true;
+			r->done = r->kind == REQ_SEND; /* a write is done when its WR completed */
 			p->sendq = r->qnext;
 			if (!p->sendq)
 				p->sendq_tail = NULL;
@@ -934,8 +1024,9 @@ static int verbs_reg_mem(struct ar_transport *t, void *buf, size_t len,
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	m->mr = ibv_reg_mr(t->pd, buf, len,
-			   IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
+	/* iova 0: a peer addresses the region by offset, so the key alone names it */
+	m->mr = ibv_reg_mr_iova2(t->pd, buf, len, 0,
+				 IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
 	if (!m->mr) {
 		int rc = errno ? -errno : -ENOMEM;
 
@@ -1096,6 +1187,13 @@ static int verbs_irecv(struct ar_transport *t, void *buf, size_t len, int peer, 
 	return rc < 0 ? rc : 0;
 }
 
+/* Has a one-sided write's data WR completed (in order: so has everything before it)? */
+static void check_write(struct ar_transport *t, struct ar_request *r)
+{
+	if (r->kind == REQ_WRITE && r->wr_idx && t->peers[r->peer].sq_done >= r->wr_idx)
+		r->done = true;
+}
+
 /* Poll once; never blocks.  Frees r when done. */
 static int verbs_test(struct ar_transport *t, struct ar_request *r, bool *done)
 {
@@ -1103,6 +1201,7 @@ static int verbs_test(struct ar_transport *t, struct ar_request *r, bool *done)
 
 	if (rc < 0)
 		return rc;
+	check_write(t, r);
 	*done = r->done;
 	if (r->done)
 		req_free(t, r);
@@ -1119,6 +1218,7 @@ static int verbs_wait(struct ar_transport *t, struct ar_request *r, double deadl
 		rc = progress(t);
 		if (rc < 0)
 			return rc;
+		check_write(t, r);
 		if (r->done) {
 			req_free(t, r);
 			return 0;
@@ -1137,6 +1237,81 @@ static int verbs_wait(struct ar_transport *t, struct ar_request *r, double deadl
 	}
 }
 
+/* One-sided: write len bytes from local (inside lmr) to remote_offset of the peer's region
+ * remote_key (an rkey of a zero-based registration, see mem_key), then announce imm to the
+ * peer's next recv_imm.  Queued behind earlier sends to peer; does not block; local stays
+ * the caller's until the request completes (the write's completion). */
+static int verbs_write_imm(struct ar_transport *t, const void *local, size_t len,
+			   struct ar_mem_region *lmr, int peer, uint64_t remote_key,
+			   size_t remote_offset, uint32_t imm, struct ar_request **req)
+{
+	struct ar_request *r;
+	struct peer *p;
+	int rc = check_peer(t, peer, 0);
+
+	if (rc)
+		return rc;
+	if (peer == t->rank || !lmr || remote_key > UINT32_MAX || len > INT32_MAX ||
+	    (const char *)local < (const char *)lmr->buf ||
+	    (const char *)local + len > (const char *)lmr->buf + lmr->len)
+		return -EINVAL;
+	r = req_new(t, REQ_WRITE, (void *)local, len, peer, 0);
+	if (!r)
+		return -ENOMEM;
+	r->lkey = lmr->mr->lkey;
+	r->rkey = (uint32_t)remote_key;
+	r->raddr = remote_offset;
+	r->imm = imm;
+	p = &t->peers[peer];
+	if (p->sendq_tail)
+		p->sendq_tail->qnext = r;
+	else
+		p->sendq = r;
+	p->sendq_tail = r;
+	*req = r;
+	rc = progress(t);
+	return rc < 0 ? rc : 0;
+}
+
+/* One-sided: the next immediate announced by peer goes to *imm.  Does not block. */
+static int verbs_recv_imm(struct ar_transport *t, int peer, uint32_t *imm, struct ar_request **req)
+{
+	struct ar_request *r;
+	struct peer *p;
+	int rc = check_peer(t, peer, 0);
+
+	if (rc)
+		return rc;
+	if (peer == t->rank)
+		return -EINVAL;
+	r = req_new(t, REQ_IMM, NULL, 0, peer, 0);
+	if (!r)
+		return -ENOMEM;
+	r->imm_out = imm;
+	p = &t->peers[peer];
+	if (p->early_head != p->early_tail) {
+		*imm = p->early_imm[p->early_head++ % IMMQ];
+		r->done = true;
+	} else if (p->immq_tail) {
+		p->immq_tail->qnext = r;
+		p->immq_tail = r;
+	} else {
+		p->immq = p->immq_tail = r;
+	}
+	*req = r;
+	rc = progress(t);
+	return rc < 0 ? rc : 0;
+}
+
+/* The rkey of mr's zero-based registration: a peer writes at offsets from its start. */
+static int verbs_mem_key(struct ar_transport *t, struct ar_mem_region *mr, uint64_t *key)
+{
+	if (!mr)
+		return -EINVAL;
+	*key = mr->mr->rkey;
+	return 0;
+}
+
 /* The sticky failure's text, once there is one. */
 static const char *verbs_last_error(struct ar_transport *t)
 {
@@ -1153,8 +1328,8 @@ const struct ar_transport_ops ar__transport_verbs = {
 	.irecv = verbs_irecv,
 	.test = verbs_test,
 	.wait = verbs_wait,
-	.write_imm = ar__stub_write_imm,
-	.recv_imm = ar__stub_recv_imm,
-	.mem_key = ar__stub_mem_key,
+	.write_imm = verbs_write_imm,
+	.recv_imm = verbs_recv_imm,
+	.mem_key = verbs_mem_key,
 	.last_error = verbs_last_error,
 };

@@ -11,8 +11,8 @@
  * 3 operations in flight (count 10007), so that messages span many ring slots.  The cluster
  * map puts the ranks on two pretend nodes (first half, second half), so that hier's
  * inter-node phase crosses the transport.  Integer inputs are random bits (sums and products
- * wrap); floating inputs are small integers.  --quick: integer types only, counts up to
- * 10007.  Prints one line; exit 1 on any difference or failure, naming
+ * wrap); floating inputs are small integers.  Then the one-sided slots (see onesided()).
+ * --quick: integer types only, counts up to 10007.  Prints one line; exit 1 on any difference or failure, naming
  * algo/type/op/count/rank/index.
  */
 #include "allreduce/allreduce.h"
@@ -147,6 +147,100 @@ out:
 	return fails;
 }
 
+/* ---- the one-sided slots, straight through the transport table ------------------------- */
+
+#define REGION 4096
+
+/* Every rank writes 1000 bytes at offsets 100 and 2000 of the next rank's registered region
+ * with immediates; the next rank receives the immediates in order and finds the data.  Then,
+ * on a fresh transport, every rank writes past the end of the next rank's region: the write
+ * must fail (remote access error, or the flush that follows it on the target), naming the
+ * peer.  Returns failures on this rank. */
+static int onesided(void)
+{
+	const struct ar_transport_ops *ops = ar_transport_find("verbs");
+	int next = (rank + 1) % nprocs, prev = (rank + nprocs - 1) % nprocs, fails = 0, rc;
+	unsigned char *region = calloc(1, REGION), *src = malloc(1000);
+	struct ar_mem_region *rmr, *smr;
+	struct ar_transport *t;
+	struct ar_request *wr, *ir;
+	uint64_t key, *keys = malloc((size_t)nprocs * sizeof(*keys));
+	uint32_t imm = 0;
+	char err[400];
+	bool access_error = false;
+
+	for (int round = 0; round < 2; round++) {
+		if (ops->init(MPI_COMM_WORLD, NULL, &t, err, sizeof(err))) {
+			fprintf(stderr, "FAIL rank=%d: verbs init: %s\n", rank, err);
+			return 1;
+		}
+		if (ops->reg_mem(t, region, REGION, &rmr) || ops->reg_mem(t, src, 1000, &smr) ||
+		    ops->mem_key(t, rmr, &key)) {
+			fprintf(stderr, "FAIL rank=%d: reg_mem/mem_key\n", rank);
+			return 1;
+		}
+		MPI_Allgather(&key, 1, MPI_UINT64_T, keys, 1, MPI_UINT64_T, MPI_COMM_WORLD);
+		for (int k = 0; round == 0 && k < 2; k++) {
+			size_t off = k ? 2000 : 100;
+
+			memset(src, rank * 16 + k + 1, 1000);
+			rc = ops->recv_imm(t, prev, &imm, &ir) ||
+			     ops->write_imm(t, src, 1000, smr, next, keys[next], off,
+					    0xabc00000u + (uint32_t)(rank * 2 + k), &wr) ||
+			     ops->wait(t, wr, MPI_Wtime() + 20) || ops->wait(t, ir, MPI_Wtime() + 20);
+			if (rc) {
+				fprintf(stderr, "FAIL rank=%d: write_imm round %d: %s\n", rank, k,
+					ops->last_error(t) ? ops->last_error(t) : "error");
+				fails++;
+				break;
+			}
+			if (imm != 0xabc00000u + (uint32_t)(prev * 2 + k)) {
+				fprintf(stderr, "FAIL rank=%d: immediate 0x%x\n", rank, imm);
+				fails++;
+			}
+			for (size_t i = off; i < off + 1000; i++) {
+				if (region[i] != (unsigned char)(prev * 16 + k + 1)) {
+					fprintf(stderr, "FAIL rank=%d: byte %zu not written\n", rank,
+						i);
+					fails++;
+					break;
+				}
+			}
+		}
+		if (round == 1 && nprocs > 1) {
+			rc = ops->write_imm(t, src, 1000, smr, next, keys[next], REGION - 500, 1,
+					    &wr);
+			if (!rc)
+				rc = ops->wait(t, wr, MPI_Wtime() + 20);
+			if (!rc || !ops->last_error(t)) {
+				fprintf(stderr, "FAIL rank=%d: a write past the end succeeded\n",
+					rank);
+				fails++;
+			} else {
+				access_error = strstr(ops->last_error(t), "remote access error");
+				if (!access_error && !strstr(ops->last_error(t), "flushed")) {
+					fprintf(stderr, "FAIL rank=%d: unexpected error: %s\n", rank,
+						ops->last_error(t));
+					fails++;
+				}
+			}
+		}
+		MPI_Barrier(MPI_COMM_WORLD);
+		ops->dereg_mem(t, smr);
+		ops->dereg_mem(t, rmr);
+		ops->fini(t);
+	}
+	MPI_Allreduce(MPI_IN_PLACE, &access_error, 1, MPI_C_BOOL, MPI_LOR, MPI_COMM_WORLD);
+	if (nprocs > 1 && !access_error && rank == 0) {
+		fprintf(stderr, "FAIL: no rank saw 'remote access error' for its write past the end\n");
+		fails++;
+	}
+	free(keys);
+	free(region);
+	free(src);
+	return fails;
+}
+
 int main(int argc, char **argv)
 {
 	size_t counts[] = {0, 1, 0, 0, 10007, 300007};
@@ -187,6 +281,7 @@ int main(int argc, char **argv)
 	}
 	fails += compare(cm, cv, counts, ncounts, quick, &cases);
 	fails += compare(cms, cvs, small_counts, 1, quick, &cases);
+	fails += onesided();
 	ar_comm_destroy(cvs);
 	ar_comm_destroy(cms);
 	ar_comm_destroy(cv);
@@ -195,8 +290,9 @@ int main(int argc, char **argv)
 	MPI_Allreduce(&fails, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
 	if (rank == 0)
 		printf("verbs_check p=%d: %ld cases per rank (ring, tree, hier, rhd x %s x 5 ops x "
-		       "counts 0..%s x in/out of place), verbs against mpi: %d differing or "
-		       "failed, %.1f s\n",
+		       "counts 0..%s x in/out of place), verbs against mpi, and the one-sided "
+		       "slots (write_imm, recv_imm, a write past a region's end): %d failures, "
+		       "%.1f s\n",
 		       nprocs, cases, quick ? "int32, int64, uint8" : "7 types",
 		       quick ? "10007" : "1300007", all, MPI_Wtime() - t0);
 	MPI_Finalize();
