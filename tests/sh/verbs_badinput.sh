@@ -14,6 +14,7 @@ VERBS_EMU_DEVICES=|no RDMA device found|-t verbs
 -|--gid-index 7 is out of range: emu0 port 1 has GID indices 0-1|-t verbs --gid-index 7
 -|--ib-dev applies to -t verbs only|--ib-dev emu0
 -|--gid-index '-1'|-t verbs --gid-index -1
+-|-A mpi: not supported on this run|-t verbs -A mpi
 CASES
 )
 n=0
