@@ -62,7 +62,7 @@ uint16_t ar_float_to_bf16(float f);
 
 /* ---- transport ops table ----------------------------------------------------------------- */
 
-struct ar_transport;  /* one transport instance bound to a communicator (private) */
+struct ar_transport; /* one transport instance bound to a communicator (private) */
 struct ar_comm_config;
 struct ar_request;    /* an outstanding operation (private to the transport) */
 struct ar_mem_region; /* a registered buffer (private to the transport) */
@@ -136,9 +136,9 @@ struct ar_comm_config {
 	 * address is preferred (InfiniBand ports use the LID and need none) */
 	int gid_index;
 	bool gid_index_set;
-	size_t segment_bytes;  /* pipelining segment; 0 = default (1 MiB) */
-	int max_inflight;      /* operations in flight per peer; 0 = default (2) */
-	double timeout_sec;    /* per operation wait; 0 = wait forever */
+	size_t segment_bytes; /* pipelining segment; 0 = default (1 MiB) */
+	int max_inflight;     /* operations in flight per peer; 0 = default (2) */
+	double timeout_sec;   /* per operation wait; 0 = wait forever */
 	/* Node index of every rank (size = comm size), e.g. from topo's cluster map.  NULL:
 	 * the library derives it with MPI_Comm_split_type(MPI_COMM_TYPE_SHARED). */
 	const int *node_of_rank;

@@ -51,8 +51,8 @@
 
 struct chunk_hdr {
 	uint32_t tag;
-	uint32_t len;	 /* payload bytes in this chunk */
-	uint64_t total;	 /* bytes of the whole message */
+	uint32_t len;	/* payload bytes in this chunk */
+	uint64_t total; /* bytes of the whole message */
 };
 #define PAYLOAD (SLOT_BYTES - sizeof(struct chunk_hdr))
 
@@ -93,6 +93,7 @@ struct conn_info {
 	uint64_t credit_addr; /* its credit word for my consumption of its chunks */
 	uint32_t rkey, qpn, psn;
 	uint16_t lid;
+	uint8_t mtu; /* enum ibv_mtu of its port: the path uses the smaller */
 	uint8_t ok;
 };
 
@@ -100,13 +101,13 @@ struct peer {
 	struct ibv_qp *qp;
 	struct conn_info remote;
 	/* send side */
-	uint64_t sent;		    /* chunks written to the peer's ring */
+	uint64_t sent;		     /* chunks written to the peer's ring */
 	uint64_t sq_posted, sq_done; /* WRs posted on qp; completed (in order) */
-	uint64_t stage_wr[NSLOT];   /* staging slot j is free once sq_done >= stage_wr[j] */
+	uint64_t stage_wr[NSLOT];    /* staging slot j is free once sq_done >= stage_wr[j] */
 	struct ar_request *sendq, *sendq_tail;
 	/* receive side */
-	uint64_t rseq;	    /* chunks received and consumed */
-	uint64_t reported;  /* rseq last written to the peer's credit word */
+	uint64_t rseq;			       /* chunks received and consumed */
+	uint64_t reported;		       /* rseq last written to the peer's credit word */
 	struct ar_request *recvq, *recvq_tail; /* posted irecvs, in order */
 	struct unexpected *unexq;
 	/* one-sided: recv_imm requests waiting, and immediates that came first */
@@ -336,8 +337,7 @@ static int choose_address(struct ar_transport *t, const struct ar_comm_config *c
 				     "--gid-index %d is out of range: %s port %d has GID indices "
 				     "0-%d",
 				     cfg->gid_index, dev, t->port, pattr.gid_tbl_len - 1);
-		if (ibv_query_gid(t->ctx, t->port, cfg->gid_index, &t->gid) ||
-		    gid_is_zero(&t->gid))
+		if (ibv_query_gid(t->ctx, t->port, cfg->gid_index, &t->gid) || gid_is_zero(&t->gid))
 			return efail(err, errlen, -EINVAL,
 				     "--gid-index %d: entry %d of %s port %d is empty "
 				     "(see ibv_devinfo -v)",
@@ -379,7 +379,9 @@ static int qp_create(struct ar_transport *t, struct peer *p)
 	struct ibv_qp_init_attr ia = {
 		.send_cq = t->cq,
 		.recv_cq = t->cq,
-		.cap = {.max_send_wr = SQ_DEPTH, .max_recv_wr = NSLOT, .max_send_sge = 1,
+		.cap = {.max_send_wr = SQ_DEPTH,
+			.max_recv_wr = NSLOT,
+			.max_send_sge = 1,
 			.max_recv_sge = 1},
 		.qp_type = IBV_QPT_RC,
 		.sq_sig_all = 0,
@@ -406,7 +408,7 @@ static int qp_connect(struct ar_transport *t, int q, uint32_t my_psn)
 	struct peer *p = &t->peers[q];
 	struct ibv_qp_attr a = {
 		.qp_state = IBV_QPS_RTR,
-		.path_mtu = t->mtu,
+		.path_mtu = p->remote.mtu < t->mtu ? (enum ibv_mtu)p->remote.mtu : t->mtu,
 		.dest_qp_num = p->remote.qpn,
 		.rq_psn = p->remote.psn,
 		.max_dest_rd_atomic = 1,
@@ -502,8 +504,8 @@ static int setup_local(struct ar_transport *t, const struct ar_comm_config *cfg,
 	if (!t->cq)
 		return efail(err, errlen, -ENOMEM, "ibv_create_cq(%s, %d entries) failed: %s", dev,
 			     cqe, strerror(errno));
-	t->pool_bytes = (size_t)t->size * NSLOT * SLOT_BYTES * 2 +
-			(size_t)t->size * 2 * sizeof(uint64_t);
+	t->pool_bytes =
+		(size_t)t->size * NSLOT * SLOT_BYTES * 2 + (size_t)t->size * 2 * sizeof(uint64_t);
 	t->pool = aligned_alloc(4096, (t->pool_bytes + 4095) & ~(size_t)4095);
 	t->peers = calloc((size_t)t->size, sizeof(*t->peers));
 	if (!t->pool || !t->peers)
@@ -522,16 +524,17 @@ static int setup_local(struct ar_transport *t, const struct ar_comm_config *cfg,
 				     "raise the limit (ulimit -l unlimited, or memlock in "
 				     "/etc/security/limits.conf)",
 				     t->pool_bytes);
-		return efail(err, errlen, rc, "ibv_reg_mr of %zu bytes failed: %s",
-			     t->pool_bytes, strerror(-rc));
+		return efail(err, errlen, rc, "ibv_reg_mr of %zu bytes failed: %s", t->pool_bytes,
+			     strerror(-rc));
 	}
 	for (int q = 0; q < t->size; q++) {
 		if (q == t->rank)
 			continue;
 		rc = qp_create(t, &t->peers[q]);
 		if (rc)
-			return efail(err, errlen, rc, "cannot create the queue pair for rank %d: %s",
-				     q, strerror(-rc));
+			return efail(err, errlen, rc,
+				     "cannot create the queue pair for rank %d: %s", q,
+				     strerror(-rc));
 	}
 	return 0;
 }
@@ -546,7 +549,7 @@ static int agree(struct ar_transport *t, int rc, char *err, size_t errlen)
 		return efail(err, errlen, -EIO, "MPI_Allreduce failed during verbs setup");
 	if (first == INT_MAX)
 		return 0;
-	snprintf(buf, sizeof(buf), "%s", rc ? err : "");
+	snprintf(buf, sizeof(buf), "%s", rc && err ? err : "");
 	MPI_Bcast(buf, (int)sizeof(buf), MPI_CHAR, first, t->comm);
 	MPI_Bcast(&code, 1, MPI_INT, first, t->comm);
 	if (first == t->rank)
@@ -589,6 +592,7 @@ static int verbs_init(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar
 			continue;
 		c->gid = t->gid;
 		c->lid = t->lid;
+		c->mtu = (uint8_t)t->mtu;
 		c->qpn = t->peers[q].qp->qp_num;
 		c->psn = (uint32_t)lrand48() & 0xffffff;
 		c->ring_addr = (uintptr_t)ring_slot(t, q, 0);
@@ -596,8 +600,8 @@ static int verbs_init(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar
 		c->rkey = t->mr->rkey;
 		c->ok = 1;
 	}
-	if (MPI_Alltoall(mine, (int)sizeof(*mine), MPI_BYTE, theirs, (int)sizeof(*theirs),
-			 MPI_BYTE, comm) != MPI_SUCCESS) {
+	if (MPI_Alltoall(mine, (int)sizeof(*mine), MPI_BYTE, theirs, (int)sizeof(*theirs), MPI_BYTE,
+			 comm) != MPI_SUCCESS) {
 		rc = efail(err, errlen, -EIO, "MPI_Alltoall of the verbs connection data failed");
 		goto err_teardown; /* every rank sees the same MPI failure */
 	}
@@ -708,19 +712,24 @@ static int post_write(struct ar_transport *t, int q, void *local, size_t len, ui
 		      bool with_imm, uint32_t imm, bool signal)
 {
 	struct peer *p = &t->peers[q];
-	struct ibv_sge sge = {.addr = (uintptr_t)local, .length = (uint32_t)len,
-			      .lkey = t->mr->lkey};
-	struct ibv_send_wr wr = {
-		.wr_id = ((uint64_t)q << 40) | (p->sq_posted + 1),
-		.sg_list = &sge,
-		.num_sge = 1,
-		.opcode = with_imm ? IBV_WR_RDMA_WRITE_WITH_IMM : IBV_WR_RDMA_WRITE,
-		.send_flags = signal || p->sq_posted % SIGNAL_EVERY == SIGNAL_EVERY - 1
-				      ? IBV_SEND_SIGNALED
-				      : 0,
-		.imm_data = htonl(imm),
-		.wr = {.rdma = {.remote_addr = raddr, .rkey = p->remote.rkey}},
-	}, *bad;
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)local, .length = (uint32_t)len, .lkey = t->mr->lkey};
+	struct ibv_send_wr wr =
+				   {
+					   .wr_id = ((uint64_t)q << 40) | (p->sq_posted + 1),
+					   .sg_list = &sge,
+					   .num_sge = 1,
+					   .opcode = with_imm ? IBV_WR_RDMA_WRITE_WITH_IMM
+							      : IBV_WR_RDMA_WRITE,
+					   .send_flags = signal || p->sq_posted % SIGNAL_EVERY ==
+										 SIGNAL_EVERY - 1
+								 ? IBV_SEND_SIGNALED
+								 : 0,
+					   .imm_data = htonl(imm),
+					   .wr = {.rdma = {.remote_addr = raddr,
+							   .rkey = p->remote.rkey}},
+				   },
+			   *bad;
 	int rc = ibv_post_send(p->qp, &wr, &bad);
 
 	if (rc)
@@ -736,19 +745,21 @@ static int post_write_key(struct ar_transport *t, int q, void *local, size_t len
 {
 	struct peer *p = &t->peers[q];
 	struct ibv_sge sge = {.addr = (uintptr_t)local, .length = (uint32_t)len, .lkey = lkey};
-	struct ibv_send_wr wr = {
-		.wr_id = ((uint64_t)q << 40) | (p->sq_posted + 1),
-		.sg_list = &sge,
-		.num_sge = 1,
-		.opcode = IBV_WR_RDMA_WRITE,
-		.send_flags = IBV_SEND_SIGNALED,
-		.wr = {.rdma = {.remote_addr = raddr, .rkey = rkey}},
-	}, *bad;
+	struct ibv_send_wr wr =
+				   {
+					   .wr_id = ((uint64_t)q << 40) | (p->sq_posted + 1),
+					   .sg_list = &sge,
+					   .num_sge = 1,
+					   .opcode = IBV_WR_RDMA_WRITE,
+					   .send_flags = IBV_SEND_SIGNALED,
+					   .wr = {.rdma = {.remote_addr = raddr, .rkey = rkey}},
+				   },
+			   *bad;
 	int rc = ibv_post_send(p->qp, &wr, &bad);
 
 	if (rc)
-		return tfail(t, -EIO, "ibv_post_send of a one-sided write to rank %d failed: %s",
-			     q, strerror(rc));
+		return tfail(t, -EIO, "ibv_post_send of a one-sided write to rank %d failed: %s", q,
+			     strerror(rc));
 	p->sq_posted++;
 	return 0;
 }
@@ -884,7 +895,8 @@ static int on_completion(struct ar_transport *t, const struct ibv_wc *wc)
 				     "%s rank %d flushed (%s): the queue pair went to the error "
 				     "state after a failure on the other side",
 				     op_name(wc->wr_id), q, ibv_wc_status_str(wc->status));
-		return tfail(t, -EIO, "%s rank %d completed with '%s' (status %d, vendor error 0x%x)",
+		return tfail(t, -EIO,
+			     "%s rank %d completed with '%s' (status %d, vendor error 0x%x)",
 			     op_name(wc->wr_id), q, ibv_wc_status_str(wc->status), wc->status,
 			     wc->vendor_err);
 	}
@@ -895,8 +907,7 @@ static int on_completion(struct ar_transport *t, const struct ibv_wc *wc)
 			p->sq_done = idx; /* in order: every WR before it completed too */
 		return 0;
 	}
-	if (wc->opcode != IBV_WC_RECV_RDMA_WITH_IMM ||
-	    ntohl(wc->imm_data) != (uint32_t)p->rseq)
+	if (wc->opcode != IBV_WC_RECV_RDMA_WITH_IMM || ntohl(wc->imm_data) != (uint32_t)p->rseq)
 		return tfail(t, -EPROTO,
 			     "unexpected receive completion from rank %d (opcode %d, immediate "
 			     "%u, expected chunk %u)",
@@ -932,8 +943,7 @@ static int push_sends(struct ar_transport *t, int q)
 		uint64_t credit = __atomic_load_n(&t->credit_in[q], __ATOMIC_ACQUIRE);
 		size_t n = r->len - r->off < PAYLOAD ? r->len - r->off : PAYLOAD;
 		unsigned j = (unsigned)(p->sent % NSLOT);
-		struct chunk_hdr h = {.tag = (uint32_t)r->tag, .len = (uint32_t)n,
-				      .total = r->len};
+		struct chunk_hdr h = {.tag = (uint32_t)r->tag, .len = (uint32_t)n, .total = r->len};
 		char *st;
 
 		if (p->sent - credit >= NSLOT || p->stage_wr[j] > p->sq_done || !sq_room(p))
@@ -986,8 +996,10 @@ static int progress(struct ar_transport *t)
 		return t->err;
 	n = ibv_poll_cq(t->cq, POLL_BATCH, wc);
 	if (n < 0)
-		return tfail(t, -EIO, "ibv_poll_cq failed (%d): completion queue overrun or "
-				      "device error", n);
+		return tfail(t, -EIO,
+			     "ibv_poll_cq failed (%d): completion queue overrun or "
+			     "device error",
+			     n);
 	for (int i = 0; i < n; i++) {
 		rc = on_completion(t, &wc[i]);
 		if (rc)
@@ -1009,8 +1021,7 @@ static int progress(struct ar_transport *t)
 
 /* Register buf[0..len) for remote writes, or take another reference on the same range.
  * Does not block. */
-static int verbs_reg_mem(struct ar_transport *t, void *buf, size_t len,
-			 struct ar_mem_region **out)
+static int verbs_reg_mem(struct ar_transport *t, void *buf, size_t len, struct ar_mem_region **out)
 {
 	struct ar_mem_region *m;
 
@@ -1032,8 +1043,10 @@ static int verbs_reg_mem(struct ar_transport *t, void *buf, size_t len,
 
 		free(m);
 		if (rc == -ENOMEM)
-			tfail(t, rc, "ibv_reg_mr of %zu bytes failed: out of lockable memory; "
-				     "raise the limit (ulimit -l unlimited)", len);
+			tfail(t, rc,
+			      "ibv_reg_mr of %zu bytes failed: out of lockable memory; "
+			      "raise the limit (ulimit -l unlimited)",
+			      len);
 		return rc;
 	}
 	m->buf = buf;
@@ -1062,8 +1075,8 @@ static void verbs_dereg_mem(struct ar_transport *t, struct ar_mem_region *mr)
 	free(mr);
 }
 
-static struct ar_request *req_new(struct ar_transport *t, enum req_kind kind, void *buf,
-				  size_t len, int peer, int tag)
+static struct ar_request *req_new(struct ar_transport *t, enum req_kind kind, void *buf, size_t len,
+				  int peer, int tag)
 {
 	struct ar_request *r = calloc(1, sizeof(*r));
 
@@ -1211,7 +1224,7 @@ static int verbs_test(struct ar_transport *t, struct ar_request *r, bool *done)
 /* Busy-poll until r completes (freed) or the deadline passes (-ETIMEDOUT, r outstanding). */
 static int verbs_wait(struct ar_transport *t, struct ar_request *r, double deadline)
 {
-	unsigned idle = 0;
+	unsigned idle = 0, spins = 0;
 	int rc;
 
 	for (;;) {
@@ -1223,17 +1236,14 @@ static int verbs_wait(struct ar_transport *t, struct ar_request *r, double deadl
 			req_free(t, r);
 			return 0;
 		}
-		if (rc > 0) {
-			idle = 0;
-			continue;
+		/* the clock even while other traffic keeps completing */
+		if (++spins % 64 == 0 && deadline > 0 && MPI_Wtime() > deadline) {
+			t->timed_out = true;
+			return -ETIMEDOUT;
 		}
-		if (++idle % 16 == 0) {
-			if (deadline > 0 && MPI_Wtime() > deadline) {
-				t->timed_out = true;
-				return -ETIMEDOUT;
-			}
+		idle = rc > 0 ? 0 : idle + 1;
+		if (idle && idle % 16 == 0)
 			sched_yield(); /* ranks may outnumber cores */
-		}
 	}
 }
 

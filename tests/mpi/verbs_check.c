@@ -12,8 +12,8 @@
  * map puts the ranks on two pretend nodes (first half, second half), so that hier's
  * inter-node phase crosses the transport.  Integer inputs are random bits (sums and products
  * wrap); floating inputs are small integers.  Then the one-sided slots (see onesided()).
- * --quick: integer types only, counts up to 10007.  Prints one line; exit 1 on any difference or failure, naming
- * algo/type/op/count/rank/index.
+ * --quick: integer types only, counts up to 10007.  Prints one line; exit 1 on any difference or
+ * failure, naming algo/type/op/count/rank/index.
  */
 #include "allreduce/allreduce.h"
 
@@ -102,8 +102,10 @@ static int compare(struct ar_comm *cm, struct ar_comm *cv, const size_t *counts,
 				make_input(t, count, in, (uint64_t)(k * 100 + t * 10 + op));
 				for (size_t a = 0; a < sizeof(algos) / sizeof(algos[0]); a++) {
 					for (int ip = 0; ip < 2; ip++) {
-						int rm = run(cm, algos[a], t, op, in, om, count, ip);
-						int rv = run(cv, algos[a], t, op, in, ov, count, ip);
+						int rm =
+							run(cm, algos[a], t, op, in, om, count, ip);
+						int rv =
+							run(cv, algos[a], t, op, in, ov, count, ip);
 
 						(*cases)++;
 						if (rm || rv) {
@@ -126,12 +128,14 @@ static int compare(struct ar_comm *cm, struct ar_comm *cv, const size_t *counts,
 								continue;
 							fprintf(stderr,
 								"FAIL p=%d rank=%d algo=%s type=%s "
-								"op=%s count=%zu %s index=%zu: verbs "
+								"op=%s count=%zu %s index=%zu: "
+								"verbs "
 								"differs from mpi\n",
 								nprocs, rank, algos[a],
 								ar_dtype_name(t), ar_op_name(op),
 								count,
-								ip ? "in-place" : "out-of-place", i);
+								ip ? "in-place" : "out-of-place",
+								i);
 							break;
 						}
 						fails++;
@@ -187,7 +191,8 @@ static int onesided(void)
 			rc = ops->recv_imm(t, prev, &imm, &ir) ||
 			     ops->write_imm(t, src, 1000, smr, next, keys[next], off,
 					    0xabc00000u + (uint32_t)(rank * 2 + k), &wr) ||
-			     ops->wait(t, wr, MPI_Wtime() + 20) || ops->wait(t, ir, MPI_Wtime() + 20);
+			     ops->wait(t, wr, MPI_Wtime() + 20) ||
+			     ops->wait(t, ir, MPI_Wtime() + 20);
 			if (rc) {
 				fprintf(stderr, "FAIL rank=%d: write_imm round %d: %s\n", rank, k,
 					ops->last_error(t) ? ops->last_error(t) : "error");
@@ -200,8 +205,8 @@ static int onesided(void)
 			}
 			for (size_t i = off; i < off + 1000; i++) {
 				if (region[i] != (unsigned char)(prev * 16 + k + 1)) {
-					fprintf(stderr, "FAIL rank=%d: byte %zu not written\n", rank,
-						i);
+					fprintf(stderr, "FAIL rank=%d: byte %zu not written\n",
+						rank, i);
 					fails++;
 					break;
 				}
@@ -219,8 +224,8 @@ static int onesided(void)
 			} else {
 				access_error = strstr(ops->last_error(t), "remote access error");
 				if (!access_error && !strstr(ops->last_error(t), "flushed")) {
-					fprintf(stderr, "FAIL rank=%d: unexpected error: %s\n", rank,
-						ops->last_error(t));
+					fprintf(stderr, "FAIL rank=%d: unexpected error: %s\n",
+						rank, ops->last_error(t));
 					fails++;
 				}
 			}
@@ -232,7 +237,8 @@ static int onesided(void)
 	}
 	MPI_Allreduce(MPI_IN_PLACE, &access_error, 1, MPI_C_BOOL, MPI_LOR, MPI_COMM_WORLD);
 	if (nprocs > 1 && !access_error && rank == 0) {
-		fprintf(stderr, "FAIL: no rank saw 'remote access error' for its write past the end\n");
+		fprintf(stderr,
+			"FAIL: no rank saw 'remote access error' for its write past the end\n");
 		fails++;
 	}
 	free(keys);
@@ -263,8 +269,10 @@ int main(int argc, char **argv)
 	for (int r = 0; r < nprocs; r++)
 		node[r] = nprocs > 1 ? r * 2 / nprocs : 0;
 	{
-		struct ar_comm_config m = {.transport = "mpi", .node_of_rank = node, .timeout_sec = 20};
-		struct ar_comm_config v = {.transport = "verbs", .node_of_rank = node, .timeout_sec = 20};
+		struct ar_comm_config m = {
+			.transport = "mpi", .node_of_rank = node, .timeout_sec = 20};
+		struct ar_comm_config v = {
+			.transport = "verbs", .node_of_rank = node, .timeout_sec = 20};
 		struct ar_comm_config ms = m, vs = v;
 
 		ms.segment_bytes = vs.segment_bytes = 1000;

@@ -71,11 +71,13 @@ static int setup(struct side *s, int sq, int cqe, int access, uint32_t psn_skew)
 	struct ibv_device **l = ibv_get_device_list(NULL);
 	struct ibv_port_attr pa;
 	struct wire me = {0}, peer;
-	struct ibv_qp_init_attr ia = {.cap = {.max_send_wr = (uint32_t)sq, .max_recv_wr = 16,
-					      .max_send_sge = 1, .max_recv_sge = 1},
+	struct ibv_qp_init_attr ia = {.cap = {.max_send_wr = (uint32_t)sq,
+					      .max_recv_wr = 16,
+					      .max_send_sge = 1,
+					      .max_recv_sge = 1},
 				      .qp_type = IBV_QPT_RC};
-	struct ibv_qp_attr a = {.qp_state = IBV_QPS_INIT, .port_num = 1,
-				.qp_access_flags = (unsigned)access};
+	struct ibv_qp_attr a = {
+		.qp_state = IBV_QPS_INIT, .port_num = 1, .qp_access_flags = (unsigned)access};
 
 	memset(s, 0, sizeof(*s));
 	if (!l || !l[0] || !(s->ctx = ibv_open_device(l[0])))
@@ -90,8 +92,8 @@ static int setup(struct side *s, int sq, int cqe, int access, uint32_t psn_skew)
 	ia.send_cq = ia.recv_cq = s->cq;
 	s->qp = ibv_create_qp(s->pd, &ia);
 	if (!s->pd || !s->cq || !s->mr || !s->qp ||
-	    ibv_modify_qp(s->qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
-					     IBV_QP_ACCESS_FLAGS))
+	    ibv_modify_qp(s->qp, &a,
+			  IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
 		return -1;
 	if (s->gid_index >= 0)
 		ibv_query_gid(s->ctx, 1, s->gid_index, &me.gid);
@@ -117,9 +119,9 @@ static int setup(struct side *s, int sq, int cqe, int access, uint32_t psn_skew)
 		a.ah_attr.grh.sgid_index = (uint8_t)s->gid_index;
 		a.ah_attr.grh.hop_limit = 64;
 	}
-	if (ibv_modify_qp(s->qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
-					     IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
-					     IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
+	if (ibv_modify_qp(s->qp, &a,
+			  IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
+				  IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
 		return -1;
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTS;
@@ -128,9 +130,9 @@ static int setup(struct side *s, int sq, int cqe, int access, uint32_t psn_skew)
 	a.rnr_retry = 7;
 	a.sq_psn = me.psn + (rank == 0 ? psn_skew : 0);
 	a.max_rd_atomic = 1;
-	if (ibv_modify_qp(s->qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
-					     IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN |
-					     IBV_QP_MAX_QP_RD_ATOMIC))
+	if (ibv_modify_qp(s->qp, &a,
+			  IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
+				  IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC))
 		return -1;
 	/* the peer's address and key, kept in the buffer's first bytes for write() */
 	memcpy(s->buf + REGION - sizeof(peer), &peer, sizeof(peer));
@@ -157,17 +159,19 @@ static struct wire peer_of(struct side *s)
 }
 
 /* Post one write of len bytes from my buffer at loff to the peer's region at off. */
-static int write_from(struct side *s, uint64_t id, size_t loff, size_t off, uint32_t len,
-		      bool imm, bool sig, uint32_t rkey_xor)
+static int write_from(struct side *s, uint64_t id, size_t loff, size_t off, uint32_t len, bool imm,
+		      bool sig, uint32_t rkey_xor)
 {
 	struct wire p = peer_of(s);
-	struct ibv_sge sge = {.addr = (uintptr_t)s->buf + loff, .length = len,
-			      .lkey = s->mr->lkey};
-	struct ibv_send_wr wr = {.wr_id = id, .sg_list = &sge, .num_sge = 1,
+	struct ibv_sge sge = {.addr = (uintptr_t)s->buf + loff, .length = len, .lkey = s->mr->lkey};
+	struct ibv_send_wr wr = {.wr_id = id,
+				 .sg_list = &sge,
+				 .num_sge = 1,
 				 .opcode = imm ? IBV_WR_RDMA_WRITE_WITH_IMM : IBV_WR_RDMA_WRITE,
 				 .send_flags = sig ? IBV_SEND_SIGNALED : 0,
 				 .imm_data = htonl((uint32_t)id),
-				 .wr = {.rdma = {.remote_addr = p.addr + off, .rkey = p.rkey ^ rkey_xor}}},
+				 .wr = {.rdma = {.remote_addr = p.addr + off,
+						 .rkey = p.rkey ^ rkey_xor}}},
 			   *bad;
 
 	return ibv_post_send(s->qp, &wr, &bad);
@@ -232,8 +236,8 @@ static void case_order(void)
 		for (int i = 0; i < 8; i++) {
 			/* a separate source for each: the buffer is the NIC's until completion */
 			memset(s.buf + i * 64, 'a' + i, 64);
-			expect(!write_from(&s, (uint64_t)i, (size_t)i * 64, (size_t)i * 64, 64, true,
-					   i == 7, 0),
+			expect(!write_from(&s, (uint64_t)i, (size_t)i * 64, (size_t)i * 64, 64,
+					   true, i == 7, 0),
 			       "order", "post");
 		}
 		n = poll_n(&s, wc, 2, 0.5);
@@ -340,8 +344,9 @@ static void case_overrun(void)
 		MPI_Send(&go, 1, MPI_INT, 1, 3, MPI_COMM_WORLD);
 	} else {
 		MPI_Recv(&go, 1, MPI_INT, 0, 3, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-		expect(ibv_poll_cq(s.cq, 4, wc) < 0, "overrun", "4 completions into a CQ of 2 "
-							  "were not reported as an overrun");
+		expect(ibv_poll_cq(s.cq, 4, wc) < 0, "overrun",
+		       "4 completions into a CQ of 2 "
+		       "were not reported as an overrun");
 	}
 	teardown(&s);
 }

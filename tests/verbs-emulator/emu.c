@@ -72,7 +72,7 @@ struct shm_qp {
 	enum ibv_qp_state state;
 	uint32_t dest_qpn, rq_psn, sq_psn;
 	int access;
-	int recv_cq, send_cq; /* indices into cq[] */
+	int recv_cq, send_cq;		   /* indices into cq[] */
 	uint32_t rq_head, rq_tail, rq_cap; /* posted receive WQEs: wr_id ring */
 	uint64_t rq_wr[MAX_RQ];
 };
@@ -131,7 +131,7 @@ struct emu_qp {
 	uint32_t max_send_wr;
 	uint8_t rnr_retry;
 	bool sig_all;
-	struct pending *sq; /* ring of max_send_wr */
+	struct pending *sq;	   /* ring of max_send_wr */
 	uint32_t sq_head, sq_tail; /* executed..posted */
 	uint64_t unretired;	   /* executed unsignalled WRs still holding SQ slots */
 	uint64_t outstanding;	   /* posted and not yet retired */
@@ -515,8 +515,12 @@ struct ibv_mr *ibv_reg_mr_iova2(struct ibv_pd *pd, void *addr, size_t length, ui
 		errno = ENOMEM;
 		return NULL;
 	}
-	S->mr[i] = (struct shm_mr){.pid = getpid(), .used = 1, .key = S->next_key++,
-				   .access = (int)access, .addr = (uintptr_t)addr, .len = length,
+	S->mr[i] = (struct shm_mr){.pid = getpid(),
+				   .used = 1,
+				   .key = S->next_key++,
+				   .access = (int)access,
+				   .addr = (uintptr_t)addr,
+				   .len = length,
 				   .iova = iova};
 	unlock();
 	m->slot = i;
@@ -788,7 +792,8 @@ static int post_recv(struct ibv_qp *qp, struct ibv_recv_wr *wr, struct ibv_recv_
 		if (s->state == IBV_QPS_RESET || wr->num_sge > 1) {
 			rc = EINVAL;
 		} else if (s->state == IBV_QPS_ERR) {
-			struct ibv_wc wc = {.wr_id = wr->wr_id, .status = IBV_WC_WR_FLUSH_ERR,
+			struct ibv_wc wc = {.wr_id = wr->wr_id,
+					    .status = IBV_WC_WR_FLUSH_ERR,
 					    .qp_num = qp->qp_num};
 
 			cq_push(s->recv_cq, &wc);
@@ -870,7 +875,9 @@ static int post_send(struct ibv_qp *qp, struct ibv_send_wr *wr, struct ibv_send_
 
 static void complete_send(struct emu_qp *q, struct pending *p, enum ibv_wc_status status)
 {
-	struct ibv_wc wc = {.wr_id = p->wr_id, .status = status, .qp_num = q->qp.qp_num,
+	struct ibv_wc wc = {.wr_id = p->wr_id,
+			    .status = status,
+			    .qp_num = q->qp.qp_num,
 			    .opcode = IBV_WC_RDMA_WRITE};
 
 	q->sq_head++;
@@ -938,11 +945,11 @@ static bool execute(struct emu_qp *q, struct pending *p)
 		st = IBV_WC_WR_FLUSH_ERR;
 	} else if (p->fail) {
 		st = (enum ibv_wc_status)p->fail_status;
-	} else if (p->len && (!lm || p->laddr < lm->addr || p->laddr + p->len > lm->addr + lm->len)) {
+	} else if (p->len &&
+		   (!lm || p->laddr < lm->addr || p->laddr + p->len > lm->addr + lm->len)) {
 		st = IBV_WC_LOC_PROT_ERR;
-	} else if (!d || !alive(d->pid) || d->dest_qpn != q->qp.qp_num ||
-		   d->state < IBV_QPS_RTR || d->state == IBV_QPS_ERR ||
-		   d->rq_psn != me->sq_psn) {
+	} else if (!d || !alive(d->pid) || d->dest_qpn != q->qp.qp_num || d->state < IBV_QPS_RTR ||
+		   d->state == IBV_QPS_ERR || d->rq_psn != me->sq_psn) {
 		st = IBV_WC_RETRY_EXC_ERR; /* nobody answers (or not us): retries run out */
 	} else {
 		rm = mr_by_key(p->rkey, d->pid);
@@ -983,8 +990,8 @@ static bool execute(struct emu_qp *q, struct pending *p)
 	if (F.mine && F.split && p->len > 1) {
 		ok = place(dpid, dst, (void *)(uintptr_t)p->laddr, p->len / 2);
 		usleep(2000);
-		ok = ok && place(dpid, dst + p->len / 2,
-				 (void *)(uintptr_t)(p->laddr + p->len / 2), p->len - p->len / 2);
+		ok = ok && place(dpid, dst + p->len / 2, (void *)(uintptr_t)(p->laddr + p->len / 2),
+				 p->len - p->len / 2);
 	} else {
 		ok = place(dpid, dst, (void *)(uintptr_t)p->laddr, p->len);
 	}
@@ -997,10 +1004,14 @@ static bool execute(struct emu_qp *q, struct pending *p)
 	}
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (rcq >= 0) {
-		struct ibv_wc wc = {.wr_id = rq_wr, .status = IBV_WC_SUCCESS,
-				    .opcode = IBV_WC_RECV_RDMA_WITH_IMM, .byte_len = p->len,
-				    .imm_data = p->imm, .wc_flags = IBV_WC_WITH_IMM,
-				    .qp_num = me->dest_qpn, .src_qp = q->qp.qp_num};
+		struct ibv_wc wc = {.wr_id = rq_wr,
+				    .status = IBV_WC_SUCCESS,
+				    .opcode = IBV_WC_RECV_RDMA_WITH_IMM,
+				    .byte_len = p->len,
+				    .imm_data = p->imm,
+				    .wc_flags = IBV_WC_WITH_IMM,
+				    .qp_num = me->dest_qpn,
+				    .src_qp = q->qp.qp_num};
 
 		lock();
 		cq_push(rcq, &wc);
@@ -1019,7 +1030,8 @@ static void flush(struct emu_qp *q)
 	s = &S->qp[q->slot];
 	while (s->rq_head != s->rq_tail) {
 		struct ibv_wc wc = {.wr_id = s->rq_wr[s->rq_head % MAX_RQ],
-				    .status = IBV_WC_WR_FLUSH_ERR, .qp_num = q->qp.qp_num};
+				    .status = IBV_WC_WR_FLUSH_ERR,
+				    .qp_num = q->qp.qp_num};
 
 		s->rq_head++;
 		cq_push(s->recv_cq, &wc);
@@ -1045,8 +1057,7 @@ static bool progress(void)
 			flush(q);
 			continue;
 		}
-		while (q->sq_head != q->sq_tail &&
-		       execute(q, &q->sq[q->sq_head % q->max_send_wr]))
+		while (q->sq_head != q->sq_tail && execute(q, &q->sq[q->sq_head % q->max_send_wr]))
 			;
 		pending |= q->sq_head != q->sq_tail;
 	}
