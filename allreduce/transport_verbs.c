@@ -103,6 +103,7 @@ struct peer {
 	/* send side */
 	uint64_t sent;		     /* chunks written to the peer's ring */
 	uint64_t sq_posted, sq_done; /* WRs posted on qp; completed (in order) */
+	uint64_t last_signaled;	     /* index (from 1) of the last signalled WR posted */
 	uint64_t stage_wr[NSLOT];    /* staging slot j is free once sq_done >= stage_wr[j] */
 	struct ar_request *sendq, *sendq_tail;
 	/* receive side */
@@ -642,28 +643,25 @@ static bool sq_room(const struct peer *p);
 static void drain(struct ar_transport *t)
 {
 	double end = MPI_Wtime() + 10;
-	bool busy = true;
 
-	for (int q = 0; q < t->size; q++) {
-		struct peer *p = &t->peers[q];
+	while (!t->err && MPI_Wtime() < end) {
+		bool busy = false;
 
-		if (q == t->rank || p->sq_posted == p->sq_done)
-			continue;
-		while (!sq_room(p) && !t->err && MPI_Wtime() < end)
-			if (progress(t) < 0)
+		for (int q = 0; q < t->size; q++) {
+			struct peer *p = &t->peers[q];
+
+			if (q == t->rank || p->sq_posted == p->sq_done)
+				continue;
+			busy = true;
+			/* a credit write progress() posted may trail the last signalled WR */
+			if (p->last_signaled < p->sq_posted && sq_room(p) &&
+			    post_write(t, q, t->credit_out, 0, p->remote.credit_addr, false, 0,
+				       true))
 				return;
-		if (t->err || !sq_room(p) ||
-		    post_write(t, q, t->credit_out, 0, p->remote.credit_addr, false, 0, true))
+		}
+		if (!busy || progress(t) < 0)
 			return;
-	}
-	while (busy && !t->err && MPI_Wtime() < end) {
-		busy = false;
-		if (progress(t) < 0)
-			break;
-		for (int q = 0; q < t->size; q++)
-			busy |= q != t->rank && t->peers[q].sq_posted != t->peers[q].sq_done;
-		if (busy)
-			sched_yield();
+		sched_yield();
 	}
 }
 
@@ -736,6 +734,8 @@ static int post_write(struct ar_transport *t, int q, void *local, size_t len, ui
 		return tfail(t, -EIO, "ibv_post_send of an RDMA write to rank %d failed: %s", q,
 			     strerror(rc));
 	p->sq_posted++;
+	if (wr.send_flags & IBV_SEND_SIGNALED)
+		p->last_signaled = p->sq_posted;
 	return 0;
 }
 
@@ -761,6 +761,7 @@ static int post_write_key(struct ar_transport *t, int q, void *local, size_t len
 		return tfail(t, -EIO, "ibv_post_send of a one-sided write to rank %d failed: %s", q,
 			     strerror(rc));
 	p->sq_posted++;
+	p->last_signaled = p->sq_posted;
 	return 0;
 }
 
