@@ -11,7 +11,8 @@
  * 3 operations in flight (count 10007), so that messages span many ring slots.  The cluster
  * map puts the ranks on two pretend nodes (first half, second half), so that hier's
  * inter-node phase crosses the transport.  Integer inputs are random bits (sums and products
- * wrap); floating inputs are small integers.  Then the one-sided slots (see onesided()).
+ * wrap); floating inputs are small integers.  Then point to point with late receives (see
+ * p2p()) and the one-sided slots (see onesided()).
  * --quick: integer types only, counts up to 10007.  Prints one line; exit 1 on any difference or
  * failure, naming algo/type/op/count/rank/index.
  */
@@ -148,6 +149,92 @@ out:
 	free(in);
 	free(om);
 	free(ov);
+	return fails;
+}
+
+/* ---- point to point through the transport table ------------------------------------------ */
+
+#define NMSG 12
+
+static size_t msg_len(int k)
+{
+	static const size_t lens[] = {0, 1, 7, 65535, 65536 - 16, 200003};
+
+	return lens[k % 6];
+}
+
+static unsigned char pattern(int from, int to, int k, size_t i)
+{
+	return (unsigned char)(from * 31 + to * 7 + k * 13 + i * 3 + (i >> 8));
+}
+
+/* Every rank sends NMSG messages (0 B to 200 KB, tag k) to every rank, itself included, then
+ * waits at an MPI barrier and posts the receives in reverse tag order: everything beyond the
+ * rings arrives unexpected, and nothing may deadlock or mix up.  Returns failures. */
+static int p2p(void)
+{
+	const struct ar_transport_ops *ops = ar_transport_find("verbs");
+	struct ar_request **sr = calloc((size_t)nprocs * NMSG, sizeof(*sr)),
+			  **rr = calloc((size_t)nprocs * NMSG, sizeof(*rr));
+	unsigned char **sb = calloc((size_t)nprocs * NMSG, sizeof(*sb)),
+		      **rb = calloc((size_t)nprocs * NMSG, sizeof(*rb));
+	struct ar_transport *t;
+	char err[400];
+	int fails = 0;
+
+	if (ops->init(MPI_COMM_WORLD, NULL, &t, err, sizeof(err))) {
+		fprintf(stderr, "FAIL rank=%d: verbs init: %s\n", rank, err);
+		return 1;
+	}
+	for (int q = 0; q < nprocs; q++) {
+		for (int k = 0; k < NMSG; k++) {
+			size_t n = msg_len(k), i = (size_t)q * NMSG + (size_t)k;
+
+			sb[i] = malloc(n + 1);
+			rb[i] = calloc(1, n + 1);
+			for (size_t b = 0; b < n; b++)
+				sb[i][b] = pattern(rank, q, k, b);
+			if (ops->isend(t, sb[i], n, q, k, &sr[i])) {
+				fprintf(stderr, "FAIL rank=%d: isend to %d: %s\n", rank, q,
+					ops->last_error(t) ? ops->last_error(t) : "error");
+				return 1;
+			}
+		}
+	}
+	MPI_Barrier(MPI_COMM_WORLD);
+	for (int q = 0; q < nprocs; q++)
+		for (int k = NMSG - 1; k >= 0; k--)
+			if (ops->irecv(t, rb[q * NMSG + k], msg_len(k), q, k, &rr[q * NMSG + k]))
+				fails++;
+	for (int i = 0; !fails && i < nprocs * NMSG; i++) {
+		int q = i / NMSG, k = i % NMSG;
+
+		if (ops->wait(t, rr[i], MPI_Wtime() + 30) ||
+		    ops->wait(t, sr[i], MPI_Wtime() + 30)) {
+			fprintf(stderr, "FAIL rank=%d: p2p with rank %d: %s\n", rank, q,
+				ops->last_error(t) ? ops->last_error(t) : "timed out");
+			fails++;
+			break;
+		}
+		for (size_t b = 0; b < msg_len(k); b++) {
+			if (rb[i][b] != pattern(q, rank, k, b)) {
+				fprintf(stderr,
+					"FAIL rank=%d: message %d from rank %d, byte %zu wrong\n",
+					rank, k, q, b);
+				fails++;
+				break;
+			}
+		}
+	}
+	ops->fini(t);
+	for (int i = 0; i < nprocs * NMSG; i++) {
+		free(sb[i]);
+		free(rb[i]);
+	}
+	free(sb);
+	free(rb);
+	free(sr);
+	free(rr);
 	return fails;
 }
 
@@ -289,6 +376,7 @@ int main(int argc, char **argv)
 	}
 	fails += compare(cm, cv, counts, ncounts, quick, &cases);
 	fails += compare(cms, cvs, small_counts, 1, quick, &cases);
+	fails += p2p();
 	fails += onesided();
 	ar_comm_destroy(cvs);
 	ar_comm_destroy(cms);
@@ -298,9 +386,9 @@ int main(int argc, char **argv)
 	MPI_Allreduce(&fails, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
 	if (rank == 0)
 		printf("verbs_check p=%d: %ld cases per rank (ring, tree, hier, rhd x %s x 5 ops x "
-		       "counts 0..%s x in/out of place), verbs against mpi, and the one-sided "
-		       "slots (write_imm, recv_imm, a write past a region's end): %d failures, "
-		       "%.1f s\n",
+		       "counts 0..%s x in/out of place), verbs against mpi; point to point with "
+		       "every receive posted late and in reverse; the one-sided slots "
+		       "(write_imm, recv_imm, a write past a region's end): %d failures, %.1f s\n",
 		       nprocs, cases, quick ? "int32, int64, uint8" : "7 types",
 		       quick ? "10007" : "1300007", all, MPI_Wtime() - t0);
 	MPI_Finalize();
