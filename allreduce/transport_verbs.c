@@ -1262,13 +1262,28 @@ static int verbs_write_imm(struct ar_transport *t, const void *local, size_t len
 
 	if (rc)
 		return rc;
-	if (peer == t->rank || !lmr || remote_key > UINT32_MAX || len > INT32_MAX ||
+	if (!lmr || remote_key > UINT32_MAX || len > INT32_MAX ||
 	    (const char *)local < (const char *)lmr->buf ||
 	    (const char *)local + len > (const char *)lmr->buf + lmr->len)
 		return -EINVAL;
 	r = req_new(t, REQ_WRITE, (void *)local, len, peer, 0);
 	if (!r)
 		return -ENOMEM;
+	*req = r;
+	if (peer == t->rank) { /* into my own region: a copy, with the NIC's bounds check */
+		struct ar_mem_region *m;
+
+		for (m = t->regions; m && m->mr->rkey != remote_key; m = m->next)
+			;
+		if (!m || remote_offset > m->len || len > m->len - remote_offset)
+			return tfail(t, -EFAULT,
+				     "write_imm to my own region (key 0x%llx, offset %zu, %zu "
+				     "bytes) is outside it",
+				     (unsigned long long)remote_key, remote_offset, len);
+		memcpy((char *)m->buf + remote_offset, local, len);
+		r->done = true;
+		return deliver_imm(t, peer, imm);
+	}
 	r->lkey = lmr->mr->lkey;
 	r->rkey = (uint32_t)remote_key;
 	r->raddr = remote_offset;
@@ -1279,7 +1294,6 @@ static int verbs_write_imm(struct ar_transport *t, const void *local, size_t len
 	else
 		p->sendq = r;
 	p->sendq_tail = r;
-	*req = r;
 	rc = progress(t);
 	return rc < 0 ? rc : 0;
 }
@@ -1293,8 +1307,6 @@ static int verbs_recv_imm(struct ar_transport *t, int peer, uint32_t *imm, struc
 
 	if (rc)
 		return rc;
-	if (peer == t->rank)
-		return -EINVAL;
 	r = req_new(t, REQ_IMM, NULL, 0, peer, 0);
 	if (!r)
 		return -ENOMEM;
