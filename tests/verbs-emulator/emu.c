@@ -240,9 +240,15 @@ static int attach(void)
 			return -1;
 		}
 	} else {
+		struct stat st;
+
 		fd = shm_open(name, O_RDWR, 0600);
 		if (fd < 0)
 			return -1;
+		/* the creator may not have sized it yet: mapping it now would fault */
+		for (int i = 0;
+		     i < 5000 && !fstat(fd, &st) && st.st_size < (off_t)sizeof(struct shm); i++)
+			usleep(1000);
 	}
 	S = mmap(NULL, sizeof(struct shm), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
