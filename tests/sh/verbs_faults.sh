@@ -9,7 +9,8 @@
 #   a wrong rkey on rank 0's 20th work request (a real remote access error, checked by the
 #     emulator against the target's registration; the target's QP is flushed),
 #   rank 1 stops at its 20th work request (the others time out naming it),
-#   rank 2's CQ holds only 4 entries (the emulator reports the overrun; the run fails).
+#   rank 2's CQ holds only 4 entries (the emulator reports the overrun; the run fails),
+#   rank 1 may pin only 64 KiB (ibv_reg_mr ENOMEM at start-up: the hint names ulimit -l).
 set -u
 . "$(dirname "$0")/verbs_lib.bash"
 if [ "${VERBS_REAL:-0}" = 1 ]; then echo "VERBS_REAL=1: this test injects faults through the emulator; skipped"; exit 77; fi
@@ -37,4 +38,11 @@ while IFS='|' read -r faults want; do
 	n=$((n + 1))
 done <<<"$cases"
 grep -q 'verbs-emulator: CQ overrun' "$err" || fail "CQ overrun not reported by the emulator"
+# pinning limit: rank 1 may register 64 KiB only, its rings need 3 MiB
+EMU_EXTRA="VERBS_EMU_FAULT_RANK=1 VERBS_EMU_MEMLOCK=65536" emu 3 60 "$ARB" -t verbs -e 64 -q
+[ $rc -eq 3 ] || fail "memlock: exit $rc, expected 3"
+grep -qE "^arbench: rank 0: transport 'verbs': rank 1: ibv_reg_mr of [0-9]+ bytes failed: out of lockable memory; raise the limit \(ulimit -l" "$err" ||
+	fail "memlock: no message naming rank 1 and ulimit -l"
+echo "memlock limit on rank 1: exit 3: $(grep '^arbench: ' "$err" | cut -c1-200)"
+n=$((n + 1))
 echo "verbs_faults (verbs API conformance against an emulator): $n faults, each a clear failure, $((SECONDS - t0)) s"

@@ -32,6 +32,8 @@
  *   VERBS_EMU_BAD_RKEY_WR=N  the Nth send WR targets a wrong rkey (a real REM_ACCESS_ERR)
  *   VERBS_EMU_STOP_WR=N      at the Nth send WR the process stops (sleeps until killed)
  *   VERBS_EMU_CQE_MAX=N      CQs hold at most N entries whatever was asked (overrun test)
+ *   VERBS_EMU_MEMLOCK=N      registering more than N bytes in all fails with ENOMEM, as
+ *                            past RLIMIT_MEMLOCK
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -143,6 +145,7 @@ static struct emu_dev devs[MAX_DEV];
 static struct ibv_device *dev_list[MAX_DEV + 1];
 static int ndev = -1;
 static struct emu_qp *my_qps;
+static uint64_t registered; /* bytes this process registered, against VERBS_EMU_MEMLOCK */
 /* the "NIC" of this process: a thread that runs posted WRs whether or not the program polls;
  * prog_lock guards my_qps and every QP's private send queue */
 static pthread_mutex_t prog_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -150,7 +153,7 @@ static pthread_t nic_thread;
 static bool nic_started;
 static struct {
 	bool mine;
-	long delay_us, fail_wr, bad_rkey_wr, stop_wr, cqe_max;
+	long delay_us, fail_wr, bad_rkey_wr, stop_wr, cqe_max, memlock;
 	bool split;
 	int fail_status;
 	long wr_count;
@@ -184,6 +187,7 @@ static void read_faults(void)
 	F.bad_rkey_wr = env_long("VERBS_EMU_BAD_RKEY_WR", 0);
 	F.stop_wr = env_long("VERBS_EMU_STOP_WR", 0);
 	F.cqe_max = env_long("VERBS_EMU_CQE_MAX", 0);
+	F.memlock = env_long("VERBS_EMU_MEMLOCK", 0);
 }
 
 static void lock(void)
@@ -507,6 +511,10 @@ struct ibv_mr *ibv_reg_mr_iova2(struct ibv_pd *pd, void *addr, size_t length, ui
 		errno = EINVAL; /* the spec: remote write needs local write */
 		return NULL;
 	}
+	if (F.mine && F.memlock > 0 && registered + length > (uint64_t)F.memlock) {
+		errno = ENOMEM; /* as the kernel says past RLIMIT_MEMLOCK */
+		return NULL;
+	}
 	m = calloc(1, sizeof(*m));
 	if (!m) {
 		errno = ENOMEM;
@@ -529,6 +537,7 @@ struct ibv_mr *ibv_reg_mr_iova2(struct ibv_pd *pd, void *addr, size_t length, ui
 				   .len = length,
 				   .iova = iova};
 	unlock();
+	registered += length;
 	m->slot = i;
 	m->mr.context = pd->context;
 	m->mr.pd = pd;
@@ -551,6 +560,7 @@ int ibv_dereg_mr(struct ibv_mr *mr)
 	lock();
 	S->mr[m->slot].used = 0;
 	unlock();
+	registered -= m->mr.length;
 	free(m);
 	return 0;
 }
