@@ -57,6 +57,8 @@ LIB_BENCH := $(BUILD)/lib/libar_bench.a
 LIB_LAB   := $(BUILD)/lib/libar_lab.a
 
 BINS := $(BUILD)/arbench $(BUILD)/arplan $(if $(wildcard bench/lab/arlab.c),$(BUILD)/arlab)
+# the userspace libibverbs emulator for the verbs tests (tests/verbs-emulator/emu.c)
+VERBS_EMU := $(BUILD)/tests/verbs-emulator/libibverbs.so.1
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 MPIT_BINS := $(patsubst tests/mpi/%.c,$(BUILD)/tests/mpi/%,$(MPIT_SRC))
 
@@ -65,7 +67,7 @@ MPIT_BINS := $(patsubst tests/mpi/%.c,$(BUILD)/tests/mpi/%,$(MPIT_SRC))
 # keep objects of test programs (otherwise make deletes them as intermediates and rebuilds)
 .SECONDARY:
 
-all: $(BINS) $(UNIT_BINS) $(MPIT_BINS)
+all: $(BINS) $(UNIT_BINS) $(MPIT_BINS) $(VERBS_EMU)
 
 help:
 	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
@@ -137,6 +139,14 @@ $(BUILD)/tests/unit/%: $(call obj,tests/unit/%.c) $(call obj,$(TESTLIB_SRC)) $(T
 $(BUILD)/tests/mpi/%: $(call obj,tests/mpi/%.c) $(call obj,$(TESTLIB_SRC)) $(TEST_LIBS)
 	@mkdir -p $(@D)
 	$(MPICC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(GSL_LIBS) $(VERBS_LIBS) $(LDLIBS)
+
+# Not linked against the real libibverbs: it replaces it (LD_LIBRARY_PATH), with the real
+# library's symbol versions from the map.
+$(VERBS_EMU): tests/verbs-emulator/emu.c tests/verbs-emulator/libibverbs.map
+	@mkdir -p $(@D)
+	$(CC) -D_GNU_SOURCE -std=c11 $(OPT) $(WARN) -fPIC -shared -pthread \
+	  -Wl,-soname,libibverbs.so.1 -Wl,--version-script=tests/verbs-emulator/libibverbs.map \
+	  -o $@ tests/verbs-emulator/emu.c -lrt
 
 # ---- fuzzing -------------------------------------------------------------------------------
 # Each tests/fuzz/fuzz_NAME.c is a libFuzzer target: built with clang, ASan and UBSan (any UB

@@ -13,6 +13,7 @@
 #include "allreduce/internal.h"
 
 #include <errno.h>
+#include <string.h>
 #include <limits.h>
 #include <sched.h>
 
@@ -161,10 +162,11 @@ static int mpi_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_t
 	return 0;
 }
 
-/* Always: MPI_Allreduce works on any communicator, whatever our transport. */
+/* On the mpi transport only: it is MPI's own collective, so under another transport (verbs)
+ * it would measure MPI, not that transport. */
 static bool mpi_supports(const struct ar_comm *c)
 {
-	return true;
+	return !strcmp(c->tops->name, "mpi");
 }
 
 const struct ar_algo ar__algo_mpi = {

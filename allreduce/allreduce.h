@@ -62,7 +62,8 @@ uint16_t ar_float_to_bf16(float f);
 
 /* ---- transport ops table ----------------------------------------------------------------- */
 
-struct ar_transport;  /* one transport instance bound to a communicator (private) */
+struct ar_transport; /* one transport instance bound to a communicator (private) */
+struct ar_comm_config;
 struct ar_request;    /* an outstanding operation (private to the transport) */
 struct ar_mem_region; /* a registered buffer (private to the transport) */
 
@@ -75,8 +76,13 @@ struct ar_mem_region; /* a registered buffer (private to the transport) */
  */
 struct ar_transport_ops {
 	const char *name; /* "mpi", "verbs", ... */
-	/* Bind to the ranks of comm.  May block (collective over comm).  Owns *out. */
-	int (*init)(MPI_Comm comm, struct ar_transport **out);
+	/* Bind to the ranks of comm with the transport settings of cfg (device, GID index; NULL:
+	 * defaults).
+	 * Collective over comm, may block; every rank returns the same verdict.  Owns *out.  On
+	 * failure writes one line saying why (and what to do) into err[errlen], may leave it
+	 * empty.  -ENODEV / -EINVAL: a bad setting (no such device, port or GID index). */
+	int (*init)(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar_transport **out,
+		    char *err, size_t errlen);
 	/* Release everything init made.  Collective over the communicator; may block. */
 	void (*fini)(struct ar_transport *t);
 	/* Register buf[0..len) for sends, receives and remote writes.  Does not block.  The caller
@@ -105,6 +111,10 @@ struct ar_transport_ops {
 	int (*recv_imm)(struct ar_transport *t, int peer, uint32_t *imm, struct ar_request **req);
 	/* The key a peer passes as remote_key to write into mr. */
 	int (*mem_key)(struct ar_transport *t, struct ar_mem_region *mr, uint64_t *key);
+	/* What the last failed op of t saw, as a phrase naming the peer and the operation
+	 * ("RDMA write to rank 2 completed with 'remote access error' ..."), or NULL when
+	 * strerror of the returned errno says it all.  Owned by t; never blocks. */
+	const char *(*last_error)(struct ar_transport *t);
 };
 
 /* The registry of transports, in a table; NULL when the name is unknown. */
@@ -119,10 +129,16 @@ const struct ar_transport_ops *ar_transport_at(size_t i);
 struct ar_comm; /* opaque */
 
 struct ar_comm_config {
-	const char *transport; /* "mpi" (default when NULL) */
-	size_t segment_bytes;  /* pipelining segment; 0 = default (1 MiB) */
-	int max_inflight;      /* operations in flight per peer; 0 = default (2) */
-	double timeout_sec;    /* per operation wait; 0 = wait forever */
+	const char *transport; /* "mpi" (default when NULL), "verbs" */
+	/* verbs: "NAME" or "NAME:PORT" (NULL: the first device with an active port) */
+	const char *device;
+	/* verbs: GID table index when gid_index_set; otherwise RoCE v2 with an IPv4-mapped
+	 * address is preferred (InfiniBand ports use the LID and need none) */
+	int gid_index;
+	bool gid_index_set;
+	size_t segment_bytes; /* pipelining segment; 0 = default (1 MiB) */
+	int max_inflight;     /* operations in flight per peer; 0 = default (2) */
+	double timeout_sec;   /* per operation wait; 0 = wait forever */
 	/* Node index of every rank (size = comm size), e.g. from topo's cluster map.  NULL:
 	 * the library derives it with MPI_Comm_split_type(MPI_COMM_TYPE_SHARED). */
 	const int *node_of_rank;

@@ -180,6 +180,7 @@ static int check_nodes_share_memory(struct ar_comm *c, const int *shm_ids)
 int ar_comm_create(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar_comm **out)
 {
 	static const struct ar_comm_config defaults;
+	char terr[400];
 	const char *tname;
 	struct ar_comm *c;
 	int *ids = NULL;
@@ -209,6 +210,8 @@ int ar_comm_create(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar_co
 	MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
 	MPI_Comm_rank(c->comm, &c->rank);
 	MPI_Comm_size(c->comm, &c->size);
+	c->gid_index = cfg->gid_index;
+	c->gid_index_set = cfg->gid_index_set;
 	c->segment_bytes = cfg->segment_bytes ? cfg->segment_bytes : AR__DEFAULT_SEGMENT;
 	c->max_inflight = cfg->max_inflight ? cfg->max_inflight : AR__DEFAULT_INFLIGHT;
 	c->timeout_sec = cfg->timeout_sec;
@@ -216,7 +219,8 @@ int ar_comm_create(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar_co
 
 	c->node_of_rank = calloc((size_t)c->size, sizeof(*c->node_of_rank));
 	ids = calloc((size_t)c->size, sizeof(*ids));
-	if (!c->node_of_rank || !ids) {
+	c->device = cfg->device ? strdup(cfg->device) : NULL;
+	if (!c->node_of_rank || !ids || (cfg->device && !c->device)) {
 		err = create_fail(-ENOMEM, "out of memory for the cluster map");
 		goto err_free_map;
 	}
@@ -243,10 +247,14 @@ int ar_comm_create(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar_co
 	if (err)
 		goto err_free_map;
 
-	err = c->tops->init(c->comm, &c->tr);
+	terr[0] = '\0';
+	err = c->tops->init(c->comm, cfg, &c->tr, terr, sizeof(terr));
 	if (err) {
-		create_fail(err, "rank %d: transport '%s' failed to initialise (%s)", c->rank,
-			    tname, strerror(-err));
+		if (terr[0])
+			create_fail(err, "rank %d: transport '%s': %s", c->rank, tname, terr);
+		else
+			create_fail(err, "rank %d: transport '%s' failed to initialise (%s)",
+				    c->rank, tname, strerror(-err));
 		goto err_free_map;
 	}
 	free(ids);
@@ -255,6 +263,7 @@ int ar_comm_create(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar_co
 
 err_free_map:
 	free(ids);
+	free(c->device);
 	free(c->node_of_rank);
 	MPI_Comm_free(&c->comm);
 err_free_comm_struct:
@@ -271,12 +280,21 @@ void ar_comm_destroy(struct ar_comm *c)
 	ar__algo_mpi_cleanup(c);
 	c->tops->fini(c->tr);
 	free(c->scratch);
+	free(c->device);
 	free(c->node_of_rank);
 	MPI_Comm_free(&c->comm);
 	free(c);
 }
 
 /* ---- timed point-to-point ------------------------------------------------------------------ */
+
+/* The transport's own account of its last failure, else strerror(-err). */
+static const char *detail_or_errno(struct ar_comm *c, int err)
+{
+	const char *detail = c->tops->last_error(c->tr);
+
+	return detail ? detail : strerror(-err);
+}
 
 int ar__isend(struct ar_comm *c, const void *buf, size_t bytes, int peer, int tag,
 	      struct ar_request **req)
@@ -285,7 +303,7 @@ int ar__isend(struct ar_comm *c, const void *buf, size_t bytes, int peer, int ta
 
 	if (err)
 		return ar__fail(c, err, "send of %zu bytes to rank %d failed: %s (%s step %d)",
-				bytes, peer, strerror(-err), c->phase, c->step);
+				bytes, peer, detail_or_errno(c, err), c->phase, c->step);
 	return 0;
 }
 
@@ -296,7 +314,7 @@ int ar__irecv(struct ar_comm *c, void *buf, size_t bytes, int peer, int tag,
 
 	if (err)
 		return ar__fail(c, err, "recv of %zu bytes from rank %d failed: %s (%s step %d)",
-				bytes, peer, strerror(-err), c->phase, c->step);
+				bytes, peer, detail_or_errno(c, err), c->phase, c->step);
 	return 0;
 }
 
@@ -308,7 +326,7 @@ int ar__op_failed(struct ar_comm *c, int err, int peer, const char *what)
 		return ar__fail(c, err, "%s %s rank %d timed out after %.1f s (%s step %d)", what,
 				dir, peer, c->timeout_sec, c->phase, c->step);
 	return ar__fail(c, err, "%s %s rank %d failed: %s (%s step %d)", what, dir, peer,
-			strerror(-err), c->phase, c->step);
+			detail_or_errno(c, err), c->phase, c->step);
 }
 
 int ar__wait(struct ar_comm *c, struct ar_request *req, int peer, const char *what)

@@ -466,6 +466,9 @@ static int hier_make_inter(struct ar_comm *c, struct ar__hier *h)
 {
 	struct ar_comm_config cfg = {
 		.transport = c->tops ? c->tops->name : NULL,
+		.device = c->device,
+		.gid_index = c->gid_index,
+		.gid_index_set = c->gid_index_set,
 		.segment_bytes = c->segment_bytes,
 		.max_inflight = c->max_inflight,
 		.timeout_sec = c->timeout_sec,

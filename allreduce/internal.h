@@ -22,6 +22,11 @@ struct ar_comm {
 	const struct ar_transport_ops *tops;
 	struct ar_transport *tr;
 
+	/* transport settings, kept for sub-communicators (hier's inter-node one) */
+	char *device; /* strdup of cfg->device or NULL */
+	int gid_index;
+	bool gid_index_set;
+
 	size_t segment_bytes;
 	int max_inflight;
 	double timeout_sec;
@@ -86,7 +91,7 @@ int ar__sendrecv(struct ar_comm *c, const void *sbuf, size_t sbytes, int dst, vo
 /* The algorithm and transport tables live in registry.c; each algorithm file exports its
  * entry as a const struct. */
 extern const struct ar_algo ar__algo_ring, ar__algo_tree, ar__algo_hier, ar__algo_rhd, ar__algo_mpi;
-extern const struct ar_transport_ops ar__transport_mpi;
+extern const struct ar_transport_ops ar__transport_mpi, ar__transport_verbs;
 /* Free what algo_mpi.c created on c (its user MPI_Ops); called by ar_comm_destroy. */
 void ar__algo_mpi_cleanup(struct ar_comm *c);
 
@@ -96,6 +101,8 @@ int ar__stub_write_imm(struct ar_transport *t, const void *local, size_t len,
 		       size_t remote_offset, uint32_t imm, struct ar_request **req);
 int ar__stub_recv_imm(struct ar_transport *t, int peer, uint32_t *imm, struct ar_request **req);
 int ar__stub_mem_key(struct ar_transport *t, struct ar_mem_region *mr, uint64_t *key);
+/* No detail beyond the errno: always NULL. */
+const char *ar__stub_last_error(struct ar_transport *t);
 
 /* Resolve AR_IN_PLACE / sendbuf == recvbuf: returns the buffer holding the input. */
 static inline const void *ar__input(const void *sendbuf, void *recvbuf)

@@ -13,6 +13,7 @@ static const struct ar_algo *const algos[] = {
 
 static const struct ar_transport_ops *const transports[] = {
 	&ar__transport_mpi,
+	&ar__transport_verbs,
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

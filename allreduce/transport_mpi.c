@@ -31,8 +31,10 @@ struct ar_mem_region {
 	size_t len;
 };
 
-/* Bind to comm (not duplicated: the caller's communicator is already private).  Local. */
-static int mpi_init(MPI_Comm comm, struct ar_transport **out)
+/* Bind to comm (not duplicated: the caller's communicator is already private).  Local;
+ * cfg has nothing for MPI. */
+static int mpi_init(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar_transport **out,
+		    char *err, size_t errlen)
 {
 	struct ar_transport *t = calloc(1, sizeof(*t));
 
@@ -199,4 +201,5 @@ const struct ar_transport_ops ar__transport_mpi = {
 	.write_imm = ar__stub_write_imm,
 	.recv_imm = ar__stub_recv_imm,
 	.mem_key = ar__stub_mem_key,
+	.last_error = ar__stub_last_error,
 };

@@ -25,3 +25,9 @@ int ar__stub_mem_key(struct ar_transport *t, struct ar_mem_region *mr, uint64_t 
 {
 	return -EOPNOTSUPP;
 }
+
+/* Always NULL: the errno an op returned is the whole story. */
+const char *ar__stub_last_error(struct ar_transport *t)
+{
+	return NULL;
+}

@@ -50,6 +50,9 @@ struct bench_opts {
 	size_t algos[BENCH_MAX_ALGOS];
 	bool algos_all;	       /* -A all (or no -A): unsupported ones are skipped */
 	const char *transport; /* -t */
+	const char *ib_dev;    /* --ib-dev NAME[:PORT] (verbs), NULL for the first active */
+	int gid_index;	       /* --gid-index (verbs), when gid_index_set */
+	bool gid_index_set;
 	const char *json_path; /* -J, NULL for none */
 	enum bench_agg agg;    /* -a */
 	double min_busbw;      /* --min-busbw in GB/s; < 0 when not given */

@@ -246,6 +246,8 @@ enum {
 	OPT_ANONYMIZE,
 	OPT_QUIET,
 	OPT_VERSION,
+	OPT_IB_DEV,
+	OPT_GID_INDEX,
 };
 
 static const struct option long_opts[] = {
@@ -261,6 +263,8 @@ static const struct option long_opts[] = {
 	{"op", required_argument, NULL, 'o'},
 	{"algo", required_argument, NULL, 'A'},
 	{"transport", required_argument, NULL, 't'},
+	{"ib-dev", required_argument, NULL, OPT_IB_DEV},
+	{"gid-index", required_argument, NULL, OPT_GID_INDEX},
 	{"json", required_argument, NULL, 'J'},
 	{"average", required_argument, NULL, 'a'},
 	{"min-busbw", required_argument, NULL, OPT_MIN_BUSBW},
@@ -341,6 +345,14 @@ static int handle(int c, const char *arg, struct bench_opts *o, bool *factor_giv
 		}
 		o->transport = arg;
 		return 0;
+	case OPT_IB_DEV:
+		if (!*arg || *arg == ':')
+			return fail(err, errlen, "--ib-dev '%s': expected NAME or NAME:PORT", arg);
+		o->ib_dev = arg;
+		return 0;
+	case OPT_GID_INDEX:
+		o->gid_index_set = true;
+		return parse_int("--gid-index", arg, 0, &o->gid_index, err, errlen);
 	case 'R':
 		if (strcmp(arg, "0") && strcmp(arg, "1"))
 			return fail(err, errlen, "-R '%s': expected 0 or 1", arg);
@@ -408,6 +420,9 @@ static int check_combination(struct bench_opts *o, bool factor_given, bool step_
 		return fail(err, errlen,
 			    "-i 0 with -f 1 never reaches -e: expected -i > 0 or "
 			    "-f > 1");
+	if ((o->ib_dev || o->gid_index_set) && strcmp(o->transport, "verbs"))
+		return fail(err, errlen, "%s applies to -t verbs only",
+			    o->ib_dev ? "--ib-dev" : "--gid-index");
 	if (o->min_busbw >= 0 && o->maxbytes < (1u << 20))
 		return fail(err, errlen,
 			    "--min-busbw judges sizes >= 1 MiB, but -e is below "
@@ -502,7 +517,12 @@ void bench_usage(FILE *f)
 		"                           (default sum)\n"
 		"  -A, --algo LIST|all      algorithms, comma separated, of: %s\n"
 		"                           (default all that this run supports)\n"
-		"  -t, --transport NAME     transport under the algorithms (default mpi)\n"
+		"  -t, --transport NAME     transport under the algorithms: mpi (default) or "
+		"verbs\n"
+		"      --ib-dev NAME[:PORT] verbs: the RDMA device and port (default: the first\n"
+		"                           active port of any device)\n"
+		"      --gid-index N        verbs: GID table index (default: RoCE v2 with an IPv4\n"
+		"                           address; InfiniBand ports need none)\n"
 		"  -J, --json FILE          write the results as JSON to FILE, updated after every "
 		"size\n"
 		"  -a, --average avg|min|max|rank0  combine per-rank times: mean, fastest or\n"

@@ -482,7 +482,7 @@ int bench_run(MPI_Comm comm, const struct bench_opts *o, int argc, char **argv, 
 	struct sweep s = {.comm = comm, .o = o, .argc = argc, .argv = argv};
 	struct ar_comm_config cfg = {0};
 	char skipped[256], msg[ERRTEXT];
-	int code = BENCH_EXIT_USAGE, rc;
+	int code = BENCH_EXIT_USAGE, rc, bad;
 
 	err[0] = '\0';
 	MPI_Comm_rank(comm, &s.rank);
@@ -501,13 +501,19 @@ int bench_run(MPI_Comm comm, const struct bench_opts *o, int argc, char **argv, 
 		goto out_free;
 	}
 	cfg.transport = o->transport;
+	cfg.device = o->ib_dev;
+	cfg.gid_index = o->gid_index;
+	cfg.gid_index_set = o->gid_index_set;
 	cfg.segment_bytes = o->segment;
 	cfg.timeout_sec = o->timeout;
 	cfg.node_of_rank = s.cl.map.node_of_rank;
 	rc = ar_comm_create(comm, &cfg, &s.ac);
 	snprintf(msg, sizeof(msg), "%s", rc ? ar_last_error_text() : "");
+	/* a device, port or GID index that does not exist is bad input, not a runtime failure */
+	bad = rc == -ENODEV || rc == -EINVAL;
+	MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, comm);
 	if (bench__agree_failed(&s.live, rc != 0, msg, err, errlen)) {
-		code = BENCH_EXIT_RUNTIME;
+		code = bad ? BENCH_EXIT_USAGE : BENCH_EXIT_RUNTIME;
 		goto out_free;
 	}
 	if (choose_algos(&s, skipped, sizeof(skipped), err, errlen) ||

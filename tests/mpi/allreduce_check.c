@@ -494,7 +494,7 @@ static int big_test(void)
 	if (nprocs != 2)
 		return 0;
 	buf = malloc(len);
-	if (!buf || ops->init(MPI_COMM_WORLD, &tr)) {
+	if (!buf || ops->init(MPI_COMM_WORLD, NULL, &tr, NULL, 0)) {
 		fprintf(stderr, "rank %d: cannot set up the big-message test\n", rank);
 		return 1;
 	}

@@ -56,6 +56,7 @@ static void test_transports_complete(void **state)
 		assert_non_null(t->write_imm);
 		assert_non_null(t->recv_imm);
 		assert_non_null(t->mem_key);
+		assert_non_null(t->last_error);
 	}
 	assert_null(ar_transport_at(ar_transport_count()));
 	assert_null(ar_transport_find("carrier-pigeon"));
@@ -80,12 +81,24 @@ static void test_mpi_one_sided_slots_are_stubs(void **state)
 	assert_int_equal(key, 42);
 }
 
+/* verbs fills every slot, the one-sided ones included, and reports its failures itself. */
+static void test_verbs_slots(void **state)
+{
+	const struct ar_transport_ops *t = ar_transport_find("verbs");
+
+	assert_non_null(t);
+	assert_true(ar_transport_one_sided(t));
+	assert_non_null(t->last_error);
+	assert_ptr_not_equal(t->last_error, ar_transport_find("mpi")->last_error);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_algorithms_complete),
 		cmocka_unit_test(test_transports_complete),
 		cmocka_unit_test(test_mpi_one_sided_slots_are_stubs),
+		cmocka_unit_test(test_verbs_slots),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
