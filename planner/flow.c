@@ -66,8 +66,8 @@ struct plan_ctx {
 	struct pattern patterns[PATTERN_CACHE];
 	size_t n_patterns;
 	/* scratch for filling */
-	int64_t *local_of;		   /* [n_res] index into the touched list, -1 */
-	double net_rate_min, net_rate_max; /* host link rates of the ranks' NICs */
+	int64_t *local_of;			 /* [n_res] index into the touched list, -1 */
+	double net_rate_min, net_rate_max;	 /* host link rates of the ranks' NICs */
 	double node_inject_min, node_inject_sum; /* bytes/s: nodes' NIC totals */
 	double gpu_inject_min;			 /* bytes/s: a GPU's links, 0 none */
 	int ranks_per_node_max;
