@@ -447,6 +447,11 @@ struct plan_rpt_chart {
 int plan_rpt_plot(const struct plan_report *r, const char *dir, struct plan_rpt_chart *charts,
 		  size_t *n_charts, char *msg, size_t msglen);
 void plan_rpt_charts_free(struct plan_rpt_chart *charts, size_t n);
+/* Run `gnuplot ID.gp ...` in dir (report_gnuplot.c).  0, or -EIO with gnuplot's error line (or
+ * that it is not installed) in msg. */
+int plan_rpt_gnuplot(const char *dir, const char *const *ids, size_t n, char *msg, size_t msglen);
+/* dir/ID.svg for inlining in a page: from "<svg" on, ids prefixed "ID-"; NULL if unreadable. */
+char *plan_rpt_svg(const char *dir, const char *id);
 
 /* The writers.  0 or -EIO. */
 int plan_rpt_html(const struct plan_report *r, const struct plan_rpt_chart *charts, size_t n,
