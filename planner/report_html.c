@@ -423,6 +423,13 @@ static void measurements(const struct plan_report *r, FILE *f)
 	fputs("</tbody>\n</table>\n</section>\n", f);
 }
 
+/* "8 ranks on 4 nodes" (of the first file with results) */
+static void cluster(const struct plan_report *r, FILE *f)
+{
+	fprintf(f, "%d rank%s on %d node%s", r->ranks, r->ranks == 1 ? "" : "s", r->nodes,
+		r->nodes == 1 ? "" : "s");
+}
+
 int plan_rpt_html(const struct plan_report *r, const struct plan_rpt_chart *charts, size_t n,
 		  FILE *f)
 {
@@ -430,15 +437,17 @@ int plan_rpt_html(const struct plan_report *r, const struct plan_rpt_chart *char
 	const struct plan_rpt_chart *c;
 	size_t i;
 
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	      "<meta name=\"generator\" content=\"arplan report\">\n<title>All-reduce report: ",
+	      f);
+	cluster(r, f);
 	fprintf(f,
-		"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-		"<meta name=\"generator\" content=\"arplan report\">\n"
-		"<title>All-reduce report: %d ranks on %d nodes</title>\n"
-		"<link rel=\"icon\" href=\"data:,\">\n<style>\n%s</style>\n</head>\n<body>\n"
-		"<header>\n<h1>All-reduce report</h1>\n<p class=\"meta\">%d ranks on %d nodes; "
-		"generated %s by arplan report%s.</p>\n</header>\n<main>\n",
-		r->ranks, r->nodes, style, r->ranks, r->nodes, r->date,
+		"</title>\n<link rel=\"icon\" href=\"data:,\">\n<style>\n%s</style>\n</head>\n"
+		"<body>\n<header>\n<h1>All-reduce report</h1>\n<p class=\"meta\">",
+		style);
+	cluster(r, f);
+	fprintf(f, "; generated %s by arplan report%s.</p>\n</header>\n<main>\n", r->date,
 		r->anonymized ? "; host names, paths and the command line anonymised" : "");
 	summary(r, f);
 	system_section(r, f);

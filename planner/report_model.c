@@ -221,11 +221,12 @@ int plan_rpt_aggregate(struct plan_report *r)
 	size_t i;
 	int ret;
 
-	for (i = 0; i < r->n_files; i++)
-		if (r->files[i].res->n_rows) {
+	for (i = 0; i < r->n_files; i++) /* the first file with results, else the first */
+		if (r->files[i].res->n_rows || !r->ranks) {
 			r->ranks = r->files[i].res->ranks;
 			r->nodes = r->files[i].res->nodes;
-			break;
+			if (r->files[i].res->n_rows)
+				break;
 		}
 	ret = aggregate_points(r);
 	return ret ? ret : aggregate_links(r);

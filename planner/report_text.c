@@ -193,8 +193,8 @@ int plan_rpt_markdown(const struct plan_report *r, FILE *f)
 	bool pred = r->topo_name != NULL;
 
 	fputs("# All-reduce report\n\n", f);
-	fprintf(f, "%d ranks on %d nodes; generated %s by arplan report.\n\n", r->ranks, r->nodes,
-		r->date);
+	fprintf(f, "%d rank%s on %d node%s; generated %s by arplan report.\n\n", r->ranks,
+		r->ranks == 1 ? "" : "s", r->nodes, r->nodes == 1 ? "" : "s", r->date);
 	fputs("## Summary\n\n", f);
 	if (r->verdict >= 0) {
 		fprintf(f, "- **%s**: peak busbw %.3g GB/s is %.2f of the expected %.3g GB/s%s\n",
