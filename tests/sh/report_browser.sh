@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # tests/sh/report_browser.sh - `arplan report`'s HTML in a real browser.  Two pages: the
 # results, links, lab topology and calibration fixtures (tests/data/report/, every chart), and
-# hostile.json (host, CPU, NIC and algorithm names made of markup).  tests/sh/report_browser.py
-# validates each with html5lib in strict mode, opens it in headless Chromium (through
-# chromedriver and Selenium), checks that every chart is an inline SVG with its data points
-# drawn, that nothing is fetched, no script or event handler exists and the console stays
-# empty, and saves a screenshot of the first page to $BUILD/test-logs/report.png.
-# Needs the Debian packages chromium, chromium-driver, python3-selenium, python3-html5lib
-# (make deps).  Exit 0 pass, 1 fail.
+# hostile.json (host, CPU, NIC and algorithm names made of markup).  Each must pass HTML Tidy
+# with no warning; then tests/sh/report_browser.py validates it with html5lib in strict mode,
+# opens it in headless Chromium (through chromedriver and Selenium), checks that every chart
+# is an inline SVG with its data points drawn, that nothing is fetched, no script or event
+# handler exists and the console stays empty, and saves a screenshot of the first page to
+# $BUILD/test-logs/report.png.
+# Needs the Debian packages chromium, chromium-driver, python3-selenium, python3-html5lib,
+# tidy (make deps).  Exit 0 pass, 1 fail.
 set -u
 BUILD=${BUILD:-build}
 arplan=$BUILD/arplan
@@ -18,6 +19,7 @@ for f in /usr/bin/chromium /usr/bin/chromedriver; do
 done
 /usr/bin/python3 -c 'import selenium, html5lib' || {
 	echo "FAIL: python3-selenium or python3-html5lib missing (make deps)"; exit 1; }
+command -v tidy >/dev/null || { echo "FAIL: tidy missing (make deps)"; exit 1; }
 tmp=$(mktemp -d /tmp/report_browser.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$BUILD/test-logs"
@@ -27,6 +29,12 @@ mkdir -p "$BUILD/test-logs"
 	{ echo "FAIL: arplan report exited $?"; exit 1; }
 "$arplan" report $D/hostile.json -o "$tmp/hostile.html" ||
 	{ echo "FAIL: arplan report (hostile.json) exited $?"; exit 1; }
+# a second validator: HTML Tidy must have nothing to say (exit 0: no warning, no error)
+for page in report hostile; do
+	out=$(tidy -q -e "$tmp/$page.html" 2>&1) ||
+		{ echo "FAIL: tidy on $page.html: $out"; exit 1; }
+	echo "ok   $page.html: tidy -q -e reports nothing"
+done
 shot=$BUILD/test-logs/report.png
 case $shot in /*) ;; *) shot=$PWD/$shot ;; esac
 timeout -k 5 120 /usr/bin/python3 tests/sh/report_browser.py --screenshot "$shot" \
