@@ -19,9 +19,11 @@ MPIRUN  ?= mpirun
 # make run: one rank per core, at least 2 (so there is something to reduce)
 RUN_NP  ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -lt 2 ] && n=2; echo $$n)
 
+# chromium ... tidy: the report's browser and validation test (tests/sh/report_browser.sh)
 DEBIAN_PKGS := build-essential pkg-config openmpi-bin libopenmpi-dev libibverbs-dev \
 	libhwloc-dev hwloc libcyaml-dev libjansson-dev libcmocka-dev libgsl-dev gnuplot-nox iproute2 \
-	iperf3 procps util-linux jq clang llvm
+	iperf3 procps util-linux jq clang llvm \
+	chromium chromium-driver python3 python3-selenium python3-html5lib tidy
 
 PKG_LIBS   := jansson libcyaml hwloc
 # '=' not ':=': evaluated when a recipe runs, i.e. after 'deps' installed the packages.

@@ -24,6 +24,7 @@ static const struct subcommand subcommands[] = {
 	{"compare", plan_cmd_compare,
 	 "topologies side by side for a workload: idle fraction, MFU, CapEx, power"},
 	{"sweep", plan_cmd_sweep, "build the usual fabrics for N GPUs and compare them"},
+	{"report", plan_cmd_report, "an HTML (or Markdown, CSV) report of arbench results"},
 };
 
 static void usage(FILE *f)

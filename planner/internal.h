@@ -11,6 +11,7 @@
  *   workload.c   workload YAML in (training jobs for step, compare and sweep)
  *   step.c       one training step on a topology: buckets, idle fraction, MFU, cost
  *   yamlerr.c    file:line:column errors of calib.c's and workload.c's YAML (yamlerr.h)
+ *   report*.c    `arplan report`: load, aggregate, gnuplot charts, HTML/Markdown/CSV writers
  *   cmd_*.c      one arplan subcommand each
  */
 #ifndef ARBENCH_PLANNER_INTERNAL_H
@@ -94,7 +95,11 @@ struct plan_row {
 	bool inplace;
 	double time_us; /* mean */
 	double p50_us;
-	double busbw; /* GB/s as the file gives it */
+	double busbw;		  /* GB/s as the file gives it */
+	char type[12], op[12];	  /* "" when the file does not say (nccl-tests: no op) */
+	bool has_spread;	  /* min, p99 and max over iterations recorded (arbench) */
+	unsigned long long wrong; /* elements that failed the check (0 unchecked) */
+	double min_us, p99_us, max_us;
 };
 
 struct plan_results {
@@ -113,6 +118,12 @@ struct plan_results {
  * the file and what is wrong (truncated, not arbench's, a newer schema version). */
 int plan_results_load(const char *path, struct plan_results **out, char *msg, size_t msglen);
 void plan_results_free(struct plan_results *r);
+/* The same, for reports: also hands back the parsed document in *doc (the caller's to
+ * json_decref), and with links_ok a file with a "links" list and no "results" (arbench links)
+ * loads, with no rows. */
+struct json_t;
+int plan_results_load_doc(const char *path, bool links_ok, struct plan_results **out,
+			  struct json_t **doc, char *msg, size_t msglen);
 /* A row's measured time in seconds as the planner compares it: the median over iterations
  * (time_us.p50), or the mean where the file has no median. */
 double plan_row_seconds(const struct plan_row *row);
@@ -312,5 +323,148 @@ void plan_ud_free(struct plan_updown *u);
  * as short). */
 int plan_ud_path(const struct plan_updown *u, const struct topo_graph *g, uint32_t va, uint32_t vb,
 		 uint64_t hash, uint64_t *path, int max);
+
+/* ---- reports: `arplan report` (report*.c) ------------------------------------------------- */
+
+/* One point-to-point measurement of `arbench links`: rank src to rank dst. */
+struct plan_rpt_link {
+	int src, dst;
+	char *src_host, *dst_host;
+	size_t size; /* bytes per message */
+	double bw_gbps, lat_us;
+	bool flagged; /* as arbench flagged it (below its threshold of the median) */
+};
+
+/* One node's hardware as arbench's hwloc discovery recorded it (strings "" when unknown). */
+struct plan_rpt_node {
+	char *name, *cpu_model;
+	int cores, pus, numa_nodes; /* -1 unknown */
+	char *nics;		    /* "eth0 (100 Gbit/s, NUMA 0, RDMA), ..." */
+	char *gpus;		    /* "2 x NVIDIA H100 (NUMA 0, 1)" */
+};
+
+/* One input file. */
+struct plan_rpt_file {
+	char *name; /* the path as given; "results file N" with --anonymize */
+	struct plan_results *res;
+	char *arbench_version, *mpi_library, *transport, *command; /* "" unknown or hidden */
+	char *settings; /* "20 iterations after 5 warm-up, times averaged over ranks, ..." */
+	struct plan_rpt_node *nodes;
+	int n_nodes; /* of nodes_info (0: not recorded) */
+	struct plan_rpt_link *links;
+	size_t n_links;
+};
+
+/* One algorithm at one size, over every row of it (files, types, ops, placements): medians. */
+struct plan_rpt_point {
+	char algo[16];
+	size_t size;
+	size_t rows, wrong;
+	double busbw;		  /* GB/s */
+	double p50_us, p99_us;	  /* p99 < 0: not recorded */
+	double min_us, max_us;	  /* over all rows; < 0: not recorded */
+	double spread;		  /* p99 / p50, < 0: not recorded */
+	double pred_us, bound_us; /* predicted time and lower bound; < 0: not predicted */
+	double pred_busbw, bound_busbw;
+	bool extrapolated;
+	size_t first_ref, n_refs; /* its rows: plan_report.refs[first_ref ...] */
+};
+
+/* A row of one of the files. */
+struct plan_rpt_ref {
+	unsigned file;
+	const struct plan_row *row;
+};
+
+/* The best algorithm in a band of sizes [lo, hi). */
+struct plan_rpt_band {
+	const char *label;
+	size_t lo, hi;
+	char best[16]; /* "" when the band has no rows */
+	unsigned wins, sizes;
+	double busbw; /* the best algorithm's median busbw at the largest size of the band */
+};
+
+#define PLAN_RPT_BANDS 3
+
+struct plan_report {
+	struct plan_rpt_file *files;
+	size_t n_files;
+	struct plan_rpt_point *points; /* by algorithm (first seen), then size */
+	size_t n_points;
+	struct plan_rpt_ref *refs; /* every row, grouped as the points */
+	char (*algos)[16];
+	size_t n_algos;
+	int ranks, nodes; /* of the first file with rows */
+	/* the link matrix: links of the largest size measured, from the first file that has them */
+	const struct plan_rpt_link **links;
+	size_t n_links, n_flagged, link_size;
+	int link_ranks;	    /* matrix dimension: 1 + the largest rank */
+	double link_median; /* GB/s */
+	/* prediction: NULL when not given; the paths "" with --anonymize */
+	char *topo_name, *topo_path, *calib_path;
+	/* summary */
+	struct plan_rpt_band bands[PLAN_RPT_BANDS];
+	double expect_gbps; /* 0: no --expect */
+	double peak_busbw;  /* best median busbw at sizes >= 1 MiB (all sizes when none) */
+	char peak_algo[16];
+	size_t peak_size;
+	bool peak_large;   /* the peak is from sizes >= 1 MiB */
+	double peak_bound; /* the lower bound's busbw at peak_size, 0 unknown */
+	int verdict;	   /* -1 no --expect, 0 fail, 1 pass */
+	bool anonymized;
+	char date[32]; /* UTC */
+};
+
+struct plan_calib;
+/* Read the files into r (zeroed by the caller): rows, inventory, links.  0, or -EINVAL with
+ * one line in msg naming the file and what is wrong (also: neither results nor links), or
+ * -ENOMEM. */
+int plan_rpt_load(struct plan_report *r, char *const *paths, size_t n, char *msg, size_t msglen);
+/* Medians per algorithm and size, and the link matrix.  0 or -ENOMEM. */
+int plan_rpt_aggregate(struct plan_report *r);
+/* Predicted time and lower bound of every point on the topology g (calib may be NULL).
+ * 0, -EINVAL with msg (the results do not fit the topology), -ENOMEM. */
+int plan_rpt_predict(struct plan_report *r, const struct topo_graph *g,
+		     const struct plan_calib *calib, char *msg, size_t msglen);
+/* The summary: best algorithm per band of sizes, the peak busbw, the verdict on expect_gbps. */
+void plan_rpt_summarise(struct plan_report *r);
+/* Replace every host name, user name and path by neutral names.  0 or -ENOMEM. */
+int plan_rpt_anonymize(struct plan_report *r);
+void plan_rpt_free(struct plan_report *r);
+
+/* A chart: gnuplot's SVG, inlined. */
+struct plan_rpt_chart {
+	const char *id, *title, *caption;
+	char *svg;     /* NULL: not rendered (--format md/csv, or the fuzz target) */
+	size_t points; /* data points plotted */
+};
+
+#define PLAN_RPT_MAX_CHARTS 5
+/* Write each chart's gnuplot script and data into dir (made when missing) and run gnuplot there
+ * once; reads the SVGs back into charts[].svg.  0, -EINVAL with msg (dir unusable), -EIO with
+ * msg (gnuplot missing or failed), -ENOMEM. */
+int plan_rpt_plot(const struct plan_report *r, const char *dir, struct plan_rpt_chart *charts,
+		  size_t *n_charts, char *msg, size_t msglen);
+void plan_rpt_charts_free(struct plan_rpt_chart *charts, size_t n);
+/* Run `gnuplot ID.gp ...` in dir (report_gnuplot.c).  0, or -EIO with gnuplot's error line (or
+ * that it is not installed) in msg. */
+int plan_rpt_gnuplot(const char *dir, const char *const *ids, size_t n, char *msg, size_t msglen);
+/* dir/ID.svg for inlining in a page: from "<svg" on, ids prefixed "ID-"; NULL if unreadable. */
+char *plan_rpt_svg(const char *dir, const char *id);
+
+/* The writers.  0 or -EIO. */
+int plan_rpt_html(const struct plan_report *r, const struct plan_rpt_chart *charts, size_t n,
+		  FILE *f);
+int plan_rpt_markdown(const struct plan_report *r, FILE *f);
+int plan_rpt_csv(const struct plan_report *r, FILE *f);
+/* Text escaped for HTML (also inside attributes), a Markdown table cell, a CSV field (quoted
+ * when needed; a leading = + - @ made inert for spreadsheets).  Control characters, unpaired
+ * bidirectional overrides and non-characters become U+FFFD. */
+void plan_html_text(FILE *f, const char *s);
+void plan_md_text(FILE *f, const char *s);
+void plan_csv_text(FILE *f, const char *s);
+/* "8 B", "64 KiB", "1.5 MiB" */
+void plan_rpt_size(size_t bytes, char *buf, size_t len);
 
 #endif /* ARBENCH_PLANNER_INTERNAL_H */

@@ -42,6 +42,11 @@ int plan_cmd_compare(int argc, char **argv, FILE *out, FILE *err);
  * fabric options for N GPUs and compares them.  Exit 0, 2 bad input. */
 int plan_cmd_sweep(int argc, char **argv, FILE *out, FILE *err);
 
+/* `arplan report RESULTS.json... -o FILE [--format html|md|csv] [--topo T.yaml [--calib C.yaml]]
+ * [--expect GBPS] [--anonymize] [--keep-plots DIR]`: a self-contained report.  Exit 0, 1 below
+ * --expect, 2 bad input, 3 gnuplot or the output failed. */
+int plan_cmd_report(int argc, char **argv, FILE *out, FILE *err);
+
 /* Write an explicit-family topology YAML describing the cluster measured in an arbench results
  * file (fields hosts, nodes_info, ranks_per_node).  nic_rate: rate for NICs whose speed the
  * results do not give (e.g. "100Gbit"), or NULL.  0, -EINVAL with a one-line message in

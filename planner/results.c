@@ -4,7 +4,8 @@
  * it writes with -J).  Every problem is one line naming the file and what is wrong: a truncated
  * file, a file that is not JSON or not arbench's, a newer schema, fields that disagree.
  * nccl-tests logs do not say how ranks sit on nodes, so the caller gives the counts; the
- * "#  Rank N ... on HOST" lines, when present, give the placement and the host names.
+ * "#  Rank N ... on HOST" lines, when present, give the placement and the host names.  Reports
+ * (report_load.c) also get the parsed document, for what the rows do not hold.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -227,11 +228,29 @@ static int arbench_row(const char *path, size_t i, json_t *e, struct plan_row *r
 	row->busbw = json_number_value(json_object_get(e, "busbw"));
 	if (!(row->time_us >= 0) || !(row->p50_us >= 0))
 		return bad(msg, msglen, path, "results[%zu]: a negative time", i);
+	snprintf(row->type, sizeof(row->type), "%s", type);
+	v = json_object_get(e, "op");
+	if (json_is_string(v) && json_string_length(v) < sizeof(row->op))
+		snprintf(row->op, sizeof(row->op), "%s", json_string_value(v));
+	v = json_object_get(e, "wrong");
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		row->wrong = (unsigned long long)json_integer_value(v);
+	/* the spread over iterations: all three or none */
+	if (json_is_number(json_object_get(t, "min")) &&
+	    json_is_number(json_object_get(t, "p99")) &&
+	    json_is_number(json_object_get(t, "max"))) {
+		row->min_us = json_number_value(json_object_get(t, "min"));
+		row->p99_us = json_number_value(json_object_get(t, "p99"));
+		row->max_us = json_number_value(json_object_get(t, "max"));
+		if (!(row->min_us >= 0) || !(row->p99_us >= 0) || !(row->max_us >= 0))
+			return bad(msg, msglen, path, "results[%zu]: a negative time", i);
+		row->has_spread = true;
+	}
 	return 0;
 }
 
-static int arbench_doc(const char *path, json_t *doc, struct plan_results **out, char *msg,
-		       size_t msglen)
+static int arbench_doc(const char *path, json_t *doc, bool links_ok, struct plan_results **out,
+		       char *msg, size_t msglen)
 {
 	json_t *ver = json_object_get(doc, "version"), *res = json_object_get(doc, "results");
 	json_t *nor = json_object_get(doc, "node_of_rank"), *hosts = json_object_get(doc, "hosts");
@@ -250,7 +269,7 @@ static int arbench_doc(const char *path, json_t *doc, struct plan_results **out,
 		return bad(msg, msglen, path,
 			   "nccl-tests JSON, not arbench's (read it with the rank and node counts: "
 			   "--ranks N --nodes N)");
-	if (!ver || !json_is_array(res))
+	if (!ver || !(json_is_array(res) || (links_ok && !res && json_object_get(doc, "links"))))
 		return bad(msg, msglen, path,
 			   "not an arbench results file (no \"version\" or no \"results\" list; "
 			   "expected the file arbench -J writes)");
@@ -345,7 +364,8 @@ err_free:
 	return ret;
 }
 
-int plan_results_load(const char *path, struct plan_results **out, char *msg, size_t msglen)
+int plan_results_load_doc(const char *path, bool links_ok, struct plan_results **out, json_t **keep,
+			  char *msg, size_t msglen)
 {
 	char *text;
 	size_t len;
@@ -353,6 +373,8 @@ int plan_results_load(const char *path, struct plan_results **out, char *msg, si
 	int ret;
 
 	*out = NULL;
+	if (keep)
+		*keep = NULL;
 	ret = slurp(path, &text, &len, msg, msglen);
 	if (ret)
 		return ret;
@@ -370,9 +392,17 @@ int plan_results_load(const char *path, struct plan_results **out, char *msg, si
 	free(text);
 	if (!doc)
 		return -EINVAL;
-	ret = arbench_doc(path, doc, out, msg, msglen);
-	json_decref(doc);
+	ret = arbench_doc(path, doc, links_ok, out, msg, msglen);
+	if (!ret && keep)
+		*keep = doc;
+	else
+		json_decref(doc);
 	return ret;
+}
+
+int plan_results_load(const char *path, struct plan_results **out, char *msg, size_t msglen)
+{
+	return plan_results_load_doc(path, false, out, NULL, msg, msglen);
 }
 
 /* ---- nccl-tests ------------------------------------------------------------------------------ */
@@ -457,6 +487,8 @@ static int nccl_row_fill(struct plan_row *row, size_t size, size_t count, const 
 	if (!row->esize || (count && size % count))
 		return -EINVAL;
 	snprintf(row->algo, sizeof(row->algo), "nccl");
+	if (strlen(type) < sizeof(row->type))
+		snprintf(row->type, sizeof(row->type), "%s", type);
 	row->time_us = time_us;
 	row->p50_us = time_us; /* nccl-tests reports the mean only */
 	row->busbw = busbw;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/sh/planner_badinput.sh - `arplan validate`, `predict`, `fit`, `step`, `compare` and `sweep` on bad input: every case must exit 2 with
+# tests/sh/planner_badinput.sh - `arplan validate`, `predict`, `fit`, `step`, `compare`, `sweep` and `report` on bad input: every case must exit 2 with
 # exactly one line on stderr that names the file (or the option) and says what is wrong.
 # Bad calibrations (tests/data/planner/calib-bad/*.yaml, first line "# expect: LINE:COLUMN
 # phrase") must also point at FILE:LINE:COLUMN and say what was expected.  And the good
@@ -153,10 +153,57 @@ for w in configs/workloads/*.yaml; do
 		echo "FAIL $w does not run: $out"; fail=$((fail + 1))
 	fi
 done
-sub=validate
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+# report: bad results, links and options; a failed report leaves no output file behind
+R=tests/data/report
+sub=report
+check "report: truncated" "$D/results-truncated.json: " "truncated" -- \
+	$D/results-truncated.json -o "$tmp/r.html"
+check "report: foreign" "$D/results-foreign.json: " "not an arbench results file" -- \
+	$D/results-foreign.json -o "$tmp/r.html"
+check "report: newer" "$D/results-newer.json: " "written by a newer arbench (schema 2)" -- \
+	$D/results-newer.json -o "$tmp/r.html"
+check "report: empty results" "$R/bad-empty.json: " 'the "results" list is empty' -- \
+	$R/bad-empty.json -o "$tmp/r.html"
+check "report: good then empty" "$R/bad-empty.json: " "no results" -- \
+	$R/results.json $R/bad-empty.json -o "$tmp/r.html"
+check "report: link bandwidth" "$R/bad-links-bw.json: " 'links[1]: "bw_gbps"' -- \
+	$R/bad-links-bw.json -o "$tmp/r.html"
+check "report: link rank" "$R/bad-links-rank.json: " "links[2]: \"src\" and \"dst\" must be two different ranks 0..3" -- \
+	$R/bad-links-rank.json -o "$tmp/r.html"
+check "report: links not a list" "$R/bad-links-type.json: " '"links" is not a list' -- \
+	$R/bad-links-type.json -o "$tmp/r.html"
+check "report: nodes_info" "$R/bad-nodes-info.json: " '"nodes_info" is not a list' -- \
+	$R/bad-nodes-info.json -o "$tmp/r.html"
+check "report: nccl-tests text" "$D/nccl-allreduce.txt: " "nccl-tests text output" -- \
+	$D/nccl-allreduce.txt -o "$tmp/r.html"
+check "report: missing file" "$D/none.json: " "cannot open" -- $D/none.json -o "$tmp/r.html"
+check "report: no -o" "arplan report: " "no -o FILE" -- $R/results.json
+check "report: no results" "arplan report: " "no results file" -- -o "$tmp/r.html"
+check "report: -o is the input" "arplan report: -o $R/results.json is the results file" "replace" -- \
+	$R/results.json -o $R/results.json
+check "report: bad format" "arplan report: --format 'pdf'" "html, md or csv" -- \
+	$R/results.json -o "$tmp/r.html" --format pdf
+check "report: bad expect" "arplan report: --expect 'fast'" "GB/s" -- \
+	$R/results.json -o "$tmp/r.html" --expect fast
+check "report: calib without topo" "arplan report: " "--calib needs --topo" -- \
+	$R/results.json -o "$tmp/r.html" --calib configs/calibrations/example-lab.yaml
+check "report: bad topology" "tests/data/topo-bad/unknown-key.yaml:" "unknown key" -- \
+	$R/results.json -o "$tmp/r.html" --topo tests/data/topo-bad/unknown-key.yaml
+check "report: too few nodes" "arplan report: $R/results.json on $T: " "fewer" -- \
+	$R/results.json -o "$tmp/r.html" --topo $T
+check "report: keep-plots a file" "arplan report: --keep-plots $R/results.json" "not a directory" -- \
+	$R/results.json -o "$tmp/r.html" --keep-plots $R/results.json
+check "report: unknown option" "arplan report: " "unknown option" -- $R/results.json -o "$tmp/r.html" --pdf
+if [ -e "$tmp/r.html" ] || ls "$tmp"/r.html.* >/dev/null 2>&1; then
+	echo "FAIL report: a failed report left $(ls "$tmp")"; fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+sub=validate
 awk '/^## Calibration files/ { c = 1 } c && /^```$/ { n++; next } c && n == 1' configs/README.md \
 	>"$tmp/readme-calib.yaml"
 for c in "$tmp/readme-calib.yaml" configs/calibrations/*.yaml; do
