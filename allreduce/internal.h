@@ -62,6 +62,8 @@ struct ar_comm {
 	MPI_Op mpi_user_op[2][AR_OP_COUNT];
 };
 
+/* ---- p2p.c: what algorithms are written against ---------------------------------------- */
+
 /* Scratch of at least bytes (64-byte aligned), or NULL with c->error set. */
 void *ar__scratch(struct ar_comm *c, size_t bytes);
 
@@ -87,6 +89,8 @@ int ar__test(struct ar_comm *c, struct ar_request **req, bool *done, int peer, c
 /* Send to one peer and receive from another at once (either may be -1 to skip). */
 int ar__sendrecv(struct ar_comm *c, const void *sbuf, size_t sbytes, int dst, void *rbuf,
 		 size_t rbytes, int src, int tag);
+
+/* ---- registry.c ---------------------------------------------------------------------------- */
 
 /* The algorithm and transport tables live in registry.c; each algorithm file exports its
  * entry as a const struct. */
