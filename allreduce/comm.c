@@ -1,7 +1,8 @@
 /*
  * comm.c - the all-reduce communicator: creation (dup of the user's communicator, transport,
- * cluster map), destruction, its accessors, and ar_allreduce(), which runs an algorithm by
- * name.  What algorithms are written against is in p2p.c.
+ * cluster map), destruction (each algorithm's state through its cleanup, node-shared buffers,
+ * transport), its accessors, and ar_allreduce(), which runs an algorithm by name with the
+ * state its setup made on this communicator.
  */
 #include "allreduce/internal.h"
 
@@ -185,7 +186,8 @@ int ar_comm_create(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar_co
 	c->node_of_rank = calloc((size_t)c->size, sizeof(*c->node_of_rank));
 	ids = calloc((size_t)c->size, sizeof(*ids));
 	c->device = cfg->device ? strdup(cfg->device) : NULL;
-	if (!c->node_of_rank || !ids || (cfg->device && !c->device)) {
+	c->algo_state = calloc(ar_algo_count(), sizeof(*c->algo_state));
+	if (!c->node_of_rank || !ids || (cfg->device && !c->device) || !c->algo_state) {
 		err = create_fail(-ENOMEM, "out of memory for the cluster map");
 		goto err_free_map;
 	}
@@ -228,6 +230,7 @@ int ar_comm_create(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar_co
 
 err_free_map:
 	free(ids);
+	free(c->algo_state);
 	free(c->device);
 	free(c->node_of_rank);
 	MPI_Comm_free(&c->comm);
@@ -240,11 +243,16 @@ void ar_comm_destroy(struct ar_comm *c)
 {
 	if (!c)
 		return;
-	if (c->hier_destroy)
-		c->hier_destroy(c);
-	ar__algo_mpi_cleanup(c);
+	for (size_t i = 0; i < ar_algo_count(); i++) {
+		const struct ar_algo *a = ar_algo_at(i);
+
+		if (c->algo_state[i] && a->cleanup)
+			a->cleanup(c, c->algo_state[i]);
+	}
+	ar__mem_cleanup(c);
 	c->tops->fini(c->tr);
 	free(c->scratch);
+	free(c->algo_state);
 	free(c->device);
 	free(c->node_of_rank);
 	MPI_Comm_free(&c->comm);
@@ -256,8 +264,16 @@ void ar_comm_destroy(struct ar_comm *c)
 int ar_allreduce(struct ar_comm *c, const char *algo, const void *sendbuf, void *recvbuf,
 		 size_t count, enum ar_dtype dtype, enum ar_op op)
 {
-	const struct ar_algo *a = ar_algo_find(algo);
+	const struct ar_algo *a = NULL;
+	void **state;
+	size_t i;
+	int err;
 
+	for (i = 0; algo && i < ar_algo_count(); i++)
+		if (!strcmp(ar_algo_at(i)->name, algo))
+			break;
+	if (algo && i < ar_algo_count())
+		a = ar_algo_at(i);
 	if (!a)
 		return ar__fail(c, -ENOENT, "unknown algorithm '%s'", algo ? algo : "(null)");
 	if ((unsigned)dtype >= AR_DTYPE_COUNT || (unsigned)op >= AR_OP_COUNT)
@@ -269,5 +285,11 @@ int ar_allreduce(struct ar_comm *c, const char *algo, const void *sendbuf, void 
 				"communicator (transport %s, %d ranks on %d nodes)",
 				a->name, c->tops->name, c->size, c->n_nodes);
 	c->error[0] = '\0';
-	return a->run(c, sendbuf, recvbuf, count, dtype, op);
+	state = &c->algo_state[i];
+	if (a->setup && !*state) {
+		err = a->setup(c, state);
+		if (err)
+			return err;
+	}
+	return a->run(c, *state, sendbuf, recvbuf, count, dtype, op);
 }

@@ -2,7 +2,7 @@
  * p2p.c - what every algorithm is written against: timed point-to-point through the
  * communicator's transport (ar__isend / ar__irecv / ar__wait / ar__test / ar__sendrecv), whose
  * failures name rank, peer, operation and the algorithm's step; the error text (ar__fail);
- * and scratch memory.
+ * scratch memory; and the agreement of all ranks on a verdict (ar__all_ok).
  */
 #include "allreduce/internal.h"
 
@@ -44,6 +44,15 @@ void *ar__scratch(struct ar_comm *c, size_t bytes)
 	c->scratch = p;
 	c->scratch_bytes = want;
 	return p;
+}
+
+bool ar__all_ok(struct ar_comm *c, bool ok)
+{
+	int mine = ok, all = 0;
+
+	if (MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, c->comm) != MPI_SUCCESS)
+		return false;
+	return all;
 }
 
 /* ---- timed point-to-point ------------------------------------------------------------------ */
