@@ -332,8 +332,11 @@ int topo__at_least(struct topo_desc *d, const unsigned *v, unsigned min, const c
 /* link_classes.host is given and no faster than the node type's NICs. */
 int topo__host_class(struct topo_desc *d, struct topo_error *err);
 
-/* The families' table entries (clos.c: fat-tree, rail-optimized, rail-only; direct.c: torus,
- * dragonfly); see struct topo__family_ops for the contracts. */
+/* The families' table entries (explicit.c; clos.c: fat-tree, rail-optimized, rail-only;
+ * direct.c: torus, dragonfly); see struct topo__family_ops for the contracts. */
+int topo__explicit_validate(struct topo_desc *d, struct topo_error *err);
+int topo__explicit_expand(const struct topo_desc *d, struct topo__builder *b,
+			  struct topo_error *err);
 int topo__fat_tree_validate(struct topo_desc *d, struct topo_error *err);
 int topo__fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
 			  struct topo_error *err);
