@@ -1,8 +1,9 @@
 /*
  * explicit.c - the explicit fabric family: nodes, switches and links listed one by one (the
  * lab; a measured cluster).  Checks every name, endpoint ("node", "node/NIC" or a switch), port
- * count and link rate against the parts at its ends, and expands the list as written.  Link
- * classes here are defaults for links that give no rate, latency or media of their own.
+ * count and link rate against the parts at its ends, expands the list as written, and finds the
+ * bisection bandwidth of small graphs exactly (bisect.c).  Link classes here are defaults for
+ * links that give no rate, latency or media of their own.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -379,4 +380,24 @@ free_maps:
 	free(sw);
 	free(names);
 	return ret;
+}
+
+/* The YAML path that names vertex v of the expanded graph: its node, else its switch. */
+void topo__explicit_where(const struct topo_desc *d, const struct topo_graph *g, uint32_t v,
+			  char *path, size_t len)
+{
+	const struct topo_vertex *x = &g->vertices[v];
+
+	if (x->node != UINT32_MAX)
+		snprintf(path, len, "nodes[%u].name", x->node);
+	else
+		snprintf(path, len, "switches[%u].name",
+			 (unsigned)(v - (g->n_vertices - d->raw->switches_count)));
+}
+
+/* Exact by max-flow: -1 (not computed) past 16 nodes or 64 switches. */
+double topo__explicit_bisection(const struct topo_desc *d, const struct topo_graph *g,
+				struct topo_summary *s)
+{
+	return topo__bisection_exact(g);
 }

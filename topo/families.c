@@ -1,9 +1,17 @@
 /*
- * families.c - the fabric families: for each, a check of its parameters and its expansion into
- * the graph, in one table.  topo_expand() runs the family and then checks the graph is connected.
+ * families.c - the fabric families in one table: for each, the fabric parameters and link
+ * classes it takes, the check of its parameters, its expansion into the graph and its own
+ * rule for the bisection bandwidth (and the diameter, where it has a closed form).  Here also
+ * the single-switch family, the checks that a description gives no parameter or link class its
+ * family does not take, and topo_expand(), which runs the family and then checks the graph is
+ * connected.
  *
- *   single-switch  every NIC on one switch
- *   (explicit lives in explicit.c, the others in clos.c and direct.c)
+ *   explicit       nodes, switches and links listed one by one (explicit.c)
+ *   single-switch  every NIC on one switch (below)
+ *   fat-tree, rail-optimized, rail-only   switched Clos trees (clos.c)
+ *   torus, dragonfly                      a router per position (direct.c)
+ *
+ * The families' names are the words of the `family:` key, in schema.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,94 +19,6 @@
 #include <string.h>
 
 #include "topo/internal.h"
-
-/* ---- shared parameter checks --------------------------------------------------------------- */
-
-/* fabric.node_type -> d->ntype (required for generated families). */
-int topo__fabric_ntype(struct topo_desc *d, struct topo_error *err)
-{
-	const struct ty_fabric *f = d->raw->fabric;
-	unsigned i;
-
-	if (!f->node_type)
-		return topo__errf(err, d->path, "fabric", false,
-				  "missing required field 'node_type' (expected the name of an "
-				  "entry of node_types)");
-	for (i = 0; i < d->n_ntypes; i++) {
-		if (strcmp(d->ntypes[i].name, f->node_type) == 0) {
-			d->ntype = i;
-			return 0;
-		}
-	}
-	return topo__errf(err, d->path, "fabric.node_type", false,
-			  "unknown node type '%s' (expected the name of an entry of node_types)",
-			  f->node_type);
-}
-
-/* fabric.switch and fabric.radix -> d->radix, d->switch_part.  need: radix required. */
-int topo__fabric_radix(struct topo_desc *d, bool need, struct topo_error *err)
-{
-	const struct ty_fabric *f = d->raw->fabric;
-	struct topo_part p;
-	int ret;
-
-	ret = topo__check_part(d, TOPO_PART_SWITCH, f->switch_model, "fabric.switch",
-			       &d->switch_part, err);
-	if (ret)
-		return ret;
-	if (f->radix) {
-		d->radix = *f->radix;
-		if (d->radix < 2)
-			return topo__errf(err, d->path, "fabric.radix", false,
-					  "radix must be >= 2, got %u (expected e.g. radix: 64)",
-					  d->radix);
-		if (d->switch_part >= 0 &&
-		    topo__catalog_part(d->cat, TOPO_PART_SWITCH, d->switch_part, &p) == 0 &&
-		    d->radix > p.radix)
-			return topo__errf(err, d->path, "fabric.radix", false,
-					  "radix %u is more than the %u ports of switch %s "
-					  "(expected radix <= %u)",
-					  d->radix, p.radix, p.name, p.radix);
-	} else if (d->switch_part >= 0) {
-		topo__catalog_part(d->cat, TOPO_PART_SWITCH, d->switch_part, &p);
-		d->radix = p.radix;
-	} else if (need) {
-		return topo__errf(err, d->path, "fabric", false,
-				  "missing required field 'radix' (expected radix: 64 or switch: "
-				  "a catalog model)");
-	}
-	return 0;
-}
-
-/* Checks that a value is >= min; path names it. */
-int topo__at_least(struct topo_desc *d, const unsigned *v, unsigned min, const char *path,
-		   const char *example, struct topo_error *err)
-{
-	if (*v < min)
-		return topo__errf(err, d->path, path, false, "must be >= %u, got %u (expected %s)",
-				  min, *v, example);
-	return 0;
-}
-
-/* The host link class, and a host rate not above the NIC speed. */
-int topo__host_class(struct topo_desc *d, struct topo_error *err)
-{
-	const struct topo__ntype *t = &d->ntypes[d->ntype];
-	char a[32], b[32];
-	int ret = topo__need_class(d, TOPO_C_HOST, err);
-
-	if (ret)
-		return ret;
-	if (t->nic_bw > 0 && d->cls[TOPO_C_HOST].bandwidth > t->nic_bw * 1.000001) {
-		topo__fmt_rate(d->cls[TOPO_C_HOST].bandwidth, a, sizeof(a));
-		topo__fmt_rate(t->nic_bw, b, sizeof(b));
-		return topo__errf(err, d->path, "link_classes.host.rate", false,
-				  "host links at %s are faster than the %s NICs of node type %s "
-				  "(expected a rate <= the NIC speed)",
-				  a, b, t->name);
-	}
-	return 0;
-}
 
 /* ---- single-switch ------------------------------------------------------------------------ */
 
@@ -159,9 +79,9 @@ static int single_expand(const struct topo_desc *d, struct topo__builder *b, str
 	return 0;
 }
 
-/* ---- which fabric parameters each family takes ------------------------------------------------
- */
+/* ---- the table ---------------------------------------------------------------------------- */
 
+/* The fabric parameters a family takes (one bit may cover several keys). */
 enum {
 	P_NODE_TYPE = 1 << 0,
 	P_NODES = 1 << 1,
@@ -176,30 +96,76 @@ enum {
 	P_PER_ROUTER = 1 << 10,
 };
 
-static const unsigned family_params[TOPO_F_COUNT] = {
-	[TOPO_F_EXPLICIT] = 0,
-	[TOPO_F_SINGLE_SWITCH] = P_NODE_TYPE | P_NODES | P_RADIX | P_SWITCH,
-	[TOPO_F_FAT_TREE] =
-		P_NODE_TYPE | P_NODES | P_TIERS | P_RADIX | P_SWITCH | P_OVERSUB | P_PLACEMENT,
-	[TOPO_F_RAIL_OPTIMIZED] = P_NODE_TYPE | P_SU | P_TIERS | P_RADIX | P_SWITCH | P_OVERSUB,
-	[TOPO_F_RAIL_ONLY] = P_NODE_TYPE | P_NODES | P_RADIX | P_SWITCH,
-	[TOPO_F_TORUS] = P_NODE_TYPE | P_DIMS | P_PER_ROUTER | P_RADIX | P_SWITCH,
-	[TOPO_F_DRAGONFLY] = P_NODE_TYPE | P_DRAGONFLY | P_PER_ROUTER | P_RADIX | P_SWITCH,
-};
-
 #define C(id) (1u << (id))
 
-/* The link classes each family takes (a class it does not take is an error, not ignored). */
-static const unsigned family_classes[TOPO_F_COUNT] = {
-	[TOPO_F_EXPLICIT] = C(TOPO_C_HOST) | C(TOPO_C_FABRIC),
-	[TOPO_F_SINGLE_SWITCH] = C(TOPO_C_HOST),
-	[TOPO_F_FAT_TREE] = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TIER1) | C(TOPO_C_TIER2),
+const struct topo__family_ops topo__families[TOPO_F_COUNT] = {
+	[TOPO_F_EXPLICIT] =
+		{
+			.params = 0,
+			.classes = C(TOPO_C_HOST) | C(TOPO_C_FABRIC),
+			.listed = true,
+			.validate = topo__explicit_validate,
+			.expand = topo__explicit_expand,
+			.bisection = topo__explicit_bisection,
+			.where = topo__explicit_where,
+		},
+	[TOPO_F_SINGLE_SWITCH] =
+		{
+			.params = P_NODE_TYPE | P_NODES | P_RADIX | P_SWITCH,
+			.classes = C(TOPO_C_HOST),
+			.validate = single_validate,
+			.expand = single_expand,
+			.bisection = topo__clos_bisection,
+		},
+	[TOPO_F_FAT_TREE] =
+		{
+			.params = P_NODE_TYPE | P_NODES | P_TIERS | P_RADIX | P_SWITCH | P_OVERSUB |
+				  P_PLACEMENT,
+			.classes = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TIER1) |
+				   C(TOPO_C_TIER2),
+			.validate = topo__fat_tree_validate,
+			.expand = topo__fat_tree_expand,
+			.bisection = topo__clos_bisection,
+		},
 	[TOPO_F_RAIL_OPTIMIZED] =
-		C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TIER1) | C(TOPO_C_TIER2),
-	[TOPO_F_RAIL_ONLY] = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TIER1),
-	[TOPO_F_TORUS] = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TORUS),
-	[TOPO_F_DRAGONFLY] = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_LOCAL) | C(TOPO_C_GLOBAL),
+		{
+			.params = P_NODE_TYPE | P_SU | P_TIERS | P_RADIX | P_SWITCH | P_OVERSUB,
+			.classes = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TIER1) |
+				   C(TOPO_C_TIER2),
+			.validate = topo__rail_optimized_validate,
+			.expand = topo__fat_tree_expand,
+			.bisection = topo__clos_bisection,
+		},
+	[TOPO_F_RAIL_ONLY] =
+		{
+			.params = P_NODE_TYPE | P_NODES | P_RADIX | P_SWITCH,
+			.classes = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TIER1),
+			.validate = topo__rail_only_validate,
+			.expand = topo__rail_only_expand,
+			.bisection = topo__clos_bisection,
+		},
+	[TOPO_F_TORUS] =
+		{
+			.params = P_NODE_TYPE | P_DIMS | P_PER_ROUTER | P_RADIX | P_SWITCH,
+			.classes = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TORUS),
+			.validate = topo__torus_validate,
+			.expand = topo__torus_expand,
+			.bisection = topo__torus_bisection,
+			.diameter = topo__torus_diameter,
+		},
+	[TOPO_F_DRAGONFLY] =
+		{
+			.params = P_NODE_TYPE | P_DRAGONFLY | P_PER_ROUTER | P_RADIX | P_SWITCH,
+			.classes = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_LOCAL) |
+				   C(TOPO_C_GLOBAL),
+			.validate = topo__dragonfly_validate,
+			.expand = topo__dragonfly_expand,
+			.bisection = topo__dragonfly_bisection,
+		},
 };
+
+/* ---- parameters and link classes a family does not take ---------------------------------------
+ */
 
 /* What the links of each class are, for messages. */
 static const char *const class_links[TOPO_C_COUNT] = {
@@ -230,8 +196,6 @@ int topo__check_classes_used(struct topo_desc *d, struct topo_error *err)
 	char path[64], list[128];
 	int i;
 
-	if (d->family == TOPO_F_EXPLICIT)
-		return 0;
 	for (i = 0; i < TOPO_C_COUNT; i++) {
 		if (!topo__class_given(d, (enum topo__cls_id)i) || (d->cls_used & C(i)))
 			continue;
@@ -240,7 +204,7 @@ int topo__check_classes_used(struct topo_desc *d, struct topo_error *err)
 		return topo__errf(err, d->path, path, true,
 				  "not used: this %s has no %s (expected only the classes it has "
 				  "links of: %s)",
-				  topo__families[d->family].name, class_links[i], list);
+				  topo__family_names[d->family].str, class_links[i], list);
 	}
 	return 0;
 }
@@ -270,7 +234,7 @@ int topo__check_params(struct topo_desc *d, struct topo_error *err)
 		{"global_links_per_router", P_DRAGONFLY, f->global_links_per_router},
 		{"nodes_per_router", P_PER_ROUTER, f->nodes_per_router},
 	};
-	unsigned allowed = family_params[d->family];
+	unsigned allowed = topo__families[d->family].params;
 	char path[64], list[400] = "family";
 	size_t i, n = strlen(list);
 
@@ -282,21 +246,21 @@ int topo__check_params(struct topo_desc *d, struct topo_error *err)
 			snprintf(path, sizeof(path), "fabric.%s", params[i].key);
 			return topo__errf(err, d->path, path, true,
 					  "the %s family does not take '%s' (expected one of: %s)",
-					  topo__families[d->family].name, params[i].key, list);
+					  topo__family_names[d->family].str, params[i].key, list);
 		}
 	}
 	for (i = 0; i < TOPO_C_COUNT; i++) {
 		if (!topo__class_given(d, (enum topo__cls_id)i) ||
-		    (family_classes[d->family] & C(i)))
+		    (topo__families[d->family].classes & C(i)))
 			continue;
 		snprintf(path, sizeof(path), "link_classes.%s", topo__class_keys[i]);
-		class_list(family_classes[d->family], list, sizeof(list));
+		class_list(topo__families[d->family].classes, list, sizeof(list));
 		return topo__errf(err, d->path, path, true,
 				  "not a link class of the %s family (expected the link classes it "
 				  "takes: %s)",
-				  topo__families[d->family].name, list);
+				  topo__family_names[d->family].str, list);
 	}
-	if (d->family != TOPO_F_EXPLICIT && (r->nodes || r->switches || r->links))
+	if (!topo__families[d->family].listed && (r->nodes || r->switches || r->links))
 		return topo__errf(
 			err, d->path,
 			r->nodes      ? "nodes"
@@ -305,22 +269,9 @@ int topo__check_params(struct topo_desc *d, struct topo_error *err)
 			true,
 			"only the explicit family lists nodes, switches and links (expected "
 			"fabric parameters for %s, see configs/README.md)",
-			topo__families[d->family].name);
+			topo__family_names[d->family].str);
 	return 0;
 }
-
-/* ---- the table ---------------------------------------------------------------------------- */
-
-const struct topo__family_ops topo__families[TOPO_F_COUNT] = {
-	[TOPO_F_EXPLICIT] = {"explicit", topo__explicit_validate, topo__explicit_expand},
-	[TOPO_F_SINGLE_SWITCH] = {"single-switch", single_validate, single_expand},
-	[TOPO_F_FAT_TREE] = {"fat-tree", topo__fat_tree_validate, topo__fat_tree_expand},
-	[TOPO_F_RAIL_OPTIMIZED] = {"rail-optimized", topo__rail_optimized_validate,
-				   topo__fat_tree_expand},
-	[TOPO_F_RAIL_ONLY] = {"rail-only", topo__rail_only_validate, topo__rail_only_expand},
-	[TOPO_F_TORUS] = {"torus", topo__torus_validate, topo__torus_expand},
-	[TOPO_F_DRAGONFLY] = {"dragonfly", topo__dragonfly_validate, topo__dragonfly_expand},
-};
 
 /* ---- topo_expand ---------------------------------------------------------------------------- */
 
@@ -349,16 +300,10 @@ int topo_expand(const struct topo_desc *d, struct topo_graph **out, struct topo_
 		return -ENOMEM;
 	}
 	if (v != UINT32_MAX) {
-		const struct topo_vertex *x = &g->vertices[v];
-		char path[64];
+		char path[64] = "fabric";
 
-		if (d->family == TOPO_F_EXPLICIT && x->node != UINT32_MAX)
-			snprintf(path, sizeof(path), "nodes[%u].name", x->node);
-		else if (d->family == TOPO_F_EXPLICIT)
-			snprintf(path, sizeof(path), "switches[%u].name",
-				 (unsigned)(v - (g->n_vertices - d->raw->switches_count)));
-		else
-			snprintf(path, sizeof(path), "fabric");
+		if (topo__families[d->family].where)
+			topo__families[d->family].where(d, g, v, path, sizeof(path));
 		ret = topo__errf(err, d->path, path, false,
 				 "'%s' cannot reach '%s': the graph is disconnected (expected "
 				 "links joining every node and switch)",
