@@ -15,6 +15,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* ---- exit codes of every program (arbench, arplan, arlab) ---------------------------------- *
+ * Defined here, once, because topo/ is the one layer all three programs link. */
+enum arb_exit {
+	ARB_EXIT_OK = 0,
+	ARB_EXIT_CHECK = 1,   /* a check failed: wrong results, a figure below its target */
+	ARB_EXIT_INPUT = 2,   /* bad usage or input: options, files, values */
+	ARB_EXIT_RUNTIME = 3, /* a failure while running: a collective, a timeout */
+};
+
 /* ---- errors ------------------------------------------------------------------------------ */
 
 /* A config or input error: where it is and what was expected. line/column are 1-based, 0 when
