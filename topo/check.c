@@ -15,34 +15,39 @@
 
 /* ---- single values ------------------------------------------------------------------------- */
 
-int topo__check_rate(struct topo_desc *d, const char *s, const char *path, double *out,
-		     struct topo_error *err)
+/* A quantity with a unit: rates are > 0, times >= 0. */
+static const struct quantity {
+	int (*parse)(const char *s, double *out);
+	const char *noun, *name, *range;
+	bool zero_ok;
+} rate = {topo__parse_rate, "rate", "rate", "> 0", false},
+  time_ = {topo__parse_time, "time", "latency", ">= 0", true};
+
+static int check_quantity(struct topo_desc *d, const struct quantity *q, const char *s,
+			  const char *path, double *out, struct topo_error *err)
 {
 	char exp[320];
 
 	topo__expected(&topo__doc, path, exp, sizeof(exp));
-	if (topo__parse_rate(s, out))
-		return topo__errf(err, d->path, path, false, "'%s' is not a rate with a unit%s", s,
-				  exp);
-	if (!(*out > 0))
-		return topo__errf(err, d->path, path, false, "rate must be > 0, got '%s'%s", s,
-				  exp);
+	if (q->parse(s, out))
+		return topo__errf(err, d->path, path, false, "'%s' is not a %s with a unit%s", s,
+				  q->noun, exp);
+	if (q->zero_ok ? *out < 0 : !(*out > 0))
+		return topo__errf(err, d->path, path, false, "%s must be %s, got '%s'%s", q->name,
+				  q->range, s, exp);
 	return 0;
+}
+
+int topo__check_rate(struct topo_desc *d, const char *s, const char *path, double *out,
+		     struct topo_error *err)
+{
+	return check_quantity(d, &rate, s, path, out, err);
 }
 
 int topo__check_time(struct topo_desc *d, const char *s, const char *path, double *out,
 		     struct topo_error *err)
 {
-	char exp[320];
-
-	topo__expected(&topo__doc, path, exp, sizeof(exp));
-	if (topo__parse_time(s, out))
-		return topo__errf(err, d->path, path, false, "'%s' is not a time with a unit%s", s,
-				  exp);
-	if (*out < 0)
-		return topo__errf(err, d->path, path, false, "latency must be >= 0, got '%s'%s", s,
-				  exp);
-	return 0;
+	return check_quantity(d, &time_, s, path, out, err);
 }
 
 /* ---- catalog parts ------------------------------------------------------------------------- */

@@ -204,18 +204,24 @@ static int tiers_param(struct topo_desc *d, struct topo_error *err)
 	return 0;
 }
 
-int topo__fat_tree_validate(struct topo_desc *d, struct topo_error *err)
+/* What fat-tree and rail-optimized take first: node type, radix, tiers, oversubscription. */
+static int tree_params(struct topo_desc *d, struct topo_error *err)
 {
-	const struct ty_fabric *f = d->raw->fabric;
-	int ret;
+	int ret = topo__fabric_ntype(d, err);
 
-	ret = topo__fabric_ntype(d, err);
 	if (!ret)
 		ret = topo__fabric_radix(d, true, err);
 	if (!ret)
 		ret = tiers_param(d, err);
-	if (!ret)
-		ret = check_oversub(d, d->tiers, err);
+	return ret ? ret : check_oversub(d, d->tiers, err);
+}
+
+static int fat_tree_validate(struct topo_desc *d, struct topo_error *err)
+{
+	const struct ty_fabric *f = d->raw->fabric;
+	int ret;
+
+	ret = tree_params(d, err);
 	if (ret)
 		return ret;
 	d->placement = f->placement ? (enum topo__placement) * f->placement : TOPO_P_NODE;
@@ -230,18 +236,12 @@ int topo__fat_tree_validate(struct topo_desc *d, struct topo_error *err)
 	return ret ? ret : clos_classes(d, err);
 }
 
-int topo__rail_optimized_validate(struct topo_desc *d, struct topo_error *err)
+static int rail_optimized_validate(struct topo_desc *d, struct topo_error *err)
 {
 	const struct ty_fabric *f = d->raw->fabric;
 	int ret;
 
-	ret = topo__fabric_ntype(d, err);
-	if (!ret)
-		ret = topo__fabric_radix(d, true, err);
-	if (!ret)
-		ret = tiers_param(d, err);
-	if (!ret)
-		ret = check_oversub(d, d->tiers, err);
+	ret = tree_params(d, err);
 	if (ret)
 		return ret;
 	if (!f->su_nodes || !f->sus)
@@ -261,7 +261,7 @@ int topo__rail_optimized_validate(struct topo_desc *d, struct topo_error *err)
 	return ret ? ret : clos_classes(d, err);
 }
 
-int topo__rail_only_validate(struct topo_desc *d, struct topo_error *err)
+static int rail_only_validate(struct topo_desc *d, struct topo_error *err)
 {
 	const struct ty_fabric *f = d->raw->fabric;
 	struct topo__clos *c = &d->clos;
@@ -372,8 +372,8 @@ static int add_spines(const struct topo_desc *d, struct topo__builder *b, uint32
 	return 0;
 }
 
-int topo__fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
-			  struct topo_error *err)
+static int fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
+			   struct topo_error *err)
 {
 	const struct topo__clos *c = &d->clos;
 	const struct topo__ntype *t = &d->ntypes[d->ntype];
@@ -459,8 +459,8 @@ free_nic0:
 	return ret;
 }
 
-int topo__rail_only_expand(const struct topo_desc *d, struct topo__builder *b,
-			   struct topo_error *err)
+static int rail_only_expand(const struct topo_desc *d, struct topo__builder *b,
+			    struct topo_error *err)
 {
 	const struct topo__clos *c = &d->clos;
 	const struct topo__ntype *t = &d->ntypes[d->ntype];
@@ -561,3 +561,15 @@ double topo__clos_bisection(const struct topo_desc *d, const struct topo_graph *
 	}
 	return half * host_bw / (ratio > 1 ? ratio : 1);
 }
+
+/* ---- the families' table entries ------------------------------------------------------------ */
+
+const struct topo__family_ops topo__fat_tree = {.validate = fat_tree_validate,
+						.expand = fat_tree_expand,
+						.bisection = topo__clos_bisection};
+const struct topo__family_ops topo__rail_optimized = {.validate = rail_optimized_validate,
+						      .expand = fat_tree_expand,
+						      .bisection = topo__clos_bisection};
+const struct topo__family_ops topo__rail_only = {.validate = rail_only_validate,
+						 .expand = rail_only_expand,
+						 .bisection = topo__clos_bisection};

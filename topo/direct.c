@@ -47,7 +47,17 @@ static int router_ports(struct topo_desc *d, uint64_t fabric_ports, struct topo_
 
 /* ---- torus ---------------------------------------------------------------------------------- */
 
-int topo__torus_validate(struct topo_desc *d, struct topo_error *err)
+/* What both families take first: the node type, nodes per router, the radix (optional). */
+static int router_params(struct topo_desc *d, struct topo_error *err)
+{
+	int ret = topo__fabric_ntype(d, err);
+
+	if (!ret)
+		ret = per_router(d, err);
+	return ret ? ret : topo__fabric_radix(d, false, err);
+}
+
+static int torus_validate(struct topo_desc *d, struct topo_error *err)
 {
 	const struct ty_fabric *f = d->raw->fabric;
 	uint64_t routers = 1, ports = 0;
@@ -55,11 +65,7 @@ int topo__torus_validate(struct topo_desc *d, struct topo_error *err)
 	unsigned i;
 	int ret;
 
-	ret = topo__fabric_ntype(d, err);
-	if (!ret)
-		ret = per_router(d, err);
-	if (!ret)
-		ret = topo__fabric_radix(d, false, err);
+	ret = router_params(d, err);
 	if (ret)
 		return ret;
 	if (!f->dims)
@@ -137,7 +143,7 @@ static uint32_t add_routers_nodes(const struct topo_desc *d, struct topo__builde
 	return 0;
 }
 
-int topo__torus_expand(const struct topo_desc *d, struct topo__builder *b, struct topo_error *err)
+static int torus_expand(const struct topo_desc *d, struct topo__builder *b, struct topo_error *err)
 {
 	const struct topo__class *c = &d->cls[TOPO_C_TORUS];
 	unsigned routers = d->nodes / d->per_router, r, i;
@@ -168,7 +174,7 @@ int topo__torus_expand(const struct topo_desc *d, struct topo__builder *b, struc
 
 /* ---- dragonfly ------------------------------------------------------------------------------ */
 
-int topo__dragonfly_validate(struct topo_desc *d, struct topo_error *err)
+static int dragonfly_validate(struct topo_desc *d, struct topo_error *err)
 {
 	const struct ty_fabric *f = d->raw->fabric;
 	static const char *const need[] = {"groups", "routers_per_group",
@@ -178,11 +184,7 @@ int topo__dragonfly_validate(struct topo_desc *d, struct topo_error *err)
 	unsigned i;
 	int ret;
 
-	ret = topo__fabric_ntype(d, err);
-	if (!ret)
-		ret = per_router(d, err);
-	if (!ret)
-		ret = topo__fabric_radix(d, false, err);
+	ret = router_params(d, err);
 	if (ret)
 		return ret;
 	for (i = 0; i < 3; i++) {
@@ -221,8 +223,8 @@ int topo__dragonfly_validate(struct topo_desc *d, struct topo_error *err)
 	return ret;
 }
 
-int topo__dragonfly_expand(const struct topo_desc *d, struct topo__builder *b,
-			   struct topo_error *err)
+static int dragonfly_expand(const struct topo_desc *d, struct topo__builder *b,
+			    struct topo_error *err)
 {
 	const struct topo__class *lc = &d->cls[TOPO_C_LOCAL], *gc = &d->cls[TOPO_C_GLOBAL];
 	unsigned g = d->groups, a = d->routers, h = d->globals, i, j, x, y;
@@ -292,8 +294,8 @@ static double torus_cut(const unsigned *dims, unsigned n, double routers)
 }
 
 /* What a balanced cut of the router links carries, capped by what the smaller half injects. */
-double topo__torus_bisection(const struct topo_desc *d, const struct topo_graph *g,
-			     struct topo_summary *s)
+static double torus_bisection(const struct topo_desc *d, const struct topo_graph *g,
+			      struct topo_summary *s)
 {
 	double host_bw, half = topo__host_half(g, &host_bw), inj, links;
 	unsigned dims[TOPO__MAX_DIMS], n = 0, i;
@@ -310,8 +312,8 @@ double topo__torus_bisection(const struct topo_desc *d, const struct topo_graph 
 
 /* The router links between the first and the second half of the groups (of the routers, with
  * one group), capped by what half the nodes inject. */
-double topo__dragonfly_bisection(const struct topo_desc *d, const struct topo_graph *g,
-				 struct topo_summary *s)
+static double dragonfly_bisection(const struct topo_desc *d, const struct topo_graph *g,
+				  struct topo_summary *s)
 {
 	double host_bw, inj = topo__host_half(g, &host_bw) * host_bw, cross = 0;
 	unsigned a = d->routers, gr = d->groups;
@@ -335,8 +337,8 @@ double topo__dragonfly_bisection(const struct topo_desc *d, const struct topo_gr
  * the antipodal router (floor(k/2) along every dimension): exact, with one short route per
  * endpoint of node 0, where sampling a 1.68M-router torus took minutes.  -ENOENT when node 0
  * has no endpoint. */
-int topo__torus_diameter(const struct topo_desc *d, const struct topo_graph *g,
-			 struct topo_router *r, enum topo_vertex_kind kind, struct topo_summary *s)
+static int torus_diameter(const struct topo_desc *d, const struct topo_graph *g,
+			  struct topo_router *r, enum topo_vertex_kind kind, struct topo_summary *s)
 {
 	uint64_t ring = 0;
 	uint32_t v;
@@ -361,3 +363,13 @@ int topo__torus_diameter(const struct topo_desc *d, const struct topo_graph *g,
 	s->diameter_exact = true;
 	return 0;
 }
+
+/* ---- the families' table entries ------------------------------------------------------------ */
+
+const struct topo__family_ops topo__torus = {.validate = torus_validate,
+					     .expand = torus_expand,
+					     .bisection = torus_bisection,
+					     .diameter = torus_diameter};
+const struct topo__family_ops topo__dragonfly = {.validate = dragonfly_validate,
+						 .expand = dragonfly_expand,
+						 .bisection = dragonfly_bisection};

@@ -130,7 +130,7 @@ static int link_speeds(struct topo_desc *d, unsigned i, const struct ename *cons
 	return ret;
 }
 
-int topo__explicit_validate(struct topo_desc *d, struct topo_error *err)
+static int explicit_validate(struct topo_desc *d, struct topo_error *err)
 {
 	const struct ty_top *r = d->raw;
 	struct ename *names;
@@ -323,8 +323,8 @@ free_scratch:
 	return ret;
 }
 
-int topo__explicit_expand(const struct topo_desc *d, struct topo__builder *b,
-			  struct topo_error *err)
+static int explicit_expand(const struct topo_desc *d, struct topo__builder *b,
+			   struct topo_error *err)
 {
 	const struct ty_top *r = d->raw;
 	uint32_t *nic0, *sw, nic_v[TOPO_MAX_NICS];
@@ -383,8 +383,8 @@ free_maps:
 }
 
 /* The YAML path that names vertex v of the expanded graph: its node, else its switch. */
-void topo__explicit_where(const struct topo_desc *d, const struct topo_graph *g, uint32_t v,
-			  char *path, size_t len)
+static void explicit_where(const struct topo_desc *d, const struct topo_graph *g, uint32_t v,
+			   char *path, size_t len)
 {
 	const struct topo_vertex *x = &g->vertices[v];
 
@@ -396,8 +396,15 @@ void topo__explicit_where(const struct topo_desc *d, const struct topo_graph *g,
 }
 
 /* Exact by max-flow: -1 (not computed) past 16 nodes or 64 switches. */
-double topo__explicit_bisection(const struct topo_desc *d, const struct topo_graph *g,
-				struct topo_summary *s)
+static double explicit_bisection(const struct topo_desc *d, const struct topo_graph *g,
+				 struct topo_summary *s)
 {
 	return topo__bisection_exact(g);
 }
+
+/* The families' table entry: nodes, switches and links are listed. */
+const struct topo__family_ops topo__explicit = {.listed = true,
+						.validate = explicit_validate,
+						.expand = explicit_expand,
+						.bisection = explicit_bisection,
+						.where = explicit_where};

@@ -98,70 +98,38 @@ enum {
 
 #define C(id) (1u << (id))
 
-const struct topo__family_ops topo__families[TOPO_F_COUNT] = {
-	[TOPO_F_EXPLICIT] =
-		{
-			.params = 0,
-			.classes = C(TOPO_C_HOST) | C(TOPO_C_FABRIC),
-			.listed = true,
-			.validate = topo__explicit_validate,
-			.expand = topo__explicit_expand,
-			.bisection = topo__explicit_bisection,
-			.where = topo__explicit_where,
-		},
-	[TOPO_F_SINGLE_SWITCH] =
-		{
-			.params = P_NODE_TYPE | P_NODES | P_RADIX | P_SWITCH,
-			.classes = C(TOPO_C_HOST),
-			.validate = single_validate,
-			.expand = single_expand,
-			.bisection = topo__clos_bisection,
-		},
+static const struct topo__family_ops single_switch = {
+	.validate = single_validate, .expand = single_expand, .bisection = topo__clos_bisection};
+
+const struct topo__family_ops *const topo__families[TOPO_F_COUNT] = {
+	[TOPO_F_EXPLICIT] = &topo__explicit,   [TOPO_F_SINGLE_SWITCH] = &single_switch,
+	[TOPO_F_FAT_TREE] = &topo__fat_tree,   [TOPO_F_RAIL_OPTIMIZED] = &topo__rail_optimized,
+	[TOPO_F_RAIL_ONLY] = &topo__rail_only, [TOPO_F_TORUS] = &topo__torus,
+	[TOPO_F_DRAGONFLY] = &topo__dragonfly,
+};
+
+/* The fabric parameters each family takes (a parameter it does not take is an error). */
+static const unsigned family_params[TOPO_F_COUNT] = {
+	[TOPO_F_EXPLICIT] = 0,
+	[TOPO_F_SINGLE_SWITCH] = P_NODE_TYPE | P_NODES | P_RADIX | P_SWITCH,
 	[TOPO_F_FAT_TREE] =
-		{
-			.params = P_NODE_TYPE | P_NODES | P_TIERS | P_RADIX | P_SWITCH | P_OVERSUB |
-				  P_PLACEMENT,
-			.classes = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TIER1) |
-				   C(TOPO_C_TIER2),
-			.validate = topo__fat_tree_validate,
-			.expand = topo__fat_tree_expand,
-			.bisection = topo__clos_bisection,
-		},
+		P_NODE_TYPE | P_NODES | P_TIERS | P_RADIX | P_SWITCH | P_OVERSUB | P_PLACEMENT,
+	[TOPO_F_RAIL_OPTIMIZED] = P_NODE_TYPE | P_SU | P_TIERS | P_RADIX | P_SWITCH | P_OVERSUB,
+	[TOPO_F_RAIL_ONLY] = P_NODE_TYPE | P_NODES | P_RADIX | P_SWITCH,
+	[TOPO_F_TORUS] = P_NODE_TYPE | P_DIMS | P_PER_ROUTER | P_RADIX | P_SWITCH,
+	[TOPO_F_DRAGONFLY] = P_NODE_TYPE | P_DRAGONFLY | P_PER_ROUTER | P_RADIX | P_SWITCH,
+};
+
+/* The link classes each family takes (a class it does not take is an error, not ignored). */
+static const unsigned family_classes[TOPO_F_COUNT] = {
+	[TOPO_F_EXPLICIT] = C(TOPO_C_HOST) | C(TOPO_C_FABRIC),
+	[TOPO_F_SINGLE_SWITCH] = C(TOPO_C_HOST),
+	[TOPO_F_FAT_TREE] = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TIER1) | C(TOPO_C_TIER2),
 	[TOPO_F_RAIL_OPTIMIZED] =
-		{
-			.params = P_NODE_TYPE | P_SU | P_TIERS | P_RADIX | P_SWITCH | P_OVERSUB,
-			.classes = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TIER1) |
-				   C(TOPO_C_TIER2),
-			.validate = topo__rail_optimized_validate,
-			.expand = topo__fat_tree_expand,
-			.bisection = topo__clos_bisection,
-		},
-	[TOPO_F_RAIL_ONLY] =
-		{
-			.params = P_NODE_TYPE | P_NODES | P_RADIX | P_SWITCH,
-			.classes = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TIER1),
-			.validate = topo__rail_only_validate,
-			.expand = topo__rail_only_expand,
-			.bisection = topo__clos_bisection,
-		},
-	[TOPO_F_TORUS] =
-		{
-			.params = P_NODE_TYPE | P_DIMS | P_PER_ROUTER | P_RADIX | P_SWITCH,
-			.classes = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TORUS),
-			.validate = topo__torus_validate,
-			.expand = topo__torus_expand,
-			.bisection = topo__torus_bisection,
-			.diameter = topo__torus_diameter,
-		},
-	[TOPO_F_DRAGONFLY] =
-		{
-			.params = P_NODE_TYPE | P_DRAGONFLY | P_PER_ROUTER | P_RADIX | P_SWITCH,
-			.classes = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_LOCAL) |
-				   C(TOPO_C_GLOBAL),
-			.validate = topo__dragonfly_validate,
-			.expand = topo__dragonfly_expand,
-			.bisection = topo__dragonfly_bisection,
-		},
+		C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TIER1) | C(TOPO_C_TIER2),
+	[TOPO_F_RAIL_ONLY] = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TIER1),
+	[TOPO_F_TORUS] = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_TORUS),
+	[TOPO_F_DRAGONFLY] = C(TOPO_C_HOST) | C(TOPO_C_FABRIC) | C(TOPO_C_LOCAL) | C(TOPO_C_GLOBAL),
 };
 
 /* ---- parameters and link classes a family does not take ---------------------------------------
@@ -234,7 +202,7 @@ int topo__check_params(struct topo_desc *d, struct topo_error *err)
 		{"global_links_per_router", P_DRAGONFLY, f->global_links_per_router},
 		{"nodes_per_router", P_PER_ROUTER, f->nodes_per_router},
 	};
-	unsigned allowed = topo__families[d->family].params;
+	unsigned allowed = family_params[d->family];
 	char path[64], list[400] = "family";
 	size_t i, n = strlen(list);
 
@@ -251,16 +219,16 @@ int topo__check_params(struct topo_desc *d, struct topo_error *err)
 	}
 	for (i = 0; i < TOPO_C_COUNT; i++) {
 		if (!topo__class_given(d, (enum topo__cls_id)i) ||
-		    (topo__families[d->family].classes & C(i)))
+		    (family_classes[d->family] & C(i)))
 			continue;
 		snprintf(path, sizeof(path), "link_classes.%s", topo__class_keys[i]);
-		class_list(topo__families[d->family].classes, list, sizeof(list));
+		class_list(family_classes[d->family], list, sizeof(list));
 		return topo__errf(err, d->path, path, true,
 				  "not a link class of the %s family (expected the link classes it "
 				  "takes: %s)",
 				  topo__family_names[d->family].str, list);
 	}
-	if (!topo__families[d->family].listed && (r->nodes || r->switches || r->links))
+	if (!topo__families[d->family]->listed && (r->nodes || r->switches || r->links))
 		return topo__errf(
 			err, d->path,
 			r->nodes      ? "nodes"
@@ -286,7 +254,7 @@ int topo_expand(const struct topo_desc *d, struct topo_graph **out, struct topo_
 	ret = topo__b_init(&b, 1024, 2048);
 	if (ret)
 		return ret;
-	ret = topo__families[d->family].expand(d, &b, err);
+	ret = topo__families[d->family]->expand(d, &b, err);
 	if (ret) {
 		topo__b_abort(&b);
 		return ret;
@@ -302,8 +270,8 @@ int topo_expand(const struct topo_desc *d, struct topo_graph **out, struct topo_
 	if (v != UINT32_MAX) {
 		char path[64] = "fabric";
 
-		if (topo__families[d->family].where)
-			topo__families[d->family].where(d, g, v, path, sizeof(path));
+		if (topo__families[d->family]->where)
+			topo__families[d->family]->where(d, g, v, path, sizeof(path));
 		ret = topo__errf(err, d->path, path, false,
 				 "'%s' cannot reach '%s': the graph is disconnected (expected "
 				 "links joining every node and switch)",

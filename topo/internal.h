@@ -348,11 +348,10 @@ double topo__host_half(const struct topo_graph *g, double *host_bw);
 
 /* ---- families ----------------------------------------------------------------------------- */
 
-/* One fabric family (its name: topo__family_names). */
+/* One fabric family (its name: topo__family_names; the parameters and link classes it takes:
+ * families.c). */
 struct topo__family_ops {
-	unsigned params;  /* the fabric parameters it takes (families.c's P_* bits) */
-	unsigned classes; /* the link classes it takes, a bit per enum topo__cls_id */
-	bool listed;	  /* nodes, switches and links are listed: link classes are defaults */
+	bool listed; /* nodes, switches and links are listed: link classes are defaults */
 	/* check the family's parameters in d->raw and fill d.  0 or -EINVAL with *err. */
 	int (*validate)(struct topo_desc *d, struct topo_error *err);
 	/* add the family's vertices and links.  0, -ENOMEM, or -EINVAL with *err. */
@@ -370,7 +369,13 @@ struct topo__family_ops {
 		      size_t len);
 };
 
-extern const struct topo__family_ops topo__families[TOPO_F_COUNT];
+/* The table, by enum topo__family (families.c), and the entries the family files export. */
+extern const struct topo__family_ops *const topo__families[TOPO_F_COUNT];
+extern const struct topo__family_ops topo__explicit, topo__fat_tree, topo__rail_optimized,
+	topo__rail_only, topo__torus, topo__dragonfly;
+/* The Clos trees' bisection rule (clos.c), single-switch's too. */
+double topo__clos_bisection(const struct topo_desc *d, const struct topo_graph *g,
+			    struct topo_summary *s);
 
 /* Reject fabric parameters and link classes the family does not take (and explicit lists
  * elsewhere). */
@@ -391,36 +396,6 @@ int topo__at_least(struct topo_desc *d, const unsigned *v, unsigned min, const c
 		   const char *example, struct topo_error *err);
 /* link_classes.host is given and no faster than the node type's NICs. */
 int topo__host_class(struct topo_desc *d, struct topo_error *err);
-
-/* The families' table entries (explicit.c; clos.c: fat-tree, rail-optimized, rail-only;
- * direct.c: torus, dragonfly); see struct topo__family_ops for the contracts. */
-int topo__explicit_validate(struct topo_desc *d, struct topo_error *err);
-int topo__explicit_expand(const struct topo_desc *d, struct topo__builder *b,
-			  struct topo_error *err);
-double topo__explicit_bisection(const struct topo_desc *d, const struct topo_graph *g,
-				struct topo_summary *s);
-void topo__explicit_where(const struct topo_desc *d, const struct topo_graph *g, uint32_t v,
-			  char *path, size_t len);
-int topo__fat_tree_validate(struct topo_desc *d, struct topo_error *err);
-int topo__fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
-			  struct topo_error *err);
-int topo__rail_optimized_validate(struct topo_desc *d, struct topo_error *err);
-int topo__rail_only_validate(struct topo_desc *d, struct topo_error *err);
-int topo__rail_only_expand(const struct topo_desc *d, struct topo__builder *b,
-			   struct topo_error *err);
-double topo__clos_bisection(const struct topo_desc *d, const struct topo_graph *g,
-			    struct topo_summary *s);
-int topo__torus_validate(struct topo_desc *d, struct topo_error *err);
-int topo__torus_expand(const struct topo_desc *d, struct topo__builder *b, struct topo_error *err);
-double topo__torus_bisection(const struct topo_desc *d, const struct topo_graph *g,
-			     struct topo_summary *s);
-int topo__torus_diameter(const struct topo_desc *d, const struct topo_graph *g,
-			 struct topo_router *r, enum topo_vertex_kind kind, struct topo_summary *s);
-int topo__dragonfly_validate(struct topo_desc *d, struct topo_error *err);
-int topo__dragonfly_expand(const struct topo_desc *d, struct topo__builder *b,
-			   struct topo_error *err);
-double topo__dragonfly_bisection(const struct topo_desc *d, const struct topo_graph *g,
-				 struct topo_summary *s);
 
 /* A YAML syntax error's position and libyaml's text: -EINVAL when there is one, 0 when the
  * file parses, another negative errno when it cannot be read. */

@@ -66,7 +66,7 @@ int topo_load_catalog(const char *path, const char *catalog, struct topo_desc **
 	if (ret)
 		goto err_free_desc;
 	d->family = (enum topo__family)d->raw->fabric->family;
-	fam = &topo__families[d->family];
+	fam = topo__families[d->family];
 	ret = topo__check_params(d, err);
 	if (!ret)
 		ret = fam->validate(d, err);

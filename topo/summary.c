@@ -75,8 +75,8 @@ static int diameter(const struct topo_desc *d, const struct topo_graph *g, struc
 		goto free_endpoints;
 	s->diameter = 0;
 	s->diameter_exact = n <= 256;
-	if (!s->diameter_exact && topo__families[d->family].diameter &&
-	    topo__families[d->family].diameter(d, g, r, kind, s) == 0)
+	if (!s->diameter_exact && topo__families[d->family]->diameter &&
+	    topo__families[d->family]->diameter(d, g, r, kind, s) == 0)
 		goto free_router;
 	if (s->diameter_exact) {
 		for (i = 0; i < n; i++)
@@ -179,7 +179,7 @@ int topo_summarize(const struct topo_desc *d, const struct topo_graph *g, struct
 		}
 	}
 	oversub(g, s);
-	s->bisection = topo__families[d->family].bisection(d, g, s);
+	s->bisection = topo__families[d->family]->bisection(d, g, s);
 	return diameter(d, g, s);
 }
 
