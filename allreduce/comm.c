@@ -160,7 +160,7 @@ int ar_comm_create(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar_co
 	if (cfg->max_inflight < 0 || cfg->timeout_sec < 0)
 		return create_fail(-EINVAL, "max_inflight and timeout_sec must not be negative");
 
-	c = calloc(1, sizeof(*c));
+	c = calloc(1, sizeof(*c) + ar_algo_count() * sizeof(c->algo_state[0]));
 	if (!c)
 		return create_fail(-ENOMEM, "out of memory creating the communicator");
 	c->tops = ar_transport_find(tname);
@@ -186,8 +186,7 @@ int ar_comm_create(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar_co
 	c->node_of_rank = calloc((size_t)c->size, sizeof(*c->node_of_rank));
 	ids = calloc((size_t)c->size, sizeof(*ids));
 	c->device = cfg->device ? strdup(cfg->device) : NULL;
-	c->algo_state = calloc(ar_algo_count(), sizeof(*c->algo_state));
-	if (!c->node_of_rank || !ids || (cfg->device && !c->device) || !c->algo_state) {
+	if (!c->node_of_rank || !ids || (cfg->device && !c->device)) {
 		err = create_fail(-ENOMEM, "out of memory for the cluster map");
 		goto err_free_map;
 	}
@@ -230,7 +229,6 @@ int ar_comm_create(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar_co
 
 err_free_map:
 	free(ids);
-	free(c->algo_state);
 	free(c->device);
 	free(c->node_of_rank);
 	MPI_Comm_free(&c->comm);
@@ -252,7 +250,6 @@ void ar_comm_destroy(struct ar_comm *c)
 	ar__mem_cleanup(c);
 	c->tops->fini(c->tr);
 	free(c->scratch);
-	free(c->algo_state);
 	free(c->device);
 	free(c->node_of_rank);
 	MPI_Comm_free(&c->comm);

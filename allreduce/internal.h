@@ -50,9 +50,6 @@ struct ar_comm {
 	void *scratch;
 	size_t scratch_bytes;
 
-	/* each algorithm's own state, by registry index (ar_algo_at): what its setup made */
-	void **algo_state;
-
 	/* node-shared buffers (ar_mem_alloc), made on the first one */
 	struct ar__mem *mem;
 
@@ -62,6 +59,9 @@ struct ar_comm {
 	int step;
 
 	char error[512];
+
+	/* each algorithm's own state, by registry index (ar_algo_at): what its setup made */
+	void *algo_state[];
 };
 
 /* ---- p2p.c: what algorithms are written against ---------------------------------------- */

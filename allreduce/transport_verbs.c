@@ -141,13 +141,28 @@ static int self_send(struct ar_transport *t, struct ar_request *r)
 	return p->in_msg ? -EPROTO : ar__vb_deliver(t, t->rank, &h, r->buf);
 }
 
+/* Put r behind the sends queued for peer and make progress (a send or a write_imm: both go
+ * through the ring in order).  Does not block. */
+static int queue_send(struct ar_transport *t, int peer, struct ar_request *r)
+{
+	struct peer *p = &t->peers[peer];
+	int rc;
+
+	if (p->sendq_tail)
+		p->sendq_tail->qnext = r;
+	else
+		p->sendq = r;
+	p->sendq_tail = r;
+	rc = ar__vb_progress(t);
+	return rc < 0 ? rc : 0;
+}
+
 /* Queue len bytes of buf for peer; copied into staging as credits allow.  Does not block;
  * buf stays untouched by the caller until the request completes. */
 static int verbs_isend(struct ar_transport *t, const void *buf, size_t len, int peer, int tag,
 		       struct ar_request **req)
 {
 	struct ar_request *r;
-	struct peer *p;
 	int rc = check_peer(t, peer, tag);
 
 	if (rc)
@@ -158,14 +173,7 @@ static int verbs_isend(struct ar_transport *t, const void *buf, size_t len, int 
 	*req = r;
 	if (peer == t->rank)
 		return self_send(t, r);
-	p = &t->peers[peer];
-	if (p->sendq_tail)
-		p->sendq_tail->qnext = r;
-	else
-		p->sendq = r;
-	p->sendq_tail = r;
-	rc = ar__vb_progress(t);
-	return rc < 0 ? rc : 0;
+	return queue_send(t, peer, r);
 }
 
 /* Match the oldest unexpected message from peer with tag, or queue the receive.  Does not
@@ -274,7 +282,6 @@ static int verbs_write_imm(struct ar_transport *t, const void *local, size_t len
 			   size_t remote_offset, uint32_t imm, struct ar_request **req)
 {
 	struct ar_request *r;
-	struct peer *p;
 	int rc = check_peer(t, peer, 0);
 
 	if (rc)
@@ -306,14 +313,7 @@ static int verbs_write_imm(struct ar_transport *t, const void *local, size_t len
 	r->rkey = (uint32_t)remote_key;
 	r->raddr = remote_offset;
 	r->imm = imm;
-	p = &t->peers[peer];
-	if (p->sendq_tail)
-		p->sendq_tail->qnext = r;
-	else
-		p->sendq = r;
-	p->sendq_tail = r;
-	rc = ar__vb_progress(t);
-	return rc < 0 ? rc : 0;
+	return queue_send(t, peer, r);
 }
 
 /* One-sided: the next immediate announced by peer goes to *imm.  Does not block. */
