@@ -28,10 +28,14 @@ DEBIAN_PKGS := build-essential pkg-config openmpi-bin libopenmpi-dev libibverbs-
 PKG_LIBS   := jansson libcyaml hwloc
 # '=' not ':=': evaluated when a recipe runs, i.e. after 'deps' installed the packages.
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
-PKG_LDLIBS  = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
-CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
-VERBS_LIBS  = -libverbs
-GSL_LIBS    = $(shell pkg-config --libs gsl 2>/dev/null || echo -lgsl -lgslcblas)
+# One variable per library, so that each program names only what it uses (see "programs").
+JANSSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+CYAML_LIBS   = $(shell pkg-config --libs libcyaml 2>/dev/null || echo -lcyaml -lyaml)
+HWLOC_LIBS   = $(shell pkg-config --libs hwloc 2>/dev/null || echo -lhwloc)
+CMOCKA_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+VERBS_LIBS   = -libverbs
+GSL_LIBS     = $(shell pkg-config --libs gsl 2>/dev/null || echo -lgsl -lgslcblas)
+ALL_LIBS     = $(JANSSON_LIBS) $(CYAML_LIBS) $(HWLOC_LIBS) $(GSL_LIBS) $(VERBS_LIBS)
 
 # MPICH defines MPI_STATUSES_IGNORE as (MPI_Status *)1, which GCC 12 reports as an overflow
 # of the array parameter of MPI_Testall/MPI_Waitall (a false positive): off for MPICH only.
@@ -40,6 +44,9 @@ WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter $(MPI_WARN) $(WERROR)
 CPPFLAGS += -D_GNU_SOURCE -I. -MMD -MP
 CFLAGS   += -std=c11 $(OPT) $(WARN) -pthread
 LDLIBS   += -lm -pthread
+# A binary records only the shared libraries it calls into (some toolchains default to this,
+# some do not): a test of the reduction kernels does not load libibverbs or MPI.
+LDFLAGS  += -Wl,--as-needed
 
 AR_SRC    := $(wildcard allreduce/*.c)
 TOPO_SRC  := $(wildcard topo/*.c)
@@ -48,7 +55,6 @@ BENCH_SRC := $(filter-out bench/arbench.c,$(wildcard bench/*.c))
 LAB_SRC   := $(filter-out bench/lab/arlab.c,$(wildcard bench/lab/*.c))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 MPIT_SRC  := $(wildcard tests/mpi/*.c)
-TESTLIB_SRC := $(wildcard tests/lib/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -58,7 +64,7 @@ LIB_PLAN  := $(BUILD)/lib/libar_planner.a
 LIB_BENCH := $(BUILD)/lib/libar_bench.a
 LIB_LAB   := $(BUILD)/lib/libar_lab.a
 
-BINS := $(BUILD)/arbench $(BUILD)/arplan $(if $(wildcard bench/lab/arlab.c),$(BUILD)/arlab)
+BINS := $(BUILD)/arbench $(BUILD)/arplan $(BUILD)/arlab
 # the userspace libibverbs emulator for the verbs tests (tests/verbs-emulator/emu.c)
 VERBS_EMU := $(BUILD)/tests/verbs-emulator/libibverbs.so.1
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
@@ -71,8 +77,9 @@ MPIT_BINS := $(patsubst tests/mpi/%.c,$(BUILD)/tests/mpi/%,$(MPIT_SRC))
 
 all: $(BINS) $(UNIT_BINS) $(MPIT_BINS) $(VERBS_EMU)
 
+# the comment block at the top of this file, after its first line
 help:
-	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+	@awk 'NR == 1 { next } !/^#/ { exit } { sub(/^# ?/, ""); print }' $(firstword $(MAKEFILE_LIST))
 
 # Install the Debian packages that are missing (as root), or print the one line that would.
 deps:
@@ -122,25 +129,31 @@ $(BUILD)/lib/%.a:
 	$(AR) rcs $@ $^
 
 # ---- programs ------------------------------------------------------------------------------
+# Each names the libraries its code calls: arbench the results JSON (jansson), hwloc discovery
+# and the verbs transport (MPI through the wrapper); arplan topology and planner YAML (libcyaml),
+# results JSON and the fit (GSL), no MPI; arlab topology YAML only.
 $(BUILD)/arbench: $(call obj,bench/arbench.c) $(LIB_BENCH) $(LIB_AR) $(LIB_TOPO)
-	$(MPICC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(GSL_LIBS) $(VERBS_LIBS) $(LDLIBS)
+	$(MPICC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(JANSSON_LIBS) $(HWLOC_LIBS) $(VERBS_LIBS) $(LDLIBS)
 
 $(BUILD)/arplan: $(call obj,planner/arplan.c) $(LIB_PLAN) $(call obj,allreduce/layout.c) $(LIB_TOPO)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(GSL_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(JANSSON_LIBS) $(CYAML_LIBS) $(GSL_LIBS) $(LDLIBS)
 
 $(BUILD)/arlab: $(call obj,bench/lab/arlab.c) $(LIB_LAB) $(LIB_TOPO)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CYAML_LIBS) $(LDLIBS)
 
 # ---- tests ---------------------------------------------------------------------------------
+# A test takes what it calls from any of our libraries (only the objects it needs are linked)
+# and, through --as-needed, records only the shared libraries those objects call: test_reduce
+# needs no libibverbs, MPI or YAML (check: readelf -d build/tests/unit/test_reduce).
 TEST_LIBS := $(LIB_BENCH) $(LIB_PLAN) $(LIB_LAB) $(LIB_AR) $(LIB_TOPO)
 
-$(BUILD)/tests/unit/%: $(call obj,tests/unit/%.c) $(call obj,$(TESTLIB_SRC)) $(TEST_LIBS)
+$(BUILD)/tests/unit/%: $(call obj,tests/unit/%.c) $(TEST_LIBS)
 	@mkdir -p $(@D)
-	$(MPICC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(CMOCKA_LIBS) $(GSL_LIBS) $(VERBS_LIBS) $(LDLIBS)
+	$(MPICC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(ALL_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/mpi/%: $(call obj,tests/mpi/%.c) $(call obj,$(TESTLIB_SRC)) $(TEST_LIBS)
+$(BUILD)/tests/mpi/%: $(call obj,tests/mpi/%.c) $(TEST_LIBS)
 	@mkdir -p $(@D)
-	$(MPICC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(GSL_LIBS) $(VERBS_LIBS) $(LDLIBS)
+	$(MPICC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS) $(LDLIBS)
 
 # Not linked against the real libibverbs: it replaces it (LD_LIBRARY_PATH), with the real
 # library's symbol versions from the map.
@@ -162,7 +175,7 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fn
 FUZZ_MPI_CFLAGS = $(shell $(MPICC) --showme:compile 2>/dev/null)
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/bin/%,$(FUZZ_SRC))
-FUZZ_LIB_SRC := $(TOPO_SRC) $(PLAN_SRC) $(wildcard allreduce/layout.c)
+FUZZ_LIB_SRC := $(TOPO_SRC) $(PLAN_SRC) allreduce/layout.c
 fobj = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(1))
 
 $(BUILD)/fuzz/obj/%.o: %.c
@@ -176,7 +189,8 @@ $(BUILD)/fuzz/libfuzzed.a: $(call fobj,$(FUZZ_LIB_SRC))
 
 $(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/obj/tests/fuzz/%.o $(BUILD)/fuzz/libfuzzed.a
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(PKG_LDLIBS) $(GSL_LIBS) $(LDLIBS)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $(LDFLAGS) -o $@ $^ $(JANSSON_LIBS) $(CYAML_LIBS) \
+	  $(HWLOC_LIBS) $(GSL_LIBS) $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -7,12 +7,13 @@
  * Types: float/double map to MPI_FLOAT/MPI_DOUBLE; int32/int64 sum and prod use the unsigned
  * MPI types of the same width so they wrap (no signed overflow), min/max the signed ones;
  * half and bfloat16 have no MPI type: they travel as MPI_UINT16_T with a user MPI_Op (created
- * once per communicator) that calls ar_reduce.  avg is a sum followed by ar_scale_avg.
- * Counts beyond INT_MAX go in several calls.
+ * once per communicator, the algorithm's state) that calls ar_reduce.  avg is a sum followed by
+ * ar_scale_avg. Counts beyond INT_MAX go in several calls.
  */
 #include "allreduce/internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <limits.h>
 #include <sched.h>
@@ -68,26 +69,39 @@ static MPI_Op builtin_op(enum ar_op op)
 	return ops[op];
 }
 
-static int make_user_ops(struct ar_comm *c)
+/* The state of the mpi algorithm on a communicator: its user MPI_Ops, [0] half, [1] bf16; by
+ * ar_op.  MPI_Op_create is local: made on the first call, freed at ar_comm_destroy. */
+struct mpi_state {
+	MPI_Op user_op[2][AR_OP_COUNT];
+	int made; /* ops created, in row-major order */
+};
+
+static void mpi_cleanup(struct ar_comm *c, void *state)
 {
-	for (int t = 0; t < 2; t++) {
-		for (int o = 0; o < AR_OP_COUNT; o++) {
-			if (MPI_Op_create(user_fns[t][o], 1, &c->mpi_user_op[t][o]) != MPI_SUCCESS)
-				return ar__fail(c, -EIO, "mpi: MPI_Op_create failed");
-		}
-	}
-	c->mpi_ops_made = true;
-	return 0;
+	struct mpi_state *s = state;
+
+	for (int i = 0; s && i < s->made; i++)
+		MPI_Op_free(&s->user_op[i / AR_OP_COUNT][i % AR_OP_COUNT]);
+	free(s);
 }
 
-void ar__algo_mpi_cleanup(struct ar_comm *c)
+static int mpi_setup(struct ar_comm *c, void **state)
 {
-	if (!c->mpi_ops_made)
-		return;
-	for (int t = 0; t < 2; t++)
-		for (int o = 0; o < AR_OP_COUNT; o++)
-			MPI_Op_free(&c->mpi_user_op[t][o]);
-	c->mpi_ops_made = false;
+	struct mpi_state *s = calloc(1, sizeof(*s));
+
+	*state = NULL;
+	if (!s)
+		return ar__fail(c, -ENOMEM, "mpi: out of memory");
+	for (; s->made < 2 * AR_OP_COUNT; s->made++) {
+		if (MPI_Op_create(user_fns[s->made / AR_OP_COUNT][s->made % AR_OP_COUNT], 1,
+				  &s->user_op[s->made / AR_OP_COUNT][s->made % AR_OP_COUNT]) !=
+		    MPI_SUCCESS) {
+			mpi_cleanup(c, s);
+			return ar__fail(c, -EIO, "mpi: MPI_Op_create failed");
+		}
+	}
+	*state = s;
+	return 0;
 }
 
 /* One MPI_Allreduce (or MPI_Iallreduce polled until c->timeout_sec) of n <= INT_MAX items. */
@@ -127,9 +141,10 @@ check_rc:
 }
 
 /* MPI_Allreduce in chunks of at most 2^30 elements; collective; blocks (or times out). */
-static int mpi_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_t count,
+static int mpi_run(struct ar_comm *c, void *state, const void *sendbuf, void *recvbuf, size_t count,
 		   enum ar_dtype dtype, enum ar_op op)
 {
+	struct mpi_state *s = state;
 	const size_t max_n = (size_t)1 << 30; /* elements per MPI call, below INT_MAX */
 	const void *in = ar__input(sendbuf, recvbuf);
 	struct mpi_map m = map_of(dtype);
@@ -141,14 +156,8 @@ static int mpi_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_t
 
 	c->phase = "mpi";
 	c->step = 0;
-	if (m.user_row >= 0) {
-		if (!c->mpi_ops_made) {
-			err = make_user_ops(c);
-			if (err)
-				return err;
-		}
-		mop = c->mpi_user_op[m.user_row][op];
-	}
+	if (m.user_row >= 0)
+		mop = s->user_op[m.user_row][op];
 	for (size_t off = 0; off < count; off += max_n, c->step++) {
 		size_t n = count - off < max_n ? count - off : max_n;
 		const void *sb = in == recvbuf ? MPI_IN_PLACE : (const char *)in + off * esz;
@@ -174,4 +183,6 @@ const struct ar_algo ar__algo_mpi = {
 	.summary = "the MPI library's own MPI_Allreduce (baseline)",
 	.run = mpi_run,
 	.supports = mpi_supports,
+	.setup = mpi_setup,
+	.cleanup = mpi_cleanup,
 };

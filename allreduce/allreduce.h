@@ -166,11 +166,20 @@ const char *ar_last_error_text(void);
 struct ar_algo {
 	const char *name;    /* "ring", "tree", "hier", "rhd", "mpi" */
 	const char *summary; /* one line for --help */
-	/* All-reduce count elements; collective; blocks until done or a timeout. */
-	int (*run)(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_t count,
+	/* All-reduce count elements; collective; blocks until done or a timeout.  state is what
+	 * setup made for this communicator (NULL without setup). */
+	int (*run)(struct ar_comm *c, void *state, const void *sendbuf, void *recvbuf, size_t count,
 		   enum ar_dtype dtype, enum ar_op op);
 	/* Can this algorithm run on this communicator and transport? */
 	bool (*supports)(const struct ar_comm *c);
+	/* NULL, or make the algorithm's own state for c into *state (the algorithm owns it; the
+	 * communicator keeps it for run): called before the first run on c that finds it NULL,
+	 * so it may leave NULL to be asked again.  Collective over c as run is; may block; every
+	 * rank returns the same verdict. */
+	int (*setup)(struct ar_comm *c, void **state);
+	/* NULL, or free what setup made; ar_comm_destroy calls it on every rank, in registry
+	 * order, so it may be collective. */
+	void (*cleanup)(struct ar_comm *c, void *state);
 };
 
 size_t ar_algo_count(void);

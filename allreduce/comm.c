@@ -1,7 +1,8 @@
 /*
  * comm.c - the all-reduce communicator: creation (dup of the user's communicator, transport,
- * cluster map), destruction, scratch memory, error text, and the timed point-to-point helpers
- * (ar__isend / ar__irecv / ar__wait / ar__sendrecv) every algorithm is written against.
+ * cluster map), destruction (each algorithm's state through its cleanup, node-shared buffers,
+ * transport), its accessors, and ar_allreduce(), which runs an algorithm by name with the
+ * state its setup made on this communicator.
  */
 #include "allreduce/internal.h"
 
@@ -30,20 +31,6 @@ const char *ar_last_error_text(void)
 	return last_error;
 }
 
-int ar__fail(struct ar_comm *c, int err, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	n = snprintf(c->error, sizeof(c->error), "rank %d: ", c->rank);
-	if (n < 0 || (size_t)n >= sizeof(c->error))
-		n = 0;
-	va_start(ap, fmt);
-	vsnprintf(c->error + n, sizeof(c->error) - (size_t)n, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
 const char *ar_comm_error(const struct ar_comm *c)
 {
 	return c ? c->error : "no communicator";
@@ -67,27 +54,6 @@ int ar_comm_nodes(const struct ar_comm *c)
 int ar_comm_ranks_per_node_max(const struct ar_comm *c)
 {
 	return c->ppn_max;
-}
-
-void *ar__scratch(struct ar_comm *c, size_t bytes)
-{
-	void *p;
-	size_t want;
-
-	if (bytes <= c->scratch_bytes && c->scratch)
-		return c->scratch;
-	want = (bytes + 63) & ~(size_t)63;
-	if (want < 4096)
-		want = 4096;
-	p = aligned_alloc(64, want);
-	if (!p) {
-		ar__fail(c, -ENOMEM, "cannot allocate %zu bytes of scratch memory", want);
-		return NULL;
-	}
-	free(c->scratch);
-	c->scratch = p;
-	c->scratch_bytes = want;
-	return p;
 }
 
 /* ---- cluster map ------------------------------------------------------------------------- */
@@ -194,7 +160,7 @@ int ar_comm_create(MPI_Comm comm, const struct ar_comm_config *cfg, struct ar_co
 	if (cfg->max_inflight < 0 || cfg->timeout_sec < 0)
 		return create_fail(-EINVAL, "max_inflight and timeout_sec must not be negative");
 
-	c = calloc(1, sizeof(*c));
+	c = calloc(1, sizeof(*c) + ar_algo_count() * sizeof(c->algo_state[0]));
 	if (!c)
 		return create_fail(-ENOMEM, "out of memory creating the communicator");
 	c->tops = ar_transport_find(tname);
@@ -275,9 +241,13 @@ void ar_comm_destroy(struct ar_comm *c)
 {
 	if (!c)
 		return;
-	if (c->hier_destroy)
-		c->hier_destroy(c);
-	ar__algo_mpi_cleanup(c);
+	for (size_t i = 0; i < ar_algo_count(); i++) {
+		const struct ar_algo *a = ar_algo_at(i);
+
+		if (c->algo_state[i] && a->cleanup)
+			a->cleanup(c, c->algo_state[i]);
+	}
+	ar__mem_cleanup(c);
 	c->tops->fini(c->tr);
 	free(c->scratch);
 	free(c->device);
@@ -286,96 +256,37 @@ void ar_comm_destroy(struct ar_comm *c)
 	free(c);
 }
 
-/* ---- timed point-to-point ------------------------------------------------------------------ */
+/* ---- running an algorithm ------------------------------------------------------------------ */
 
-/* The transport's own account of its last failure, else strerror(-err). */
-static const char *detail_or_errno(struct ar_comm *c, int err)
+int ar_allreduce(struct ar_comm *c, const char *algo, const void *sendbuf, void *recvbuf,
+		 size_t count, enum ar_dtype dtype, enum ar_op op)
 {
-	const char *detail = c->tops->last_error(c->tr);
-
-	return detail ? detail : strerror(-err);
-}
-
-int ar__isend(struct ar_comm *c, const void *buf, size_t bytes, int peer, int tag,
-	      struct ar_request **req)
-{
-	int err = c->tops->isend(c->tr, buf, bytes, peer, tag, req);
-
-	if (err)
-		return ar__fail(c, err, "send of %zu bytes to rank %d failed: %s (%s step %d)",
-				bytes, peer, detail_or_errno(c, err), c->phase, c->step);
-	return 0;
-}
-
-int ar__irecv(struct ar_comm *c, void *buf, size_t bytes, int peer, int tag,
-	      struct ar_request **req)
-{
-	int err = c->tops->irecv(c->tr, buf, bytes, peer, tag, req);
-
-	if (err)
-		return ar__fail(c, err, "recv of %zu bytes from rank %d failed: %s (%s step %d)",
-				bytes, peer, detail_or_errno(c, err), c->phase, c->step);
-	return 0;
-}
-
-int ar__op_failed(struct ar_comm *c, int err, int peer, const char *what)
-{
-	const char *dir = strcmp(what, "send") ? "from" : "to";
-
-	if (err == -ETIMEDOUT)
-		return ar__fail(c, err, "%s %s rank %d timed out after %.1f s (%s step %d)", what,
-				dir, peer, c->timeout_sec, c->phase, c->step);
-	return ar__fail(c, err, "%s %s rank %d failed: %s (%s step %d)", what, dir, peer,
-			detail_or_errno(c, err), c->phase, c->step);
-}
-
-int ar__wait(struct ar_comm *c, struct ar_request *req, int peer, const char *what)
-{
-	double deadline = c->timeout_sec > 0 ? MPI_Wtime() + c->timeout_sec : 0;
-	int err = c->tops->wait(c->tr, req, deadline);
-
-	return err ? ar__op_failed(c, err, peer, what) : 0;
-}
-
-int ar__test(struct ar_comm *c, struct ar_request **req, bool *done, int peer, const char *what)
-{
+	const struct ar_algo *a = NULL;
+	void **state;
+	size_t i;
 	int err;
 
-	*done = true;
-	if (!*req)
-		return 0;
-	err = c->tops->test(c->tr, *req, done);
-	if (err) {
-		*req = NULL;
-		return ar__op_failed(c, err, peer, what);
-	}
-	if (*done)
-		*req = NULL;
-	return 0;
-}
-
-int ar__sendrecv(struct ar_comm *c, const void *sbuf, size_t sbytes, int dst, void *rbuf,
-		 size_t rbytes, int src, int tag)
-{
-	struct ar_request *rr = NULL, *sr = NULL;
-	int err;
-
-	if (src >= 0) {
-		err = ar__irecv(c, rbuf, rbytes, src, tag, &rr);
+	for (i = 0; algo && i < ar_algo_count(); i++)
+		if (!strcmp(ar_algo_at(i)->name, algo))
+			break;
+	if (algo && i < ar_algo_count())
+		a = ar_algo_at(i);
+	if (!a)
+		return ar__fail(c, -ENOENT, "unknown algorithm '%s'", algo ? algo : "(null)");
+	if ((unsigned)dtype >= AR_DTYPE_COUNT || (unsigned)op >= AR_OP_COUNT)
+		return ar__fail(c, -EINVAL, "%s: bad dtype %d or op %d", a->name, (int)dtype,
+				(int)op);
+	if (!a->supports(c))
+		return ar__fail(c, -EOPNOTSUPP,
+				"algorithm '%s' is not supported on this "
+				"communicator (transport %s, %d ranks on %d nodes)",
+				a->name, c->tops->name, c->size, c->n_nodes);
+	c->error[0] = '\0';
+	state = &c->algo_state[i];
+	if (a->setup && !*state) {
+		err = a->setup(c, state);
 		if (err)
 			return err;
 	}
-	if (dst >= 0) {
-		err = ar__isend(c, sbuf, sbytes, dst, tag, &sr);
-		if (err)
-			return err; /* rr stays with the transport; fini cancels it */
-	}
-	if (rr) {
-		err = ar__wait(c, rr, src, "recv");
-		if (err)
-			return err;
-	}
-	if (sr)
-		return ar__wait(c, sr, dst, "send");
-	return 0;
+	return a->run(c, *state, sendbuf, recvbuf, count, dtype, op);
 }

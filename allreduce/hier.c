@@ -48,12 +48,14 @@
  * shared on MPI_Comm_split by node_of_rank, verified against MPI_COMM_TYPE_SHARED).  The
  * segment is (L+1) * depth * slot bytes per node.  A timed-out call leaves the node's counters
  * out of step: later calls fail until the communicator is recreated.
+ *
+ * The segment and the sub-communicators are made on the first call (hier_setup.c); the
+ * node-shared buffers are mem.c's.
  */
-#include "allreduce/internal.h"
+#include "allreduce/hier.h"
 
 #include <errno.h>
 #include <sched.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,57 +63,11 @@
 #include <emmintrin.h>
 #endif
 
-#define HIER_DEPTH     4	   /* staging slots per rank */
-#define HIER_SLOT_MIN  (64u << 10) /* slot size bounds (from c->segment_bytes) */
-#define HIER_SLOT_MAX  (4u << 20)
 #define HIER_SPIN      64	   /* flag polls between sched_yield() calls */
 #define HIER_ALIGN     64	   /* slice boundaries, in bytes */
 #define HIER_RING_MIN  (64u << 10) /* inter-node slice size from which ring beats rhd */
-#define HIER_LINE      128	   /* flags of different ranks never share this */
 #define HIER_SMALL_MAX (32u << 10) /* single node: (L-1) x bytes up to this: one handoff */
 #define HIER_NT_MIN    (8u << 20)  /* outputs from this size are written around the cache */
-#define HIER_REGIONS   16	   /* ar_mem_alloc buffers per communicator */
-
-/* One local rank's progress counters, in the shared segment: the sequence number (1-based,
- * counting every chunk ever handled by this node) of the last chunk it staged, reduced
- * (owners only) and copied out. */
-struct hier_flags {
-	_Atomic uint64_t staged;
-	_Atomic uint64_t reduced;
-	_Atomic uint64_t gathered;
-	/* node-shared buffers: my in and out of zero-copy call number `call` (region index + 1,
-	 * 0 when not node-shared, and the offset in it); written before call is released */
-	_Atomic uint64_t call;
-	uint64_t in_region, in_off, out_region, out_off;
-	char pad[HIER_LINE - 8 * sizeof(uint64_t)];
-};
-
-/* One ar_mem_alloc buffer: a shared window over the node, with every local rank's part. */
-struct hier_region {
-	MPI_Win win; /* MPI_WIN_NULL: slot free */
-	char **base; /* [lsize] */
-	size_t *bytes;
-};
-
-struct ar__hier {
-	MPI_Comm node_comm;    /* the ranks of my cluster-map node, by global rank */
-	MPI_Win win;	       /* owns the shared segment */
-	int lrank, lsize;      /* my index in node_comm, its size */
-	int nown;	       /* local ranks 0..nown-1 own one slice of each chunk */
-	int *grank;	       /* [lsize] global rank of each local index, for error messages */
-	struct ar_comm *inter; /* owners of my local index on every node; NULL if none */
-	int inter_size;
-	int *inter_grank; /* [inter_size] global rank of each rank of inter (= node order) */
-	size_t slot_bytes;
-	struct hier_flags *flags;		 /* [lsize] */
-	char *stage;				 /* [lsize][HIER_DEPTH][slot_bytes] */
-	char *out;				 /* [HIER_DEPTH][slot_bytes]: reduced chunks */
-	uint64_t seq;				 /* chunks this node has handled in earlier calls */
-	bool broken;				 /* a wait failed: the counters are out of step */
-	struct hier_region region[HIER_REGIONS]; /* ar_mem_alloc buffers, same slots everywhere */
-	int nregions;				 /* slots in use */
-	uint64_t zc_calls;			 /* calls that exchanged buffer descriptors */
-};
 
 /* One call's geometry, the same on every rank of the communicator. */
 struct hier_call {
@@ -131,16 +87,11 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static size_t round_up(size_t x, size_t a)
-{
-	return (x + a - 1) / a * a;
-}
-
 /* Elements [*lo, *lo + *len) of an n-element chunk form slice j of nown; slice starts are
  * multiples of HIER_ALIGN bytes so the kernels run on aligned vectors. */
 static void slice_of(const struct hier_call *k, size_t n, int nown, int j, size_t *lo, size_t *len)
 {
-	size_t per = round_up((n + nown - 1) / nown, HIER_ALIGN / k->esize);
+	size_t per = hier_round_up((n + nown - 1) / nown, HIER_ALIGN / k->esize);
 	size_t a = per * j, b = a + per;
 
 	*lo = a < n ? a : n;
@@ -157,11 +108,13 @@ static char *out_slot(struct ar__hier *h, uint64_t seq)
 	return h->out + (seq % HIER_DEPTH) * h->slot_bytes;
 }
 
-/* Wait until *flag >= want, where the flag belongs to local rank peer.  Spins, then yields;
- * after c->timeout_sec fails naming both ranks, the chunk and the phase. */
-static int flag_wait(struct ar_comm *c, struct ar__hier *h, _Atomic uint64_t *flag, uint64_t want,
-		     int peer, const char *what, uint64_t seq)
+/* Wait until counter `which` of local rank peer reaches want (a chunk or call number of the
+ * node).  Spins, then yields; after c->timeout_sec fails naming both ranks, the chunk, what
+ * peer did not do ("stage") and the phase. */
+static int flag_wait(struct ar_comm *c, struct ar__hier *h, int peer, enum hier_counter which,
+		     uint64_t want, const char *what)
 {
+	_Atomic uint64_t *flag = &h->flags[peer].n[which];
 	double t0 = 0;
 
 	for (;;) {
@@ -180,10 +133,28 @@ static int flag_wait(struct ar_comm *c, struct ar__hier *h, _Atomic uint64_t *fl
 			return ar__fail(
 				c, -ETIMEDOUT,
 				"rank %d did not %s node chunk #%llu within %.1f s (hier %s)",
-				h->grank[peer], what, (unsigned long long)seq, c->timeout_sec,
+				h->grank[peer], what, (unsigned long long)want, c->timeout_sec,
 				c->phase ? c->phase : "");
 		}
 	}
+}
+
+/* flag_wait for every local rank below upto but me. */
+static int wait_peers(struct ar_comm *c, struct ar__hier *h, int upto, enum hier_counter which,
+		      uint64_t want, const char *what)
+{
+	int rc;
+
+	for (int x = 0; x < upto; x++)
+		if (x != h->lrank && (rc = flag_wait(c, h, x, which, want, what)))
+			return rc;
+	return 0;
+}
+
+/* Tell the node my counter `which` is at seq (everything before it is written). */
+static void flag_set(struct ar__hier *h, enum hier_counter which, uint64_t seq)
+{
+	atomic_store_explicit(&h->flags[h->lrank].n[which], seq, memory_order_release);
 }
 
 /* Intra phase 1: copy the slices of chunk i that other ranks own into my staging slot. */
@@ -196,22 +167,19 @@ static int hier_stage(struct ar_comm *c, struct ar__hier *h, const struct hier_c
 	int rc;
 
 	c->phase = "intra-node reduce-scatter";
+	/* the owners have finished reading what I staged in this slot depth chunks ago */
+	if (seq > HIER_DEPTH && (rc = wait_peers(c, h, h->nown, HC_REDUCED, seq - HIER_DEPTH,
+						 "reduce (free a staging slot for)")))
+		return rc;
 	for (int r = 0; r < h->nown; r++) {
 		size_t lo, len;
 
 		if (r == h->lrank)
 			continue;
-		/* owner r has finished reading what I staged in this slot depth chunks ago */
-		if (seq > HIER_DEPTH) {
-			rc = flag_wait(c, h, &h->flags[r].reduced, seq - HIER_DEPTH, r,
-				       "reduce (free a staging slot for)", seq - HIER_DEPTH);
-			if (rc)
-				return rc;
-		}
 		slice_of(k, n, h->nown, r, &lo, &len);
 		memcpy(slot + lo * k->esize, k->in + (off + lo) * k->esize, len * k->esize);
 	}
-	atomic_store_explicit(&h->flags[h->lrank].staged, seq, memory_order_release);
+	flag_set(h, HC_STAGED, seq);
 	return 0;
 }
 
@@ -258,7 +226,7 @@ static int hier_finish_slice(struct ar_comm *c, struct ar__hier *h, const struct
 	}
 	if (k->op == AR_AVG)
 		ar_scale_avg(dst, len, k->dtype, c->size);
-	atomic_store_explicit(&h->flags[h->lrank].reduced, seq, memory_order_release);
+	flag_set(h, HC_REDUCED, seq);
 	return 0;
 }
 
@@ -290,21 +258,14 @@ static int hier_reduce(struct ar_comm *c, struct ar__hier *h, const struct hier_
 	slice_of(k, n, h->nown, h->lrank, &lo, &len);
 	b = lo * k->esize;
 	dst += b;
+	/* everyone has copied out what this result slot held depth chunks ago */
+	if (seq > HIER_DEPTH && (rc = wait_peers(c, h, h->lsize, HC_GATHERED, seq - HIER_DEPTH,
+						 "copy out (free the result slot for)")))
+		return rc;
 	for (int x = 0; x < h->lsize; x++) {
 		if (x == h->lrank)
 			continue;
-		/* everyone has copied out what this result slot held depth chunks ago */
-		if (seq > HIER_DEPTH) {
-			rc = flag_wait(c, h, &h->flags[x].gathered, seq - HIER_DEPTH, x,
-				       "copy out (free the result slot for)", seq - HIER_DEPTH);
-			if (rc)
-				return rc;
-		}
-	}
-	for (int x = 0; x < h->lsize; x++) {
-		if (x == h->lrank)
-			continue;
-		rc = flag_wait(c, h, &h->flags[x].staged, seq, x, "stage", seq);
+		rc = flag_wait(c, h, x, HC_STAGED, seq, "stage");
 		if (rc)
 			return rc;
 		reduce_peer(k, dst, k->in + (off + lo) * k->esize, stage_slot(h, x, seq) + b, len,
@@ -365,15 +326,11 @@ static int hier_gather(struct ar_comm *c, struct ar__hier *h, const struct hier_
 	int rc;
 
 	c->phase = "intra-node all-gather";
-	for (int r = 0; r < h->nown; r++) {
-		if (r == h->lrank)
-			continue;
-		rc = flag_wait(c, h, &h->flags[r].reduced, seq, r, "reduce", seq);
-		if (rc)
-			return rc;
-	}
+	rc = wait_peers(c, h, h->nown, HC_REDUCED, seq, "reduce");
+	if (rc)
+		return rc;
 	copy_out(k, k->out + off * k->esize, out_slot(h, seq), n * k->esize);
-	atomic_store_explicit(&h->flags[h->lrank].gathered, seq, memory_order_release);
+	flag_set(h, HC_GATHERED, seq);
 	return 0;
 }
 
@@ -388,257 +345,26 @@ static int hier_small(struct ar_comm *c, struct ar__hier *h, const struct hier_c
 	int rc;
 
 	c->phase = "intra-node small all-reduce";
-	for (int x = 0; x < h->lsize && seq > HIER_DEPTH; x++) {
-		if (x == h->lrank)
-			continue;
-		rc = flag_wait(c, h, &h->flags[x].reduced, seq - HIER_DEPTH, x,
-			       "reduce (free a staging slot for)", seq - HIER_DEPTH);
-		if (rc)
-			return rc;
-	}
+	if (seq > HIER_DEPTH && (rc = wait_peers(c, h, h->lsize, HC_REDUCED, seq - HIER_DEPTH,
+						 "reduce (free a staging slot for)")))
+		return rc;
 	memcpy(stage_slot(h, h->lrank, seq), k->in, bytes);
-	atomic_store_explicit(&h->flags[h->lrank].staged, seq, memory_order_release);
-	for (int x = 0; x < h->lsize; x++) {
-		if (x == h->lrank)
-			continue;
-		rc = flag_wait(c, h, &h->flags[x].staged, seq, x, "stage", seq);
-		if (rc)
-			return rc;
-	}
+	flag_set(h, HC_STAGED, seq);
+	rc = wait_peers(c, h, h->lsize, HC_STAGED, seq, "stage");
+	if (rc)
+		return rc;
 	/* my own staged copy, not k->in: in place, k->in is the output being written */
 	ar_reduce3(k->out, stage_slot(h, 0, seq), stage_slot(h, 1, seq), k->count, k->dtype, k->op);
 	for (int x = 2; x < h->lsize; x++)
 		ar_reduce(k->out, stage_slot(h, x, seq), k->count, k->dtype, k->op);
 	if (k->op == AR_AVG)
 		ar_scale_avg(k->out, k->count, k->dtype, c->size);
-	atomic_store_explicit(&h->flags[h->lrank].reduced, seq, memory_order_release);
-	atomic_store_explicit(&h->flags[h->lrank].gathered, seq, memory_order_release);
+	flag_set(h, HC_REDUCED, seq);
+	flag_set(h, HC_GATHERED, seq);
 	return 0;
 }
 
-/* Release one ar_mem_alloc window (collective over the node) and empty its slot. */
-static void region_free(struct ar__hier *h, struct hier_region *r)
-{
-	if (r->win != MPI_WIN_NULL) {
-		MPI_Win_free(&r->win);
-		h->nregions--;
-	}
-	free(r->base);
-	free(r->bytes);
-	r->base = NULL;
-	r->bytes = NULL;
-}
-
-/* Free everything hier_setup made.  Collective over the communicator (window, sub-comm). */
-static void hier_destroy(struct ar_comm *c)
-{
-	struct ar__hier *h = c->hier;
-
-	if (!h)
-		return;
-	if (h->inter)
-		ar_comm_destroy(h->inter);
-	for (int i = 0; i < HIER_REGIONS; i++)
-		region_free(h, &h->region[i]);
-	if (h->win != MPI_WIN_NULL)
-		MPI_Win_free(&h->win);
-	if (h->node_comm != MPI_COMM_NULL)
-		MPI_Comm_free(&h->node_comm);
-	free(h->grank);
-	free(h->inter_grank);
-	free(h);
-	c->hier = NULL;
-	c->hier_destroy = NULL;
-}
-
-/* Did every rank of c->comm succeed?  Collective. */
-static bool all_ok(struct ar_comm *c, bool ok)
-{
-	int mine = ok, all = 0;
-
-	if (MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, c->comm) != MPI_SUCCESS)
-		return false;
-	return all;
-}
-
-/* The sub-communicator of the owners with my local index, one per node.  Collective. */
-static int hier_make_inter(struct ar_comm *c, struct ar__hier *h)
-{
-	struct ar_comm_config cfg = {
-		.transport = c->tops ? c->tops->name : NULL,
-		.device = c->device,
-		.gid_index = c->gid_index,
-		.gid_index_set = c->gid_index_set,
-		.segment_bytes = c->segment_bytes,
-		.max_inflight = c->max_inflight,
-		.timeout_sec = c->timeout_sec,
-	};
-	MPI_Comm sub;
-	int *nodes, n, rc;
-
-	if (MPI_Comm_split(c->comm, h->lrank < h->nown ? h->lrank : MPI_UNDEFINED, c->node, &sub) !=
-	    MPI_SUCCESS)
-		return ar__fail(c, -EIO, "hier: MPI_Comm_split for the inter-node phase failed");
-	if (sub == MPI_COMM_NULL)
-		return 0;
-	MPI_Comm_size(sub, &n);
-	nodes = malloc(sizeof(*nodes) * n);
-	h->inter_grank = malloc(sizeof(*h->inter_grank) * n);
-	if (!nodes || !h->inter_grank) {
-		free(nodes);
-		rc = ar__fail(c, -ENOMEM, "hier: out of memory");
-		goto err_free_sub;
-	}
-	h->inter_size = n;
-	MPI_Allgather(&c->rank, 1, MPI_INT, h->inter_grank, 1, MPI_INT, sub);
-	for (int i = 0; i < n; i++)
-		nodes[i] = i; /* one rank per node */
-	cfg.node_of_rank = nodes;
-	rc = ar_comm_create(sub, &cfg, &h->inter);
-	if (rc)
-		ar__fail(c, rc, "hier: inter-node communicator: %s", ar_last_error_text());
-	free(nodes);
-err_free_sub:
-	MPI_Comm_free(&sub);
-	return rc;
-}
-
-/* The shared segment of my node: flags, staging slots, result slots.  Collective over
- * node_comm. */
-static int hier_make_segment(struct ar_comm *c, struct ar__hier *h)
-{
-	size_t flags_bytes = round_up(sizeof(struct hier_flags) * h->lsize, 4096);
-	size_t slots = (size_t)(h->lsize + 1) * HIER_DEPTH * h->slot_bytes;
-	MPI_Aint size = h->lrank == 0 ? (MPI_Aint)(flags_bytes + slots) : 0, qsize;
-	int disp, err;
-	char *base;
-
-	err = MPI_Win_allocate_shared(size, 1, MPI_INFO_NULL, h->node_comm, &base, &h->win);
-	if (err != MPI_SUCCESS) {
-		h->win = MPI_WIN_NULL;
-		return ar__fail(c, -ENOMEM, "hier: MPI_Win_allocate_shared of %zu bytes failed",
-				flags_bytes + slots);
-	}
-	err = MPI_Win_shared_query(h->win, 0, &qsize, &disp, &base);
-	if (err != MPI_SUCCESS || (size_t)qsize < flags_bytes + slots)
-		return ar__fail(c, -EIO, "hier: MPI_Win_shared_query failed");
-	h->flags = (struct hier_flags *)base;
-	/* counters shared between processes must not hide behind a per-process lock */
-	if (!atomic_is_lock_free(&h->flags[0].staged))
-		return ar__fail(c, -EOPNOTSUPP, "hier: 64-bit atomics are not lock-free here");
-	h->stage = base + flags_bytes;
-	h->out = h->stage + (size_t)h->lsize * HIER_DEPTH * h->slot_bytes;
-	if (h->lrank == 0)
-		for (int i = 0; i < h->lsize; i++) {
-			atomic_init(&h->flags[i].staged, 0);
-			atomic_init(&h->flags[i].reduced, 0);
-			atomic_init(&h->flags[i].gathered, 0);
-		}
-	atomic_thread_fence(memory_order_seq_cst);
-	return 0;
-}
-
-/* Create c->hier: node communicator (by cluster-map node), shared segment, inter-node
- * sub-communicator.  Collective over c->comm; on failure every rank fails. */
-static int hier_setup(struct ar_comm *c)
-{
-	struct ar__hier *h = calloc(1, sizeof(*h));
-	int color = c->node_of_rank ? c->node_of_rank[c->rank] : c->node;
-	int shm_size = -1, ppn_min, multi, rc = 0;
-	MPI_Comm shm;
-
-	if (!h)
-		return ar__fail(c, -ENOMEM, "hier: out of memory");
-	h->node_comm = MPI_COMM_NULL;
-	h->win = MPI_WIN_NULL;
-	for (int i = 0; i < HIER_REGIONS; i++)
-		h->region[i].win = MPI_WIN_NULL;
-	c->hier = h;
-	c->hier_destroy = hier_destroy;
-	if (MPI_Comm_split(c->comm, color, c->rank, &h->node_comm) != MPI_SUCCESS) {
-		h->node_comm = MPI_COMM_NULL;
-		rc = ar__fail(c, -EIO, "hier: MPI_Comm_split by node failed");
-	}
-	if (!all_ok(c, rc == 0))
-		goto err_destroy;
-	MPI_Comm_set_errhandler(h->node_comm, MPI_ERRORS_RETURN);
-	MPI_Comm_rank(h->node_comm, &h->lrank);
-	MPI_Comm_size(h->node_comm, &h->lsize);
-	/* the node of the cluster map must be one shared-memory domain */
-	if (MPI_Comm_split_type(h->node_comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &shm) ==
-	    MPI_SUCCESS) {
-		MPI_Comm_size(shm, &shm_size);
-		MPI_Comm_free(&shm);
-	}
-	if (shm_size != h->lsize)
-		rc = ar__fail(c, -EOPNOTSUPP,
-			      "hier: the %d ranks of node %d share memory only in groups of %d; "
-			      "the cluster map must group ranks by host",
-			      h->lsize, color, shm_size);
-	if (!all_ok(c, rc == 0))
-		goto err_destroy;
-	MPI_Allreduce(&h->lsize, &ppn_min, 1, MPI_INT, MPI_MIN, c->comm);
-	multi = h->lsize < c->size;
-	h->nown = multi ? ppn_min : h->lsize;
-	h->slot_bytes = c->segment_bytes ? c->segment_bytes : AR__DEFAULT_SEGMENT;
-	if (h->slot_bytes < HIER_SLOT_MIN)
-		h->slot_bytes = HIER_SLOT_MIN;
-	if (h->slot_bytes > HIER_SLOT_MAX)
-		h->slot_bytes = HIER_SLOT_MAX;
-	h->slot_bytes = round_up(h->slot_bytes, 4096);
-	h->grank = malloc(sizeof(*h->grank) * h->lsize);
-	if (!h->grank)
-		rc = ar__fail(c, -ENOMEM, "hier: out of memory");
-	else
-		MPI_Allgather(&c->rank, 1, MPI_INT, h->grank, 1, MPI_INT, h->node_comm);
-	if (!all_ok(c, rc == 0))
-		goto err_destroy;
-	rc = hier_make_segment(c, h);
-	if (!all_ok(c, rc == 0))
-		goto err_destroy;
-	if (multi)
-		rc = hier_make_inter(c, h);
-	if (!all_ok(c, rc == 0))
-		goto err_destroy;
-	/* the segment's flags are zeroed before anyone uses them */
-	MPI_Barrier(h->node_comm);
-	return 0;
-
-err_destroy:
-	hier_destroy(c);
-	return rc ? rc : ar__fail(c, -EIO, "hier: setup failed on another rank");
-}
-
-/* ---- node-shared buffers (ar_mem_alloc) and the zero-copy path --------------------------- */
-
-/* Is p[0..bytes) inside one of my regions?  Sets the slot index + 1 (0: no) and offset. */
-static void region_of(const struct ar__hier *h, const void *p, size_t bytes, uint64_t *idx,
-		      uint64_t *off)
-{
-	const char *q = p;
-
-	*idx = 0;
-	*off = 0;
-	for (int i = 0; i < HIER_REGIONS; i++) {
-		const struct hier_region *r = &h->region[i];
-		const char *b = r->win == MPI_WIN_NULL ? NULL : r->base[h->lrank];
-
-		if (b && q >= b && bytes <= r->bytes[h->lrank] &&
-		    (size_t)(q - b) <= r->bytes[h->lrank] - bytes) {
-			*idx = (uint64_t)i + 1;
-			*off = (uint64_t)(q - b);
-			return;
-		}
-	}
-}
-
-/* Local rank x's buffer described by (idx, off), or NULL when it is not node-shared. */
-static const char *region_at(const struct ar__hier *h, int x, uint64_t idx, uint64_t off)
-{
-	if (!idx || idx > HIER_REGIONS || h->region[idx - 1].win == MPI_WIN_NULL)
-		return NULL;
-	return h->region[idx - 1].base[x] + off;
-}
+/* ---- the zero-copy path: every buffer node-shared (mem.c) ------------------------------- */
 
 /*
  * Publish where my input and output are and read everyone's.  *ins and *outs get every local
@@ -654,18 +380,18 @@ static int zc_agree(struct ar_comm *c, struct ar__hier *h, const struct hier_cal
 	int rc;
 
 	c->phase = "intra-node buffer exchange";
-	region_of(h, k->in, bytes, &me->in_region, &me->in_off);
-	region_of(h, k->out, bytes, &me->out_region, &me->out_off);
-	atomic_store_explicit(&me->call, call, memory_order_release);
+	ar__mem_region_of(c, k->in, bytes, &me->in_region, &me->in_off);
+	ar__mem_region_of(c, k->out, bytes, &me->out_region, &me->out_off);
+	flag_set(h, HC_CALL, call);
 	*all = true;
 	for (int x = 0; x < h->lsize; x++) {
 		struct hier_flags *f = &h->flags[x];
 
 		if (x != h->lrank &&
-		    (rc = flag_wait(c, h, &f->call, call, x, "describe its buffers for", call)))
+		    (rc = flag_wait(c, h, x, HC_CALL, call, "describe its buffers for")))
 			return rc;
-		ins[x] = region_at(h, x, f->in_region, f->in_off);
-		outs[x] = (char *)region_at(h, x, f->out_region, f->out_off);
+		ins[x] = ar__mem_region_at(c, x, f->in_region, f->in_off);
+		outs[x] = (char *)ar__mem_region_at(c, x, f->out_region, f->out_off);
 		*all = *all && ins[x] && outs[x];
 	}
 	return 0;
@@ -702,7 +428,7 @@ static int hier_zero_copy(struct ar_comm *c, struct ar__hier *h, const struct hi
 			if (x != h->lrank)
 				reduce_peer(k, dst, ins[h->lrank] + (off + lo) * esz,
 					    ins[x] + (off + lo) * esz, len, &first);
-		atomic_store_explicit(&h->flags[h->lrank].staged, seq, memory_order_release);
+		flag_set(h, HC_STAGED, seq);
 		rc = hier_finish_slice(c, h, k, dst, len, seq);
 		if (rc)
 			return rc;
@@ -711,93 +437,25 @@ static int hier_zero_copy(struct ar_comm *c, struct ar__hier *h, const struct hi
 		for (int r = 0; r < h->lsize; r++) {
 			if (r == h->lrank)
 				continue;
-			rc = flag_wait(c, h, &h->flags[r].reduced, seq, r, "reduce", seq);
+			rc = flag_wait(c, h, r, HC_REDUCED, seq, "reduce");
 			if (rc)
 				return rc;
 			slice_of(k, n, h->lsize, r, &lo, &len);
 			copy_out(k, k->out + (off + lo) * esz, outs[r] + (off + lo) * esz,
 				 len * esz);
 		}
-		atomic_store_explicit(&h->flags[h->lrank].gathered, seq, memory_order_release);
+		flag_set(h, HC_GATHERED, seq);
 	}
-	for (int x = 0; x < h->lsize; x++) {
-		if (x != h->lrank &&
-		    (rc = flag_wait(c, h, &h->flags[x].gathered, last, x, "copy out", last)))
-			return rc;
-	}
+	rc = wait_peers(c, h, h->lsize, HC_GATHERED, last, "copy out");
+	if (rc)
+		return rc;
 	h->seq = last;
 	return 0;
 }
 
-int ar_mem_alloc(struct ar_comm *c, size_t bytes, void **out)
-{
-	struct ar__hier *h;
-	struct hier_region *r = NULL;
-	MPI_Info info = MPI_INFO_NULL;
-	char *mine = NULL;
-	int rc = 0, err;
-
-	*out = NULL;
-	if (!c->nodes_share_memory)
-		return ar__fail(
-			c, -EOPNOTSUPP,
-			"ar_mem_alloc: the cluster map's nodes are not shared-memory domains");
-	if (!c->hier && (rc = hier_setup(c)))
-		return rc;
-	h = c->hier;
-	for (int i = 0; i < HIER_REGIONS && !r; i++)
-		if (h->region[i].win == MPI_WIN_NULL)
-			r = &h->region[i];
-	if (!r) /* the same on every rank: allocations and frees are collective */
-		return ar__fail(c, -ENOSPC, "ar_mem_alloc: more than %d buffers", HIER_REGIONS);
-	r->base = calloc((size_t)h->lsize, sizeof(*r->base));
-	r->bytes = calloc((size_t)h->lsize, sizeof(*r->bytes));
-	if (!r->base || !r->bytes)
-		rc = ar__fail(c, -ENOMEM, "ar_mem_alloc: out of memory");
-	/* each rank's part on its own pages (first touch by its owner) */
-	MPI_Info_create(&info);
-	MPI_Info_set(info, "alloc_shared_noncontig", "true");
-	err = MPI_Win_allocate_shared(rc ? 0 : (MPI_Aint)round_up(bytes ? bytes : 1, 4096), 1, info,
-				      h->node_comm, &mine, &r->win);
-	MPI_Info_free(&info);
-	if (err != MPI_SUCCESS) {
-		r->win = MPI_WIN_NULL;
-		rc = rc ? rc
-			: ar__fail(c, -ENOMEM,
-				   "ar_mem_alloc: %zu bytes of node-shared "
-				   "memory: MPI_Win_allocate_shared failed",
-				   bytes);
-	}
-	for (int x = 0; !rc && x < h->lsize; x++) {
-		MPI_Aint size;
-		int disp;
-
-		if (MPI_Win_shared_query(r->win, x, &size, &disp, &r->base[x]) != MPI_SUCCESS)
-			rc = ar__fail(c, -EIO, "ar_mem_alloc: MPI_Win_shared_query failed");
-		r->bytes[x] = (size_t)size;
-	}
-	if (r->win != MPI_WIN_NULL)
-		h->nregions++;
-	if (!all_ok(c, rc == 0)) {
-		region_free(h, r);
-		return rc ? rc : ar__fail(c, -ENOMEM, "ar_mem_alloc failed on another rank");
-	}
-	*out = mine;
-	return 0;
-}
-
-void ar_mem_free(struct ar_comm *c, void *p)
-{
-	struct ar__hier *h = c->hier;
-
-	for (int i = 0; p && h && i < HIER_REGIONS; i++)
-		if (h->region[i].win != MPI_WIN_NULL && h->region[i].base[h->lrank] == p)
-			region_free(h, &h->region[i]);
-}
-
 /* Hierarchical all-reduce (see the top of this file).  Collective over c. */
-static int hier_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_t count,
-		    enum ar_dtype dtype, enum ar_op op)
+static int hier_run(struct ar_comm *c, void *state, const void *sendbuf, void *recvbuf,
+		    size_t count, enum ar_dtype dtype, enum ar_op op)
 {
 	struct hier_call k = {
 		.in = ar__input(sendbuf, recvbuf),
@@ -807,7 +465,7 @@ static int hier_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_
 		.dtype = dtype,
 		.op = op,
 	};
-	struct ar__hier *h;
+	struct ar__hier *h = state; /* NULL on one rank */
 	size_t staged = 0;
 	int rc;
 
@@ -818,12 +476,6 @@ static int hier_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_
 			memmove(k.out, k.in, count * k.esize);
 		return 0;
 	}
-	if (!c->hier) {
-		rc = hier_setup(c);
-		if (rc)
-			return rc;
-	}
-	h = c->hier;
 	if (h->broken)
 		return ar__fail(c, -EIO,
 				"hier: an earlier call failed and left the node's shared segment "
@@ -832,7 +484,7 @@ static int hier_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_
 	k.nchunks = (count + k.chunk_elems - 1) / k.chunk_elems;
 	bool small = !h->inter && h->nown == h->lsize &&
 		     count * k.esize * (h->lsize - 1) <= HIER_SMALL_MAX;
-	if (!small && h->nown == h->lsize && h->lsize > 1 && h->nregions) {
+	if (!small && h->nown == h->lsize && h->lsize > 1 && ar__mem_count(c)) {
 		const char *ins[h->lsize];
 		char *outs[h->lsize];
 		bool all;
@@ -879,7 +531,7 @@ static int hier_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_
 }
 
 /* A communicator whose cluster-map nodes each share memory (checked at ar_comm_create;
- * hier_setup checks again on the first call). */
+ * ar__hier_setup checks again on the first call). */
 static bool hier_supports(const struct ar_comm *c)
 {
 	return c->nodes_share_memory;
@@ -891,4 +543,6 @@ const struct ar_algo ar__algo_hier = {
 		   "nodes, shared-memory all-gather",
 	.run = hier_run,
 	.supports = hier_supports,
+	.setup = ar__hier_setup,
+	.cleanup = ar__hier_cleanup,
 };

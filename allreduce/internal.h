@@ -2,6 +2,11 @@
  * internal.h - what the files of allreduce/ share and nothing outside allreduce/ may include:
  * the communicator's layout, the transport and algorithm tables' entries, and the helpers
  * every algorithm uses (scratch memory, timed waits, error text).
+ *
+ * Who calls whom (no file calls back up): comm.c (create, destroy, ar_allreduce) -> registry.c,
+ * mem.c, p2p.c; the algorithms -> p2p.c (hier also -> comm.c for its sub-communicator, mem.c);
+ * p2p.c -> the transport through its ops table.  Algorithms and transports are reached only
+ * through their tables.
  */
 #ifndef ARBENCH_ALLREDUCE_INTERNAL_H
 #define ARBENCH_ALLREDUCE_INTERNAL_H
@@ -13,7 +18,7 @@
 #define AR__DEFAULT_SEGMENT  (1u << 20) /* 1 MiB, as Gloo */
 #define AR__DEFAULT_INFLIGHT 2
 
-struct ar__hier; /* hier.c's per-communicator state (shared memory, sub-communicators) */
+struct ar__mem; /* mem.c's node-shared buffers */
 
 struct ar_comm {
 	MPI_Comm comm; /* a dup of the user's communicator; ours to free */
@@ -45,9 +50,8 @@ struct ar_comm {
 	void *scratch;
 	size_t scratch_bytes;
 
-	/* hier.c creates this lazily on first use and sets hier_destroy to free it */
-	struct ar__hier *hier;
-	void (*hier_destroy)(struct ar_comm *c);
+	/* node-shared buffers (ar_mem_alloc), made on the first one */
+	struct ar__mem *mem;
 
 	/* what the current algorithm step is doing, for error messages ("ring reduce-scatter
 	 * step 3"); set by algorithms, read by ar__wait */
@@ -56,11 +60,11 @@ struct ar_comm {
 
 	char error[512];
 
-	/* algo_mpi.c: user MPI_Ops for half and bfloat16 ([0] half, [1] bf16; by ar_op), all
-	 * created on first use (mpi_ops_made), freed by ar__algo_mpi_cleanup() at destroy */
-	bool mpi_ops_made;
-	MPI_Op mpi_user_op[2][AR_OP_COUNT];
+	/* each algorithm's own state, by registry index (ar_algo_at): what its setup made */
+	void *algo_state[];
 };
+
+/* ---- p2p.c: what algorithms are written against ---------------------------------------- */
 
 /* Scratch of at least bytes (64-byte aligned), or NULL with c->error set. */
 void *ar__scratch(struct ar_comm *c, size_t bytes);
@@ -87,13 +91,31 @@ int ar__test(struct ar_comm *c, struct ar_request **req, bool *done, int peer, c
 /* Send to one peer and receive from another at once (either may be -1 to skip). */
 int ar__sendrecv(struct ar_comm *c, const void *sbuf, size_t sbytes, int dst, void *rbuf,
 		 size_t rbytes, int src, int tag);
+/* Did every rank of c succeed (ok)?  Collective; false when the agreement itself fails. */
+bool ar__all_ok(struct ar_comm *c, bool ok);
+
+/* ---- mem.c: node-shared buffers --------------------------------------------------------- */
+
+/* The ranks of my cluster-map node, in global rank order, errors returned: 0, or -EIO with
+ * c->error naming who asked.  Collective over c. */
+int ar__split_node(struct ar_comm *c, const char *who, MPI_Comm *out);
+/* How many node-shared buffers c holds now. */
+int ar__mem_count(const struct ar_comm *c);
+/* Is p[0..bytes) inside one of my node-shared buffers?  *idx = its slot + 1 (0: no), *off the
+ * offset in it: a description a node peer can resolve with ar__mem_region_at. */
+void ar__mem_region_of(const struct ar_comm *c, const void *p, size_t bytes, uint64_t *idx,
+		       uint64_t *off);
+/* Local rank x's part of the buffer in slot idx - 1, at off; NULL when idx is 0 or free. */
+const char *ar__mem_region_at(const struct ar_comm *c, int x, uint64_t idx, uint64_t off);
+/* Free every node-shared buffer of c (collective: ar_comm_destroy). */
+void ar__mem_cleanup(struct ar_comm *c);
+
+/* ---- registry.c ---------------------------------------------------------------------------- */
 
 /* The algorithm and transport tables live in registry.c; each algorithm file exports its
  * entry as a const struct. */
 extern const struct ar_algo ar__algo_ring, ar__algo_tree, ar__algo_hier, ar__algo_rhd, ar__algo_mpi;
 extern const struct ar_transport_ops ar__transport_mpi, ar__transport_verbs;
-/* Free what algo_mpi.c created on c (its user MPI_Ops); called by ar_comm_destroy. */
-void ar__algo_mpi_cleanup(struct ar_comm *c);
 
 /* Stubs for a transport's unsupported slots: each returns -EOPNOTSUPP. */
 int ar__stub_write_imm(struct ar_transport *t, const void *local, size_t len,

@@ -1,10 +1,9 @@
 /*
- * registry.c - the algorithm and transport tables, lookups by name and index, and
- * ar_allreduce(), which runs an algorithm by name.
+ * registry.c - the algorithm and transport tables and their lookups by name and index (the
+ * tables name every algorithm and transport; nothing else in allreduce/ names one).
  */
 #include "allreduce/internal.h"
 
-#include <errno.h>
 #include <string.h>
 
 static const struct ar_algo *const algos[] = {
@@ -62,23 +61,4 @@ bool ar_transport_one_sided(const struct ar_transport_ops *ops)
 {
 	return ops->write_imm != ar__stub_write_imm && ops->recv_imm != ar__stub_recv_imm &&
 	       ops->mem_key != ar__stub_mem_key;
-}
-
-int ar_allreduce(struct ar_comm *c, const char *algo, const void *sendbuf, void *recvbuf,
-		 size_t count, enum ar_dtype dtype, enum ar_op op)
-{
-	const struct ar_algo *a = ar_algo_find(algo);
-
-	if (!a)
-		return ar__fail(c, -ENOENT, "unknown algorithm '%s'", algo ? algo : "(null)");
-	if ((unsigned)dtype >= AR_DTYPE_COUNT || (unsigned)op >= AR_OP_COUNT)
-		return ar__fail(c, -EINVAL, "%s: bad dtype %d or op %d", a->name, (int)dtype,
-				(int)op);
-	if (!a->supports(c))
-		return ar__fail(c, -EOPNOTSUPP,
-				"algorithm '%s' is not supported on this "
-				"communicator (transport %s, %d ranks on %d nodes)",
-				a->name, c->tops->name, c->size, c->n_nodes);
-	c->error[0] = '\0';
-	return a->run(c, sendbuf, recvbuf, count, dtype, op);
 }

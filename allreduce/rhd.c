@@ -102,7 +102,7 @@ static int real_rank(int q, int rem)
 }
 
 /* Rabenseifner all-reduce; collective; blocks until done or a wait times out. */
-static int rhd_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_t count,
+static int rhd_run(struct ar_comm *c, void *state, const void *sendbuf, void *recvbuf, size_t count,
 		   enum ar_dtype dtype, enum ar_op op)
 {
 	struct rhd g = {.c = c, .esz = ar_dtype_size(dtype), .dtype = dtype, .op = op};

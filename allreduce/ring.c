@@ -86,8 +86,8 @@ static int post_recv(struct ring *g, size_t v, struct ar_request **req)
 }
 
 /* All-reduce over the ring; collective; blocks until done or a wait times out. */
-static int ring_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_t count,
-		    enum ar_dtype dtype, enum ar_op op)
+static int ring_run(struct ar_comm *c, void *state, const void *sendbuf, void *recvbuf,
+		    size_t count, enum ar_dtype dtype, enum ar_op op)
 {
 	struct ring g = {.c = c,
 			 .in = ar__input(sendbuf, recvbuf),

@@ -294,8 +294,8 @@ static size_t tree_segment(const struct ar_comm *c, size_t half_bytes)
 }
 
 /* All-reduce over the double binary tree; collective; blocks until done or a timeout. */
-static int tree_run(struct ar_comm *c, const void *sendbuf, void *recvbuf, size_t count,
-		    enum ar_dtype dtype, enum ar_op op)
+static int tree_run(struct ar_comm *c, void *state, const void *sendbuf, void *recvbuf,
+		    size_t count, enum ar_dtype dtype, enum ar_op op)
 {
 	struct tree g = {.c = c,
 			 .in = ar__input(sendbuf, recvbuf),

@@ -21,12 +21,12 @@
 #define BENCH_JSON_VERSION 1
 #define BENCH_MAX_ALGOS	   16
 
-/* Exit codes of arbench. */
+/* Exit codes of arbench: the programs' shared ones (topo.h). */
 enum {
-	BENCH_EXIT_OK = 0,
-	BENCH_EXIT_CHECK = 1,	/* wrong results, or --min-busbw not met */
-	BENCH_EXIT_USAGE = 2,	/* bad input: flags, sizes, memory */
-	BENCH_EXIT_RUNTIME = 3, /* a collective failed or timed out (MPI_Abort code) */
+	BENCH_EXIT_OK = ARB_EXIT_OK,
+	BENCH_EXIT_CHECK = ARB_EXIT_CHECK,     /* wrong results, or --min-busbw not met */
+	BENCH_EXIT_USAGE = ARB_EXIT_INPUT,     /* bad input: flags, sizes, memory */
+	BENCH_EXIT_RUNTIME = ARB_EXIT_RUNTIME, /* a collective failed or timed out (MPI_Abort) */
 };
 
 /* The shortest --timeout (s) other than 0 (off): the arrival check polls every 100 us, and on a

@@ -2,7 +2,7 @@
  * calib.c - calibration files (configs/README.md, "Calibration files"): the link figures per
  * class, the reduction cost and the per-algorithm corrections a fit produced, with where they
  * came from.  plan_calib_load() reads one with libcyaml and reports errors the way topology
- * files do: "file:line:column: path: message (expected FORM)" (yamlerr.c); plan_calib_write()
+ * files do: "file:line:column: path: message (expected FORM)" (topo_yaml_load); plan_calib_write()
  * writes a file that loads back to the same figures.  Also plan_class_names.
  */
 #include <cyaml/cyaml.h>
@@ -162,7 +162,7 @@ static const cyaml_schema_value_t top_schema = {
 };
 
 /* What each key expects, for error messages. */
-static const struct plan_yform forms[] = {
+static const struct topo_yaml_form forms[] = {
 	{"version", "version: 1"},
 	{"provenance", "a mapping of sources, hosts, date, arbench_version"},
 	{"sources", "a list of results files, at most 16, e.g. sources: [run1.json]"},
@@ -195,8 +195,8 @@ static const struct plan_yform forms[] = {
 	{NULL, NULL},
 };
 
-static const struct plan_ydoc doc = {
-	.root = top_fields,
+static const struct topo_yaml_doc doc = {
+	.schema = &top_schema,
 	.forms = forms,
 	.what = "a calibration YAML file",
 	.top_form = "a mapping with version: and links:, see configs/README.md",
@@ -214,16 +214,14 @@ static int check(const char *file, const char *path, double v, double min, bool 
 static int copy_str(const char *file, const char *path, const char *s, char *dst, size_t len,
 		    struct topo_error *err)
 {
-	char key[64];
+	const char *form = topo_yaml_form_of(&doc, path);
 
 	if (!s)
 		return 0;
-	if (strlen(s) >= len) {
-		plan_ylast_key(path, key, sizeof(key));
-		return plan_yerrf(
-			err, file, path, false, "longer than %zu characters (expected %s)", len - 1,
-			plan_yform_of(&doc, key) ? plan_yform_of(&doc, key) : "a shorter value");
-	}
+	if (strlen(s) >= len)
+		return topo_yaml_errf(err, file, path, false,
+				      "longer than %zu characters (expected %s)", len - 1,
+				      form ? form : "a shorter value");
 	snprintf(dst, len, "%s", s);
 	return 0;
 }
@@ -252,7 +250,7 @@ static int convert_link(const char *file, int cls, const struct cy_link *y, stru
 	f->points = y->points;
 	if (cls == PLAN_C_SHM) {
 		if (!y->rate)
-			return plan_yerrf(
+			return topo_yaml_errf(
 				err, file, p, false,
 				"missing required field 'rate_GB_per_s' (expected the memory "
 				"path's rate, e.g. rate_GB_per_s: 10)");
@@ -260,7 +258,7 @@ static int convert_link(const char *file, int cls, const struct cy_link *y, stru
 		f->rate = *y->rate * 1e9;
 	} else if (y->rate) {
 		snprintf(q, sizeof(q), "%s.rate_GB_per_s", p);
-		return plan_yerrf(
+		return topo_yaml_errf(
 			err, file, q, true,
 			"only shm takes a rate (expected no rate_GB_per_s here: intra and net "
 			"rates come from the topology)");
@@ -291,7 +289,7 @@ static int convert(const char *file, const struct cy_top *y, struct plan_calib *
 
 	plan_calib_defaults(c);
 	if (y->version != CALIB_SCHEMA)
-		return plan_yerrf(
+		return topo_yaml_errf(
 			err, file, "version", false,
 			y->version > CALIB_SCHEMA
 				? "written by a newer arplan (calibration schema %u); this "
@@ -318,7 +316,7 @@ static int convert(const char *file, const struct cy_top *y, struct plan_calib *
 			return ret;
 		for (j = 0; j < i; j++)
 			if (c->algo[j].cls == a->cls && strcmp(c->algo[j].name, a->name) == 0)
-				return plan_yerrf(
+				return topo_yaml_errf(
 					err, file, q, false,
 					"algorithm '%s' given twice for class %s (expected each "
 					"name once per class)",
@@ -361,36 +359,24 @@ static int convert(const char *file, const struct cy_top *y, struct plan_calib *
 
 int plan_calib_load(const char *path, struct plan_calib *out, struct topo_error *err)
 {
-	cyaml_config_t cfg = {
-		.log_fn = plan_ylog_fn,
-		.mem_fn = cyaml_mem,
-		.log_level = CYAML_LOG_ERROR,
-	};
-	struct plan_ylog log;
 	struct cy_top *y = NULL;
 	struct stat st;
-	cyaml_err_t ce;
 	int ret;
 
-	memset(&log, 0, sizeof(log));
-	cfg.log_ctx = &log;
 	plan_calib_defaults(out);
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return plan_yerrf(err, path, "", false,
-				  "not a regular file (expected a calibration YAML file)");
-	ce = cyaml_load_file(path, &cfg, &top_schema, (cyaml_data_t **)&y, NULL);
-	if (ce == CYAML_ERR_OOM)
-		return -ENOMEM;
-	if (ce != CYAML_OK)
-		return plan_ycy_error(&doc, path, &log, ce, err);
+		return topo_yaml_errf(err, path, "", false,
+				      "not a regular file (expected a calibration YAML file)");
+	ret = topo_yaml_load(path, &doc, (void **)&y, err);
+	if (ret)
+		return ret;
 	if (!y)
-		return plan_yerrf(
+		return topo_yaml_errf(
 			err, path, "", false,
 			"the file holds no YAML document (expected a mapping with version: 1 "
 			"and links:, see configs/README.md)");
 	ret = convert(path, y, out, err);
-	cfg.log_fn = cyaml_log;
-	cyaml_free(&cfg, &top_schema, y, 0);
+	topo_yaml_free(&doc, y);
 	if (ret)
 		plan_calib_defaults(out);
 	return ret;

@@ -10,7 +10,7 @@
  *   results.c    arbench's JSON and nccl-tests' output in
  *   workload.c   workload YAML in (training jobs for step, compare and sweep)
  *   step.c       one training step on a topology: buckets, idle fraction, MFU, cost
- *   yamlerr.c    file:line:column errors of calib.c's and workload.c's YAML (yamlerr.h)
+ *   yamlerr.c    the range check of calib.c's and workload.c's numbers (loading: topo_yaml_load)
  *   report*.c    `arplan report`: load, aggregate, gnuplot charts, HTML/Markdown/CSV writers
  *   cmd_*.c      one arplan subcommand each
  */

@@ -7,12 +7,14 @@
 
 #include <stdio.h>
 
-/* arplan's exit codes. */
+#include "topo/topo.h"
+
+/* arplan's exit codes: the programs' shared ones (topo.h). */
 enum plan_exit {
-	PLAN_EXIT_OK = 0,
-	PLAN_EXIT_CHECK = 1, /* a check failed */
-	PLAN_EXIT_USAGE = 2, /* bad input: options, files, values */
-	PLAN_EXIT_INTERNAL = 3,
+	PLAN_EXIT_OK = ARB_EXIT_OK,
+	PLAN_EXIT_CHECK = ARB_EXIT_CHECK, /* a check failed */
+	PLAN_EXIT_USAGE = ARB_EXIT_INPUT, /* bad input: options, files, values */
+	PLAN_EXIT_INTERNAL = ARB_EXIT_RUNTIME,
 };
 
 /* `arplan topo [--json|--dot] FILE.yaml` and `arplan topo --from-results RESULTS.json`.

@@ -2,7 +2,7 @@
  * workload.c - training workload files (configs/README.md, "Workload files"): the model, the
  * batch, the GPU and its achieved matmul efficiency, the parallel degrees, DDP's buckets and the
  * checkpoint.  Loaded with libcyaml; errors as topology and calibration files give them,
- * "file:line:column: path: message (expected FORM)" (yamlerr.c).
+ * "file:line:column: path: message (expected FORM)" (topo_yaml_load).
  */
 #include <cyaml/cyaml.h>
 #include <errno.h>
@@ -145,7 +145,7 @@ static const cyaml_schema_value_t top_schema = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct cy_top, top_fields),
 };
 
-static const struct plan_yform forms[] = {
+static const struct topo_yaml_form forms[] = {
 	{"version", "version: 1"},
 	{"name", "a name of at most 63 characters, e.g. name: llama3-70b"},
 	{"model", "a mapping of params, layers, hidden, heads, vocab, seq_len, experts, top_k"},
@@ -189,8 +189,8 @@ static const struct plan_yform forms[] = {
 	{NULL, NULL},
 };
 
-static const struct plan_ydoc doc = {
-	.root = top_fields,
+static const struct topo_yaml_doc doc = {
+	.schema = &top_schema,
 	.forms = forms,
 	.what = "a workload YAML file",
 	.top_form = "a mapping with version: 1, name:, model:, training:, gpu:, see "
@@ -202,8 +202,8 @@ static int check_whole(const char *file, const char *path, unsigned v, unsigned 
 {
 	if (v >= min)
 		return 0;
-	return plan_yerrf(err, file, path, false, "%u is out of range (expected %s)", v,
-			  plan_yform_of(&doc, strrchr(path, '.') + 1));
+	return topo_yaml_errf(err, file, path, false, "%u is out of range (expected %s)", v,
+			      topo_yaml_form_of(&doc, path));
 }
 
 static int convert_model(const char *file, const struct cy_model *m, struct plan_workload *w,
@@ -228,23 +228,24 @@ static int convert_model(const char *file, const struct cy_model *m, struct plan
 		w->params = 12.0 * m->layers * (double)m->hidden * m->hidden +
 			    2.0 * m->vocab * (double)m->hidden;
 	} else {
-		return plan_yerrf(err, file, "model", false,
-				  "missing required field 'params' (expected params: 70.6e9, or "
-				  "layers, hidden and vocab to count them)");
+		return topo_yaml_errf(
+			err, file, "model", false,
+			"missing required field 'params' (expected params: 70.6e9, or "
+			"layers, hidden and vocab to count them)");
 	}
 	w->active_params = w->params;
 	if (m->active_params) {
 		if (!(*m->active_params > 0 && *m->active_params <= w->params))
-			return plan_yerrf(err, file, "model.active_params", false,
-					  "%g is out of range (expected %s)", *m->active_params,
-					  plan_yform_of(&doc, "active_params"));
+			return topo_yaml_errf(err, file, "model.active_params", false,
+					      "%g is out of range (expected %s)", *m->active_params,
+					      topo_yaml_form_of(&doc, "active_params"));
 		w->active_params = *m->active_params;
 	}
 	ret = check_whole(file, "model.seq_len", m->seq_len, 1, err);
 	if (!ret && m->top_k > w->experts)
-		ret = plan_yerrf(err, file, "model.top_k", false,
-				 "%u is more than the %u experts (expected %s)", m->top_k,
-				 w->experts, plan_yform_of(&doc, "top_k"));
+		ret = topo_yaml_errf(err, file, "model.top_k", false,
+				     "%u is more than the %u experts (expected %s)", m->top_k,
+				     w->experts, topo_yaml_form_of(&doc, "top_k"));
 	return ret;
 }
 
@@ -254,9 +255,9 @@ static int convert_training(const char *file, const struct cy_training *t, struc
 	int ret;
 
 	if (!(t->global_batch_tokens >= w->seq_len) || !isfinite(t->global_batch_tokens))
-		return plan_yerrf(err, file, "training.global_batch_tokens", false,
-				  "%g is out of range (expected %s)", t->global_batch_tokens,
-				  plan_yform_of(&doc, "global_batch_tokens"));
+		return topo_yaml_errf(err, file, "training.global_batch_tokens", false,
+				      "%g is out of range (expected %s)", t->global_batch_tokens,
+				      topo_yaml_form_of(&doc, "global_batch_tokens"));
 	w->global_tokens = t->global_batch_tokens;
 	if (t->tokens) {
 		ret = plan_ycheck(&doc, file, "training.tokens", *t->tokens, 0, true, err);
@@ -286,11 +287,12 @@ static int convert(const char *file, const struct cy_top *y, struct plan_workloa
 	int ret;
 
 	if (y->version != WORKLOAD_SCHEMA)
-		return plan_yerrf(err, file, "version", false,
-				  "unknown workload schema %u (expected version: 1)", y->version);
+		return topo_yaml_errf(err, file, "version", false,
+				      "unknown workload schema %u (expected version: 1)",
+				      y->version);
 	if (strlen(y->name) >= sizeof(w->name))
-		return plan_yerrf(err, file, "name", false, "too long (expected %s)",
-				  plan_yform_of(&doc, "name"));
+		return topo_yaml_errf(err, file, "name", false, "too long (expected %s)",
+				      topo_yaml_form_of(&doc, "name"));
 	snprintf(w->name, sizeof(w->name), "%s", y->name);
 	ret = convert_model(file, y->model, w, err);
 	if (!ret)
@@ -298,15 +300,15 @@ static int convert(const char *file, const struct cy_top *y, struct plan_workloa
 	if (ret)
 		return ret;
 	if (strlen(y->gpu->model) >= sizeof(w->gpu))
-		return plan_yerrf(err, file, "gpu.model", false,
-				  "too long (expected a GPU from "
-				  "the catalog, e.g. model: H100-SXM)");
+		return topo_yaml_errf(err, file, "gpu.model", false,
+				      "too long (expected a GPU from "
+				      "the catalog, e.g. model: H100-SXM)");
 	snprintf(w->gpu, sizeof(w->gpu), "%s", y->gpu->model);
 	v = y->gpu->matmul_efficiency;
 	if (!(v > 0 && v <= 1))
-		return plan_yerrf(err, file, "gpu.matmul_efficiency", false,
-				  "%g is out of range (expected %s)", v,
-				  plan_yform_of(&doc, "matmul_efficiency"));
+		return topo_yaml_errf(err, file, "gpu.matmul_efficiency", false,
+				      "%g is out of range (expected %s)", v,
+				      topo_yaml_form_of(&doc, "matmul_efficiency"));
 	w->matmul_eff = v;
 	w->tp = w->pp = w->ep = w->vstages = 1;
 	if (y->parallel) {
@@ -318,70 +320,59 @@ static int convert(const char *file, const struct cy_top *y, struct plan_workloa
 		w->ep = p->expert ? p->expert : 1;
 		w->vstages = p->virtual_stages ? p->virtual_stages : 1;
 		if (w->experts % w->ep)
-			return plan_yerrf(err, file, "parallel.expert", false,
-					  "%u does not divide the %u experts (expected %s)", w->ep,
-					  w->experts, plan_yform_of(&doc, "expert"));
+			return topo_yaml_errf(err, file, "parallel.expert", false,
+					      "%u does not divide the %u experts (expected %s)",
+					      w->ep, w->experts, topo_yaml_form_of(&doc, "expert"));
 		if (w->dp && w->dp % w->ep)
-			return plan_yerrf(err, file, "parallel.expert", false,
-					  "%u does not divide data %u (expected %s)", w->ep, w->dp,
-					  plan_yform_of(&doc, "expert"));
+			return topo_yaml_errf(err, file, "parallel.expert", false,
+					      "%u does not divide data %u (expected %s)", w->ep,
+					      w->dp, topo_yaml_form_of(&doc, "expert"));
 	}
 	w->bucket_bytes = 25u << 20;
 	w->overlap = true;
 	if (y->ddp && y->ddp->bucket &&
 	    (plan_parse_size(y->ddp->bucket, &w->bucket_bytes) || !w->bucket_bytes))
-		return plan_yerrf(err, file, "ddp.bucket", false,
-				  "'%s' is not a size > 0 (expected %s)", y->ddp->bucket,
-				  plan_yform_of(&doc, "bucket"));
+		return topo_yaml_errf(err, file, "ddp.bucket", false,
+				      "'%s' is not a size > 0 (expected %s)", y->ddp->bucket,
+				      topo_yaml_form_of(&doc, "bucket"));
 	if (y->ddp && y->ddp->overlap)
 		w->overlap = *y->ddp->overlap;
 	if (y->checkpoint) {
 		size_t sz;
 
 		if (plan_parse_size(y->checkpoint->size, &sz) || !sz)
-			return plan_yerrf(err, file, "checkpoint.size", false,
-					  "'%s' is not a size > 0 (expected %s)",
-					  y->checkpoint->size, plan_yform_of(&doc, "size"));
+			return topo_yaml_errf(err, file, "checkpoint.size", false,
+					      "'%s' is not a size > 0 (expected %s)",
+					      y->checkpoint->size, topo_yaml_form_of(&doc, "size"));
 		w->ckpt_bytes = (double)sz;
 		if (topo_parse_rate(y->checkpoint->write_bandwidth, &w->ckpt_rate))
-			return plan_yerrf(err, file, "checkpoint.write_bandwidth", false,
-					  "'%s' is not a rate (expected %s)",
-					  y->checkpoint->write_bandwidth,
-					  plan_yform_of(&doc, "write_bandwidth"));
+			return topo_yaml_errf(err, file, "checkpoint.write_bandwidth", false,
+					      "'%s' is not a rate (expected %s)",
+					      y->checkpoint->write_bandwidth,
+					      topo_yaml_form_of(&doc, "write_bandwidth"));
 	}
 	return 0;
 }
 
 int plan_workload_load(const char *path, struct plan_workload *out, struct topo_error *err)
 {
-	cyaml_config_t cfg = {
-		.log_fn = plan_ylog_fn,
-		.mem_fn = cyaml_mem,
-		.log_level = CYAML_LOG_ERROR,
-	};
-	struct plan_ylog log;
 	struct cy_top *y = NULL;
 	struct stat st;
-	cyaml_err_t ce;
 	int ret;
 
-	memset(&log, 0, sizeof(log));
 	memset(out, 0, sizeof(*out));
 	snprintf(out->path, sizeof(out->path), "%s", path);
-	cfg.log_ctx = &log;
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return plan_yerrf(err, path, "", false,
-				  "not a regular file (expected a workload YAML file)");
-	ce = cyaml_load_file(path, &cfg, &top_schema, (cyaml_data_t **)&y, NULL);
-	if (ce == CYAML_ERR_OOM)
-		return -ENOMEM;
-	if (ce != CYAML_OK)
-		return plan_ycy_error(&doc, path, &log, ce, err);
+		return topo_yaml_errf(err, path, "", false,
+				      "not a regular file (expected a workload YAML file)");
+	ret = topo_yaml_load(path, &doc, (void **)&y, err);
+	if (ret)
+		return ret;
 	if (!y)
-		return plan_yerrf(err, path, "", false,
-				  "the file holds no YAML document (expected %s)", doc.top_form);
+		return topo_yaml_errf(err, path, "", false,
+				      "the file holds no YAML document (expected %s)",
+				      doc.top_form);
 	ret = convert(path, y, out, err);
-	cfg.log_fn = cyaml_log;
-	cyaml_free(&cfg, &top_schema, y, 0);
+	topo_yaml_free(&doc, y);
 	return ret;
 }

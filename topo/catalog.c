@@ -4,9 +4,11 @@
  * parts with the same fields.  Each kind checks the fields it needs, every number and rate a part
  * gives is checked against its range (no zero port speed, negative price or MTBF of 0 h), and a
  * name is given once per file.  Topology files name parts; the bill of materials counts them.
+ * topo_load() finds a topology's catalog directory here (the order is in topo.h) and loads it.
  */
 #include <cyaml/cyaml.h>
 #include <errno.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "topo/internal.h"
 
@@ -80,12 +83,6 @@ struct topo__catalog {
 
 static const char *const files[TOPO_PART_KIND_COUNT] = {"switches.yaml", "nics.yaml", "media.yaml",
 							"gpus.yaml"};
-
-static const cyaml_config_t cy_cfg = {
-	.log_fn = NULL,
-	.mem_fn = cyaml_mem,
-	.log_level = CYAML_LOG_ERROR,
-};
 
 /* ---- checks: the fields of each kind, numeric fields, rates, one check per kind ------------- */
 
@@ -351,45 +348,38 @@ static int check_unique(const char *file, const struct ty_parts *ps, struct topo
 	return 0;
 }
 
+/* A catalog file: what its keys expect is said as for topology files. */
+static const struct topo_yaml_doc parts_doc = {
+	.schema = &parts_schema,
+	.forms = topo__forms,
+	.what = NULL,
+	.top_form = "a mapping with parts: (a list of parts), see configs/README.md",
+};
+
 int topo__catalog_load(const char *dir, struct topo__catalog **out, struct topo_error *err)
 {
 	struct topo__catalog *c = calloc(1, sizeof(*c));
-	cyaml_config_t cfg = cy_cfg;
 	char path[700];
 	int k, ret;
 	unsigned i;
 
 	if (!c)
 		return -ENOMEM;
-	cfg.log_fn = topo__cy_log;
 	for (k = 0; k < TOPO_PART_KIND_COUNT; k++) {
+		struct topo__badint bad;
 		struct stat st;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, files[k]);
 		if (stat(path, &st))
 			continue; /* a missing file is an empty list */
-		struct topo__cylog log;
-		cyaml_err_t ce;
-
-		memset(&log, 0, sizeof(log));
-		cfg.log_ctx = &log;
-		ce = cyaml_load_file(path, &cfg, &parts_schema, (cyaml_data_t **)&c->kinds[k],
-				     NULL);
-		if (ce != CYAML_OK) {
-			ret = ce == CYAML_ERR_OOM
-				      ? -ENOMEM
-				      : topo__cy_error(path, &log, ce, parts_fields, err);
+		ret = topo_yaml_load(path, &parts_doc, (void **)&c->kinds[k], err);
+		if (ret)
 			goto err_free_catalog;
-		}
-		{
-			struct topo__badint bad;
-
-			ret = topo__check_integers(path, &parts_schema, &bad);
-			if (!ret && bad.found)
-				ret = topo__badint_error(path, &bad, err);
-			if (ret)
-				goto err_free_catalog;
-		}
+		ret = topo__check_integers(path, &parts_schema, &bad);
+		if (!ret && bad.found)
+			ret = topo__badint_error(path, &parts_doc, &bad, err);
+		if (ret)
+			goto err_free_catalog;
 		for (i = 0; c->kinds[k] && i < c->kinds[k]->parts_count; i++) {
 			ret = check_part(path, i, (enum topo__part_kind)k, &c->kinds[k]->parts[i],
 					 err);
@@ -414,10 +404,88 @@ void topo__catalog_free(struct topo__catalog *c)
 	if (!c)
 		return;
 	for (k = 0; k < TOPO_PART_KIND_COUNT; k++)
-		if (c->kinds[k])
-			cyaml_free(&cy_cfg, &parts_schema, c->kinds[k], 0);
+		topo_yaml_free(&parts_doc, c->kinds[k]);
 	free(c);
 }
+
+/* ---- the catalog of a topology ----------------------------------------------------------- */
+
+static bool is_dir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The catalog directory of d (see topo_load() in topo.h for the order) into buf: 0, or -ENOENT
+ * with the places looked at in `looked`. */
+static int catalog_dir(const struct topo_desc *d, char *buf, size_t len, char *looked,
+		       size_t looked_len)
+{
+	char tmp[512], exe[512];
+	const char *dir, *env = getenv("ARPLAN_CATALOG");
+	size_t n = 0;
+	ssize_t k;
+	int i;
+
+	looked[0] = 0;
+	snprintf(tmp, sizeof(tmp), "%s", d->path);
+	dir = dirname(tmp);
+	if (d->raw->catalog) { /* the file's own choice: only that */
+		if (d->raw->catalog[0] == '/')
+			snprintf(buf, len, "%s", d->raw->catalog);
+		else
+			snprintf(buf, len, "%s/%s", dir, d->raw->catalog);
+		snprintf(looked, looked_len, "%s (its catalog:)", buf);
+		return is_dir(buf) ? 0 : -ENOENT;
+	}
+	if (d->catalog_opt[0]) { /* --catalog: only that */
+		snprintf(buf, len, "%s", d->catalog_opt);
+		snprintf(looked, looked_len, "%s (--catalog)", buf);
+		return is_dir(buf) ? 0 : -ENOENT;
+	}
+	if (env && *env) {
+		snprintf(buf, len, "%s", env);
+		snprintf(looked, looked_len, "%s ($ARPLAN_CATALOG)", buf);
+		return is_dir(buf) ? 0 : -ENOENT;
+	}
+	k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[k > 0 ? k : 0] = 0;
+	for (i = 0; i < 3; i++) {
+		if (i == 0)
+			snprintf(buf, len, "%s/../catalog", dir);
+		else if (!exe[0])
+			break;
+		else
+			snprintf(buf, len, "%s/%s", dirname(exe),
+				 i == 1 ? "../share/arbench/configs/catalog"
+					: "../configs/catalog");
+		if (is_dir(buf))
+			return 0;
+		if (n < looked_len)
+			n += (size_t)snprintf(looked + n, looked_len - n, "%s%s%s", n ? ", " : "",
+					      buf, i == 0 ? " (beside the file)" : "");
+		if (i == 1) { /* dirname() cut exe; read it again */
+			k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+			exe[k > 0 ? k : 0] = 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int topo__catalog_open(struct topo_desc *d)
+{
+	char dir[600];
+
+	if (catalog_dir(d, dir, sizeof(dir), d->cat_looked, sizeof(d->cat_looked))) {
+		d->cat_ret = -ENOENT;
+		return 0;
+	}
+	d->cat_ret = topo__catalog_load(dir, &d->cat, &d->cat_err);
+	return d->cat_ret == -ENOMEM ? -ENOMEM : 0;
+}
+
+/* ---- lookups ------------------------------------------------------------------------------ */
 
 int topo__catalog_find(const struct topo__catalog *c, enum topo__part_kind kind, const char *name)
 {

@@ -204,18 +204,24 @@ static int tiers_param(struct topo_desc *d, struct topo_error *err)
 	return 0;
 }
 
-int topo__fat_tree_validate(struct topo_desc *d, struct topo_error *err)
+/* What fat-tree and rail-optimized take first: node type, radix, tiers, oversubscription. */
+static int tree_params(struct topo_desc *d, struct topo_error *err)
 {
-	const struct ty_fabric *f = d->raw->fabric;
-	int ret;
+	int ret = topo__fabric_ntype(d, err);
 
-	ret = topo__fabric_ntype(d, err);
 	if (!ret)
 		ret = topo__fabric_radix(d, true, err);
 	if (!ret)
 		ret = tiers_param(d, err);
-	if (!ret)
-		ret = check_oversub(d, d->tiers, err);
+	return ret ? ret : check_oversub(d, d->tiers, err);
+}
+
+static int fat_tree_validate(struct topo_desc *d, struct topo_error *err)
+{
+	const struct ty_fabric *f = d->raw->fabric;
+	int ret;
+
+	ret = tree_params(d, err);
 	if (ret)
 		return ret;
 	d->placement = f->placement ? (enum topo__placement) * f->placement : TOPO_P_NODE;
@@ -230,18 +236,12 @@ int topo__fat_tree_validate(struct topo_desc *d, struct topo_error *err)
 	return ret ? ret : clos_classes(d, err);
 }
 
-int topo__rail_optimized_validate(struct topo_desc *d, struct topo_error *err)
+static int rail_optimized_validate(struct topo_desc *d, struct topo_error *err)
 {
 	const struct ty_fabric *f = d->raw->fabric;
 	int ret;
 
-	ret = topo__fabric_ntype(d, err);
-	if (!ret)
-		ret = topo__fabric_radix(d, true, err);
-	if (!ret)
-		ret = tiers_param(d, err);
-	if (!ret)
-		ret = check_oversub(d, d->tiers, err);
+	ret = tree_params(d, err);
 	if (ret)
 		return ret;
 	if (!f->su_nodes || !f->sus)
@@ -261,7 +261,7 @@ int topo__rail_optimized_validate(struct topo_desc *d, struct topo_error *err)
 	return ret ? ret : clos_classes(d, err);
 }
 
-int topo__rail_only_validate(struct topo_desc *d, struct topo_error *err)
+static int rail_only_validate(struct topo_desc *d, struct topo_error *err)
 {
 	const struct ty_fabric *f = d->raw->fabric;
 	struct topo__clos *c = &d->clos;
@@ -372,8 +372,8 @@ static int add_spines(const struct topo_desc *d, struct topo__builder *b, uint32
 	return 0;
 }
 
-int topo__fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
-			  struct topo_error *err)
+static int fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
+			   struct topo_error *err)
 {
 	const struct topo__clos *c = &d->clos;
 	const struct topo__ntype *t = &d->ntypes[d->ntype];
@@ -459,8 +459,8 @@ free_nic0:
 	return ret;
 }
 
-int topo__rail_only_expand(const struct topo_desc *d, struct topo__builder *b,
-			   struct topo_error *err)
+static int rail_only_expand(const struct topo_desc *d, struct topo__builder *b,
+			    struct topo_error *err)
 {
 	const struct topo__clos *c = &d->clos;
 	const struct topo__ntype *t = &d->ntypes[d->ntype];
@@ -506,3 +506,70 @@ free_nic0:
 	(void)err;
 	return ret;
 }
+
+/* ---- bisection bandwidth ------------------------------------------------------------------- */
+
+/* Leaves (tier-0 fabric switches) with unequal numbers of host links: the tier-ratio formula
+ * assumes full leaves, and understates such a tree (radix 8, 3:1, 10 nodes: 167 Gbit/s by the
+ * formula, 300 exactly), so it is reported as a lower bound. */
+static bool clos_partly_filled(const struct topo_graph *g)
+{
+	uint32_t *hosts = calloc(g->n_vertices, sizeof(*hosts)), lo = UINT32_MAX, hi = 0, v;
+	uint64_t l;
+
+	if (!hosts)
+		return true; /* the safe label */
+	for (l = 0; l < g->n_links; l++) {
+		const struct topo_link *k = &g->links[l];
+
+		if (k->cls != TOPO_L_HOST)
+			continue;
+		if (topo__fabric_switch(&g->vertices[k->a]))
+			hosts[k->a]++;
+		if (topo__fabric_switch(&g->vertices[k->b]))
+			hosts[k->b]++;
+	}
+	for (v = 0; v < g->n_vertices; v++)
+		if (topo__fabric_switch(&g->vertices[v]) && topo__tier_of(&g->vertices[v]) == 0) {
+			lo = hosts[v] < lo ? hosts[v] : lo;
+			hi = hosts[v] > hi ? hosts[v] : hi;
+		}
+	free(hosts);
+	return lo != UINT32_MAX && lo != hi;
+}
+
+/* Small trees exactly; larger ones from the cumulative up/down ratio of the tiers, which caps
+ * what crosses the top (a lower bound when leaves are partly filled). */
+double topo__clos_bisection(const struct topo_desc *d, const struct topo_graph *g,
+			    struct topo_summary *s)
+{
+	double host_bw, half = topo__host_half(g, &host_bw), ratio = 1;
+	unsigned t;
+
+	if (g->n_nodes <= 16) { /* small enough to solve exactly */
+		double x = topo__bisection_exact(g);
+
+		if (x >= 0)
+			return x;
+	}
+	s->bisection_lower_bound = clos_partly_filled(g);
+	for (t = 0; t < TOPO_MAX_TIERS; t++) {
+		if (s->oversub[t] > 0)
+			ratio *= s->oversub[t];
+		else
+			break;
+	}
+	return half * host_bw / (ratio > 1 ? ratio : 1);
+}
+
+/* ---- the families' table entries ------------------------------------------------------------ */
+
+const struct topo__family_ops topo__fat_tree = {.validate = fat_tree_validate,
+						.expand = fat_tree_expand,
+						.bisection = topo__clos_bisection};
+const struct topo__family_ops topo__rail_optimized = {.validate = rail_optimized_validate,
+						      .expand = fat_tree_expand,
+						      .bisection = topo__clos_bisection};
+const struct topo__family_ops topo__rail_only = {.validate = rail_only_validate,
+						 .expand = rail_only_expand,
+						 .bisection = topo__clos_bisection};

@@ -1,7 +1,12 @@
 /*
  * internal.h - private to topo/: the C structs libcyaml loads a topology YAML file into, the
- * validated description built from them, the graph builder the fabric families expand with, and
- * the error helpers that point at a YAML path (e.g. "links[3].rate") by line and column.
+ * validated description built from them, the graph builder the fabric families expand with, the
+ * families' table, and the error helpers that point at a YAML path (e.g. "links[3].rate") by
+ * line and column.
+ *
+ * Who calls whom (no file calls back up):  load.c -> families.c -> explicit.c, clos.c, direct.c
+ * -> check.c -> catalog.c -> yamlerr.c -> locate.c; summary.c -> families.c; every file may use
+ * the data of schema.c and the helpers of units.c, graph.c, bisect.c, strict.c.
  */
 #ifndef ARBENCH_TOPO_INTERNAL_H
 #define ARBENCH_TOPO_INTERNAL_H
@@ -165,7 +170,13 @@ struct topo_desc {
 	char catalog_opt[512]; /* topo_load_catalog()'s directory, "" for none */
 	struct ty_top *raw;
 	enum topo__family family;
+	/* the catalog topo_load() found and loaded; NULL when it found none (cat_ret -ENOENT,
+	 * cat_looked says where it looked) or it did not load (cat_ret, cat_err): a description
+	 * that names no part needs none, one that does fails at the first part it names */
 	struct topo__catalog *cat;
+	int cat_ret;
+	struct topo_error cat_err;
+	char cat_looked[700];
 	unsigned n_ntypes;
 	struct topo__ntype *ntypes;
 	/* generated families */
@@ -205,7 +216,15 @@ enum topo__part_kind {
 	TOPO_PART_KIND_COUNT
 };
 
-/* ---- errors pointing into the YAML ------------------------------------------------------- */
+/* ---- the YAML language (schema.c) and its errors (yamlerr.c, locate.c) --------------------- */
+
+/* The words of fabric.family, indexed by enum topo__family: the families' names. */
+extern const cyaml_strval_t topo__family_names[TOPO_F_COUNT];
+/* A topology file: its schema and what each key expects. */
+extern const cyaml_schema_value_t topo__top_schema;
+extern const struct topo_yaml_doc topo__doc;
+/* What each key of a topology file expects (catalog files share it). */
+extern const struct topo_yaml_form topo__forms[];
 
 /* Fill *err for desc file at YAML path (e.g. "fabric.radix", "links[2].b"; "" = document);
  * key=true points at the key rather than the value.  Always returns -EINVAL. */
@@ -213,40 +232,37 @@ int topo__errf(struct topo_error *err, const char *file, const char *path, bool 
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Find a YAML path's position: 0, or -ENOENT when the path is not in the file. */
 int topo__locate(const char *file, const char *path, bool key, unsigned *line, unsigned *col);
+/* " (expected FORM)" for the value at path: the doc's form of its key, the words of an enum,
+ * what the whole document should be (path ""), else "another value". */
+void topo__expected(const struct topo_yaml_doc *doc, const char *path, char *buf, size_t len);
 
-/* libcyaml's log captured: the first error line and the backtrace frames, innermost first. */
-struct topo__cylog {
-	char first[256];
-	char frames[16][160];
-	unsigned line[16], col[16];
-	int n_frames;
-	bool in_backtrace;
-};
-/* A cyaml_log_fn_t; ctx is a struct topo__cylog. */
-void topo__cy_log(cyaml_log_t level, void *ctx, const char *fmt, va_list ap);
-/* Turn a failed cyaml_load_file (error ce, log l, schema root fields) into *err; -EINVAL. */
-int topo__cy_error(const char *file, const struct topo__cylog *l, int ce,
-		   const cyaml_schema_field_t *root, struct topo_error *err);
+/* ---- checks (check.c) ---------------------------------------------------------------------- */
 
 /* Checked conversions of one YAML value at path; 0 or -EINVAL with *err. */
 int topo__check_rate(struct topo_desc *d, const char *s, const char *path, double *out,
 		     struct topo_error *err);
 int topo__check_time(struct topo_desc *d, const char *s, const char *path, double *out,
 		     struct topo_error *err);
+/* Catalog part name of a kind at path -> *out (-1 when name is NULL); -EINVAL when the catalog
+ * has no such part, or there is no catalog, or it did not load (its own error). */
 int topo__check_part(struct topo_desc *d, enum topo__part_kind kind, const char *name,
 		     const char *path, int *out, struct topo_error *err);
 /* A link of bw bytes/s on catalog part `part` of a kind (-1: none): 0, or -EINVAL at path when
  * the part gives a speed and bw is above it. */
 int topo__check_speed(struct topo_desc *d, double bw, enum topo__part_kind kind, int part,
 		      const char *path, struct topo_error *err);
+/* node_types -> d->ntypes, plus an implicit last type (no GPUs, one NIC); 0, -ENOMEM or
+ * -EINVAL with *err. */
+int topo__check_node_types(struct topo_desc *d, struct topo_error *err);
+/* link_classes -> d->cls (a class not given inherits link_classes.fabric, host excepted). */
+int topo__check_classes(struct topo_desc *d, struct topo_error *err);
 /* The family needs link class id (set directly or through link_classes.fabric); marks it used. */
 int topo__need_class(struct topo_desc *d, enum topo__cls_id id, struct topo_error *err);
 /* The link_classes entry of class id as written, or NULL when not given. */
 const struct ty_class *topo__class_given(const struct topo_desc *d, enum topo__cls_id id);
-/* Figures of catalog part idx of a kind; 0 or -ENOENT. */
-int topo__catalog_part(const struct topo__catalog *c, enum topo__part_kind kind, int idx,
-		       struct topo_part *out);
-
+/* Generated families: the links of every class used end on switches of fabric.switch, and host
+ * links on NICs of the node type's model; no class may be faster than those parts' ports. */
+int topo__check_class_speeds(struct topo_desc *d, struct topo_error *err);
 /* ---- units --------------------------------------------------------------------------------- */
 
 /* "100Mbit", "400Gbit/s", "25GB/s", "100Gbps" -> bytes/s.  0 or -EINVAL (no unit, junk). */
@@ -256,6 +272,12 @@ int topo__parse_time(const char *s, double *seconds);
 /* Human form of a rate in bits/s ("400Gbit/s") into buf. */
 void topo__fmt_rate(double bytes_per_s, char *buf, size_t len);
 
+/* ---- catalog (catalog.c) ------------------------------------------------------------------- */
+
+/* Find d's catalog directory (see topo_load() in topo.h for the order) and load it into d->cat;
+ * what went wrong is kept in d (cat_ret, cat_err, cat_looked) for the first part d names.
+ * 0, or -ENOMEM. */
+int topo__catalog_open(struct topo_desc *d);
 /* Load the catalog directory (switches.yaml, nics.yaml, media.yaml, gpus.yaml).  0 or -EINVAL
  * with *err (file:line:column in the catalog file) or -ENOENT when dir does not exist. */
 int topo__catalog_load(const char *dir, struct topo__catalog **out, struct topo_error *err);
@@ -264,6 +286,9 @@ void topo__catalog_free(struct topo__catalog *c);
 int topo__catalog_find(const struct topo__catalog *c, enum topo__part_kind kind, const char *name);
 void topo__catalog_names(const struct topo__catalog *c, enum topo__part_kind kind, char *buf,
 			 size_t len);
+/* Figures of catalog part idx of a kind; 0 or -ENOENT. */
+int topo__catalog_part(const struct topo__catalog *c, enum topo__part_kind kind, int idx,
+		       struct topo_part *out);
 
 /* ---- graph builder ------------------------------------------------------------------------- */
 
@@ -301,27 +326,67 @@ int topo__add_node(struct topo__builder *b, const struct topo_desc *d, uint32_t 
 /* The first vertex not reachable from vertex 0; UINT32_MAX when connected. */
 uint32_t topo__unreachable(const struct topo_graph *g);
 
+/* ---- summary helpers ----------------------------------------------------------------------- */
+
+/* A switch of the fabric (not a node's own NVSwitch or PCIe bridge). */
+static inline bool topo__fabric_switch(const struct topo_vertex *x)
+{
+	return x->kind == TOPO_V_SWITCH && x->node == UINT32_MAX;
+}
+
+/* A fabric switch's tier, capped at the last one counted. */
+static inline unsigned topo__tier_of(const struct topo_vertex *x)
+{
+	return x->local < TOPO_MAX_TIERS ? x->local : TOPO_MAX_TIERS - 1;
+}
+
+/* Exact bisection bandwidth (bytes/s each way) of a graph of up to 16 nodes and 64 fabric
+ * switches, by max-flow over every balanced split of the nodes; -1 when larger (bisect.c). */
+double topo__bisection_exact(const struct topo_graph *g);
+/* Half the host links (the returned count) and their mean bandwidth *host_bw. */
+double topo__host_half(const struct topo_graph *g, double *host_bw);
+
 /* ---- families ----------------------------------------------------------------------------- */
 
+/* One fabric family (its name: topo__family_names; the parameters and link classes it takes:
+ * families.c). */
 struct topo__family_ops {
-	const char *name;
+	bool listed; /* nodes, switches and links are listed: link classes are defaults */
 	/* check the family's parameters in d->raw and fill d.  0 or -EINVAL with *err. */
 	int (*validate)(struct topo_desc *d, struct topo_error *err);
 	/* add the family's vertices and links.  0, -ENOMEM, or -EINVAL with *err. */
 	int (*expand)(const struct topo_desc *d, struct topo__builder *b, struct topo_error *err);
+	/* bytes/s each way across the worst balanced split of the endpoints, < 0 when not
+	 * computed; s has the counts and oversub already.  Never fails. */
+	double (*bisection)(const struct topo_desc *d, const struct topo_graph *g,
+			    struct topo_summary *s);
+	/* NULL, or the exact diameter of a graph too large for all pairs (kind: the endpoints)
+	 * into s: 0, or nonzero to fall back to sampling. */
+	int (*diameter)(const struct topo_desc *d, const struct topo_graph *g,
+			struct topo_router *r, enum topo_vertex_kind kind, struct topo_summary *s);
+	/* NULL ("fabric"), or the YAML path naming vertex v, for an error about it. */
+	void (*where)(const struct topo_desc *d, const struct topo_graph *g, uint32_t v, char *path,
+		      size_t len);
 };
 
-extern const struct topo__family_ops topo__families[TOPO_F_COUNT];
+/* The table, by enum topo__family (families.c), and the entries the family files export. */
+extern const struct topo__family_ops *const topo__families[TOPO_F_COUNT];
+extern const struct topo__family_ops topo__explicit, topo__fat_tree, topo__rail_optimized,
+	topo__rail_only, topo__torus, topo__dragonfly;
+/* The Clos trees' bisection rule (clos.c), single-switch's too. */
+double topo__clos_bisection(const struct topo_desc *d, const struct topo_graph *g,
+			    struct topo_summary *s);
 
 /* Reject fabric parameters and link classes the family does not take (and explicit lists
  * elsewhere). */
 int topo__check_params(struct topo_desc *d, struct topo_error *err);
 /* After validation: reject a link class given that no link of this fabric uses (tier2 in a
- * 2-tier tree, fabric when every class it would stand in for is given).  Not for explicit, where
- * classes are defaults. */
+ * 2-tier tree, fabric when every class it would stand in for is given).  Not for listed
+ * families, where classes are defaults. */
 int topo__check_classes_used(struct topo_desc *d, struct topo_error *err);
 
-/* Shared checks of the generated families' fabric parameters; 0 or -EINVAL with *err. */
+/* Shared checks of the generated families' fabric parameters (check.c); 0 or -EINVAL with
+ * *err. */
 /* fabric.node_type names an entry of node_types: sets d->ntype. */
 int topo__fabric_ntype(struct topo_desc *d, struct topo_error *err);
 /* fabric.radix / fabric.switch: sets d->radix and d->switch_part; need: one is required. */
@@ -331,21 +396,6 @@ int topo__at_least(struct topo_desc *d, const unsigned *v, unsigned min, const c
 		   const char *example, struct topo_error *err);
 /* link_classes.host is given and no faster than the node type's NICs. */
 int topo__host_class(struct topo_desc *d, struct topo_error *err);
-
-/* The families' table entries (clos.c: fat-tree, rail-optimized, rail-only; direct.c: torus,
- * dragonfly); see struct topo__family_ops for the contracts. */
-int topo__fat_tree_validate(struct topo_desc *d, struct topo_error *err);
-int topo__fat_tree_expand(const struct topo_desc *d, struct topo__builder *b,
-			  struct topo_error *err);
-int topo__rail_optimized_validate(struct topo_desc *d, struct topo_error *err);
-int topo__rail_only_validate(struct topo_desc *d, struct topo_error *err);
-int topo__rail_only_expand(const struct topo_desc *d, struct topo__builder *b,
-			   struct topo_error *err);
-int topo__torus_validate(struct topo_desc *d, struct topo_error *err);
-int topo__torus_expand(const struct topo_desc *d, struct topo__builder *b, struct topo_error *err);
-int topo__dragonfly_validate(struct topo_desc *d, struct topo_error *err);
-int topo__dragonfly_expand(const struct topo_desc *d, struct topo__builder *b,
-			   struct topo_error *err);
 
 /* A YAML syntax error's position and libyaml's text: -EINVAL when there is one, 0 when the
  * file parses, another negative errno when it cannot be read. */
@@ -362,7 +412,8 @@ struct topo__badint {
 /* Walk `file` beside `root`; 0 with bad->found set or not, or a negative errno. */
 int topo__check_integers(const char *file, const cyaml_schema_value_t *root,
 			 struct topo__badint *bad);
-/* Turn a found bad integer into *err (file:line:column, the value, the expected form). */
-int topo__badint_error(const char *file, const struct topo__badint *bad, struct topo_error *err);
+/* Turn a found bad integer into *err (file:line:column, the value, doc's expected form). */
+int topo__badint_error(const char *file, const struct topo_yaml_doc *doc,
+		       const struct topo__badint *bad, struct topo_error *err);
 
 #endif /* ARBENCH_TOPO_INTERNAL_H */

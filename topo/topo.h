@@ -15,6 +15,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* ---- exit codes of every program (arbench, arplan, arlab) ---------------------------------- *
+ * Defined here, once, because topo/ is the one layer all three programs link. */
+enum arb_exit {
+	ARB_EXIT_OK = 0,
+	ARB_EXIT_CHECK = 1,   /* a check failed: wrong results, a figure below its target */
+	ARB_EXIT_INPUT = 2,   /* bad usage or input: options, files, values */
+	ARB_EXIT_RUNTIME = 3, /* a failure while running: a collective, a timeout */
+};
+
 /* ---- errors ------------------------------------------------------------------------------ */
 
 /* A config or input error: where it is and what was expected. line/column are 1-based, 0 when
@@ -26,6 +35,40 @@ struct topo_error {
 };
 /* "file:line:column: message" into buf. */
 void topo_error_format(const struct topo_error *e, char *buf, size_t len);
+
+/* ---- YAML files read with libcyaml, errors at file:line:column ---------------------------- *
+ * Every YAML input of arbench (topologies, catalogs, the planner's calibrations and workloads)
+ * loads through topo_yaml_load(), so all say "file:line:column: path: message (expected FORM)"
+ * alike. */
+
+struct cyaml_schema_value;
+
+/* What a key expects, for messages: {"seq_len", "a whole number of tokens, e.g. 8192"}. */
+struct topo_yaml_form {
+	const char *key, *form;
+};
+
+/* A kind of YAML file. */
+struct topo_yaml_doc {
+	const struct cyaml_schema_value *schema; /* libcyaml's schema of the document (a mapping) */
+	const struct topo_yaml_form *forms;	 /* ends with {NULL, NULL} */
+	const char *what; /* "a workload YAML file": said when the file cannot be opened; NULL */
+	const char *top_form; /* what the document as a whole should be */
+};
+
+/* Load file into *out (NULL for an empty document; free it with topo_yaml_free).  0, -ENOMEM,
+ * or -EINVAL with *err where libcyaml refused the file: unreadable, a YAML syntax error, a key
+ * unknown, missing or given twice, a value of the wrong type or form (with the form expected:
+ * doc's, or the words of an enum). */
+int topo_yaml_load(const char *file, const struct topo_yaml_doc *doc, void **out,
+		   struct topo_error *err);
+void topo_yaml_free(const struct topo_yaml_doc *doc, void *data);
+/* Fill *err for the YAML path of file (e.g. "links[3].rate", "" = the document), pointing at
+ * the key (key true) or its value; at 1:1 when the path is not in the file.  Returns -EINVAL. */
+int topo_yaml_errf(struct topo_error *err, const char *file, const char *path, bool key,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The form doc gives for the last key of path ("training.seq_len" -> "seq_len"), or NULL. */
+const char *topo_yaml_form_of(const struct topo_yaml_doc *doc, const char *path);
 
 /* ---- the loaded description -------------------------------------------------------------- */
 

@@ -30,17 +30,23 @@ static const struct unit time_units[] = {
 	{"s", 1.0},
 };
 
+/* The finite number s starts with, *end just after it.  0 or -EINVAL. */
+static int leading_number(const char *s, double *v, char **end)
+{
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	*v = strtod(s, end);
+	return *end == s || errno || !isfinite(*v) ? -EINVAL : 0;
+}
+
 static int parse_with(const char *s, const struct unit *units, size_t n, double *out)
 {
 	char *end;
 	double v;
 	size_t i;
 
-	if (!s || !*s)
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno || !isfinite(v))
+	if (leading_number(s, &v, &end))
 		return -EINVAL;
 	while (*end == ' ')
 		end++;
@@ -61,11 +67,7 @@ int topo__parse_rate(const char *s, double *bytes_per_s)
 	char *end;
 	size_t i;
 
-	if (!s || !*s)
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno || !isfinite(v))
+	if (leading_number(s, &v, &end))
 		return -EINVAL;
 	u = end;
 	while (*u == ' ')

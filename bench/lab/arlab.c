@@ -27,8 +27,8 @@
 
 #include "bench/lab/lab.h"
 
-#define EXIT_FAIL  1
-#define EXIT_INPUT 2
+#define EXIT_FAIL  ARB_EXIT_CHECK /* a system command failed: 1, as --help says */
+#define EXIT_INPUT ARB_EXIT_INPUT
 
 /* mpirun settings for the lab: launch through the rsh agent, talk only on the lab subnet,
  * shared memory inside a host and TCP (the shaped links) between hosts. */
