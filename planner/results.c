@@ -559,11 +559,13 @@ static int nccl_text(const char *path, char *text, struct plan_results *r, struc
 			int skip = 0;
 
 			if ((s = strstr(line, "Collective test starting:")) &&
-			    !strstr(s, "all_reduce"))
+			    !strstr(s, "all_reduce")) {
+				s += 25 + strspn(s + 25, " \t"); /* the test's name, maybe empty */
 				return bad(msg, msglen, path,
 					   "line %d: not an all-reduce test (%s; expected "
 					   "all_reduce_perf output)",
-					   lineno, s + 26);
+					   lineno, *s ? s : "no test name");
+			}
 			if (sscanf(line, "#  Rank %d Group %*d Pid %*d on %255s device%n", &rank,
 				   host, &skip) == 2 &&
 			    skip) {

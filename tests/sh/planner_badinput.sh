@@ -56,6 +56,9 @@ check "nccl truncated" "$D/nccl-truncated.txt: " "truncated" -- \
 	$D/nccl-truncated.txt --topo $T --ranks 4 --nodes 2
 check "nccl all_gather" "$D/nccl-allgather.txt: " "not an all-reduce test" -- \
 	$D/nccl-allgather.txt --topo $T --ranks 4 --nodes 2
+# found by fuzz_results: "Collective test starting:" at the very end of a line read past it
+check "nccl test name cut off" "$D/nccl-cut-after-collective.txt: " "not an all-reduce test" -- \
+	$D/nccl-cut-after-collective.txt --topo $T --ranks 4 --nodes 2
 check "good then bad" "$D/results-newer.json: " "newer" -- $GOOD $D/results-newer.json --topo $T
 check "more nodes than the topology" "arplan validate: $D/results-3nodes.json on $T: " "fewer" -- \
 	$GOOD $D/results-3nodes.json --topo $T
