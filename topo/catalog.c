@@ -366,18 +366,12 @@ int topo__catalog_load(const char *dir, struct topo__catalog **out, struct topo_
 	if (!c)
 		return -ENOMEM;
 	for (k = 0; k < TOPO_PART_KIND_COUNT; k++) {
-		struct topo__badint bad;
 		struct stat st;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, files[k]);
 		if (stat(path, &st))
 			continue; /* a missing file is an empty list */
 		ret = topo_yaml_load(path, &parts_doc, (void **)&c->kinds[k], err);
-		if (ret)
-			goto err_free_catalog;
-		ret = topo__check_integers(path, &parts_schema, &bad);
-		if (!ret && bad.found)
-			ret = topo__badint_error(path, &parts_doc, &bad, err);
 		if (ret)
 			goto err_free_catalog;
 		for (i = 0; c->kinds[k] && i < c->kinds[k]->parts_count; i++) {

@@ -22,7 +22,6 @@ int topo_load(const char *path, struct topo_desc **out, struct topo_error *err)
 /* The file as libcyaml reads it, with every integer plain: 0, -ENOMEM or -EINVAL with *err. */
 static int read_file(struct topo_desc *d, const char *path, struct topo_error *err)
 {
-	struct topo__badint bad;
 	struct stat st;
 	int ret;
 
@@ -36,10 +35,7 @@ static int read_file(struct topo_desc *d, const char *path, struct topo_error *e
 		return topo__errf(err, path, "", false,
 				  "the file holds no YAML document (expected a mapping with name: "
 				  "and fabric:, see configs/README.md)");
-	ret = topo__check_integers(path, &topo__top_schema, &bad);
-	if (!ret && bad.found)
-		ret = topo__badint_error(path, &topo__doc, &bad, err);
-	return ret;
+	return 0;
 }
 
 int topo_load_catalog(const char *path, const char *catalog, struct topo_desc **out,

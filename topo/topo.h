@@ -59,7 +59,8 @@ struct topo_yaml_doc {
 /* Load file into *out (NULL for an empty document; free it with topo_yaml_free).  0, -ENOMEM,
  * or -EINVAL with *err where libcyaml refused the file: unreadable, a YAML syntax error, a key
  * unknown, missing or given twice, a value of the wrong type or form (with the form expected:
- * doc's, or the words of an enum). */
+ * doc's, or the words of an enum), an integer field that is not a plain whole number in range
+ * (libcyaml alone reads `2.7` as 2). */
 int topo_yaml_load(const char *file, const struct topo_yaml_doc *doc, void **out,
 		   struct topo_error *err);
 void topo_yaml_free(const struct topo_yaml_doc *doc, void *data);

@@ -331,10 +331,24 @@ int topo_yaml_load(const char *file, const struct topo_yaml_doc *doc, void **out
 	memset(&log, 0, sizeof(log));
 	cfg.log_ctx = &log;
 	ce = cyaml_load_file(file, &cfg, doc->schema, (cyaml_data_t **)out, NULL);
-	if (ce == CYAML_OK)
-		return 0;
-	*out = NULL;
-	return ce == CYAML_ERR_OOM ? -ENOMEM : cy_error(file, doc, &log, ce, err);
+	if (ce != CYAML_OK) {
+		*out = NULL;
+		return ce == CYAML_ERR_OOM ? -ENOMEM : cy_error(file, doc, &log, ce, err);
+	}
+	/* libcyaml reads `2.7` as the integer 2: every integer field must be a plain one */
+	if (*out) {
+		struct topo__badint bad;
+		int ret = topo__check_integers(file, doc->schema, &bad);
+
+		if (!ret && bad.found)
+			ret = topo__badint_error(file, doc, &bad, err);
+		if (ret) {
+			topo_yaml_free(doc, *out);
+			*out = NULL;
+			return ret;
+		}
+	}
+	return 0;
 }
 
 void topo_yaml_free(const struct topo_yaml_doc *doc, void *data)
