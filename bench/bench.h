@@ -311,10 +311,11 @@ struct bench_link_result {
  * smaller messages measure latency more than bandwidth. */
 #define BENCH_LINKS_JUDGE_MIN (64u << 10)
 
-/* Flag, at every size >= judge_min, the results whose bw_gbps (or bibw_gbps) is below
- * threshold times the median over all results of that size (the results of one size are
- * consecutive, as a run produces them); smaller sizes are never flagged.  Returns the number
- * flagged.  medians (may be NULL) receives the bandwidth median of each result's size. */
+/* Flag, at every size >= judge_min, the results whose one-way bw_gbps is below threshold
+ * times the median over all results of that size (the results of one size are consecutive,
+ * as a run produces them); smaller sizes are never flagged, nor are both-ways figures (two
+ * flows at once are too noisy on a busy machine).  Returns the number flagged.  medians (may
+ * be NULL) receives the bandwidth median of each result's size. */
 size_t bench_links_flag(struct bench_link_result *res, size_t n, double threshold,
 			uint64_t judge_min, double *medians);
 

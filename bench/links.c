@@ -9,14 +9,16 @@
  * every phase started by a barrier of the participants so that concurrent pairs overlap.
  *
  * Per size S, with a window W = 1 MiB / S clamped to [1, 64] messages (osu_bw's idea: keep
- * the wire busy when messages are small):
+ * the wire busy when messages are small), every figure from the median of the timed
+ * iterations (a link that is slow is slow in every iteration; a process descheduled on a busy
+ * machine slows only a few):
  *   one-way a -> b: per iteration a posts W sends, b W receives and then a 1-byte ack;
- *                   bw = iters x W x S / a's time (then b -> a the same way);
- *   both ways:      per iteration both post W receives and W sends and wait for all;
- *                   bibw = 2 x iters x W x S / the slower side's time;
- *   latency:        a ping-pong of S bytes, lat = a's time / (2 x iters).
- * shift rounds (every i streams to i+k at once): bw of src -> me = iters x W x S / my time to
- * the last receive; lat = my time per exchange (send to i+k, receive from i-k), about the
+ *                   bw = W x S / a's iteration time (then b -> a the same way);
+ *   both ways:      per iteration both post W receives and W sends; bibw = 2 x W x S / the
+ *                   slower side's iteration time to its last receive;
+ *   latency:        a ping-pong of S bytes, lat = half a's round trip.
+ * shift rounds (every i streams to i+k at once): bw of src -> me = W x S / my iteration time
+ * to the last receive; lat = my time per exchange (send to i+k, receive from i-k), about the
  * one-way latency under load.
  * Participant 0 (rank 0) gathers every round's figures, flags the links of a size when it is
  * complete, prints its rows and rewrites the JSON.
@@ -54,6 +56,7 @@ struct links {
 	uint64_t sizes[MAX_SIZES];
 	size_t n_sizes;
 	char *sbuf, *rbuf;
+	double *samples; /* [iters]: one per timed iteration */
 	char ack;
 	/* participant 0 */
 	struct bench_link_result *res;
@@ -127,24 +130,37 @@ static void wait_all(struct links *l, struct ar_request **req, size_t count, int
 	}
 }
 
-/* One-way: me streams to peer (send) or receives from it; returns the sender's seconds for
- * the timed iterations (0 on the receiving side). */
+/* The median of the timed iterations' samples (seconds). */
+static double median_sample(const struct links *l)
+{
+	return bench_median(l->samples, (size_t)l->o->common.iters);
+}
+
+/* Record iteration it's time since t0 when it is a timed one. */
+static void sample(struct links *l, int it, double t0)
+{
+	if (it >= l->o->common.warmup)
+		l->samples[it - l->o->common.warmup] = MPI_Wtime() - t0;
+}
+
+/* One-way: me streams W messages to peer (send) or receives them, then the receiver acks;
+ * returns the sender's median seconds per iteration (0 on the receiving side). */
 static double one_way(struct links *l, bool send, int peer, uint64_t size)
 {
 	struct ar_request *req[WINDOW_MAX], *ack;
 	size_t w = window_of(size);
 	int total = l->o->common.warmup + l->o->common.iters, rc;
-	double t0 = 0;
 
 	for (int it = 0; it < total; it++) {
-		if (it == l->o->common.warmup)
-			t0 = MPI_Wtime();
+		double t0 = MPI_Wtime();
+
 		if (send) {
 			if ((rc = l->tops->irecv(l->tr, &l->ack, 1, peer, TAG_ACK, &ack)))
 				transfer_failed(l, rc, peer, "ack from", size);
 			post(l, true, peer, TAG_DATA, w, size, req, "send to");
 			wait_all(l, req, w, peer, size, "send to");
 			wait_all(l, &ack, 1, peer, size, "ack from");
+			sample(l, it, t0);
 		} else {
 			post(l, false, peer, TAG_DATA, w, size, req, "receive from");
 			wait_all(l, req, w, peer, size, "receive from");
@@ -153,39 +169,37 @@ static double one_way(struct links *l, bool send, int peer, uint64_t size)
 			wait_all(l, &ack, 1, peer, size, "ack to");
 		}
 	}
-	return send ? MPI_Wtime() - t0 : 0;
+	return send ? median_sample(l) : 0;
 }
 
 /* Both ways at once with peer (or, in a shift round, send to dst and receive from src);
- * returns seconds to the last receive of the timed iterations. */
+ * returns the median seconds per iteration to the last receive. */
 static double both_ways(struct links *l, int dst, int src, uint64_t size, size_t w)
 {
 	struct ar_request *sreq[WINDOW_MAX], *rreq[WINDOW_MAX];
 	int total = l->o->common.warmup + l->o->common.iters;
-	double t0 = 0, t_recv = 0;
 
 	for (int it = 0; it < total; it++) {
-		if (it == l->o->common.warmup)
-			t0 = MPI_Wtime();
+		double t0 = MPI_Wtime();
+
 		post(l, false, src, TAG_DATA, w, size, rreq, "receive from");
 		post(l, true, dst, TAG_DATA, w, size, sreq, "send to");
 		wait_all(l, rreq, w, src, size, "receive from");
-		t_recv = MPI_Wtime();
+		sample(l, it, t0);
 		wait_all(l, sreq, w, dst, size, "send to");
 	}
-	return t_recv - t0;
+	return median_sample(l);
 }
 
-/* Ping-pong of size bytes; the initiator returns half the mean round trip in seconds. */
+/* Ping-pong of size bytes; the initiator returns half the median round trip in seconds. */
 static double ping_pong(struct links *l, bool initiator, int peer, uint64_t size)
 {
 	int total = l->o->common.warmup + l->o->common.iters;
 	struct ar_request *req;
-	double t0 = 0;
 
 	for (int it = 0; it < total; it++) {
-		if (it == l->o->common.warmup)
-			t0 = MPI_Wtime();
+		double t0 = MPI_Wtime();
+
 		for (int leg = 0; leg < 2; leg++) {
 			bool send = (leg == 0) == initiator;
 
@@ -193,16 +207,17 @@ static double ping_pong(struct links *l, bool initiator, int peer, uint64_t size
 			     send ? "ping to" : "ping from");
 			wait_all(l, &req, 1, peer, size, send ? "ping to" : "ping from");
 		}
+		sample(l, it, t0);
 	}
-	return initiator ? (MPI_Wtime() - t0) / (2.0 * l->o->common.iters) : 0;
+	return initiator ? median_sample(l) / 2 : 0;
 }
 
 /* ---- one round ----------------------------------------------------------------------------- */
 
-static double gbps(const struct links *l, uint64_t size, size_t w, double sec, double factor)
+/* GB/s of factor x w messages of size bytes in sec seconds. */
+static double gbps(uint64_t size, size_t w, double sec, double factor)
 {
-	return sec > 0 ? factor * (double)l->o->common.iters * (double)w * (double)size / sec / 1e9
-		       : 0;
+	return sec > 0 ? factor * (double)w * (double)size / sec / 1e9 : 0;
 }
 
 /* A pair of a pairwise round: a -> b, b -> a, both ways, latency; every phase behind a
@@ -218,13 +233,13 @@ static void measure_pair(struct links *l, const struct bench_link_pair *pr, uint
 	*rep = (struct report){peer, -1, -1, -1};
 	MPI_Barrier(l->pcomm);
 	if (pr && (t = one_way(l, a, peer, size)) > 0)
-		rep->bw = gbps(l, size, w, t, 1);
+		rep->bw = gbps(size, w, t, 1);
 	MPI_Barrier(l->pcomm);
 	if (pr && (t = one_way(l, !a, peer, size)) > 0)
-		rep->bw = gbps(l, size, w, t, 1);
+		rep->bw = gbps(size, w, t, 1);
 	MPI_Barrier(l->pcomm);
 	if (pr)
-		rep->bibw = gbps(l, size, w, both_ways(l, peer, peer, size, w), 2);
+		rep->bibw = gbps(size, w, both_ways(l, peer, peer, size, w), 2);
 	MPI_Barrier(l->pcomm);
 	if (pr && a)
 		rep->lat = ping_pong(l, true, peer, size) * 1e6;
@@ -238,21 +253,21 @@ static void measure_shift(struct links *l, int dst, int src, uint64_t size, stru
 	size_t w = window_of(size);
 	int total = l->o->common.warmup + l->o->common.iters;
 	struct ar_request *req[2];
-	double t0 = 0;
 
 	*rep = (struct report){src, -1, -1, -1};
 	MPI_Barrier(l->pcomm);
-	rep->bw = gbps(l, size, w, both_ways(l, dst, src, size, w), 1);
+	rep->bw = gbps(size, w, both_ways(l, dst, src, size, w), 1);
 	MPI_Barrier(l->pcomm);
 	for (int it = 0; it < total; it++) {
-		if (it == l->o->common.warmup)
-			t0 = MPI_Wtime();
+		double t0 = MPI_Wtime();
+
 		post(l, false, src, TAG_PING, 1, size, &req[0], "receive from");
 		post(l, true, dst, TAG_PING, 1, size, &req[1], "send to");
 		wait_all(l, &req[0], 1, src, size, "receive from");
 		wait_all(l, &req[1], 1, dst, size, "send to");
+		sample(l, it, t0);
 	}
-	rep->lat = (MPI_Wtime() - t0) / l->o->common.iters * 1e6;
+	rep->lat = median_sample(l) * 1e6;
 }
 
 static void keep(struct links *l, int src, int dst, uint64_t size, double bw, double bibw,
@@ -477,7 +492,8 @@ static int setup_buffers(struct links *l, char *err, size_t errlen)
 	if (l->me >= 0) {
 		l->sbuf = malloc(max);
 		l->rbuf = malloc(rbytes);
-		if (!l->sbuf || !l->rbuf) {
+		l->samples = calloc((size_t)l->o->common.iters, sizeof(*l->samples));
+		if (!l->sbuf || !l->rbuf || !l->samples) {
 			snprintf(msg, sizeof(msg),
 				 "rank %d: cannot allocate %s (-e) for sending and "
 				 "receiving",
@@ -539,6 +555,7 @@ static void links_free(struct links *l)
 	free(l->medians);
 	free(l->sbuf);
 	free(l->rbuf);
+	free(l->samples);
 	free(l->ranks);
 	bench_cluster_free(&l->cl);
 	MPI_Comm_free(&l->live.ctl);

@@ -302,8 +302,8 @@ void bench_links_usage(FILE *f)
 		"both directions summed), and the latency (half a ping-pong round trip).  Links "
 		"are\n"
 		"judged at sizes >= 64 KiB (or at the largest size when all are smaller); a link\n"
-		"is flagged when its bandwidth, one-way or bidirectional, is below --threshold\n"
-		"times the median of all links of its size.\n"
+		"is flagged when its one-way bandwidth is below --threshold times the median of\n"
+		"all links of its size.  Every figure is the median over the timed iterations.\n"
 		"Exit status: 0 ok, 1 a link flagged with --fail-below, 2 bad input (also: one\n"
 		"node only without --all-ranks), 3 a transfer failed or timed out.\n");
 }

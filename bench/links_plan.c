@@ -261,21 +261,16 @@ double bench_median(const double *values, size_t n)
 	return m;
 }
 
-/* Median of bw (or of bibw >= 0, when bi) over res[0..n). */
-static double group_median(const struct bench_link_result *res, size_t n, bool bi)
+/* Median of the one-way bandwidths of res[0..n). */
+static double group_median(const struct bench_link_result *res, size_t n)
 {
 	double *v = malloc((n ? n : 1) * sizeof(*v)), m;
-	size_t k = 0;
 
 	if (!v)
 		return 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!bi)
-			v[k++] = res[i].bw_gbps;
-		else if (res[i].bibw_gbps >= 0)
-			v[k++] = res[i].bibw_gbps;
-	}
-	m = bench_median(v, k);
+	for (size_t i = 0; i < n; i++)
+		v[i] = res[i].bw_gbps;
+	m = bench_median(v, n);
 	free(v);
 	return m;
 }
@@ -287,17 +282,14 @@ size_t bench_links_flag(struct bench_link_result *res, size_t n, double threshol
 
 	while (start < n) {
 		size_t end = start + 1;
-		double bw, bibw;
+		double bw;
 
 		while (end < n && res[end].size == res[start].size)
 			end++;
-		bw = group_median(res + start, end - start, false);
-		bibw = group_median(res + start, end - start, true);
+		bw = group_median(res + start, end - start);
 		for (size_t j = start; j < end; j++) {
 			res[j].flagged =
-				res[j].size >= judge_min &&
-				(res[j].bw_gbps < threshold * bw ||
-				 (res[j].bibw_gbps >= 0 && res[j].bibw_gbps < threshold * bibw));
+				res[j].size >= judge_min && res[j].bw_gbps < threshold * bw;
 			flagged += res[j].flagged;
 			if (medians)
 				medians[j] = bw;
