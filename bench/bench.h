@@ -331,6 +331,7 @@ struct bench_links_view {
 	int n_part;
 	int n_rounds;
 	unsigned seed;
+	uint64_t judge_min; /* sizes judged: at least this */
 	const char *mpi_library;
 };
 

@@ -55,8 +55,11 @@ struct links {
 	unsigned seed;
 	uint64_t sizes[MAX_SIZES];
 	size_t n_sizes;
+	uint64_t judge_min; /* sizes judged: >= 64 KiB, or the largest when all are smaller */
 	char *sbuf, *rbuf;
 	double *samples; /* [iters]: one per timed iteration */
+	int stall_rank;	 /* test hook (ARBENCH_TEST_STALL_RANK), -1 when unset */
+	double stall_sec;
 	char ack;
 	/* participant 0 */
 	struct bench_link_result *res;
@@ -214,6 +217,17 @@ static double ping_pong(struct links *l, bool initiator, int peer, uint64_t size
 
 /* ---- one round ----------------------------------------------------------------------------- */
 
+/* Test hook: rank stall_rank sleeps once, inside the first round, so that its peer's transfer
+ * times out (--timeout) and the run must end naming both. */
+static void test_stall(struct links *l)
+{
+	if (l->rank != l->stall_rank)
+		return;
+	fprintf(stderr, "arbench-test-hook: rank %d stalls for %.0f s\n", l->rank, l->stall_sec);
+	bench__sleep(l->stall_sec);
+	l->stall_rank = -1;
+}
+
 /* GB/s of factor x w messages of size bytes in sec seconds. */
 static double gbps(uint64_t size, size_t w, double sec, double factor)
 {
@@ -232,6 +246,7 @@ static void measure_pair(struct links *l, const struct bench_link_pair *pr, uint
 
 	*rep = (struct report){peer, -1, -1, -1};
 	MPI_Barrier(l->pcomm);
+	test_stall(l);
 	if (pr && (t = one_way(l, a, peer, size)) > 0)
 		rep->bw = gbps(size, w, t, 1);
 	MPI_Barrier(l->pcomm);
@@ -256,6 +271,7 @@ static void measure_shift(struct links *l, int dst, int src, uint64_t size, stru
 
 	*rep = (struct report){src, -1, -1, -1};
 	MPI_Barrier(l->pcomm);
+	test_stall(l);
 	rep->bw = gbps(size, w, both_ways(l, dst, src, size, w), 1);
 	MPI_Barrier(l->pcomm);
 	for (int it = 0; it < total; it++) {
@@ -375,8 +391,6 @@ static double round_work(const struct links *l, uint64_t size)
 static void sweep(struct links *l, const struct bench_links_view *v)
 {
 	struct report *all = calloc((size_t)l->n_part, sizeof(*all));
-	uint64_t judge = l->sizes[l->n_sizes - 1] < BENCH_LINKS_JUDGE_MIN ? l->sizes[l->n_sizes - 1]
-									  : BENCH_LINKS_JUDGE_MIN;
 	double total = 0;
 	char what[96], sz[32];
 
@@ -398,7 +412,7 @@ static void sweep(struct links *l, const struct bench_links_view *v)
 		}
 		if (l->me != 0)
 			continue;
-		bench_links_flag(l->res + first, l->n_res - first, l->o->threshold, judge,
+		bench_links_flag(l->res + first, l->n_res - first, l->o->threshold, l->judge_min,
 				 l->medians + first);
 		bench_links_rows(stdout, v, l->res + first, l->n_res - first, l->medians + first);
 		if (l->doc && !l->json_failed)
@@ -524,8 +538,8 @@ static int open_json(struct links *l, char *err, size_t errlen)
 				     bench_links_pattern_name(l->o->pattern), "threshold",
 				     l->o->threshold, "fail_below", l->o->fail_below, "all_ranks",
 				     l->o->all_ranks, "seed", (json_int_t)l->seed, "window_max",
-				     WINDOW_MAX, "judge_min_bytes",
-				     (json_int_t)BENCH_LINKS_JUDGE_MIN, "participants", parts);
+				     WINDOW_MAX, "judge_min_bytes", (json_int_t)l->judge_min,
+				     "participants", parts);
 		if (!l->doc || !settings ||
 		    json_object_set_new(l->doc, "links_settings", settings) ||
 		    json_object_set_new(l->doc, "links", json_array()))
@@ -579,6 +593,10 @@ int bench_links_run(MPI_Comm comm, const struct bench_links_opts *o, int argc, c
 	MPI_Comm_dup(comm, &l.live.ctl);
 	l.live = (struct bench_live){comm, l.live.ctl, l.rank, l.nranks, o->common.timeout};
 	mpi_library_line(l.mpi_library, sizeof(l.mpi_library));
+	l.stall_rank =
+		getenv("ARBENCH_TEST_STALL_RANK") ? atoi(getenv("ARBENCH_TEST_STALL_RANK")) : -1;
+	l.stall_sec =
+		getenv("ARBENCH_TEST_STALL_SEC") ? atof(getenv("ARBENCH_TEST_STALL_SEC")) : 30;
 	rc = bench_cluster_gather(comm, &l.cl);
 	if (rc) {
 		snprintf(err, errlen, "cannot build the cluster map: %s", strerror(-rc));
@@ -594,6 +612,8 @@ int bench_links_run(MPI_Comm comm, const struct bench_links_opts *o, int argc, c
 			 MAX_SIZES);
 		goto out;
 	}
+	l.judge_min = l.sizes[l.n_sizes - 1] < BENCH_LINKS_JUDGE_MIN ? l.sizes[l.n_sizes - 1]
+								     : BENCH_LINKS_JUDGE_MIN;
 	if (choose_participants(&l, err, errlen))
 		goto out;
 	if (bench_links_plan_build(o->pattern, l.n_part, l.seed, &l.plan)) {
@@ -609,8 +629,14 @@ int bench_links_run(MPI_Comm comm, const struct bench_links_opts *o, int argc, c
 	if (setup_buffers(&l, err, errlen) || open_json(&l, err, errlen))
 		goto out;
 
-	v = (struct bench_links_view){o,      &l.cl,	    l.ranks, l.n_part, l.plan.n_rounds,
-				      l.seed, l.mpi_library};
+	v = (struct bench_links_view){.o = o,
+				      .cl = &l.cl,
+				      .ranks = l.ranks,
+				      .n_part = l.n_part,
+				      .n_rounds = l.plan.n_rounds,
+				      .seed = l.seed,
+				      .judge_min = l.judge_min,
+				      .mpi_library = l.mpi_library};
 	if (l.rank == 0)
 		bench_links_header(stdout, &v);
 	if (l.me >= 0)

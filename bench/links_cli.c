@@ -305,5 +305,7 @@ void bench_links_usage(FILE *f)
 		"is flagged when its one-way bandwidth is below --threshold times the median of\n"
 		"all links of its size.  Every figure is the median over the timed iterations.\n"
 		"Exit status: 0 ok, 1 a link flagged with --fail-below, 2 bad input (also: one\n"
-		"node only without --all-ranks), 3 a transfer failed or timed out.\n");
+		"node only without --all-ranks), 3 a transfer failed or timed out.\n"
+		"Test hook (tests only): ARBENCH_TEST_STALL_RANK=R makes rank R sleep for\n"
+		"ARBENCH_TEST_STALL_SEC seconds (default 30) inside the first round.\n");
 }

@@ -35,7 +35,7 @@ static const char *host(const struct bench_links_view *v, int rank, char *buf, s
 void bench_links_header(FILE *f, const struct bench_links_view *v)
 {
 	const struct bench_opts *co = &v->o->common;
-	char a[32], b[32], name[256];
+	char a[32], b[32], j[32], name[256];
 
 	if (!co->quiet) {
 		fprintf(f, "# arbench %s links: %d %s (%d rank%s on %d node%s), transport %s\n",
@@ -50,7 +50,7 @@ void bench_links_header(FILE *f, const struct bench_links_view *v)
 			bench_links_pattern_name(v->o->pattern), v->n_rounds,
 			v->n_rounds == 1 ? "" : "s", bench_fmt_bytes(co->minbytes, a, sizeof(a)),
 			bench_fmt_bytes(co->maxbytes, b, sizeof(b)), co->iters, co->warmup,
-			"64 KiB (or the largest size)", v->o->threshold);
+			bench_fmt_bytes(v->judge_min, j, sizeof(j)), v->o->threshold);
 		if (v->o->pattern == BENCH_LINKS_RANDOM_RING)
 			fprintf(f, "# random-ring order from --seed %u\n", v->seed);
 		if (v->o->all_ranks) {
@@ -82,9 +82,9 @@ static void row(FILE *f, const struct bench_links_view *v, const struct bench_li
 		(unsigned long long)r->size, r->src, r->dst, host(v, r->src, sh, sizeof(sh)),
 		host(v, r->dst, dh, sizeof(dh)), r->bw_gbps, median,
 		median > 0 ? r->bw_gbps / median : 0.0, bibw, r->lat_us,
-		r->flagged			   ? "SLOW"
-		: r->size >= BENCH_LINKS_JUDGE_MIN ? "ok"
-						   : "-");
+		r->flagged		  ? "SLOW"
+		: r->size >= v->judge_min ? "ok"
+					  : "-");
 }
 
 void bench_links_rows(FILE *f, const struct bench_links_view *v,

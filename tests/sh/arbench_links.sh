@@ -5,7 +5,8 @@
 # the JSON parses with jq and has the documented fields; each pattern measures the links it
 # should; --fail-below exits 1 when a link is flagged (threshold 1: half of them are below
 # the median); one node without --all-ranks is bad input (exit 2); --anonymize leaves no
-# hostname; -q keeps stderr empty; the all-reduce sweep ends with its summary.
+# hostname; -q keeps stderr empty; a peer stalled past --timeout ends the run with exit 3
+# naming both ranks; the all-reduce sweep ends with its summary.
 set -u
 . "$(dirname "$0")/arbench_lib.bash"
 command -v jq >/dev/null || { echo "jq is needed"; exit 77; }
@@ -79,6 +80,13 @@ jq -e 'all(.links[]; .src_host == "node0" and .dst_host == "node0")' "$TMPD/anon
 arb 2 links --all-ranks -b 64K -e 64K -n 1 -w 0 -J "$TMPD/plain.json"
 jq -e --arg h "$host" '.links[0].src_host == $h' "$TMPD/plain.json" >/dev/null || fail "hostname missing without --anonymize"
 echo "ok: --anonymize"
+
+# a stalled peer: with --timeout the transfer fails after 1 s, exit 3, naming rank and peer
+ARBENCH_TEST_STALL_RANK=1 ARBENCH_TEST_STALL_SEC=8 arb 2 links --all-ranks -b 64K -e 64K -n 1 -w 0 --timeout 1
+[ $rc -eq 3 ] || fail "stalled peer: exit $rc, expected 3"
+grep -q 'arbench: rank 0 (.*): receive from rank 1 (.*) at 64 KiB failed: timed out' "$err" ||
+	fail "stalled peer: no message naming rank 0, rank 1 and the receive"
+echo "ok: a stalled peer is named (exit 3)"
 
 # the all-reduce sweep ends with the summary per size band
 arb 2 -b 2K -e 2M -f 32 -n 2 -w 1 -A ring,mpi
