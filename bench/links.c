@@ -431,7 +431,11 @@ static void mpi_library_line(char *out, size_t len)
 	MPI_Get_library_version(buf, &n);
 	buf[n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
-	snprintf(out, len, "%s", buf);
+	n = (int)strlen(buf); /* the first line, cut to fit (MPICH's is several kB) */
+	if ((size_t)n >= len)
+		n = (int)len - 1;
+	memcpy(out, buf, (size_t)n);
+	out[n] = '\0';
 }
 
 /* Who measures: the first rank of each node, or every rank.  Fewer than 2 is bad input. */
