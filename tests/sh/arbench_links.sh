@@ -6,7 +6,8 @@
 # should; --fail-below exits 1 when a link is flagged (threshold 1: half of them are below
 # the median); one node without --all-ranks is bad input (exit 2); --anonymize leaves no
 # hostname; -q keeps stderr empty; a peer stalled past --timeout ends the run with exit 3
-# naming both ranks; the all-reduce sweep ends with its summary.
+# naming both ranks; a run over 3 s shows progress with the time left on stderr (not with -q,
+# never on stdout); the all-reduce sweep ends with its summary.
 set -u
 . "$(dirname "$0")/arbench_lib.bash"
 command -v jq >/dev/null || { echo "jq is needed"; exit 77; }
@@ -87,6 +88,20 @@ ARBENCH_TEST_STALL_RANK=1 ARBENCH_TEST_STALL_SEC=8 arb 2 links --all-ranks -b 64
 grep -q 'arbench: rank 0 (.*): receive from rank 1 (.*) at 64 KiB failed: timed out' "$err" ||
 	fail "stalled peer: no message naming rank 0, rank 1 and the receive"
 echo "ok: a stalled peer is named (exit 3)"
+
+# a run longer than 3 s (rank 1 stalls 4 s in the first round) shows progress with the time
+# left on stderr, the table and the JSON stay whole; -q keeps it quiet
+ARBENCH_TEST_STALL_RANK=1 ARBENCH_TEST_STALL_SEC=4 arb 2 links --all-ranks -b 1K -e 32K -f 2 -n 1 -w 0 -J "$TMPD/prog.json"
+[ $rc -eq 0 ] || fail "progress run: exit $rc"
+grep -qE '^\[size [2-6]/6 [0-9.]+ KiB, round 1/1\] [0-9]+%, about [0-9]+ (s|min) left$' "$err" ||
+	fail "no progress line with the time left on stderr"
+! grep -q '^\[' "$out" || fail "progress on stdout"
+[ "$(grep -cE '^ +[0-9]+ +[0-9]+ +[0-9]+ ' "$out")" -eq 12 ] || fail "progress run: table rows"
+jq -e '(.links | length) == 12' "$TMPD/prog.json" >/dev/null || fail "progress run: JSON"
+ARBENCH_TEST_STALL_RANK=1 ARBENCH_TEST_STALL_SEC=4 arb 2 links --all-ranks -b 1K -e 32K -f 2 -n 1 -w 0 -q
+[ $rc -eq 0 ] || fail "quiet progress run: exit $rc"
+! grep -q '^\[' "$err" || fail "-q: progress on stderr"
+echo "ok: progress with the time left on stderr, none with -q"
 
 # the all-reduce sweep ends with the summary per size band
 arb 2 -b 2K -e 2M -f 32 -n 2 -w 1 -A ring,mpi
