@@ -208,4 +208,147 @@ int bench_json_write(const json_t *doc, const char *path);
 int bench_run(MPI_Comm comm, const struct bench_opts *o, int argc, char **argv, char *err,
 	      size_t errlen);
 
+/* ---- progress on stderr (progress.c) --------------------------------------------------------- */
+
+/* A long run's progress with an estimate of the time left: printed by one rank on stderr, at
+ * most once a second and only once the run has taken 3 s, never with quiet.  Work is counted
+ * in any unit that grows about linearly with time (e.g. bytes moved plus a per-message cost). */
+struct bench_progress {
+	double t_start, t_last; /* MPI_Wtime() seconds */
+	double total, done;	/* work units */
+	bool enabled;
+};
+
+void bench_progress_start(struct bench_progress *p, double total_work, bool enabled);
+/* Account done_work more units as finished. */
+void bench_progress_add(struct bench_progress *p, double done_work);
+/* "[what] ... about N s left" on stderr when due.  what: e.g. "12/40 sizes, 64 MiB ring". */
+void bench_progress_show(struct bench_progress *p, const char *what);
+/* Seconds left by linear extrapolation of the work done so far; < 0 when unknown. */
+double bench_progress_eta(const struct bench_progress *p, double now);
+
+/* ---- the end-of-run summary of a sweep (output.c) ------------------------------------------- */
+
+/* Size bands of the summary: small < 64 KiB <= medium < 1 MiB <= large. */
+#define BENCH_BAND_SMALL_MAX (64u << 10)
+#define BENCH_BAND_LARGE_MIN (1u << 20)
+
+/* "# Summary" lines: per size band, the algorithm with the highest mean algbw over the band's
+ * rows (both placements; busbw orders the same, and algbw still orders on one rank), with its
+ * mean busbw and time.  Nothing for a band without rows. */
+void bench_table_summary(FILE *f, const struct bench_result *res, size_t n);
+
+/* ---- arbench links: point-to-point bandwidth and latency between nodes (links*.c) ----------- */
+
+enum bench_links_pattern {
+	BENCH_LINKS_ALL,	 /* every pair, round-robin (circle method): p-1 or p rounds */
+	BENCH_LINKS_RING,	 /* neighbours in node order: 2 rounds, 3 when p is odd */
+	BENCH_LINKS_RANDOM_RING, /* neighbours in a random order (--seed) */
+	BENCH_LINKS_SHIFT,	 /* round k: every i streams to i+k at once (mpiGraph), k=1..p-1 */
+	BENCH_LINKS_BISECTION,	 /* one round: half i paired with half i + p/2, all at once */
+	BENCH_LINKS_PATTERN_COUNT
+};
+
+const char *bench_links_pattern_name(enum bench_links_pattern pat);
+/* 0 or -EINVAL. */
+int bench_links_pattern_parse(const char *name, enum bench_links_pattern *out);
+
+/* One measured pair in a round: a and b are participant indices (0..p-1).  In a pairwise
+ * pattern every rank is in at most one pair of a round and the pair is measured both ways; in
+ * a directed pattern (shift) a streams to b, and every rank sends once and receives once. */
+struct bench_link_pair {
+	int a, b;
+};
+
+struct bench_links_plan {
+	bool directed;
+	int n_rounds;
+	size_t n_pairs;
+	struct bench_link_pair *pairs; /* every round's pairs, round after round */
+	size_t *round_start;	       /* [n_rounds + 1]: round r is pairs[start[r]..start[r+1]) */
+};
+
+/* The rounds of pattern over p participants (p >= 1; p = 1 gives no pairs); seed orders
+ * random-ring.  0 or -ENOMEM / -EINVAL. */
+int bench_links_plan_build(enum bench_links_pattern pat, int p, unsigned seed,
+			   struct bench_links_plan *out);
+void bench_links_plan_free(struct bench_links_plan *plan);
+
+/* Median of n values (mean of the middle two when n is even); 0 when n is 0.  Does not
+ * modify values. */
+double bench_median(const double *values, size_t n);
+
+/* The options of `arbench links`.  common carries the flags it shares with the sweep (-b -e
+ * -f -i -n -w -t --ib-dev --gid-index -J --timeout --anonymize -q); the rest of common keeps
+ * its defaults. */
+struct bench_links_opts {
+	struct bench_opts common;
+	enum bench_links_pattern pattern; /* --pattern (all) */
+	double threshold;		  /* --threshold, in (0, 1] (0.9) */
+	bool fail_below;		  /* --fail-below: flagged links make the exit status 1 */
+	bool all_ranks;			  /* --all-ranks: every rank, not one per node */
+	bool seed_set;
+	unsigned seed; /* --seed (random-ring); from the clock when not given */
+};
+
+/* Parse `arbench links` arguments (argv[0] is "links").  0 or -EINVAL with a message. */
+int bench_links_parse_args(int argc, char **argv, struct bench_links_opts *o, char *err,
+			   size_t errlen);
+void bench_links_usage(FILE *f);
+
+/* One directed link at one size, as measured (rank 0 keeps these for the output). */
+struct bench_link_result {
+	int src, dst; /* ranks */
+	int src_node, dst_node;
+	uint64_t size;	  /* bytes per message */
+	double bw_gbps;	  /* src -> dst alone (shift: all streams at once), GB/s = 1e9 B/s */
+	double bibw_gbps; /* both directions at once, summed (pairwise patterns; else < 0) */
+	double lat_us;	  /* half the round trip of a size-byte ping-pong (shift: see README) */
+	bool flagged;
+};
+
+/* Links are judged at sizes of at least this (or at the largest size of a run below it):
+ * smaller messages measure latency more than bandwidth. */
+#define BENCH_LINKS_JUDGE_MIN (64u << 10)
+
+/* Flag, at every size >= judge_min, the results whose one-way bw_gbps is below threshold
+ * times the median over all results of that size (the results of one size are consecutive,
+ * as a run produces them); smaller sizes are never flagged, nor are both-ways figures (two
+ * flows at once are too noisy on a busy machine).  Returns the number flagged.  medians (may
+ * be NULL) receives the bandwidth median of each result's size. */
+size_t bench_links_flag(struct bench_link_result *res, size_t n, double threshold,
+			uint64_t judge_min, double *medians);
+
+/* The JSON entry of one link: {src, dst, src_host, dst_host, size, bw_gbps, bibw_gbps, lat_us,
+ * flagged}, hostnames from cl (nodeN with anonymize).  NULL on out of memory. */
+json_t *bench_links_json_entry(const struct bench_link_result *r, const struct bench_cluster *cl,
+			       bool anonymize);
+/* What the output of a links run needs besides the results. */
+struct bench_links_view {
+	const struct bench_links_opts *o;
+	const struct bench_cluster *cl;
+	const int *ranks; /* [n_part]: the rank of each participant */
+	int n_part;
+	int n_rounds;
+	unsigned seed;
+	uint64_t judge_min; /* sizes judged: at least this */
+	const char *mpi_library;
+};
+
+/* The run description and the column header of the per-link table. */
+void bench_links_header(FILE *f, const struct bench_links_view *v);
+/* The rows of one size (res[0..n) all of that size, flagged already; medians per result):
+ * every link beside the median, or only the flagged ones when there are more than 64. */
+void bench_links_rows(FILE *f, const struct bench_links_view *v,
+		      const struct bench_link_result *res, size_t n, const double *medians);
+/* At the end: the bandwidth matrix at the largest size and the latency matrix at the
+ * smallest (up to 16 participants), then the summary: medians, flagged links with both
+ * hostnames, and the hosts every flagged link touches. */
+void bench_links_footer(FILE *f, const struct bench_links_view *v,
+			const struct bench_link_result *res, size_t n, const double *medians);
+
+/* Run `arbench links` over comm (collective).  Returns an exit code; err as bench_run. */
+int bench_links_run(MPI_Comm comm, const struct bench_links_opts *o, int argc, char **argv,
+		    char *err, size_t errlen);
+
 #endif /* ARBENCH_BENCH_H */

@@ -114,3 +114,81 @@ void bench_table_footer(FILE *f, const struct bench_result *res, size_t n, uint6
 	}
 	fflush(f);
 }
+
+/* ---- the summary ------------------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	uint64_t lo, hi; /* [lo, hi) bytes */
+} bands[] = {
+	{"small  (< 64 KiB)", 0, BENCH_BAND_SMALL_MAX},
+	{"medium (64 KiB - 1 MiB)", BENCH_BAND_SMALL_MAX, BENCH_BAND_LARGE_MIN},
+	{"large  (>= 1 MiB)", BENCH_BAND_LARGE_MIN, UINT64_MAX},
+};
+
+/* Mean algbw and busbw of algo's rows in [lo, hi); false when it has none. */
+static bool band_means(const struct bench_result *res, size_t n, const char *algo, uint64_t lo,
+		       uint64_t hi, double *algbw, double *busbw)
+{
+	size_t cnt = 0;
+
+	*algbw = *busbw = 0;
+	for (size_t j = 0; j < n; j++) {
+		if (strcmp(res[j].algo, algo) || res[j].size < lo || res[j].size >= hi)
+			continue;
+		*algbw += res[j].algbw;
+		*busbw += res[j].busbw;
+		cnt++;
+	}
+	if (!cnt)
+		return false;
+	*algbw /= (double)cnt;
+	*busbw /= (double)cnt;
+	return true;
+}
+
+void bench_table_summary(FILE *f, const struct bench_result *res, size_t n)
+{
+	bool header = false;
+
+	for (size_t b = 0; b < sizeof(bands) / sizeof(bands[0]); b++) {
+		const char *best = NULL, *second = NULL;
+		double best_alg = -1, best_bus = 0, second_alg = -1, second_bus = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			double alg, bus;
+			size_t j;
+
+			for (j = 0; j < i; j++) /* each algorithm once, in order of appearance */
+				if (!strcmp(res[j].algo, res[i].algo))
+					break;
+			if (j < i ||
+			    !band_means(res, n, res[i].algo, bands[b].lo, bands[b].hi, &alg, &bus))
+				continue;
+			if (alg > best_alg) {
+				second = best;
+				second_alg = best_alg;
+				second_bus = best_bus;
+				best = res[i].algo;
+				best_alg = alg;
+				best_bus = bus;
+			} else if (alg > second_alg) {
+				second = res[i].algo;
+				second_alg = alg;
+				second_bus = bus;
+			}
+		}
+		if (!best)
+			continue;
+		if (!header)
+			fprintf(f,
+				"# Summary: best algorithm per size band (highest mean bandwidth "
+				"over the band's rows)\n");
+		header = true;
+		fprintf(f, "#   %-24s %-6s busbw %8.3f GB/s", bands[b].name, best, best_bus);
+		if (second)
+			fprintf(f, "   (next: %s %.3f GB/s)", second, second_bus);
+		fputc('\n', f);
+	}
+	fflush(f);
+}

@@ -46,7 +46,7 @@ struct sweep {
 	bool json_failed;
 	uint64_t wrong_total; /* rank 0 */
 	size_t step, n_steps; /* size steps (type x op x size), for progress */
-	double t_start, t_progress;
+	struct bench_progress prog;
 	int stall_rank; /* test hooks, -1 when unset */
 	double stall_sec;
 	bool stall_in_collective;
@@ -161,18 +161,24 @@ static int keep_result(struct sweep *s, const struct bench_result *r)
 	return 0;
 }
 
+/* Work of one algorithm at one size, for the estimate of the time left: bytes reduced plus a
+ * per-call cost of 4 KiB, over the warm-up, timed and checked calls of both placements. */
+static double size_work(const struct sweep *s, uint64_t size)
+{
+	return 2.0 * (s->o->warmup + s->o->iters + (s->o->check ? 1 : 0)) * ((double)size + 4096);
+}
+
 static void progress(struct sweep *s, uint64_t size, const struct bench_check *chk,
 		     const char *algo)
 {
-	double now = MPI_Wtime();
-	char sz[32];
+	char what[128], sz[32];
 
-	if (s->rank != 0 || s->o->quiet || now - s->t_start < 3 || now - s->t_progress < 1)
+	if (s->rank != 0)
 		return;
-	s->t_progress = now;
-	fprintf(stderr, "[%zu/%zu sizes] %s %s %s %s...\n", s->step + 1, s->n_steps,
-		bench_fmt_bytes(size, sz, sizeof(sz)), ar_dtype_name(chk->dtype),
-		ar_op_name(chk->op), algo);
+	snprintf(what, sizeof(what), "%zu/%zu sizes, %s %s %s %s", s->step + 1, s->n_steps,
+		 bench_fmt_bytes(size, sz, sizeof(sz)), ar_dtype_name(chk->dtype),
+		 ar_op_name(chk->op), algo);
+	bench_progress_show(&s->prog, what);
 }
 
 /* Every algorithm at one size of one type and op. */
@@ -204,6 +210,7 @@ static void measure_size(struct sweep *s, const struct bench_check *chk, uint64_
 			if (s->o->check)
 				r[ip].wrong = check_mode(s, a, chk, count, ip);
 		}
+		bench_progress_add(&s->prog, size_work(s, size));
 		if (s->rank != 0)
 			continue;
 		s->wrong_total += r[0].wrong + r[1].wrong;
@@ -414,6 +421,7 @@ static int verdict(struct sweep *s)
 	size_t n = 0;
 
 	bench_table_footer(stdout, s->res, s->n_res, s->wrong_total);
+	bench_table_summary(stdout, s->res, s->n_res);
 	if (s->wrong_total) {
 		fprintf(stderr, "arbench: %llu wrong values\n", (unsigned long long)s->wrong_total);
 		return BENCH_EXIT_CHECK;
@@ -436,11 +444,31 @@ static int verdict(struct sweep *s)
 	return s->json_failed ? BENCH_EXIT_RUNTIME : BENCH_EXIT_OK;
 }
 
+/* The total work of the sweep, for the estimate of the time left. */
+static double total_work(const struct sweep *s)
+{
+	uint64_t sizes[MAX_SIZES];
+	double total = 0;
+
+	for (int d = 0; d < AR_DTYPE_COUNT; d++) {
+		for (int op = 0; op < AR_OP_COUNT; op++) {
+			size_t n;
+
+			if (!s->o->types[d] || !s->o->ops[op])
+				continue;
+			n = bench_sizes(s->o, ar_dtype_size(d), sizes, MAX_SIZES);
+			for (size_t i = 0; i < n; i++)
+				total += size_work(s, sizes[i]) * (double)s->n_algos;
+		}
+	}
+	return total;
+}
+
 static void sweep_all(struct sweep *s)
 {
 	uint64_t sizes[MAX_SIZES];
 
-	s->t_start = MPI_Wtime();
+	bench_progress_start(&s->prog, total_work(s), s->rank == 0 && !s->o->quiet);
 	for (int d = 0; d < AR_DTYPE_COUNT; d++) {
 		for (int op = 0; op < AR_OP_COUNT; op++) {
 			struct bench_check chk;

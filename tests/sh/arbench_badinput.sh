@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# tests/sh/arbench_badinput.sh - bad input to arbench on 3 ranks: every case exits 2 from
-# every rank (mpirun reports 2), prints exactly one "arbench: " message (rank 0 only, not one
-# per rank) naming the problem, and shows no MPI_Abort text.
+# tests/sh/arbench_badinput.sh - bad input to arbench (the sweep and `arbench links`) on 3
+# ranks: every case exits 2 from every rank (mpirun reports 2), prints exactly one "arbench: "
+# message (rank 0 only, not one per rank) naming the problem, and shows no MPI_Abort text.
 set -u
 . "$(dirname "$0")/arbench_lib.bash"
 
@@ -28,6 +28,19 @@ more than 4096 sizes|-b 1 -e 1M -i 1
 -R '2': expected 0 or 1|-R 2
 --segment 1 TiB does not fit|-b 8 -e 1K --segment 1T
 --timeout '1e-6': expected 0 (off) or at least 0.001 s|-e 64 --timeout 1e-6
+--pattern 'star': expected all, ring|links --pattern star
+in (0, 1]|links --threshold 0
+in (0, 1]|links --threshold 1.5
+--threshold 'abc'|links --threshold abc
+--seed applies to --pattern random-ring|links --seed 3
+--seed '-4'|links --pattern random-ring --seed -4
+links: unknown option '--bogus'|links --bogus
+links: unexpected argument 'extra'|links --all-ranks extra
+-n '0'|links -n 0
+minbytes <= maxbytes|links -b 2M -e 1M
+unknown transport 'pigeon'|links -t pigeon
+all 3 ranks are on one node|links
+cannot write|links --all-ranks -e 64 -J /nonexistent-dir/l.json
 CASES
 )
 n=0
