@@ -232,6 +232,7 @@ json_t *plan_step_json(const struct plan_step *s)
 		{"checkpoint_interval_s", s->ckpt_interval_s},
 		{"checkpoint_share", s->ckpt_share},
 		{"system_efficiency", s->system_eff},
+		{"model_flops_share", s->model_share},
 		{"mfu", s->mfu},
 		{"days", s->days},
 		{"capex_usd", s->capex_usd},
@@ -281,8 +282,11 @@ static void table(FILE *out, const struct plan_workload *w, const char *topo,
 		s->net_rate / 1e9, s->hide_rate / 1e9);
 	fprintf(out, "job MTBF         %10.1f h   checkpoint %.0f s every %.0f s: %.2f%% lost\n",
 		s->job_mtbf_h, s->ckpt_write_s, s->ckpt_interval_s, s->ckpt_share * 100);
-	fprintf(out, "MFU              %10.1f %%   = %.2f matmul x %.3f system x %.4f checkpoint\n",
+	fprintf(out, "MFU              %10.1f %%   = %.2f matmul x %.3f system x %.4f checkpoint",
 		s->mfu * 100, w->matmul_eff, s->system_eff, 1 - s->ckpt_share);
+	if (s->model_share < 1)
+		fprintf(out, " x %.3f recompute", s->model_share);
+	fputc('\n', out);
 	if (s->days > 0)
 		fprintf(out, "days             %10.1f     for %.3g tokens\n", s->days,
 			w->train_tokens);

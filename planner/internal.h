@@ -260,6 +260,8 @@ struct plan_workload {
 	size_t bucket_bytes;		  /* DDP gradient bucket */
 	bool overlap;			  /* all-reduce buckets during backward */
 	double ckpt_bytes, ckpt_rate;	  /* checkpoint size, write bandwidth (bytes/s) */
+	/* passes over the layers per micro-batch: 3 (forward, backward), 4 with recompute: full */
+	unsigned passes;
 };
 
 /* Load a workload YAML file: 0, or -EINVAL with *err (file:line:column, the expected form),
@@ -271,7 +273,9 @@ struct plan_step {
 	int world, dp, tp, pp, ep;
 	double peak_flops;	/* per GPU, dense BF16, FLOP/s */
 	double flops_per_token; /* 6 x active params + 12 x layers x hidden x seq_len */
-	double compute_s;	/* per step at the achieved efficiency, no bubble */
+	double compute_s;	/* per step at the achieved efficiency, no bubble, with any
+				 * recomputed forward */
+	double model_share;	/* model FLOPs / executed FLOPs: 3 / passes */
 	double bwd_window_s;	/* backward of the last micro-batch: where buckets overlap */
 	double bubble_s, bubble_frac;
 	double tp_s, ep_s; /* tensor-parallel all-reduces, expert all-to-all (exposed) */

@@ -344,13 +344,16 @@ int plan_step_run(const struct plan_workload *w, const struct topo_desc *d,
 	o->flops_per_token = 6 * w->active_params;
 	if (w->layers && w->hidden) /* attention scores (PaLM, appendix B) */
 		o->flops_per_token += 12.0 * w->layers * (double)w->hidden * w->seq_len;
-	o->compute_s =
-		o->flops_per_token * w->global_tokens / (o->world * o->peak_flops * w->matmul_eff);
+	/* full activation recomputation runs the forward (1/3 of the model's FLOPs) again */
+	o->model_share = w->passes ? 3.0 / w->passes : 1;
+	o->compute_s = o->flops_per_token * w->global_tokens /
+		       (o->world * o->peak_flops * w->matmul_eff * o->model_share);
 	/* interleaved 1F1B with v stages per GPU: bubble (p - 1) / v micro-batch times */
 	o->bubble_frac = plan_bubble(o->pp, (int)(w->vstages * w->micro_batches));
 	o->bubble_s = o->compute_s * (o->pp - 1) / ((double)w->vstages * w->micro_batches);
-	/* backward is 2/3 of compute; the last micro-batch's backward ends the step's compute */
-	o->bwd_window_s = o->compute_s * 2 / 3 / w->micro_batches;
+	/* backward (and any recomputed forward) is all passes but the first; the last
+	 * micro-batch's backward ends the step's compute */
+	o->bwd_window_s = o->compute_s * (1 - o->model_share / 3) / w->micro_batches;
 	bwd_end = o->compute_s + o->bubble_s;
 	ret = data_parallel(w, g, calib, bwd_end, o, msg, msglen);
 	if (!ret)
@@ -370,7 +373,7 @@ int plan_step_run(const struct plan_workload *w, const struct topo_desc *d,
 	o->ckpt_interval_s = plan_ckpt_interval(o->ckpt_write_s, o->job_mtbf_h * 3600);
 	o->ckpt_share = plan_ckpt_share(o->ckpt_write_s, o->job_mtbf_h * 3600);
 	o->system_eff = o->compute_s / o->step_s;
-	o->mfu = w->matmul_eff * o->system_eff * (1 - o->ckpt_share);
+	o->mfu = w->matmul_eff * o->system_eff * o->model_share * (1 - o->ckpt_share);
 	o->eff_pflops = o->world * o->peak_flops * o->mfu / 1e15;
 	if (w->train_tokens > 0 && o->ckpt_share < 1)
 		o->days = w->train_tokens / (o->tokens_per_s * (1 - o->ckpt_share)) / 86400;

@@ -29,6 +29,7 @@ struct cy_training {
 	int grad_dtype, param_dtype;
 	double *optimizer_bytes_per_param;
 	bool shard_optimizer;
+	int recompute;
 };
 
 struct cy_gpu {
@@ -85,6 +86,13 @@ static const cyaml_strval_t dtype_strings[] = {
 	{"fp8", 1},
 };
 
+/* Passes over the layers per micro-batch: forward, backward (2), and with full activation
+ * recomputation the forward again during backward (Megatron's factor 4 instead of 3). */
+static const cyaml_strval_t recompute_strings[] = {
+	{"none", 3},
+	{"full", 4},
+};
+
 static const cyaml_schema_field_t training_fields[] = {
 	CYAML_FIELD_FLOAT("global_batch_tokens", CYAML_FLAG_DEFAULT, struct cy_training,
 			  global_batch_tokens),
@@ -98,6 +106,8 @@ static const cyaml_schema_field_t training_fields[] = {
 			      optimizer_bytes_per_param),
 	CYAML_FIELD_BOOL("shard_optimizer", CYAML_FLAG_OPTIONAL, struct cy_training,
 			 shard_optimizer),
+	CYAML_FIELD_ENUM("recompute", CYAML_FLAG_STRICT | CYAML_FLAG_OPTIONAL, struct cy_training,
+			 recompute, recompute_strings, CYAML_ARRAY_LEN(recompute_strings)),
 	CYAML_FIELD_END,
 };
 
@@ -160,7 +170,7 @@ static const struct topo_yaml_form forms[] = {
 	{"experts", "experts per MoE layer (1: dense), e.g. experts: 8"},
 	{"top_k", "experts per token, 1 <= top_k <= experts, e.g. top_k: 2"},
 	{"training", "a mapping of global_batch_tokens, tokens, micro_batches, grad_dtype, "
-		     "param_dtype, optimizer_bytes_per_param, shard_optimizer"},
+		     "param_dtype, optimizer_bytes_per_param, shard_optimizer, recompute"},
 	{"global_batch_tokens", "tokens per step >= seq_len, e.g. global_batch_tokens: 16777216"},
 	{"tokens", "tokens to train > 0, e.g. tokens: 15e12"},
 	{"micro_batches", "micro-batches per step >= 1, e.g. micro_batches: 16"},
@@ -169,6 +179,8 @@ static const struct topo_yaml_form forms[] = {
 	{"optimizer_bytes_per_param", "bytes >= 0, e.g. optimizer_bytes_per_param: 12 (Adam "
 				      "moments and an fp32 master copy)"},
 	{"shard_optimizer", "true or false (ZeRO-1: optimizer states split over data parallel)"},
+	{"recompute", "none or full (activations recomputed: the forward runs again in "
+		      "backward), e.g. recompute: full"},
 	{"gpu", "{model: H100-SXM, matmul_efficiency: 0.55}"},
 	{"matmul_efficiency", "a fraction of the GPU's peak, 0 < x <= 1, e.g. matmul_efficiency: "
 			      "0.55"},
@@ -277,6 +289,7 @@ static int convert_training(const char *file, const struct cy_training *t, struc
 		w->optimizer_bytes = *t->optimizer_bytes_per_param;
 	}
 	w->shard_optimizer = t->shard_optimizer;
+	w->passes = t->recompute ? (unsigned)t->recompute : 3;
 	return 0;
 }
 

@@ -4,7 +4,9 @@
  * first line names; known answers for the pipeline bubble, the checkpoint interval and share,
  * a bucket schedule computed by hand, and the step's identities (step = compute + bubble +
  * exposed communication, idle fraction, MFU; without overlap every bucket is exposed); the
- * run-time checks (degrees against the topology, memory, a GPU not in the catalog).
+ * run-time checks (degrees against the topology, memory, a GPU not in the catalog); every
+ * shipped workload loads; the published runs of README "Training steps" run, and full
+ * activation recomputation costs a second forward that MFU does not count.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -93,6 +95,85 @@ static void test_shipped(void **state)
 	assert_int_equal(w.top_k, 2);
 	assert_int_equal(w.ep, 8);
 	assert_close(w.active_params, 39e9);
+	assert_int_equal(w.passes, 3); /* no recompute: forward and backward */
+	assert_int_equal(plan_workload_load("configs/workloads/megatron-1t.yaml", &w, &err), 0);
+	assert_int_equal(w.passes, 4); /* recompute: full */
+	assert_int_equal(w.tp, 8);
+	assert_int_equal(w.pp, 64);
+	assert_false(w.overlap);
+}
+
+/* Every file in configs/workloads/ loads and is named after its file. */
+static void test_shipped_all(void **state)
+{
+	DIR *dir = opendir("configs/workloads");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(dir);
+	while ((e = readdir(dir))) {
+		char path[512], stem[256];
+		struct plan_workload w;
+		struct topo_error err;
+		size_t len = strlen(e->d_name);
+
+		if (len < 6 || strcmp(e->d_name + len - 5, ".yaml"))
+			continue;
+		snprintf(path, sizeof(path), "configs/workloads/%s", e->d_name);
+		snprintf(stem, sizeof(stem), "%.*s", (int)(len - 5), e->d_name);
+		if (plan_workload_load(path, &w, &err))
+			fail_msg("%s: %s", path, err.message);
+		assert_string_equal(w.name, stem);
+		n++;
+	}
+	closedir(dir);
+	assert_true(n >= 6);
+}
+
+/* The published runs of README "Training steps" (megatron-1t on selene-3072-a100, bloom-176b
+ * on jean-zay-384-a100) run, with full recomputation costing a second forward: compute is 4/3
+ * of the model's FLOPs at the achieved rate, backward 3/4 of it, and MFU counts model FLOPs. */
+static void test_published(void **state)
+{
+	const struct {
+		const char *workload, *topo;
+		int world;
+	} runs[] = {
+		{"configs/workloads/megatron-1t.yaml", "configs/topologies/selene-3072-a100.yaml",
+		 3072},
+		{"configs/workloads/bloom-176b.yaml", "configs/topologies/jean-zay-384-a100.yaml",
+		 384},
+	};
+
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		struct topo_desc *d = NULL;
+		struct topo_graph *g = NULL;
+		struct topo_error err;
+		struct plan_workload w;
+		struct plan_step s;
+		char msg[600];
+		double model_s;
+
+		assert_int_equal(plan_workload_load(runs[i].workload, &w, &err), 0);
+		assert_int_equal(topo_load(runs[i].topo, &d, &err), 0);
+		assert_int_equal(topo_expand(d, &g, &err), 0);
+		if (plan_step_run(&w, d, g, NULL, &s, msg, sizeof(msg)))
+			fail_msg("%s: %s", runs[i].workload, msg);
+		assert_int_equal(s.world, runs[i].world);
+		assert_close(s.peak_flops, 312e12);
+		model_s = s.flops_per_token * w.global_tokens /
+			  (s.world * s.peak_flops * w.matmul_eff);
+		assert_close(s.model_share, 0.75);
+		assert_close(s.compute_s, model_s * 4 / 3);
+		assert_close(s.bwd_window_s, s.compute_s * 3 / 4 / w.micro_batches);
+		assert_close(s.step_s, s.compute_s + s.bubble_s + s.tp_s + s.ep_s + s.dp_exposed_s);
+		/* no overlap: every bucket after backward */
+		assert_close(s.dp_exposed_s, s.allreduce_s);
+		assert_close(s.mfu, w.matmul_eff * model_s / s.step_s * (1 - s.ckpt_share));
+		assert_true(s.mfu > 0.2 && s.mfu < w.matmul_eff * 0.75);
+		topo_graph_free(g);
+		topo_desc_free(d);
+	}
 }
 
 /* Every workload-bad/X.yaml starts "# expect: LINE:COLUMN phrase". */
@@ -211,7 +292,8 @@ int main(void)
 		cmocka_unit_test(test_bubble),	    cmocka_unit_test(test_checkpoint),
 		cmocka_unit_test(test_buckets),	    cmocka_unit_test(test_shipped),
 		cmocka_unit_test(test_bad),	    cmocka_unit_test(test_step),
-		cmocka_unit_test(test_step_errors),
+		cmocka_unit_test(test_step_errors), cmocka_unit_test(test_shipped_all),
+		cmocka_unit_test(test_published),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
