@@ -4,15 +4,17 @@
 # hosts per leaf at 100 Mbit/s, 2 x 200 Mbit/s uplinks per leaf, 1:1) it runs rhd RUNS times,
 # each a fresh mpirun (new TCP connections, so a new draw of the hash), one rank per host, and
 # after each run reads `arlab counters --fabric`: how many bytes each leaf sent up to each spine.
-# Then `arplan predict --ecmp sample:SAMPLES --conns 2` on the same topology and calibration
-# (Open MPI's TCP BTL opens 2 connections per peer in the lab, each hashed on its own) gives
-# the distribution of rhd's time over random hash draws; the script compares the median busbw
-# of the runs with the model's, and the range (max - min) of the runs with the model's expected
+# Then `arplan predict --ecmp sample:SAMPLES --conns CONNS` on the same topology and calibration
+# gives the distribution of rhd's time over random hash draws.  CONNS is 1: in this lab all of
+# a peer pair's bytes cross one TCP connection, although `arlab run` sets btl_tcp_links 2
+# (`ss -tni` in a host during a run: one connection per peer carries megabytes, the others
+# kilobytes), and the counters agree: each leaf's uplink bytes split in quarters (4 pairs),
+# never in eighths.  The script compares the median busbw of the runs with the model's, and the range (max - min) of the runs with the model's expected
 # range of RUNS draws (resampled from its SAMPLES draws).  Run as root from the repository:
 #
 #   bench/lab/ecmp-spread.sh [RUNS] [OUTDIR]       measure RUNS (10) runs, then compare
 #   bench/lab/ecmp-spread.sh compare [OUTDIR]      compare the runs already in OUTDIR (no root)
-#   env: BUILD=build SIZE=8M ITERS=3 SAMPLES=2000 CALIB=bench/results/planner-lab/calib.yaml
+#   env: BUILD=build SIZE=8M ITERS=3 SAMPLES=2000 CONNS=1 CALIB=bench/results/planner-lab/calib.yaml
 #        QUIET_BUSY=25 QUIET_WAIT=60 (wait up to QUIET_WAIT s for the CPUs to be < QUIET_BUSY %)
 #
 # Prints one line per run (busbw, load before and after, CPU busy before, uplink MB) and the
@@ -28,6 +30,7 @@ OUT=${2:-/tmp/arlab-ecmp}
 SIZE=${SIZE:-8M}
 ITERS=${ITERS:-3}
 SAMPLES=${SAMPLES:-2000}
+CONNS=${CONNS:-1}
 CALIB=${CALIB:-bench/results/planner-lab/calib.yaml}
 TOPO=configs/topologies/lab-2leaf-2spine.yaml
 LOCK=/run/lock/arlab-test.lock
@@ -115,7 +118,7 @@ LAB_UP=0
 exec 9>&-
 
 fi
-pred="$BUILD/arplan predict --topo $TOPO --calib $CALIB --size $SIZE --algo rhd --ecmp sample:$SAMPLES --conns 2"
+pred="$BUILD/arplan predict --topo $TOPO --calib $CALIB --size $SIZE --algo rhd --ecmp sample:$SAMPLES --conns $CONNS"
 $pred >"$OUT/predict.txt" || { echo "ecmp-spread: $pred failed" >&2; exit 1; }
 $pred --json >"$OUT/predict.json" || exit 1
 echo
