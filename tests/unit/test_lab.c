@@ -343,9 +343,9 @@ static void test_plan(void **state)
 	assert_true(plan_has(&p, "ip -n arl-node1 addr add 10.77.0.2/24 dev arl-eth0"));
 	assert_true(plan_has(&p, "ip -n arl-fabric link set arl-p1 master arl-s0 mtu 9000 up"));
 	assert_true(plan_has(&p, "tc -n arl-fabric qdisc add dev arl-p1 root tbf rate 200000000bit "
-				 "burst 65536 latency 20ms"));
+				 "burst 65536 latency 400ms"));
 	assert_true(plan_has(&p, "tc -n arl-node1 qdisc add dev arl-eth0 root tbf rate "
-				 "200000000bit burst 65536 latency 20ms"));
+				 "200000000bit burst 65536 latency 400ms"));
 	lab_plan_free(&p);
 	lab_fabric_free(f);
 }
