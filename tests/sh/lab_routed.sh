@@ -16,6 +16,7 @@ lab_init 60
 ARPLAN=${ARPLAN:-$LAB_BUILD/arplan}
 [ -x "$ARPLAN" ] || lab_fail "$ARPLAN is not built"
 [ -x "$ARBENCH" ] || lab_fail "$ARBENCH is not built"
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- counting: the k = 4 fat-tree ----
 f=$(lab_shipped lab-fat-tree-k4)
@@ -102,4 +103,4 @@ for try in 1 2; do
 done
 lab_ge "$pct" 85 || lab_fail "ring across 2 spines: busbw $pct% of the link, expected >= 85%"
 lab down >/dev/null || lab_fail "down failed"
-echo "routed: counts match, faithful across 2 spines"
+echo "routed: counts match, faithful across 2 spines (load average now $(cut -d' ' -f1-3 /proc/loadavg))"
