@@ -525,13 +525,14 @@ static void status_netns(const char *ns)
 {
 	char addrs[16384], qd[16384], line[80];
 	char *argv_a[] = {"ip", "-n", (char *)ns, "-br", "-4", "addr", "show", NULL};
+	char *argv_r[] = {"ip", "-n", (char *)ns, "-br", "addr", "show", NULL}; /* all ports */
 	char *argv_l[] = {"ip", "-n", (char *)ns, "-br", "link", "show", NULL};
 	char *argv_q[] = {"tc", "-n", (char *)ns, "qdisc", "show", NULL};
 	char *save = NULL, *tok;
 	bool fabric = !strcmp(ns, LAB_FABRIC_NS);
 	bool router = !strncmp(ns, LAB_PREFIX "sw_", strlen(LAB_PREFIX) + 3);
 
-	lab_run(fabric ? argv_l : argv_a, addrs, sizeof(addrs), NULL, 0);
+	lab_run(fabric ? argv_l : router ? argv_r : argv_a, addrs, sizeof(addrs), NULL, 0);
 	lab_run(argv_q, qd, sizeof(qd), NULL, 0);
 	printf("  %s%s", ns, fabric ? " (switches)" : "");
 	if (router)

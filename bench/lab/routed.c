@@ -355,6 +355,7 @@ void lab_print_routes(const char *ns)
 {
 	char out[65536], *save = NULL, *tok;
 	char *argv[] = {"ip", "-n", (char *)ns, "-4", "route", "show", NULL};
+	bool any = false;
 
 	if (lab_run(argv, out, sizeof(out), NULL, 0) != 0)
 		return;
@@ -369,7 +370,12 @@ void lab_print_routes(const char *ns)
 			*w = '\0';
 		if (strstr(tok, "proto kernel")) /* the /30s of its own links */
 			continue;
-		printf(cont ? " %s" : "\n      route %s", tok);
+		if (cont)
+			printf(" %s", tok);
+		else
+			printf("%s      route %s", any ? "\n" : "", tok);
+		any = true;
 	}
-	printf("\n");
+	if (any)
+		printf("\n");
 }
