@@ -18,8 +18,8 @@ static void help(FILE *f)
 		"usage: arplan predict --topo T.yaml [--calib C.yaml] [-b MIN -e MAX -f X | --size "
 		"S]\n"
 		"                      [--algo LIST|all] [--nodes N] [--ranks-per-node N]\n"
-		"                      [--engine flow|closed] [--ecmp hash|spread] [--segment S]\n"
-		"                      [--json]\n\n"
+		"                      [--engine flow|closed] [--ecmp hash|spread|sample:N]\n"
+		"                      [--conns N] [--segment S] [--json]\n\n"
 		"Predict the time of one all-reduce per algorithm and size on the topology.  "
 		"Without\n"
 		"--calib, link figures come from the topology file and the catalog (no latency, "
@@ -42,6 +42,12 @@ static void help(FILE *f)
 		"  --ecmp hash|spread  one hash-chosen path per flow (default), or each flow "
 		"split\n"
 		"                      over every equal-cost path\n"
+		"  --ecmp sample:N     N random hash draws (1..100000): per algorithm the time of\n"
+		"                      the best, median (p50), p99 and worst draw beside the\n"
+		"                      spread figure (what hashing costs; JSON adds every draw)\n"
+		"  --conns N           connections per flow, each hashed onto its own path with "
+		"an\n"
+		"                      equal share of the bytes (1; the lab's Open MPI: 2)\n"
 		"  --segment SIZE      the library's pipelining segment (1M)\n"
 		"  --json              JSON instead of the table\n\n"
 		"Columns: size (B), count (float elements), time (us), algbw and busbw (GB/s =\n"
@@ -52,7 +58,10 @@ static void help(FILE *f)
 		"its\n"
 		"lower end) that set the rate of the slowest flow of the longest phase, and that\n"
 		"link's utilisation; '*' marks the fastest algorithm of a size, 'x' a prediction\n"
-		"outside the sizes or link rates the calibration covered.\n\n"
+		"outside the sizes or link rates the calibration covered.  With --ecmp sample:\n"
+		"size, algo, then time (us) and busbw (GB/s) with every flow spread, and time "
+		"(us)\n"
+		"of the best, p50, p99 and worst draw with the busbw of p50 and worst.\n\n"
 		"Exit status: 0 ok, 2 bad input.\n");
 }
 
@@ -117,6 +126,7 @@ struct predict_opts {
 	int nodes, rpn;
 	enum plan_engine engine;
 	enum plan_ecmp ecmp;
+	unsigned samples, conns; /* --ecmp sample:N (0: not sampling), --conns */
 	bool json;
 };
 
@@ -131,6 +141,7 @@ static int parse(int argc, char **argv, struct predict_opts *o, FILE *err)
 					      {"engine", required_argument, NULL, 'E'},
 					      {"ecmp", required_argument, NULL, 'M'},
 					      {"segment", required_argument, NULL, 'S'},
+					      {"conns", required_argument, NULL, 'c'},
 					      {"json", no_argument, NULL, 'j'},
 					      {"help", no_argument, NULL, 'h'},
 					      {NULL, 0, NULL, 0}};
@@ -188,10 +199,28 @@ static int parse(int argc, char **argv, struct predict_opts *o, FILE *err)
 			o->engine = strcmp(optarg, "flow") ? PLAN_ENGINE_CLOSED : PLAN_ENGINE_FLOW;
 			break;
 		case 'M':
+			o->samples = 0;
+			if (!strncmp(optarg, "sample:", 7)) {
+				long v = strtol(optarg + 7, &end, 10);
+
+				if (*end || end == optarg + 7 || v < 1 || v > 100000)
+					goto bad_value;
+				o->samples = (unsigned)v;
+				o->ecmp = PLAN_ECMP_HASH;
+				break;
+			}
 			if (strcmp(optarg, "hash") && strcmp(optarg, "spread"))
 				goto bad_value;
 			o->ecmp = strcmp(optarg, "hash") ? PLAN_ECMP_SPREAD : PLAN_ECMP_HASH;
 			break;
+		case 'c': {
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < 1 || v > 64)
+				goto bad_value;
+			o->conns = (unsigned)v;
+			break;
+		}
 		case 'j':
 			o->json = true;
 			break;
@@ -223,6 +252,11 @@ static int parse(int argc, char **argv, struct predict_opts *o, FILE *err)
 	}
 	if (!o->topo) {
 		fprintf(err, "arplan predict: --topo FILE is required (arplan predict --help)\n");
+		return -EINVAL;
+	}
+	if (o->samples && o->engine == PLAN_ENGINE_CLOSED) {
+		fprintf(err, "arplan predict: --ecmp sample needs --engine flow (the closed form "
+			     "routes nothing)\n");
 		return -EINVAL;
 	}
 	if (o->minb > o->maxb) {
@@ -272,6 +306,147 @@ static int algo_list(const char *spec, bool gpus, const char **out, int max, FIL
 			out[n++] = a;
 	}
 	return n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile q (0..1] of the sorted x[n]. */
+static double percentile(const double *x, unsigned n, double q)
+{
+	unsigned i = (unsigned)ceil(q * n - 1e-9);
+
+	return x[i ? i - 1 : 0];
+}
+
+static double busbw_of(size_t bytes, double t, int ranks)
+{
+	return t > 0 && ranks > 1 ? bytes / t / 1e9 * 2.0 * (ranks - 1) / ranks : 0;
+}
+
+static int predict_error(FILE *err, const char *algo, size_t bytes, int rc)
+{
+	fprintf(err, "arplan predict: %s at %zu B: %s\n", algo, bytes,
+		rc == -ENOENT ? "no route between two ranks" : strerror(-rc));
+	return rc == -ENOENT ? PLAN_EXIT_USAGE : PLAN_EXIT_INTERNAL;
+}
+
+/* One sampled row: the spread figure and the order statistics of n draws (sorted in place). */
+static void sampled_row(FILE *out, json_t *rows, size_t bytes, const char *algo, double spread,
+			double *t, unsigned n, int ranks)
+{
+	double best, p50, p99, worst;
+
+	if (rows) {
+		json_t *all = json_array();
+
+		for (unsigned i = 0; i < n; i++)
+			json_array_append_new(all, json_real(t[i] * 1e6));
+		qsort(t, n, sizeof(*t), cmp_double);
+		json_array_append_new(
+			rows,
+			json_pack("{s:I, s:I, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o}",
+				  "size", (json_int_t)bytes, "count", (json_int_t)(bytes / 4),
+				  "algo", algo, "spread_us", spread * 1e6, "spread_busbw",
+				  busbw_of(bytes, spread, ranks), "best_us", t[0] * 1e6, "p50_us",
+				  percentile(t, n, 0.5) * 1e6, "p99_us",
+				  percentile(t, n, 0.99) * 1e6, "worst_us", t[n - 1] * 1e6,
+				  "p50_busbw", busbw_of(bytes, percentile(t, n, 0.5), ranks),
+				  "worst_busbw", busbw_of(bytes, t[n - 1], ranks), "samples_us",
+				  all));
+		return;
+	}
+	qsort(t, n, sizeof(*t), cmp_double);
+	best = t[0];
+	p50 = percentile(t, n, 0.5);
+	p99 = percentile(t, n, 0.99);
+	worst = t[n - 1];
+	fprintf(out, "%12zu %9s %12.1f %8.3f %12.1f %12.1f %12.1f %12.1f %8.3f %8.3f\n", bytes,
+		algo, spread * 1e6, busbw_of(bytes, spread, ranks), best * 1e6, p50 * 1e6,
+		p99 * 1e6, worst * 1e6, busbw_of(bytes, p50, ranks), busbw_of(bytes, worst, ranks));
+}
+
+/* --ecmp sample:N: per size and algorithm, the spread figure and N hash draws. */
+static int predict_sampled(const struct predict_opts *o, const struct plan_setup *setup,
+			   const char *name, const char *const *algos, int na, int nodes, int rpn,
+			   FILE *out, FILE *err)
+{
+	struct plan_setup ss = *setup;
+	struct plan_ctx *spread = NULL, *hash = NULL;
+	unsigned n = o->samples;
+	double *t = malloc((size_t)na * n * sizeof(*t)), sp[8];
+	json_t *doc = NULL, *rows = NULL;
+	char msg[600];
+	int rc = PLAN_EXIT_INTERNAL;
+
+	ss.ecmp = PLAN_ECMP_SPREAD;
+	if (!t || plan_ctx_new(&ss, &spread, msg, sizeof(msg)) ||
+	    plan_ctx_new(setup, &hash, msg, sizeof(msg))) {
+		fprintf(err, "arplan predict: out of memory\n");
+		goto out;
+	}
+	if (o->json) {
+		doc = json_pack("{s:i, s:s, s:i, s:i, s:s, s:s, s:i, s:i}", "version", 1,
+				"topology", name, "ranks", setup->ranks, "nodes", nodes, "engine",
+				"flow", "ecmp", "sample", "samples", (int)n, "conns",
+				(int)(o->conns ? o->conns : 1));
+		rows = json_array();
+		json_object_set_new(doc, "predictions", rows);
+	} else {
+		fprintf(out,
+			"# arplan predict: %s, %d nodes x %d ranks, flow engine, ECMP sample: %u "
+			"hash draws, %u connection%s per flow%s\n",
+			name, nodes, rpn, n, o->conns ? o->conns : 1, o->conns > 1 ? "s" : "",
+			setup->calib ? ", calibrated" : ", topology figures (no calibration)");
+		fprintf(out, "#%11s %9s %12s %8s %12s %12s %12s %12s %8s %8s\n", "size", "algo",
+			"spread", "busbw", "best", "p50", "p99", "worst", "p50", "worst");
+		fprintf(out, "#%11s %9s %12s %8s %12s %12s %12s %12s %8s %8s\n", "(B)", "", "(us)",
+			"(GB/s)", "(us)", "(us)", "(us)", "(us)", "(GB/s)", "(GB/s)");
+	}
+	for (double sz = (double)o->minb; sz <= (double)o->maxb * 1.0000001; sz *= o->factor) {
+		size_t bytes = (size_t)sz / 4 * 4;
+		struct plan_prediction pr;
+		int a;
+
+		for (a = 0; a < na; a++) {
+			rc = plan_predict(spread, algos[a], bytes, 4, &pr);
+			if (rc)
+				break;
+			sp[a] = pr.time_s;
+		}
+		for (unsigned i = 0; !rc && i < n; i++) {
+			plan_ctx_reseed(hash, i + 1);
+			for (a = 0; !rc && a < na; a++) {
+				rc = plan_predict(hash, algos[a], bytes, 4, &pr);
+				t[(size_t)a * n + i] = pr.time_s;
+			}
+			a -= rc ? 1 : 0;
+		}
+		if (rc) {
+			rc = predict_error(err, algos[a], bytes, rc);
+			goto out;
+		}
+		for (a = 0; a < na; a++)
+			sampled_row(out, rows, bytes, algos[a], sp[a], &t[(size_t)a * n], n,
+				    setup->ranks);
+		if (o->minb == o->maxb)
+			break;
+	}
+	if (doc) {
+		json_dumpf(doc, out, JSON_INDENT(2));
+		fputc('\n', out);
+	}
+	rc = PLAN_EXIT_OK;
+out:
+	json_decref(doc);
+	plan_ctx_free(spread);
+	plan_ctx_free(hash);
+	free(t);
+	return rc;
 }
 
 int plan_cmd_predict(int argc, char **argv, FILE *out, FILE *err)
@@ -326,9 +501,15 @@ int plan_cmd_predict(int argc, char **argv, FILE *out, FILE *err)
 				       .lib = {.segment_bytes = o.segment},
 				       .engine = o.engine,
 				       .ecmp = o.ecmp,
-				       .calib = o.calib ? &calib : NULL};
+				       .calib = o.calib ? &calib : NULL,
+				       .ecmp_conns = o.conns};
 
 		rc = plan_ctx_new(&s, &ctx, msg, sizeof(msg));
+		if (!rc && o.samples) {
+			rc = predict_sampled(&o, &s, topo_desc_name(d), algos, na, nodes, rpn, out,
+					     err);
+			goto out;
+		}
 		if (rc) {
 			fprintf(err, "arplan predict: %s: %s\n", o.topo,
 				rc == -EINVAL ? msg : "out of memory");
@@ -364,10 +545,7 @@ int plan_cmd_predict(int argc, char **argv, FILE *out, FILE *err)
 		for (int a = 0; a < na; a++) {
 			rc = plan_predict(ctx, algos[a], bytes, 4, &pr[a]);
 			if (rc) {
-				fprintf(err, "arplan predict: %s at %zu B: %s\n", algos[a], bytes,
-					rc == -ENOENT ? "no route between two ranks"
-						      : strerror(-rc));
-				rc = rc == -ENOENT ? PLAN_EXIT_USAGE : PLAN_EXIT_INTERNAL;
+				rc = predict_error(err, algos[a], bytes, rc);
 				goto out;
 			}
 			if (best < 0 || pr[a].time_s < pr[best].time_s)

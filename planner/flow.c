@@ -17,6 +17,10 @@
  * shares only the links at the endpoints (NICs, in-node links, memory), i.e. the
  * alpha-beta-gamma model with every rank on its own full-bisection network.
  *
+ * ECMP by hash gives each flow (or each of its connections, ecmp_conns) one path by a hash of
+ * the vertex pair; a seed draws every hash anew, so that predictions over many seeds give the
+ * spread of times that hashing causes (`arplan predict --ecmp sample:N`).
+ *
  * Up/down routes for layered fabrics live in route_updown.c.
  */
 #include <errno.h>
@@ -299,6 +303,16 @@ void plan_ctx_free(struct plan_ctx *c)
 	free(c);
 }
 
+void plan_ctx_reseed(struct plan_ctx *c, uint64_t seed)
+{
+	c->s.ecmp_seed = seed;
+	drop_patterns(c);
+	if (c->routes)
+		memset(c->routes, 0, c->routes_cap * sizeof(*c->routes));
+	c->routes_used = 0;
+	c->arena_n = 0;
+}
+
 /* The fast path must agree with the BFS on hop counts: check a sample of rank pairs. */
 static bool ud_check(struct plan_ctx *c)
 {
@@ -372,6 +386,39 @@ static uint64_t mix(uint64_t x)
 	x ^= x >> 33;
 	x *= 0xc4ceb9fe1a85ec53ull;
 	return x ^ (x >> 33);
+}
+
+/* The ECMP hash of connection k of the flow between the vertex pair key: fixed per pair without
+ * a seed (the default), drawn anew for every seed (--ecmp sample). */
+static uint64_t flow_hash(const struct plan_ctx *c, uint64_t key, unsigned k)
+{
+	if (!c->s.ecmp_seed && !k)
+		return mix(key);
+	return mix(key ^ mix(c->s.ecmp_seed * 0x9e3779b97f4a7c15ull + k + 1));
+}
+
+static unsigned conns_of(const struct plan_ctx *c)
+{
+	return c->s.ecmp_conns > 1 ? c->s.ecmp_conns : 1;
+}
+
+/* One entry per resource in u[start..*n): the connections of a flow that share a link (its
+ * NIC's, at least) add up their fractions. */
+static void merge_uses(struct use *u, size_t start, size_t *n)
+{
+	size_t w = start;
+
+	for (size_t i = start; i < *n; i++) {
+		size_t j = start;
+
+		while (j < w && u[j].res != u[i].res)
+			j++;
+		if (j < w)
+			u[j].frac += u[i].frac;
+		else
+			u[w++] = u[i];
+	}
+	*n = w;
 }
 
 /* The directed resource of link l entered from vertex from. */
@@ -479,23 +526,30 @@ static int flow_route(struct plan_ctx *c, int a, int b, bool memory, struct rout
 	key = ((uint64_t)va << 32 | vb) + 1;
 	if (c->ud && c->s.ecmp == PLAN_ECMP_HASH) {
 		uint64_t fast[64];
-		int nfast = plan_ud_path(c->ud, g, va, vb, mix(key), fast, 64);
+		size_t start = c->tmp_n;
+		unsigned k, conns = conns_of(c);
 
-		if (nfast >= 0) {
+		for (k = 0; k < conns; k++) {
+			int nfast = plan_ud_path(c->ud, g, va, vb, flow_hash(c, key, k), fast, 64);
 			uint32_t at = va;
-			size_t start = c->tmp_n;
 
+			if (nfast < 0)
+				break;
 			for (int i = 0; i < nfast; i++) {
 				if (use_push(&c->tmp, &c->tmp_n, &c->tmp_cap,
-					     dir_res(g, fast[i], at), 1))
+					     dir_res(g, fast[i], at), 1.0 / conns))
 					return -ENOMEM;
 				at = topo_link_other(g, fast[i], at);
 			}
+		}
+		if (k == conns) {
+			merge_uses(c->tmp, start, &c->tmp_n);
 			*out = (struct route){.off = (uint32_t)start | TMP_BIT,
-					      .n = (uint32_t)nfast,
+					      .n = (uint32_t)(c->tmp_n - start),
 					      .cls = PLAN_C_NET};
 			return 0;
 		}
+		c->tmp_n = start; /* not on the fast path: route by BFS below */
 	}
 	if (c->routes_used * 2 >= c->routes_cap) {
 		size_t cap = c->routes_cap ? 2 * c->routes_cap : 1024;
@@ -531,14 +585,21 @@ static int flow_route(struct plan_ctx *c, int a, int b, bool memory, struct rout
 		err = route_spread(c, va, hops);
 	} else {
 		uint64_t path[64];
-		uint32_t at = va;
-		int n = topo_route_path(c->router, mix(key), path, 64);
+		unsigned conns = conns_of(c);
 
-		err = n < 0 ? n : 0;
-		for (int i = 0; !err && i < n; i++) {
-			err = arena_push(c, dir_res(g, path[i], at), 1);
-			at = topo_link_other(g, path[i], at);
+		err = 0;
+		for (unsigned k = 0; !err && k < conns; k++) {
+			uint32_t at = va;
+			int n = topo_route_path(c->router, flow_hash(c, key, k), path, 64);
+
+			err = n < 0 ? n : 0;
+			for (int i = 0; !err && i < n; i++) {
+				err = arena_push(c, dir_res(g, path[i], at), 1.0 / conns);
+				at = topo_link_other(g, path[i], at);
+			}
 		}
+		if (!err)
+			merge_uses(c->arena, start, &c->arena_n);
 	}
 	if (err)
 		return err;

@@ -197,6 +197,12 @@ struct plan_setup {
 	enum plan_engine engine;
 	enum plan_ecmp ecmp;
 	const struct plan_calib *calib; /* NULL: topology figures only */
+	/* ECMP hash: 0 = one fixed hash per (source, destination) pair; else every flow's
+	 * hash is drawn anew from this seed (plan_ctx_reseed; `arplan predict --ecmp sample`) */
+	uint64_t ecmp_seed;
+	/* connections per flow, each hashed onto its own path and carrying an equal share
+	 * (Open MPI's TCP BTL with btl_tcp_links 2 opens 2 per peer); 0 or 1: one */
+	unsigned ecmp_conns;
 };
 
 struct plan_prediction {
@@ -213,6 +219,8 @@ struct plan_ctx;
  * ranks, ...), or -ENOMEM. */
 int plan_ctx_new(const struct plan_setup *s, struct plan_ctx **out, char *msg, size_t msglen);
 void plan_ctx_free(struct plan_ctx *c);
+/* Draw every flow's ECMP hash anew from seed (hash mode): forgets the routes and rates. */
+void plan_ctx_reseed(struct plan_ctx *c, uint64_t seed);
 /* The host link rates (bytes/s) of the ranks' NICs, and the number of nodes used. */
 void plan_ctx_rates(const struct plan_ctx *c, double *net_min, double *net_max, int *nodes);
 /* Shared memory's rate when no calibration gives one (bytes/s). */

@@ -1,13 +1,15 @@
 /*
  * arlab.c - the `arlab` program: builds an emulated multi-host fabric on this machine from a
- * topology YAML (up), shows it (status), removes it (down), and launches arbench into it with
- * mpirun (run).  See README.md, "The emulated lab (arlab)".
+ * topology YAML (up), shows it (status), removes it (down), launches arbench into it with
+ * mpirun (run), and shows the bytes each link carried (counters).  A fabric with several paths
+ * between switches is built routed (routed.c).  See README.md, "The emulated lab (arlab)".
  *
  *   arlab up [--max-hosts N] [--dry-run] [-v] TOPO.yaml
  *   arlab down [-v]
  *   arlab status
  *   arlab run [--ranks-per-node N] [--np N] [--bench PATH] [--mpirun PATH] [-v] -- ARGS...
  *   arlab exec HOST -- COMMAND...
+ *   arlab counters [--fabric] [--reset]
  *
  * Exit status: 0 done, 1 a system command failed, 2 bad input (usage, topology, state).
  */
@@ -268,27 +270,6 @@ static void print_cmd(const struct lab_cmd *c)
 	printf("\n");
 }
 
-/* The namespaces a fabric consists of. */
-static int expected_netns(const struct lab_fabric *f, char ***names, size_t *n)
-{
-	char ns[LAB_NAME_MAX + 8];
-
-	*names = calloc(f->n_hosts + 1, sizeof(**names));
-	*n = 0;
-	if (!*names)
-		return -ENOMEM;
-	if (f->n_bridges)
-		(*names)[(*n)++] = strdup(LAB_FABRIC_NS);
-	for (uint32_t h = 0; h < f->n_hosts; h++) {
-		lab_host_ns(f, h, ns, sizeof(ns));
-		(*names)[(*n)++] = strdup(ns);
-	}
-	for (size_t i = 0; i < *n; i++)
-		if (!(*names)[i])
-			return -ENOMEM;
-	return 0;
-}
-
 static bool same_names(char **a, size_t na, char **b, size_t nb)
 {
 	if (na != nb)
@@ -328,7 +309,7 @@ static enum existing existing_lab(const struct lab_fabric *f, const char *path, 
 	if (!state || lab_read_file(path, &new, &ln) || lo != ln || memcmp(old, new, lo))
 		goto out;
 	r = LAB_SAME_BROKEN;
-	if (nl == 0 && expected_netns(f, &want, &nw) == 0 && same_names(have, nh, want, nw))
+	if (nl == 0 && lab_fabric_netns(f, &want, &nw) == 0 && same_names(have, nh, want, nw))
 		r = LAB_SAME_INTACT;
 out:
 	lab_free_names(have, nh);
@@ -355,7 +336,8 @@ static void print_fabric(const struct lab_fabric *f)
 		lo = f->links[l].rate < lo ? f->links[l].rate : lo;
 		hi = f->links[l].rate > hi ? f->links[l].rate : hi;
 	}
-	printf("%u hosts, %u bridges, %u links (%.0f", f->n_hosts, f->n_bridges, f->n_links,
+	printf("%u hosts, %u %s, %u links (%.0f", f->n_hosts, f->n_bridges,
+	       f->routed ? "routed switches (ECMP, 5-tuple hash)" : "bridges", f->n_links,
 	       lo * 8 / 1e6);
 	if (hi > lo)
 		printf("-%.0f", hi * 8 / 1e6);
@@ -510,22 +492,32 @@ static int cmd_down(int argc, char **argv)
 	return 0;
 }
 
-/* Print " bridge for switch NAME" from the state's bridges file ("IFNAME SWITCH" lines). */
-static void print_bridge_name(const char *dev)
+/* Print WHAT NAME for key from a state file of "KEY SWITCH" lines. */
+static void print_state_name(const char *file, const char *key, const char *what)
 {
 	char *data = NULL, *save = NULL, *tok;
 
-	if (lab_read_file(LAB_STATE_DIR "/bridges", &data, NULL))
+	if (lab_read_file(file, &data, NULL))
 		return;
 	for (tok = strtok_r(data, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
-		size_t n = strlen(dev);
+		size_t n = strlen(key);
 
-		if (!strncmp(tok, dev, n) && tok[n] == ' ') {
-			printf(" bridge for switch %s", tok + n + 1);
+		if (!strncmp(tok, key, n) && tok[n] == ' ') {
+			printf("%s%s", what, tok + n + 1);
 			break;
 		}
 	}
 	free(data);
+}
+
+static void print_bridge_name(const char *dev)
+{
+	print_state_name(LAB_STATE_DIR "/bridges", dev, " bridge for switch ");
+}
+
+static void print_switch_name(const char *ns)
+{
+	print_state_name(LAB_STATE_DIR "/switches", ns, " (routed) switch ");
 }
 
 /* Print one namespace: its interfaces with address and tbf rate. */
@@ -533,14 +525,19 @@ static void status_netns(const char *ns)
 {
 	char addrs[16384], qd[16384], line[80];
 	char *argv_a[] = {"ip", "-n", (char *)ns, "-br", "-4", "addr", "show", NULL};
+	char *argv_r[] = {"ip", "-n", (char *)ns, "-br", "addr", "show", NULL}; /* all ports */
 	char *argv_l[] = {"ip", "-n", (char *)ns, "-br", "link", "show", NULL};
 	char *argv_q[] = {"tc", "-n", (char *)ns, "qdisc", "show", NULL};
 	char *save = NULL, *tok;
 	bool fabric = !strcmp(ns, LAB_FABRIC_NS);
+	bool router = !strncmp(ns, LAB_PREFIX "sw_", strlen(LAB_PREFIX) + 3);
 
-	lab_run(fabric ? argv_l : argv_a, addrs, sizeof(addrs), NULL, 0);
+	lab_run(fabric ? argv_l : router ? argv_r : argv_a, addrs, sizeof(addrs), NULL, 0);
 	lab_run(argv_q, qd, sizeof(qd), NULL, 0);
-	printf("  %s%s\n", ns, fabric ? " (switches)" : "");
+	printf("  %s%s", ns, fabric ? " (switches)" : "");
+	if (router)
+		print_switch_name(ns);
+	printf("\n");
 	for (tok = strtok_r(addrs, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
 		char dev[64] = "", st[32] = "", rest[256] = "", *at, *q;
 
@@ -563,6 +560,8 @@ static void status_netns(const char *ns)
 			print_bridge_name(dev);
 		printf("\n");
 	}
+	if (router)
+		lab_print_routes(ns);
 }
 
 static int cmd_status(int argc, char **argv)
@@ -602,6 +601,10 @@ static int cmd_status(int argc, char **argv)
 	}
 	for (size_t i = 0; i < nl; i++)
 		printf("  stray link in the root namespace: %s\n", links[i]);
+	if (src) {
+		printf("  link counters:\n");
+		lab_counters_print(LAB_STATE_DIR, false, stdout);
+	}
 	if (missing || nl || !src) {
 		printf("arlab: the lab is incomplete; 'arlab down' removes it\n");
 		rc = EXIT_FAIL;
@@ -780,6 +783,9 @@ static int cmd_run(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto out;
 	}
+	/* `arlab counters` then shows what this run carried */
+	if (lab_counters_reset(LAB_STATE_DIR))
+		fprintf(stderr, "arlab: warning: cannot save the link counters' baseline\n");
 	snprintf(npbuf, sizeof(npbuf), "%u", np);
 	snprintf(ppr, sizeof(ppr), "ppr:%u:node", rpn);
 	cmd = calloc(32 + nlab + (size_t)(argc - optind), sizeof(*cmd));
@@ -831,6 +837,40 @@ out:
 	return rc;
 }
 
+static int cmd_counters(int argc, char **argv)
+{
+	bool reset = false, fabric = false;
+	char **hosts = NULL;
+	size_t n = 0;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--reset")) {
+			reset = true;
+		} else if (!strcmp(argv[i], "--fabric")) {
+			fabric = true;
+		} else {
+			fprintf(stderr, "usage: arlab counters [--fabric] [--reset]\n");
+			return EXIT_INPUT;
+		}
+	}
+	rc = need_root("counters");
+	if (!rc)
+		rc = lab_hosts_or_fail(&hosts, &n);
+	lab_free_names(hosts, n);
+	if (rc)
+		return rc;
+	if (reset) {
+		rc = lab_counters_reset(LAB_STATE_DIR);
+		if (rc)
+			fprintf(stderr, "arlab: counters --reset: %s\n", strerror(-rc));
+		else
+			printf("arlab: link counters reset\n");
+		return rc ? EXIT_FAIL : 0;
+	}
+	return lab_counters_print(LAB_STATE_DIR, fabric, stdout) ? EXIT_FAIL : 0;
+}
+
 struct subcommand {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -845,6 +885,10 @@ static const struct subcommand subcommands[] = {
 	 "run [--ranks-per-node N] [--np N] [--bench PATH] [--mpirun PATH] [-v] -- ARGS\n"
 	 "                                                launch arbench ARGS into the lab"},
 	{"exec", cmd_exec, "exec HOST -- COMMAND...                       run a command on a host"},
+	{"counters", cmd_counters,
+	 "counters [--fabric] [--reset]                 bytes each link carried each way since\n"
+	 "                                                the last `run` (or --reset); --fabric:\n"
+	 "                                                switch<->switch links only"},
 };
 
 static void usage(FILE *fp)

@@ -225,6 +225,7 @@ int lab_fabric_from_graph(const struct topo_graph *g, const char *name, struct l
 	}
 	free(vert_bridge);
 	free(node_host);
+	f->routed = lab_fabric_has_loop(f);
 	*out = f;
 	return 0;
 
@@ -246,16 +247,17 @@ static uint32_t uf_find(uint32_t *parent, uint32_t x)
 	return x;
 }
 
-static int check_bridge_loops(const struct lab_fabric *f, char *err, size_t errlen)
+/* The first link that closes a loop among switches, or -1 (-2: out of memory). */
+static int64_t first_loop_link(const struct lab_fabric *f)
 {
 	uint32_t *parent = malloc((f->n_bridges + 1) * sizeof(*parent));
-	int rc = 0;
+	int64_t found = -1;
 
 	if (!parent)
-		return -ENOMEM;
+		return -2;
 	for (uint32_t i = 0; i < f->n_bridges; i++)
 		parent[i] = i;
-	for (uint32_t l = 0; l < f->n_links && !rc; l++) {
+	for (uint32_t l = 0; l < f->n_links && found < 0; l++) {
 		const struct lab_link *k = &f->links[l];
 		uint32_t ra, rb;
 
@@ -264,16 +266,30 @@ static int check_bridge_loops(const struct lab_fabric *f, char *err, size_t errl
 		ra = uf_find(parent, k->a.index);
 		rb = uf_find(parent, k->b.index);
 		if (ra == rb)
-			rc = errf(
-				err, errlen,
-				"the link %s <-> %s closes a loop among switches (several spines "
-				"or parallel links); the lab has no spanning tree protocol, so use "
-				"a loop-free topology (e.g. one spine)",
-				f->bridges[k->a.index].name, f->bridges[k->b.index].name);
+			found = l;
 		parent[ra] = rb;
 	}
 	free(parent);
-	return rc;
+	return found;
+}
+
+bool lab_fabric_has_loop(const struct lab_fabric *f)
+{
+	return first_loop_link(f) >= 0;
+}
+
+static int check_bridge_loops(const struct lab_fabric *f, char *err, size_t errlen)
+{
+	int64_t l = first_loop_link(f);
+
+	if (l == -2)
+		return -ENOMEM;
+	if (l < 0)
+		return 0;
+	return errf(err, errlen,
+		    "the link %s <-> %s closes a loop among switches (several spines or parallel "
+		    "links); bridges have no spanning tree protocol: such a fabric is built routed",
+		    f->bridges[f->links[l].a.index].name, f->bridges[f->links[l].b.index].name);
 }
 
 static int check_hosts(const struct lab_fabric *f, unsigned max_hosts, char *err, size_t errlen)
@@ -384,7 +400,8 @@ int lab_fabric_check(const struct lab_fabric *f, unsigned max_hosts, char *err, 
 	if (!rc)
 		rc = check_links(f, err, errlen);
 	if (!rc)
-		rc = check_bridge_loops(f, err, errlen);
+		rc = f->routed ? lab_routed_check(f, err, errlen)
+			       : check_bridge_loops(f, err, errlen);
 	return rc;
 }
 
@@ -414,4 +431,30 @@ void lab_port_ifname(uint32_t link, int side, char *buf, size_t len)
 void lab_host_addr(uint32_t host, uint16_t nic, bool with_prefix, char *buf, size_t len)
 {
 	snprintf(buf, len, "10.77.%u.%u%s", nic, host + 1, with_prefix ? "/24" : "");
+}
+
+int lab_fabric_netns(const struct lab_fabric *f, char ***names, size_t *n)
+{
+	char ns[LAB_NAME_MAX + 8];
+	uint32_t sw = f->routed ? f->n_bridges : (f->n_bridges ? 1 : 0);
+
+	*n = 0;
+	*names = calloc((size_t)f->n_hosts + sw + 1, sizeof(**names));
+	if (!*names)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < sw; i++) {
+		if (f->routed)
+			lab_switch_ns(i, ns, sizeof(ns));
+		else
+			snprintf(ns, sizeof(ns), "%s", LAB_FABRIC_NS);
+		(*names)[(*n)++] = strdup(ns);
+	}
+	for (uint32_t h = 0; h < f->n_hosts; h++) {
+		lab_host_ns(f, h, ns, sizeof(ns));
+		(*names)[(*n)++] = strdup(ns);
+	}
+	for (size_t i = 0; i < *n; i++)
+		if (!(*names)[i])
+			return -ENOMEM;
+	return 0;
 }

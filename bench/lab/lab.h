@@ -8,6 +8,11 @@
  * GPUs and INTRA links are not emulated), checked, then turned into a plan: a flat list of
  * argv vectors for `ip`/`tc` that are run with fork/exec, never through a shell.
  *
+ * A topology with more than one path between two switches (several spines, parallel cables, a
+ * fat-tree) cannot be bridged without a spanning tree; it is built routed instead (routed.c):
+ * every switch its own namespace forwarding IPv4, with an equal-cost route over every shortest
+ * path to every host, hashed on the 5-tuple.
+ *
  * Everything the lab creates is named with LAB_PREFIX, so `arlab down` removes exactly that.
  */
 #ifndef ARBENCH_LAB_H
@@ -16,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "topo/topo.h"
 
@@ -27,8 +33,14 @@
 #define LAB_DEFAULT_MAX_HOSTS 64
 #define LAB_HARD_MAX_HOSTS    254 /* one /24 per NIC index */
 #define LAB_MAX_NICS	      16
-#define LAB_NAME_MAX	      64 /* a hostname label is at most 63 characters */
+#define LAB_SWITCH_NS_FMT     LAB_PREFIX "sw_%u" /* routed switch i; '_' is in no hostname */
+#define LAB_LINK_NET	      "10.78" /* routed: switch<->switch link l: 10.78.0.0 + 4l, /30 */
+#define LAB_ROUTED_MAX_LINKS  16384   /* /30s in 10.78.0.0/16 */
+#define LAB_NAME_MAX	      64      /* a hostname label is at most 63 characters */
 #define LAB_ERR_MAX	      512
+/* Jumbo frames, as data-centre fabrics use: TCP goodput is 99% of the shaped rate instead of
+ * 95.6% (1448 of 1514 bytes), and fewer packets leave the 2 cores more time at 800 Mbit/s. */
+#define LAB_MTU "9000"
 
 struct lab_host {
 	char name[LAB_NAME_MAX]; /* the node name: namespace LAB_PREFIX name, UTS hostname name */
@@ -59,6 +71,7 @@ struct lab_fabric {
 	struct lab_host *hosts;
 	struct lab_bridge *bridges;
 	struct lab_link *links;
+	bool routed; /* switches are routers in their own namespaces (routed.c), not bridges */
 };
 
 /* ---- fabric.c: building and checking a fabric --------------------------------------------- */
@@ -85,8 +98,9 @@ int lab_fabric_from_graph(const struct topo_graph *g, const char *name, struct l
 bool lab_valid_hostname(const char *s);
 
 /* Everything `up` needs to hold before it touches the system: at least one host and one link,
- * at most max_hosts hosts, valid unique host names, rates > 0, no loop among bridges (no STP),
- * at most one link per NIC.  0 or -EINVAL with a one-line reason in err. */
+ * at most max_hosts hosts, valid unique host names, rates > 0, at most one link per NIC; bridged:
+ * no loop among bridges (no STP); routed: lab_routed_check.  0 or -EINVAL with a one-line
+ * reason in err. */
 int lab_fabric_check(const struct lab_fabric *f, unsigned max_hosts, char *err, size_t errlen);
 
 /* Names and addresses.  Each writes a NUL-terminated string into buf (at least 32 bytes;
@@ -96,6 +110,14 @@ void lab_host_ifname(uint16_t nic, char *buf, size_t len);
 void lab_bridge_ifname(uint32_t bridge, char *buf, size_t len);
 void lab_port_ifname(uint32_t link, int side, char *buf, size_t len); /* side -1: only end */
 void lab_host_addr(uint32_t host, uint16_t nic, bool with_prefix, char *buf, size_t len);
+
+/* True when two switches are joined by more than one path (several spines, parallel cables):
+ * the fabric must be routed.  lab_fabric_from_graph sets f->routed from it. */
+bool lab_fabric_has_loop(const struct lab_fabric *f);
+
+/* The namespaces a fabric consists of (hosts, and the bridges' or every router's), as one
+ * malloc'ed array of malloc'ed strings.  0 or -ENOMEM. */
+int lab_fabric_netns(const struct lab_fabric *f, char ***names, size_t *n);
 
 /* ---- plan.c: the commands that build a fabric --------------------------------------------- */
 
@@ -116,8 +138,44 @@ void lab_plan_free(struct lab_plan *p);
 /* The tbf parameters for a rate in bytes/s: rate in bit/s, burst in bytes. */
 void lab_tbf_params(double rate, uint64_t *rate_bits, uint64_t *burst_bytes);
 
-/* Every `ip`/`tc` command that builds f from nothing, in order.  0 or -ENOMEM. */
+/* Append one command given as an argv array of argc strings (copied).  0 or -ENOMEM. */
+int lab_plan_addv(struct lab_plan *p, int argc, const char *const *argv);
+
+/* Every `ip`/`tc` command that builds f from nothing, in order (routed fabrics: through
+ * lab_plan_routed).  0 or -ENOMEM. */
 int lab_plan_up(const struct lab_fabric *f, struct lab_plan *p);
+/* Every host's namespace: created, loopback up, no IPv6.  0 or -ENOMEM. */
+int lab_plan_hosts(const struct lab_fabric *f, struct lab_plan *p);
+/* Shape one end of a link: a tbf qdisc at rate (bytes/s) on dev in namespace ns. */
+int lab_plan_tbf(struct lab_plan *p, const char *ns, const char *dev, double rate);
+
+/* ---- routed.c: fabrics whose switches route ------------------------------------------------ */
+
+/* What a routed fabric needs beyond lab_fabric_check: one NIC per node, every NIC cabled to a
+ * switch, a path between every two nodes through the switches, at most LAB_ROUTED_MAX_LINKS
+ * links.  0 or -EINVAL with a one-line reason naming the node or link. */
+int lab_routed_check(const struct lab_fabric *f, char *err, size_t errlen);
+/* The commands that build a checked routed fabric: namespaces (hosts as bridged labs have them;
+ * one per switch, forwarding, 5-tuple multipath hash), shaped veth pairs, addresses, and on
+ * every switch a route to every host over all its equal-cost next hops.  0 or -ENOMEM. */
+int lab_plan_routed(const struct lab_fabric *f, struct lab_plan *p);
+void lab_switch_ns(uint32_t sw, char *buf, size_t len);
+/* Namespace and interface of one end (side 0: a, 1: b) of link l, as the plan names them. */
+void lab_link_end(const struct lab_fabric *f, uint32_t l, int side, char *ns, size_t nslen,
+		  char *dev, size_t devlen);
+/* `arlab status` for one switch namespace of a routed lab: its IPv4 routes, one a line. */
+void lab_print_routes(const char *ns);
+
+/* ---- counters.c: bytes carried per link ----------------------------------------------------- */
+
+/* State file "links": one line per link, "NS_A DEV_A NS_B DEV_B NAME_A NAME_B CLASS". */
+int lab_state_write_links(const struct lab_fabric *f, const char *dir);
+/* Save every link's byte counters as the baseline `arlab counters` subtracts ("counters.base"
+ * in the state directory, with the time).  0 or a negative errno. */
+int lab_counters_reset(const char *dir);
+/* Print the bytes every link carried each way since the baseline (since `up` when none);
+ * fabric_only: switch<->switch links only.  0 or a negative errno (message printed). */
+int lab_counters_print(const char *dir, bool fabric_only, FILE *out);
 
 /* ---- sys.c: running commands, the lab's objects and its state ------------------------------ */
 
@@ -143,7 +201,8 @@ int lab_teardown(bool verbose, unsigned *n_netns, unsigned *n_links, unsigned *n
 		 size_t errlen);
 
 /* State directory: the topology file it was built from ("topology.yaml", "source"), the host
- * list ("hosts"), the switch of each bridge ("bridges"), the most NICs of any host ("nics")
+ * list ("hosts"), the switch of each bridge ("bridges"; routed: of each switch namespace,
+ * "switches"), every link's ends ("links", counters.c), the most NICs of any host ("nics")
  * and the rsh agent.  0 or a negative errno. */
 int lab_state_write(const struct lab_fabric *f, const char *topo_path, const char *dir);
 /* Read the host names written by lab_state_write ("hosts", one per line). */

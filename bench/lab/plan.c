@@ -20,9 +20,6 @@
  * fabrics with PFC are lossless, and so is the planner's flow model. */
 #define TBF_LATENCY "400ms"
 #define TBF_MIN_BURST 65536  /* one GSO packet of a veth: smaller bursts cost throughput */
-/* Jumbo frames, as data-centre fabrics use: TCP goodput is 99% of the shaped rate instead of
- * 95.6% (1448 of 1514 bytes), and fewer packets leave the 2 cores more time at 800 Mbit/s. */
-#define LAB_MTU "9000"
 
 int lab_plan_add(struct lab_plan *p, const char *arg0, ...)
 {
@@ -65,6 +62,35 @@ int lab_plan_add(struct lab_plan *p, const char *arg0, ...)
 	return 0;
 }
 
+int lab_plan_addv(struct lab_plan *p, int argc, const char *const *argv)
+{
+	struct lab_cmd c = {0, NULL};
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 32;
+		struct lab_cmd *cmds = realloc(p->cmds, cap * sizeof(*cmds));
+
+		if (!cmds)
+			return -ENOMEM;
+		p->cmds = cmds;
+		p->cap = cap;
+	}
+	c.argv = calloc((size_t)argc + 1, sizeof(*c.argv));
+	if (!c.argv)
+		return -ENOMEM;
+	for (; c.argc < argc; c.argc++) {
+		c.argv[c.argc] = strdup(argv[c.argc]);
+		if (!c.argv[c.argc]) {
+			for (int i = 0; i < c.argc; i++)
+				free(c.argv[i]);
+			free(c.argv);
+			return -ENOMEM;
+		}
+	}
+	p->cmds[p->n++] = c;
+	return 0;
+}
+
 void lab_plan_free(struct lab_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
@@ -84,7 +110,7 @@ void lab_tbf_params(double rate, uint64_t *rate_bits, uint64_t *burst_bytes)
 	*burst_bytes = burst < TBF_MIN_BURST ? TBF_MIN_BURST : burst;
 }
 
-static int add_tbf(struct lab_plan *p, const char *ns, const char *dev, double rate)
+int lab_plan_tbf(struct lab_plan *p, const char *ns, const char *dev, double rate)
 {
 	char r[32], b[32];
 	uint64_t rb, bb;
@@ -137,21 +163,15 @@ static int plan_end(const struct lab_fabric *f, uint32_t l, const struct lab_end
 					  LAB_MTU, "up", NULL);
 	}
 	if (!rc)
-		rc = add_tbf(p, n->ns, n->dev, f->links[l].rate);
+		rc = lab_plan_tbf(p, n->ns, n->dev, f->links[l].rate);
 	return rc;
 }
 
-int lab_plan_up(const struct lab_fabric *f, struct lab_plan *p)
+int lab_plan_hosts(const struct lab_fabric *f, struct lab_plan *p)
 {
-	char ns[LAB_NAME_MAX + 8], br[32];
+	char ns[LAB_NAME_MAX + 8];
 	int rc = 0;
 
-	if (f->n_bridges) {
-		rc = lab_plan_add(p, "ip", "netns", "add", LAB_FABRIC_NS, NULL);
-		if (!rc)
-			rc = lab_plan_add(p, "ip", "netns", "exec", LAB_FABRIC_NS, "sysctl", "-qw",
-					  "net.ipv6.conf.all.disable_ipv6=1", NULL);
-	}
 	for (uint32_t h = 0; h < f->n_hosts && !rc; h++) {
 		lab_host_ns(f, h, ns, sizeof(ns));
 		rc = lab_plan_add(p, "ip", "netns", "add", ns, NULL);
@@ -163,6 +183,24 @@ int lab_plan_up(const struct lab_fabric *f, struct lab_plan *p)
 					  "net.ipv6.conf.all.disable_ipv6=1",
 					  "net.ipv6.conf.default.disable_ipv6=1", NULL);
 	}
+	return rc;
+}
+
+int lab_plan_up(const struct lab_fabric *f, struct lab_plan *p)
+{
+	char br[32];
+	int rc = 0;
+
+	if (f->routed)
+		return lab_plan_routed(f, p);
+	if (f->n_bridges) {
+		rc = lab_plan_add(p, "ip", "netns", "add", LAB_FABRIC_NS, NULL);
+		if (!rc)
+			rc = lab_plan_add(p, "ip", "netns", "exec", LAB_FABRIC_NS, "sysctl", "-qw",
+					  "net.ipv6.conf.all.disable_ipv6=1", NULL);
+	}
+	if (!rc)
+		rc = lab_plan_hosts(f, p);
 	for (uint32_t b = 0; b < f->n_bridges && !rc; b++) {
 		lab_bridge_ifname(b, br, sizeof(br));
 		rc = lab_plan_add(p, "ip", "-n", LAB_FABRIC_NS, "link", "add", br, "type", "bridge",

@@ -425,11 +425,18 @@ int lab_state_write(const struct lab_fabric *f, const char *topo_path, const cha
 	for (uint32_t b = 0; b < f->n_bridges && !rc; b++) {
 		char br[32];
 
-		lab_bridge_ifname(b, br, sizeof(br));
+		if (f->routed)
+			lab_switch_ns(b, br, sizeof(br));
+		else
+			lab_bridge_ifname(b, br, sizeof(br));
 		hlen += (size_t)sprintf(hosts + hlen, "%s %s\n", br, f->bridges[b].name);
 	}
+	/* bridged: "IFNAME SWITCH" per bridge; routed: "NAMESPACE SWITCH" per switch */
 	if (!rc)
-		rc = write_file(dir, "bridges", hosts ? hosts : "", hlen, 0644);
+		rc = write_file(dir, f->routed ? "switches" : "bridges", hosts ? hosts : "", hlen,
+				0644);
+	if (!rc)
+		rc = lab_state_write_links(f, dir);
 	if (!rc)
 		rc = write_file(dir, "rsh-agent", agent_script, strlen(agent_script), 0755);
 	if (!rc) {

@@ -236,7 +236,14 @@ static void test_check_structure(void **state)
 			    (struct lab_end){LAB_END_BRIDGE, 3, 0}, MBIT(400), 0);
 	lab_fabric_add_link(f, (struct lab_end){LAB_END_BRIDGE, s1, 0},
 			    (struct lab_end){LAB_END_BRIDGE, 3, 0}, MBIT(400), 0);
-	expect_check_fails(f, 64, "loop");
+	expect_check_fails(f, 64, "loop");   /* bridged: refused */
+	assert_true(lab_fabric_has_loop(f)); /* from a topology: built routed */
+	f->routed = true;
+	{
+		char err[LAB_ERR_MAX];
+
+		assert_int_equal(lab_fabric_check(f, 64, err, sizeof(err)), 0);
+	}
 	lab_fabric_free(f);
 
 	/* two parallel cables between the same two switches are a loop too */
@@ -343,6 +350,122 @@ static void test_plan(void **state)
 	lab_fabric_free(f);
 }
 
+/* Two leaves, two spines, one host per leaf: hosts a (leaf0) and b (leaf1); links 0, 1 the host
+ * links, 2: leaf0-spine0, 3: leaf0-spine1, 4: leaf1-spine0, 5: leaf1-spine1. */
+static struct lab_fabric *two_spines(void)
+{
+	struct lab_fabric *f = NULL;
+	struct lab_end h0 = {LAB_END_HOST, 0, 0}, h1 = {LAB_END_HOST, 1, 0};
+	struct lab_end sw[4];
+
+	assert_int_equal(lab_fabric_new("two-spines", &f), 0);
+	lab_fabric_add_host(f, "a", NULL);
+	lab_fabric_add_host(f, "b", NULL);
+	for (uint32_t i = 0; i < 4; i++) {
+		static const char *const names[] = {"leaf0", "leaf1", "spine0", "spine1"};
+
+		lab_fabric_add_bridge(f, names[i], NULL);
+		sw[i] = (struct lab_end){LAB_END_BRIDGE, i, 0};
+	}
+	lab_fabric_add_link(f, h0, sw[0], MBIT(100), 0);
+	lab_fabric_add_link(f, h1, sw[1], MBIT(100), 0);
+	lab_fabric_add_link(f, sw[0], sw[2], MBIT(200), 0);
+	lab_fabric_add_link(f, sw[0], sw[3], MBIT(200), 0);
+	lab_fabric_add_link(f, sw[1], sw[2], MBIT(200), 0);
+	lab_fabric_add_link(f, sw[1], sw[3], MBIT(200), 0);
+	f->routed = lab_fabric_has_loop(f);
+	return f;
+}
+
+static void test_routed_plan(void **state)
+{
+	struct lab_fabric *f = two_spines();
+	struct lab_plan p = {0};
+	char err[LAB_ERR_MAX];
+	unsigned tbf = 0;
+
+	assert_true(f->routed);
+	assert_int_equal(lab_fabric_check(f, 64, err, sizeof(err)), 0);
+	assert_int_equal(lab_plan_up(f, &p), 0);
+	for (size_t i = 0; i < p.n; i++) {
+		char **av = p.cmds[i].argv;
+
+		/* every command names a lab namespace; no bridge, no fabric namespace */
+		if (!strcmp(av[1], "netns"))
+			assert_int_equal(strncmp(av[3], LAB_PREFIX, strlen(LAB_PREFIX)), 0);
+		else
+			assert_int_equal(strncmp(av[2], LAB_PREFIX, strlen(LAB_PREFIX)), 0);
+		for (int j = 0; j < p.cmds[i].argc; j++) {
+			assert_null(strstr(av[j], "bridge"));
+			assert_null(strstr(av[j], LAB_FABRIC_NS));
+		}
+		tbf += !strcmp(av[0], "tc");
+	}
+	assert_int_equal(tbf, 2 * f->n_links);
+	assert_true(plan_has(&p, "ip netns add arl-sw_3"));
+	assert_true(plan_has(
+		&p, "ip netns exec arl-sw_0 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+		    "net.ipv6.conf.default.disable_ipv6=1 net.ipv4.ip_forward=1 "
+		    "net.ipv4.fib_multipath_hash_policy=1 net.ipv4.conf.all.rp_filter=0 "
+		    "net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.all.send_redirects=0 "
+		    "net.ipv4.conf.default.send_redirects=0"));
+	/* hosts keep the bridged labs' addresses; the leaf knows the host's MAC and routes to it */
+	assert_true(plan_has(&p, "ip -n arl-b addr add 10.77.0.2/24 dev arl-eth0"));
+	assert_true(plan_has(&p,
+			     "ip -n arl-a link add arl-eth0 address 02:77:00:00:00:0a type veth "
+			     "peer name arl-p0 address 02:77:00:00:00:0b netns arl-sw_0"));
+	assert_true(plan_has(&p, "ip -n arl-sw_1 neigh replace 10.77.0.2 lladdr 02:77:00:00:01:0a "
+				 "dev arl-p1 nud permanent"));
+	assert_true(plan_has(&p, "ip -n arl-sw_1 route add 10.77.0.2 dev arl-p1"));
+	/* switch links: a /30 each; leaf0 reaches b over both spines, a spine over one link */
+	assert_true(plan_has(&p, "ip -n arl-sw_0 addr add 10.78.0.9/30 dev arl-p2a"));
+	assert_true(plan_has(&p, "ip -n arl-sw_2 addr add 10.78.0.10/30 dev arl-p2b"));
+	assert_true(plan_has(&p, "ip -n arl-sw_0 route add 10.77.0.2 nexthop via 10.78.0.10 dev "
+				 "arl-p2a nexthop via 10.78.0.14 dev arl-p3a"));
+	assert_true(plan_has(&p, "ip -n arl-sw_2 route add 10.77.0.2 via 10.78.0.17 dev arl-p4b"));
+	assert_true(plan_has(&p, "ip -n arl-sw_1 route add 10.77.0.1 nexthop via 10.78.0.18 dev "
+				 "arl-p4a nexthop via 10.78.0.22 dev arl-p5a"));
+	lab_plan_free(&p);
+	lab_fabric_free(f);
+}
+
+static void test_routed_check(void **state)
+{
+	struct lab_fabric *f = two_spines();
+	char err[LAB_ERR_MAX];
+
+	/* a node with a second NIC */
+	lab_fabric_add_link(f, (struct lab_end){LAB_END_HOST, 0, 1},
+			    (struct lab_end){LAB_END_BRIDGE, 1, 0}, MBIT(100), 0);
+	expect_check_fails(f, 64, "node a has 2 NICs");
+	lab_fabric_free(f);
+
+	/* a cable between two nodes */
+	f = two_spines();
+	lab_fabric_add_host(f, "c", NULL);
+	lab_fabric_add_host(f, "d", NULL);
+	lab_fabric_add_link(f, (struct lab_end){LAB_END_HOST, 2, 0},
+			    (struct lab_end){LAB_END_HOST, 3, 0}, MBIT(100), 0);
+	expect_check_fails(f, 64, "joins two nodes directly");
+	lab_fabric_free(f);
+
+	/* a node on a switch that no path joins to the others */
+	f = two_spines();
+	lab_fabric_add_host(f, "e", NULL);
+	lab_fabric_add_bridge(f, "island", NULL);
+	lab_fabric_add_link(f, (struct lab_end){LAB_END_HOST, 2, 0},
+			    (struct lab_end){LAB_END_BRIDGE, 4, 0}, MBIT(100), 0);
+	expect_check_fails(f, 64, "no path between nodes a and e");
+	lab_fabric_free(f);
+
+	/* a node without a link */
+	f = two_spines();
+	lab_fabric_add_host(f, "lonely", NULL);
+	expect_check_fails(f, 64, "node lonely has no link");
+	assert_int_equal(lab_fabric_check(f, 64, err, sizeof(err)), -EINVAL);
+	lab_fabric_free(f);
+}
+
 static void test_run(void **state)
 {
 	char *ok[] = {"sh", "-c", "echo out; echo err >&2; exit 3", NULL};
@@ -395,12 +518,16 @@ static void test_state(void **state)
 	assert_int_equal(lab_read_file(path, &data, NULL), 0);
 	assert_string_equal(data, "2\n"); /* beta's NIC 1 */
 	free(data);
+	snprintf(path, sizeof(path), "%s/links", dir); /* both ends of every link, for counters */
+	assert_int_equal(lab_read_file(path, &data, NULL), 0);
+	assert_string_equal(data, "arl-beta arl-eth1 arl-fabric arl-p0 beta/nic1 leaf0 host\n");
+	free(data);
 	snprintf(path, sizeof(path), "%s/rsh-agent", dir);
 	assert_int_equal(access(path, X_OK), 0);
 	lab_fabric_free(f);
 	for (const char *const *fn =
 		     (const char *const[]){"t.yaml", "topology.yaml", "source", "hosts", "bridges",
-					   "nics", "rsh-agent", NULL};
+					   "links", "nics", "rsh-agent", NULL};
 	     *fn; fn++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, *fn);
 		unlink(path);
@@ -418,6 +545,8 @@ int main(void)
 		cmocka_unit_test(test_check_structure),
 		cmocka_unit_test(test_tbf_params),
 		cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_routed_plan),
+		cmocka_unit_test(test_routed_check),
 		cmocka_unit_test(test_run),
 		cmocka_unit_test(test_state),
 	};
