@@ -120,7 +120,8 @@ $(BUILD)/lib/%.a:
 	$(AR) rcs $@ $^
 
 # ---- programs ------------------------------------------------------------------------------
-$(BUILD)/arbench: $(call obj,bench/arbench.c) $(LIB_BENCH) $(LIB_AR) $(LIB_TOPO)
+# arbench overlap emulates the training step arplan models: it links the planner's schedule
+$(BUILD)/arbench: $(call obj,bench/arbench.c) $(LIB_BENCH) $(LIB_PLAN) $(LIB_AR) $(LIB_TOPO)
 	$(MPICC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS) $(GSL_LIBS) $(VERBS_LIBS) $(LDLIBS)
 
 $(BUILD)/arplan: $(call obj,planner/arplan.c) $(LIB_PLAN) $(call obj,allreduce/layout.c) $(LIB_TOPO)

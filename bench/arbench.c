@@ -6,6 +6,15 @@
 #include "bench/bench.h"
 
 #include <stdio.h>
+#include <string.h>
+
+/* `arbench NAME ...`: subcommands with their own options; each initialises MPI itself. */
+static const struct {
+	const char *name;
+	int (*main)(int argc, char **argv);
+} subcommands[] = {
+	{"overlap", bench_overlap_main},
+};
 
 int main(int argc, char **argv)
 {
@@ -13,6 +22,9 @@ int main(int argc, char **argv)
 	char err[1024];
 	int rank, code;
 
+	for (size_t i = 0; argc > 1 && i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].main(argc - 1, argv + 1);
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	if (bench_parse_args(argc, argv, &o, err, sizeof(err))) {

@@ -208,4 +208,11 @@ int bench_json_write(const json_t *doc, const char *path);
 int bench_run(MPI_Comm comm, const struct bench_opts *o, int argc, char **argv, char *err,
 	      size_t errlen);
 
+/* ---- subcommands ------------------------------------------------------------------------- */
+
+/* `arbench overlap ...` (overlap.c): the measured GPU idle fraction of emulated data-parallel
+ * training steps.  argv[0] is "overlap".  Initialises and finalises MPI itself
+ * (MPI_THREAD_FUNNELED); returns the exit code. */
+int bench_overlap_main(int argc, char **argv);
+
 #endif /* ARBENCH_BENCH_H */

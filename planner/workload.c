@@ -368,6 +368,7 @@ int plan_workload_load(const char *path, struct plan_workload *out, struct topo_
 	memset(&log, 0, sizeof(log));
 	memset(out, 0, sizeof(*out));
 	snprintf(out->path, sizeof(out->path), "%s", path);
+	out->scale = 1;
 	cfg.log_ctx = &log;
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
 		return plan_yerrf(err, path, "", false,
