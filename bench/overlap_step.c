@@ -58,7 +58,7 @@ static void *gpu_main(void *arg)
 
 	pthread_mutex_lock(&g->mu);
 	for (;;) {
-		double t0;
+		double t0, end;
 
 		while (g->started == done && !g->quit)
 			pthread_cond_wait(&g->cv, &g->mu);
@@ -67,16 +67,29 @@ static void *gpu_main(void *arg)
 		done = g->started;
 		t0 = g->t0;
 		pthread_mutex_unlock(&g->mu);
-		for (size_t i = 0; i < t->n_buckets; i++) {
+		/* backward ends when its sleep does: taken before the buckets ready at that
+		 * moment are handed over, which costs this thread the CPU */
+		end = 0;
+		for (size_t i = 0, j; i < t->n_buckets; i = j) {
+			double tn;
+
 			sleep_until(t0 + t->ready_s[i]);
+			tn = now();
+			if (!end && tn >= t0 + t->bwd_end_s)
+				end = tn;
+			for (j = i + 1; j < t->n_buckets && t0 + t->ready_s[j] <= tn; j++)
+				;
 			pthread_mutex_lock(&g->mu);
-			g->ready = i + 1;
+			g->ready = j;
 			pthread_cond_broadcast(&g->cv);
 			pthread_mutex_unlock(&g->mu);
 		}
-		sleep_until(t0 + t->bwd_end_s);
+		if (!end) {
+			sleep_until(t0 + t->bwd_end_s);
+			end = now();
+		}
 		pthread_mutex_lock(&g->mu);
-		g->bwd_end = now();
+		g->bwd_end = end;
 		pthread_cond_broadcast(&g->cv);
 	}
 	pthread_mutex_unlock(&g->mu);
