@@ -31,9 +31,9 @@ esac
 # name, lab topology, workload, scale, algorithm: scales chosen so a step takes seconds
 PAIRS=(
 	"2node-llama2-7b lab-2node llama2-7b 0.005 ring"
-	"2node-llama3-8b-128k lab-2node llama3-8b-128k 0.003 ring"
-	"mixed-llama3-8b-128k lab-mixed-rates llama3-8b-128k 0.002 ring"
-	"3leaf-llama3-8b-128k lab-3leaf llama3-8b-128k 0.002 ring"
+	"2node-llama3-8b lab-2node llama3-8b 0.003 ring"
+	"mixed-llama3-8b lab-mixed-rates llama3-8b 0.001 ring"
+	"3leaf-llama3-8b lab-3leaf llama3-8b 0.001 ring"
 )
 
 wanted() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
