@@ -98,6 +98,9 @@ static void usage(FILE *f)
 		"bucket all-reduces), exposed (the last bucket's end past the end of backward), "
 		"step\n"
 		"(start to the later of the two), idle = exposed / step; means over ranks.\n"
+		"With more ranks than cores, export OMPI_MCA_mpi_yield_when_idle=1 (arlab run "
+		"does):\n"
+		"a busy-polling rank otherwise delays its own GPU thread's wake-ups.\n"
 		"Exit status: 0 ok, 1 wrong results, 2 bad input, 3 a collective failed or timed "
 		"out.\n"
 		"Test hook: ARBENCH_TEST_CORRUPT_RANK=R flips one bit of rank R's first result.\n");
