@@ -584,8 +584,13 @@ int bench_overlap_main(int argc, char **argv)
 		return BENCH_EXIT_RUNTIME;
 	}
 	MPI_Get_library_version(lib, &n);
+	lib[n < (int)sizeof(lib) ? n : (int)sizeof(lib) - 1] = '\0';
 	lib[strcspn(lib, "\n")] = '\0';
-	snprintf(v.mpi_library, sizeof(v.mpi_library), "%s", lib);
+	n = (int)strlen(lib); /* the first line, cut to fit (MPICH's is several kB) */
+	if ((size_t)n >= sizeof(v.mpi_library))
+		n = (int)sizeof(v.mpi_library) - 1;
+	memcpy(v.mpi_library, lib, (size_t)n);
+	v.mpi_library[n] = '\0';
 	v.live = (struct bench_live){
 		.comm = MPI_COMM_WORLD, .rank = v.rank, .nranks = v.nranks, .timeout = v.o.timeout};
 	MPI_Comm_dup(MPI_COMM_WORLD, &v.live.ctl);
