@@ -1,32 +1,50 @@
 /*
- * arbench.c - the arbench program: parse the command line, run the sweep, exit with its
- * verdict.  Bad input is reported once, by rank 0, and every rank leaves through MPI_Finalize
- * with exit status 2 (no MPI_Abort); a failing collective aborts the job from sweep.c.
+ * arbench.c - the arbench program: pick the subcommand (the all-reduce sweep when the first
+ * argument names none), parse the command line, run it, exit with its verdict.  Bad input is
+ * reported once, by rank 0, and every rank leaves through MPI_Finalize with exit status 2 (no
+ * MPI_Abort); a failing collective aborts the job from sweep.c.
  */
 #include "bench/bench.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* `arbench NAME ...`: subcommands with their own options; each initialises MPI itself. */
-static const struct {
+/* Subcommands: `arbench NAME [options]`; main gets the whole command line (argv[1] = NAME). */
+static const struct subcommand {
 	const char *name;
-	int (*main)(int argc, char **argv);
+	const char *summary; /* one line for --help */
+	int (*main)(int argc, char **argv, char *err, size_t errlen);
 } subcommands[] = {
-	{"overlap", bench_overlap_main},
+	{"overlap",
+	 "measured GPU idle fraction of emulated training steps (arplan step's schedule)",
+	 bench_overlap_main},
 };
+
+static void list_subcommands(FILE *f)
+{
+	fprintf(f, "\nSubcommands (arbench NAME --help for each):\n");
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+}
 
 int main(int argc, char **argv)
 {
 	struct bench_opts o;
-	char err[1024];
-	int rank, code;
+	char err[1024] = "";
+	int rank, code = -1, provided;
 
+	/* FUNNELED: only the main thread calls MPI, but overlap runs a second (GPU) thread */
+	MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	for (size_t i = 0; argc > 1 && i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		if (!strcmp(argv[1], subcommands[i].name))
-			return subcommands[i].main(argc - 1, argv + 1);
-	MPI_Init(&argc, &argv);
-	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+			code = subcommands[i].main(argc, argv, err, sizeof(err));
+	if (code >= 0) {
+		if (rank == 0 && err[0])
+			fprintf(stderr, "arbench: %s\n", err);
+		MPI_Finalize();
+		return code;
+	}
 	if (bench_parse_args(argc, argv, &o, err, sizeof(err))) {
 		if (rank == 0)
 			fprintf(stderr, "arbench: %s\n", err);
@@ -34,9 +52,10 @@ int main(int argc, char **argv)
 		return BENCH_EXIT_USAGE;
 	}
 	if (o.help || o.version) {
-		if (rank == 0 && o.help)
+		if (rank == 0 && o.help) {
 			bench_usage(stdout);
-		else if (rank == 0)
+			list_subcommands(stdout);
+		} else if (rank == 0)
 			printf("arbench %s (JSON schema version %d)\n", BENCH_VERSION,
 			       BENCH_JSON_VERSION);
 		MPI_Finalize();

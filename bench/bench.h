@@ -211,8 +211,8 @@ int bench_run(MPI_Comm comm, const struct bench_opts *o, int argc, char **argv, 
 /* ---- subcommands ------------------------------------------------------------------------- */
 
 /* `arbench overlap ...` (overlap.c): the measured GPU idle fraction of emulated data-parallel
- * training steps.  argv[0] is "overlap".  Initialises and finalises MPI itself
- * (MPI_THREAD_FUNNELED); returns the exit code. */
-int bench_overlap_main(int argc, char **argv);
+ * training steps.  The whole command line (argv[1] is "overlap"); MPI initialised with at
+ * least MPI_THREAD_FUNNELED.  Returns the exit code; a message for rank 0 to print in err. */
+int bench_overlap_main(int argc, char **argv, char *err, size_t errlen);
 
 #endif /* ARBENCH_BENCH_H */

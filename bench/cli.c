@@ -494,8 +494,6 @@ void bench_usage(FILE *f)
 	algo_names(known, sizeof(known));
 	fprintf(f,
 		"Usage: mpirun -np N arbench [options]\n"
-		"       mpirun -np N arbench overlap --workload W.yaml --topo T.yaml [options]\n"
-		"           (measured GPU idle fraction of training steps; overlap --help)\n"
 		"Measure all-reduce bandwidth and check its results (nccl-tests compatible "
 		"flags).\n"
 		"Sizes take K, M, G, T suffixes (powers of 1024, as nccl-tests); bandwidths are "

@@ -555,32 +555,28 @@ static void ovl_free(struct ovl *v)
 	bench_cluster_free(&v->cl);
 }
 
-int bench_overlap_main(int argc, char **argv)
+int bench_overlap_main(int argc, char **argv, char *err, size_t errlen)
 {
 	struct ovl v = {.argc = argc, .argv = argv};
-	char err[1024];
 	int provided, code, n = 0;
 	char lib[MPI_MAX_LIBRARY_VERSION_STRING];
 
-	/* only this thread calls MPI; the GPU thread just sleeps */
-	MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
 	MPI_Comm_rank(MPI_COMM_WORLD, &v.rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &v.nranks);
-	if (parse(argc, argv, &v.o, err, sizeof(err)) || v.o.help) {
-		if (v.rank == 0 && v.o.help)
-			usage(stdout);
-		else if (v.rank == 0)
-			fprintf(stderr, "arbench: %s\n", err);
-		MPI_Finalize();
-		return v.o.help ? BENCH_EXIT_OK : BENCH_EXIT_USAGE;
-	}
-	if (provided < MPI_THREAD_FUNNELED) {
+	if (parse(argc - 1, argv + 1, &v.o, err, errlen))
+		return BENCH_EXIT_USAGE;
+	if (v.o.help) {
 		if (v.rank == 0)
-			fprintf(stderr,
-				"arbench: overlap: the MPI library gives thread level %d, below "
-				"MPI_THREAD_FUNNELED (needed: a second thread emulates the GPU)\n",
-				provided);
-		MPI_Finalize();
+			usage(stdout);
+		return BENCH_EXIT_OK;
+	}
+	/* only the main thread calls MPI; the GPU thread just sleeps */
+	MPI_Query_thread(&provided);
+	if (provided < MPI_THREAD_FUNNELED) {
+		snprintf(err, errlen,
+			 "overlap: the MPI library gives thread level %d, below "
+			 "MPI_THREAD_FUNNELED (needed: a second thread emulates the GPU)",
+			 provided);
 		return BENCH_EXIT_RUNTIME;
 	}
 	MPI_Get_library_version(lib, &n);
@@ -594,12 +590,8 @@ int bench_overlap_main(int argc, char **argv)
 	v.live = (struct bench_live){
 		.comm = MPI_COMM_WORLD, .rank = v.rank, .nranks = v.nranks, .timeout = v.o.timeout};
 	MPI_Comm_dup(MPI_COMM_WORLD, &v.live.ctl);
-	err[0] = '\0';
-	code = run(&v, err, sizeof(err));
-	if (v.rank == 0 && err[0])
-		fprintf(stderr, "arbench: %s\n", err);
+	code = run(&v, err, errlen);
 	ovl_free(&v);
 	MPI_Comm_free(&v.live.ctl);
-	MPI_Finalize();
 	return code;
 }
