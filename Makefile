@@ -132,8 +132,9 @@ $(BUILD)/lib/%.a:
 # Each names the libraries its code calls: arbench the results JSON (jansson), hwloc discovery
 # and the verbs transport (MPI through the wrapper); arplan topology and planner YAML (libcyaml),
 # results JSON and the fit (GSL), no MPI; arlab topology YAML only.
-$(BUILD)/arbench: $(call obj,bench/arbench.c) $(LIB_BENCH) $(LIB_AR) $(LIB_TOPO)
-	$(MPICC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(JANSSON_LIBS) $(HWLOC_LIBS) $(VERBS_LIBS) $(LDLIBS)
+# arbench overlap emulates the training step arplan models: it links the planner (libcyaml, GSL)
+$(BUILD)/arbench: $(call obj,bench/arbench.c) $(LIB_BENCH) $(LIB_PLAN) $(LIB_AR) $(LIB_TOPO)
+	$(MPICC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(JANSSON_LIBS) $(CYAML_LIBS) $(GSL_LIBS) $(HWLOC_LIBS) $(VERBS_LIBS) $(LDLIBS)
 
 $(BUILD)/arplan: $(call obj,planner/arplan.c) $(LIB_PLAN) $(call obj,allreduce/layout.c) $(LIB_TOPO)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(JANSSON_LIBS) $(CYAML_LIBS) $(GSL_LIBS) $(LDLIBS)

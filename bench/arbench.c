@@ -57,6 +57,9 @@ static const struct subcommand {
 } subcommands[] = {
 	{"links", "point-to-point bandwidth and latency between nodes; flags slow links",
 	 links_main},
+	{"overlap",
+	 "measured GPU idle fraction of emulated training steps (arplan step's schedule)",
+	 bench_overlap_main},
 };
 
 static void list_subcommands(FILE *f)
@@ -69,9 +72,10 @@ static void list_subcommands(FILE *f)
 int main(int argc, char **argv)
 {
 	char err[1024] = "";
-	int rank, code = -1;
+	int rank, code = -1, provided;
 
-	MPI_Init(&argc, &argv);
+	/* FUNNELED: only the main thread calls MPI, but overlap runs a second (GPU) thread */
+	MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	for (size_t i = 0; argc > 1 && i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		if (!strcmp(argv[1], subcommands[i].name))

@@ -351,4 +351,11 @@ void bench_links_footer(FILE *f, const struct bench_links_view *v,
 int bench_links_run(MPI_Comm comm, const struct bench_links_opts *o, int argc, char **argv,
 		    char *err, size_t errlen);
 
+/* ---- subcommands ------------------------------------------------------------------------- */
+
+/* `arbench overlap ...` (overlap.c): the measured GPU idle fraction of emulated data-parallel
+ * training steps.  The whole command line (argv[1] is "overlap"); MPI initialised with at
+ * least MPI_THREAD_FUNNELED.  Returns the exit code; a message for rank 0 to print in err. */
+int bench_overlap_main(int argc, char **argv, char *err, size_t errlen);
+
 #endif /* ARBENCH_BENCH_H */

@@ -14,7 +14,8 @@
 static void help(FILE *f)
 {
 	fprintf(f,
-		"usage: arplan step --topo T.yaml --workload W.yaml [--calib C.yaml] [--json]\n\n"
+		"usage: arplan step --topo T.yaml --workload W.yaml [--calib C.yaml] [--json]\n"
+		"                   [--scale X] [--algo NAME]\n\n"
 		"One training step of the workload on the topology: compute from FLOPs (6 x "
 		"active\n"
 		"parameters + 12 x layers x hidden x sequence per token), the GPU's dense BF16 "
@@ -34,8 +35,28 @@ static void help(FILE *f)
 		"  --topo FILE      topology YAML (configs/README.md)\n"
 		"  --workload FILE  workload YAML (configs/README.md, \"Workload files\")\n"
 		"  --calib FILE     calibration from `arplan fit`\n"
-		"  --json           JSON instead of the table\n\n"
+		"  --json           JSON instead of the table\n"
+		"  --scale X        a model X times smaller (0 < X <= 1): compute, gradients,\n"
+		"                   bucket size, memory, checkpoint and tensor/expert traffic\n"
+		"                   x X, the same tokens; what `arbench overlap --scale X` runs\n"
+		"                   (default 1)\n"
+		"  --algo NAME      all-reduce the buckets with NAME (ring, tree, hier, rhd,\n"
+		"                   nccl-ring, nccl-tree; default: the fastest), e.g. the -A of\n"
+		"                   `arbench overlap` on a lab of CPU hosts\n\n"
+		"On hosts without GPUs (the emulated lab) every host is one data-parallel rank;\n"
+		"the workload's GPU from the catalog sets the compute time.\n\n"
 		"Exit status: 0 ok, 2 bad input.\n");
+}
+
+static bool known_algo(const char *name)
+{
+	for (const char *const *a = plan_algos; *a; a++)
+		if (!strcmp(*a, name))
+			return true;
+	for (const char *const *a = plan_gpu_algos; *a; a++)
+		if (!strcmp(*a, name))
+			return true;
+	return false;
 }
 
 int plan_step_parse(const char *cmd, int argc, char **argv, struct step_opts *o, FILE *err)
@@ -47,6 +68,8 @@ int plan_step_parse(const char *cmd, int argc, char **argv, struct step_opts *o,
 					      {"csv", no_argument, NULL, 'c'},
 					      {"gpus", required_argument, NULL, 'G'},
 					      {"catalog", required_argument, NULL, 'K'},
+					      {"scale", required_argument, NULL, 'S'},
+					      {"algo", required_argument, NULL, 'A'},
 					      {"help", no_argument, NULL, 'h'},
 					      {NULL, 0, NULL, 0}};
 	bool compare = strcmp(cmd, "compare") == 0, sweep = strcmp(cmd, "sweep") == 0;
@@ -93,6 +116,30 @@ int plan_step_parse(const char *cmd, int argc, char **argv, struct step_opts *o,
 			if (!sweep)
 				goto unknown;
 			o->catalog = optarg;
+			break;
+		case 'S':
+			if (compare || sweep)
+				goto unknown;
+			o->scale = strtod(optarg, &end);
+			if (*end || end == optarg || !(o->scale > 0 && o->scale <= 1)) {
+				fprintf(err,
+					"arplan step: bad value '%s' for --scale (expected a "
+					"factor 0 < X <= 1, e.g. --scale 0.01)\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'A':
+			if (compare || sweep)
+				goto unknown;
+			if (!known_algo(optarg)) {
+				fprintf(err,
+					"arplan step: unknown algorithm '%s' for --algo (expected "
+					"ring, tree, hier, rhd, nccl-ring or nccl-tree)\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->algo = optarg;
 			break;
 		case 'h':
 			return 1;
@@ -180,6 +227,10 @@ int plan_step_inputs(const struct step_opts *o, struct plan_workload *w, struct 
 	int ret;
 
 	ret = plan_workload_load(o->workload, w, &te);
+	if (!ret && o->scale > 0)
+		w->scale = o->scale;
+	if (!ret && o->algo)
+		snprintf(w->algo, sizeof(w->algo), "%s", o->algo);
 	if (!ret && o->calib)
 		ret = plan_calib_load(o->calib, c, &te);
 	if (ret == -ENOMEM) {
@@ -256,8 +307,11 @@ static void table(FILE *out, const struct plan_workload *w, const char *topo,
 	if (s->ep > 1)
 		fprintf(out, " (expert %d inside data)", s->ep);
 	fputc('\n', out);
-	fprintf(out, "# %s; %s\n", calib ? "calibrated" : "topology figures (no calibration)",
+	fprintf(out, "# %s; %s", calib ? "calibrated" : "topology figures (no calibration)",
 		w->overlap ? "buckets overlap backward" : "no overlap");
+	if (w->scale != 1)
+		fprintf(out, "; scaled x %g (compute, gradients, buckets)", w->scale);
+	fputc('\n', out);
 	fprintf(out, "compute          %10.3f s   %.3g FLOP/token, peak %.0f TFLOP/s x %.2f\n",
 		s->compute_s, s->flops_per_token, s->peak_flops / 1e12, w->matmul_eff);
 	fprintf(out, "pipeline bubble  %10.3f s   %.1f%% of compute+bubble ((p-1)/(v m+p-1))\n",
@@ -267,7 +321,8 @@ static void table(FILE *out, const struct plan_workload *w, const char *topo,
 		fprintf(out, "expert all2all   %10.3f s   exposed\n", s->ep_s);
 	fprintf(out,
 		"gradients        %10.3f GB per GPU, %u buckets of %zu B; memory %.1f GB/GPU\n",
-		s->grad_bytes / 1e9, s->n_buckets, w->bucket_bytes, s->mem_gb);
+		s->grad_bytes / 1e9, s->n_buckets, (size_t)((double)w->bucket_bytes * w->scale),
+		s->mem_gb);
 	fprintf(out, "bucket all-red.  %10.3f ms  %s, busbw %.3g GB/s over %d ranks\n",
 		s->bucket_s * 1e3, s->algo[0] ? s->algo : "-", s->bucket_busbw, s->dp);
 	fprintf(out, "all-reduce total %10.3f s   backward window %.3f s\n", s->allreduce_s,
@@ -318,8 +373,9 @@ int plan_cmd_step(int argc, char **argv, FILE *out, FILE *err)
 	if (rc)
 		return rc;
 	if (o.json) {
-		json_t *doc = json_pack("{s:i, s:s, s:s, s:b}", "version", 1, "workload", w.name,
-					"topology", name, "calibrated", o.calib != NULL);
+		json_t *doc = json_pack("{s:i, s:s, s:s, s:b, s:f}", "version", 1, "workload",
+					w.name, "topology", name, "calibrated", o.calib != NULL,
+					"scale", w.scale);
 
 		json_object_set_new(doc, "step", plan_step_json(&s));
 		json_dumpf(doc, out, JSON_INDENT(2));

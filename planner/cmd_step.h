@@ -19,6 +19,8 @@ struct step_opts {
 	bool json, csv;
 	long gpus;	     /* sweep: GPUs to build for */
 	const char *catalog; /* sweep: the catalog directory (configs/catalog) */
+	double scale;	     /* step: --scale (0: not given, 1) */
+	const char *algo;    /* step: --algo, NULL for the fastest */
 };
 
 /* Options of `arplan cmd` ("step", "compare" or "sweep"): 0, 1 for --help, or -EINVAL after

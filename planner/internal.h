@@ -270,6 +270,9 @@ struct plan_workload {
 	double ckpt_bytes, ckpt_rate;	  /* checkpoint size, write bandwidth (bytes/s) */
 	/* passes over the layers per micro-batch: 3 (forward, backward), 4 with recompute: full */
 	unsigned passes;
+	/* set by the command line, not the file */
+	double scale;  /* compute, gradients and buckets x scale (arplan step --scale; 1) */
+	char algo[16]; /* the data-parallel all-reduce's algorithm ("": the fastest) */
 };
 
 /* Load a workload YAML file: 0, or -EINVAL with *err (file:line:column, the expected form),
@@ -311,6 +314,10 @@ struct plan_step {
 int plan_step_run(const struct plan_workload *w, const struct topo_desc *d,
 		  const struct topo_graph *g, const struct plan_calib *calib, struct plan_step *out,
 		  char *msg, size_t msglen);
+/* The step's compute and bucket schedule (the public struct plan_timeline) for the degrees
+ * and peak in o (resolved), w->scale applied; also sets o's compute, bubble and window figures.
+ * 0 or -ENOMEM. */
+int plan_step_timeline(const struct plan_workload *w, struct plan_step *o, struct plan_timeline *t);
 /* Pipeline bubble (p - 1) / (m + p - 1); with v interleaved stages per GPU, call it with
  * m = v x m. */
 double plan_bubble(int p, int m);

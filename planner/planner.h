@@ -5,6 +5,8 @@
 #ifndef ARBENCH_PLANNER_H
 #define ARBENCH_PLANNER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "topo/topo.h"
@@ -55,5 +57,35 @@ int plan_cmd_report(int argc, char **argv, FILE *out, FILE *err);
  * msg, or -ENOMEM. */
 int plan_topo_from_results(const char *results_path, const char *nic_rate, FILE *out, char *msg,
 			   size_t msglen);
+
+/* ---- one data-parallel training step's schedule, for `arbench overlap` ---------------------- */
+
+/* What `arplan step` models for one data-parallel rank (planner/step.c), times in seconds from
+ * the step's start: forward and backward of every micro-batch take compute_s; the last
+ * micro-batch's backward, [bwd_end_s - window_s, bwd_end_s), produces the gradients, and DDP
+ * bucket i (bytes[i], reduced as float elements) becomes ready at ready_s[i].  With a scale
+ * factor X, compute time, gradient bytes and bucket size are all X times the workload's, so
+ * the buckets are as many and become ready at the same fractions of backward. */
+struct plan_timeline {
+	char workload[64]; /* its name */
+	int world;	   /* data-parallel ranks */
+	double scale;
+	double compute_s, window_s, bwd_end_s;
+	double grad_bytes;   /* per rank, all buckets */
+	double bucket_bytes; /* a full bucket */
+	unsigned micro_batches;
+	bool overlap; /* false: every bucket is ready at the end of backward */
+	size_t n_buckets;
+	double *bytes, *ready_s; /* [n_buckets] */
+};
+
+/* The timeline of workload_path (a workload YAML) on world data-parallel ranks, the GPU's peak
+ * from the catalog that topo_path (a topology YAML) uses, scaled by scale.  Only data
+ * parallelism: a workload with tensor, pipeline or expert parallelism is refused, as is a
+ * data degree other than world.  0; -EINVAL with one line in msg (file:line:column for file
+ * errors); -ENOMEM. */
+int plan_timeline_load(const char *workload_path, const char *topo_path, int world, double scale,
+		       struct plan_timeline *out, char *msg, size_t msglen);
+void plan_timeline_free(struct plan_timeline *t);
 
 #endif /* ARBENCH_PLANNER_H */

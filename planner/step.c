@@ -112,10 +112,12 @@ static int group_ctx(const struct topo_graph *g, const struct plan_calib *calib,
 }
 
 /* The fastest of the algorithms for one all-reduce of bytes: NCCL's forms on GPU nodes, the
- * library's on CPU hosts. */
-static int fastest(struct plan_ctx *ctx, bool gpus, size_t bytes, double *t, char *algo, size_t len)
+ * library's on CPU hosts; only the one named by only when it is not NULL or "". */
+static int fastest(struct plan_ctx *ctx, bool gpus, const char *only, size_t bytes, double *t,
+		   char *algo, size_t len)
 {
-	const char *const *list = gpus ? plan_gpu_algos : plan_algos;
+	const char *const one[] = {only, NULL};
+	const char *const *list = only && *only ? one : gpus ? plan_gpu_algos : plan_algos;
 	size_t n = bytes < 4 ? 4 : bytes - bytes % 4; /* whole float elements */
 	int ret = 0;
 
@@ -149,12 +151,10 @@ static double intra_rate(const struct topo_graph *g)
 }
 
 /* Checks of the degrees against the topology, the GPU against the catalog and memory. */
-static int resolve(const struct plan_workload *w, const struct topo_desc *d,
-		   const struct topo_graph *g, struct plan_step *o, struct topo_part *gpu,
-		   char *msg, size_t len)
+static int resolve(const struct plan_workload *w, const struct topo_desc *d, unsigned nodes,
+		   int per_node, struct plan_step *o, struct topo_part *gpu, char *msg, size_t len)
 {
-	int per_node = g->gpus_per_node ? (int)g->gpus_per_node : 1;
-	int gpus = (int)g->n_nodes * per_node;
+	int gpus = (int)nodes * per_node;
 	char names[400];
 	int ret;
 	double shard, opt;
@@ -168,8 +168,8 @@ static int resolve(const struct plan_workload *w, const struct topo_desc *d,
 		snprintf(msg, len,
 			 "%s: parallel degrees data %d x tensor %d x pipeline %d = %d GPUs, but %s "
 			 "has %d (%u nodes x %d)",
-			 w->path, o->dp, o->tp, o->pp, o->world, topo_desc_name(d), gpus,
-			 g->n_nodes, per_node);
+			 w->path, o->dp, o->tp, o->pp, o->world, topo_desc_name(d), gpus, nodes,
+			 per_node);
 		return -EINVAL;
 	}
 	if (w->global_tokens / ((double)o->dp * w->micro_batches) < w->seq_len) {
@@ -203,8 +203,8 @@ static int resolve(const struct plan_workload *w, const struct topo_desc *d,
 		return -EINVAL;
 	}
 	o->peak_flops = gpu->bf16_tflops * 1e12;
-	shard = w->params / ((double)o->tp * o->pp * o->ep);
-	opt = w->params * w->optimizer_bytes /
+	shard = w->params * w->scale / ((double)o->tp * o->pp * o->ep);
+	opt = w->params * w->scale * w->optimizer_bytes /
 	      ((double)o->tp * o->pp * (w->shard_optimizer ? o->dp : o->ep));
 	o->grad_bytes = shard * w->grad_bytes;
 	o->mem_gb = (shard * (w->param_bytes + w->grad_bytes) + opt) / 1e9;
@@ -222,20 +222,20 @@ static int resolve(const struct plan_workload *w, const struct topo_desc *d,
 	return 0;
 }
 
-/* The data-parallel all-reduce and its buckets.  The tensor-parallel ranks of a pipeline stage
- * run their data-parallel all-reduces at the same time, each on its own GPUs and NICs: modelled
- * as one NCCL all-reduce of tp buckets over the stage's dp x tp GPUs (the same bytes through
- * every NIC, and the fabric sees all of them at once).  Ranks: tensor fastest, then data, then
- * pipeline, so stage 0 is the block of the first dp x tp GPUs. */
+/* The data-parallel all-reduce of the timeline's buckets.  The tensor-parallel ranks of a
+ * pipeline stage run their data-parallel all-reduces at the same time, each on its own GPUs and
+ * NICs: modelled as one NCCL all-reduce of tp buckets over the stage's dp x tp GPUs (the same
+ * bytes through every NIC, and the fabric sees all of them at once).  Ranks: tensor fastest,
+ * then data, then pipeline, so stage 0 is the block of the first dp x tp GPUs. */
 static int data_parallel(const struct plan_workload *w, const struct topo_graph *g,
-			 const struct plan_calib *calib, double bwd_end, struct plan_step *o,
-			 char *msg, size_t len)
+			 const struct plan_calib *calib, const struct plan_timeline *t,
+			 struct plan_step *o, char *msg, size_t len)
 {
 	int per_node = g->gpus_per_node ? (int)g->gpus_per_node : 1;
 	int n = o->dp * o->tp, nodes, ret;
-	size_t nb = (size_t)ceil(o->grad_bytes / (double)w->bucket_bytes);
-	double last_bytes = o->grad_bytes - (double)(nb - 1) * (double)w->bucket_bytes;
-	double *ready = NULL, *cost = NULL, last_s, net_max, window = o->bwd_window_s;
+	size_t nb = t->n_buckets;
+	double *cost = NULL, last_s, net_max, window = o->bwd_window_s;
+	bool gpus = g->gpus_per_node > 0;
 	struct plan_ctx *ctx = NULL;
 	int *pos = malloc(sizeof(int) * (size_t)n);
 
@@ -251,34 +251,32 @@ static int data_parallel(const struct plan_workload *w, const struct topo_graph 
 	o->n_buckets = (unsigned)nb;
 	if (o->dp < 2 || !nb)
 		goto out;
-	ret = fastest(ctx, g->gpus_per_node > 0, w->bucket_bytes * (size_t)o->tp, &o->bucket_s,
+	ret = fastest(ctx, gpus, w->algo, (size_t)t->bucket_bytes * (size_t)o->tp, &o->bucket_s,
 		      o->algo, sizeof(o->algo));
 	if (!ret)
-		ret = fastest(ctx, g->gpus_per_node > 0, (size_t)last_bytes * (size_t)o->tp,
-			      &last_s, NULL, 0);
+		ret = fastest(ctx, gpus, w->algo, (size_t)t->bytes[nb - 1] * (size_t)o->tp, &last_s,
+			      NULL, 0);
+	if (ret == -ENOENT)
+		snprintf(msg, len,
+			 "unknown algorithm '%s' (expected one of ring, tree, hier, rhd, "
+			 "nccl-ring, nccl-tree)",
+			 w->algo);
 	if (ret)
 		goto out;
 	/* busbw of one data-parallel group's bucket */
-	o->bucket_busbw = (double)w->bucket_bytes / o->bucket_s / 1e9 * 2.0 * (o->dp - 1) / o->dp;
-	ready = malloc(sizeof(double) * nb);
+	o->bucket_busbw = t->bucket_bytes / o->bucket_s / 1e9 * 2.0 * (o->dp - 1) / o->dp;
 	cost = malloc(sizeof(double) * nb);
-	if (!ready || !cost) {
+	if (!cost) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < nb; i++) {
-		double done =
-			i + 1 < nb ? (double)(i + 1) * (double)w->bucket_bytes : o->grad_bytes;
-
-		/* gradients appear at an even rate over the last micro-batch's backward */
-		ready[i] = w->overlap ? bwd_end - window + window * done / o->grad_bytes : bwd_end;
 		cost[i] = i + 1 < nb ? o->bucket_s : last_s;
 		o->allreduce_s += cost[i];
 	}
-	o->dp_exposed_s = fmax(0, plan_bucket_finish(ready, cost, nb) - bwd_end);
+	o->dp_exposed_s = fmax(0, plan_bucket_finish(t->ready_s, cost, nb) - t->bwd_end_s);
 	o->hide_rate = window > 0 ? o->net_rate * o->allreduce_s / window : INFINITY;
 out:
-	free(ready);
 	free(cost);
 	plan_ctx_free(ctx);
 	return ret;
@@ -293,7 +291,7 @@ static int model_parallel(const struct plan_workload *w, const struct topo_graph
 {
 	int per_node = g->gpus_per_node ? (int)g->gpus_per_node : 1;
 	double mb_tokens = w->global_tokens / ((double)o->dp * w->micro_batches);
-	double act = mb_tokens * w->hidden * 2.0; /* bf16 activations */
+	double act = mb_tokens * w->hidden * 2.0 * w->scale; /* bf16 activations */
 	double calls = (double)w->layers / o->pp * w->micro_batches;
 	int ret = 0;
 
@@ -311,7 +309,7 @@ static int model_parallel(const struct plan_workload *w, const struct topo_graph
 		ret = group_ctx(g, calib, pos, o->tp, per_node, &ctx, msg, len);
 		free(pos);
 		if (!ret)
-			ret = fastest(ctx, g->gpus_per_node > 0, (size_t)act, &t, NULL, 0);
+			ret = fastest(ctx, g->gpus_per_node > 0, NULL, (size_t)act, &t, NULL, 0);
 		plan_ctx_free(ctx);
 		if (ret)
 			return ret;
@@ -329,21 +327,26 @@ static int model_parallel(const struct plan_workload *w, const struct topo_graph
 	return 0;
 }
 
-int plan_step_run(const struct plan_workload *w, const struct topo_desc *d,
-		  const struct topo_graph *g, const struct plan_calib *calib, struct plan_step *o,
-		  char *msg, size_t msglen)
+void plan_timeline_free(struct plan_timeline *t)
 {
-	struct topo_part gpu;
-	double other_fit, fit, bwd_end, comm;
-	int ret;
+	free(t->bytes);
+	free(t->ready_s);
+	t->bytes = t->ready_s = NULL;
+	t->n_buckets = 0;
+}
 
-	memset(o, 0, sizeof(*o));
-	ret = resolve(w, d, g, o, &gpu, msg, msglen);
-	if (ret)
-		return ret;
+int plan_step_timeline(const struct plan_workload *w, struct plan_step *o, struct plan_timeline *t)
+{
+	/* bucket count from the unscaled sizes: scaling both must not add a sliver of a bucket */
+	double grad = o->grad_bytes / w->scale;
+	size_t nb = (size_t)ceil(grad / (double)w->bucket_bytes);
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->workload, sizeof(t->workload), "%s", w->name);
 	o->flops_per_token = 6 * w->active_params;
 	if (w->layers && w->hidden) /* attention scores (PaLM, appendix B) */
 		o->flops_per_token += 12.0 * w->layers * (double)w->hidden * w->seq_len;
+	o->flops_per_token *= w->scale; /* a model scale times smaller, on the same tokens */
 	/* full activation recomputation runs the forward (1/3 of the model's FLOPs) again */
 	o->model_share = w->passes ? 3.0 / w->passes : 1;
 	o->compute_s = o->flops_per_token * w->global_tokens /
@@ -354,8 +357,106 @@ int plan_step_run(const struct plan_workload *w, const struct topo_desc *d,
 	/* backward (and any recomputed forward) is all passes but the first; the last
 	 * micro-batch's backward ends the step's compute */
 	o->bwd_window_s = o->compute_s * (1 - o->model_share / 3) / w->micro_batches;
-	bwd_end = o->compute_s + o->bubble_s;
-	ret = data_parallel(w, g, calib, bwd_end, o, msg, msglen);
+	t->world = o->dp;
+	t->scale = w->scale;
+	t->compute_s = o->compute_s;
+	t->window_s = o->bwd_window_s;
+	t->bwd_end_s = o->compute_s + o->bubble_s;
+	t->grad_bytes = o->grad_bytes;
+	t->bucket_bytes = (double)w->bucket_bytes * w->scale;
+	t->micro_batches = w->micro_batches;
+	t->overlap = w->overlap;
+	if (!nb)
+		return 0;
+	t->bytes = malloc(sizeof(double) * nb);
+	t->ready_s = malloc(sizeof(double) * nb);
+	if (!t->bytes || !t->ready_s) {
+		plan_timeline_free(t);
+		return -ENOMEM;
+	}
+	t->n_buckets = nb;
+	for (size_t i = 0; i < nb; i++) {
+		double done = i + 1 < nb ? (double)(i + 1) * (double)w->bucket_bytes : grad;
+
+		t->bytes[i] = (done - (double)i * (double)w->bucket_bytes) * w->scale;
+		/* gradients appear at an even rate over the last micro-batch's backward */
+		t->ready_s[i] = w->overlap ? t->bwd_end_s - t->window_s + t->window_s * done / grad
+					   : t->bwd_end_s;
+	}
+	return 0;
+}
+
+int plan_timeline_load(const char *workload_path, const char *topo_path, int world, double scale,
+		       struct plan_timeline *out, char *msg, size_t msglen)
+{
+	struct plan_workload w;
+	struct topo_desc *d = NULL;
+	struct topo_error te;
+	struct topo_part gpu;
+	struct plan_step o;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	memset(&o, 0, sizeof(o));
+	ret = plan_workload_load(workload_path, &w, &te);
+	if (!ret)
+		ret = topo_load(topo_path, &d, &te);
+	if (ret) {
+		if (ret == -ENOMEM)
+			goto out;
+		topo_error_format(&te, msg, msglen);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (w.tp != 1 || w.pp != 1 || w.ep != 1) {
+		snprintf(msg, msglen,
+			 "%s: tensor %u x pipeline %u x expert %u: only data parallelism is "
+			 "emulated (expected parallel: {tensor: 1, pipeline: 1, expert: 1})",
+			 workload_path, w.tp, w.pp, w.ep);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (w.dp && (int)w.dp != world) {
+		snprintf(msg, msglen,
+			 "%s: parallel.data is %u but the run has %d ranks (expected as many "
+			 "ranks as data-parallel GPUs, or no parallel.data)",
+			 workload_path, w.dp, world);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!(scale > 0 && scale <= 1)) {
+		snprintf(msg, msglen, "scale %g is out of range (expected 0 < scale <= 1)", scale);
+		ret = -EINVAL;
+		goto out;
+	}
+	w.scale = scale;
+	ret = resolve(&w, d, (unsigned)world, 1, &o, &gpu, msg, msglen);
+	if (!ret)
+		ret = plan_step_timeline(&w, &o, out);
+out:
+	topo_desc_free(d);
+	return ret;
+}
+
+int plan_step_run(const struct plan_workload *w, const struct topo_desc *d,
+		  const struct topo_graph *g, const struct plan_calib *calib, struct plan_step *o,
+		  char *msg, size_t msglen)
+{
+	struct topo_part gpu;
+	struct plan_timeline t;
+	double other_fit, fit, comm;
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	ret = resolve(w, d, g->n_nodes, g->gpus_per_node ? (int)g->gpus_per_node : 1, o, &gpu, msg,
+		      msglen);
+	if (ret)
+		return ret;
+	ret = plan_step_timeline(w, o, &t);
+	if (ret)
+		return ret;
+	ret = data_parallel(w, g, calib, &t, o, msg, msglen);
+	plan_timeline_free(&t);
 	if (!ret)
 		ret = model_parallel(w, g, calib, o, msg, msglen);
 	if (ret)
@@ -369,7 +470,7 @@ int plan_step_run(const struct plan_workload *w, const struct topo_desc *d,
 		return ret;
 	fit = gpu.fit * o->world + other_fit;
 	o->job_mtbf_h = fit > 0 ? 1e9 / fit : INFINITY;
-	o->ckpt_write_s = w->ckpt_rate > 0 ? w->ckpt_bytes / w->ckpt_rate : 0;
+	o->ckpt_write_s = w->ckpt_rate > 0 ? w->ckpt_bytes * w->scale / w->ckpt_rate : 0;
 	o->ckpt_interval_s = plan_ckpt_interval(o->ckpt_write_s, o->job_mtbf_h * 3600);
 	o->ckpt_share = plan_ckpt_share(o->ckpt_write_s, o->job_mtbf_h * 3600);
 	o->system_eff = o->compute_s / o->step_s;

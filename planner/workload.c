@@ -375,6 +375,7 @@ int plan_workload_load(const char *path, struct plan_workload *out, struct topo_
 
 	memset(out, 0, sizeof(*out));
 	snprintf(out->path, sizeof(out->path), "%s", path);
+	out->scale = 1;
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
 		return topo_yaml_errf(err, path, "", false,
 				      "not a regular file (expected a workload YAML file)");

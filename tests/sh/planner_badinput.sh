@@ -126,10 +126,14 @@ check "step: bad topology" "tests/data/topo-bad/unknown-key.yaml:" "unknown key"
 check "step: bad calibration" "$D/calib-bad/" "expected" -- --topo $G --workload $W \
 	--calib "$(ls $D/calib-bad/*.yaml | head -n 1)"
 check "step: unknown option" "arplan step: " "unknown option" -- --topo $G --workload $W --csv
+check "step: scale 0" "arplan step: " "for --scale (expected a factor 0 < X <= 1" -- --topo $G --workload $W --scale 0
+check "step: scale junk" "arplan step: " "bad value '2x' for --scale" -- --topo $G --workload $W --scale 2x
+check "step: unknown algo" "arplan step: " "unknown algorithm 'ring2' for --algo" -- --topo $G --workload $W --algo ring2
 sub=compare
 check "compare: no topology" "arplan compare: " "no topology" -- --workload $W
 check "compare: no workload" "arplan compare: " "--workload" -- $G
 check "compare: json and csv" "arplan compare: " "choose one" -- $G --workload $W --json --csv
+check "compare: no --scale" "arplan compare: " "unknown option" -- $G --workload $W --scale 0.1
 check "compare: second topology bad" "tests/data/topo-bad/unknown-key.yaml:" "unknown key" -- \
 	$G tests/data/topo-bad/unknown-key.yaml --workload $W
 check "compare: degrees" "arplan compare: $D/workload-run/degrees-mismatch.yaml: " "GPUs, but" -- \

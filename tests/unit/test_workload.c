@@ -6,7 +6,8 @@
  * exposed communication, idle fraction, MFU; without overlap every bucket is exposed); the
  * run-time checks (degrees against the topology, memory, a GPU not in the catalog); every
  * shipped workload loads; the published runs of README "Training steps" run, and full
- * activation recomputation costs a second forward that MFU does not count.
+ * activation recomputation costs a second forward that MFU does not count.; the
+ * schedule arbench overlap emulates equals the one the step model uses, scaled uniformly.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -286,6 +287,72 @@ static void test_step_errors(void **state)
 	}
 }
 
+/* The schedule arbench overlap emulates (plan_timeline_load) is the one plan_step_run
+ * predicts on; --scale shrinks it uniformly and keeps the buckets as many. */
+static void test_timeline(void **state)
+{
+	const char *wl = "configs/workloads/llama2-7b.yaml",
+		   *topo = "configs/topologies/lab-2node.yaml";
+	double fpt = 6 * 6.74e9 + 12.0 * 32 * 4096 * 4096, sum = 0;
+	struct plan_timeline t, ts;
+	struct plan_workload w;
+	struct plan_step s;
+	struct topo_error err;
+	struct topo_desc *d = NULL;
+	struct topo_graph *g = NULL;
+	char msg[600];
+
+	assert_int_equal(plan_timeline_load(wl, topo, 2, 1, &t, msg, sizeof(msg)), 0);
+	assert_int_equal(t.world, 2);
+	assert_close(t.compute_s, fpt * 4194304 / (2 * 989e12 * 0.6));
+	assert_close(t.window_s, t.compute_s * 2 / 3);
+	assert_close(t.bwd_end_s, t.compute_s);
+	assert_close(t.grad_bytes, 6.74e9 * 2);
+	assert_int_equal(t.n_buckets, (size_t)ceil(6.74e9 * 2 / (25 << 20)));
+	for (size_t i = 0; i < t.n_buckets; i++) {
+		sum += t.bytes[i];
+		assert_true(t.ready_s[i] > t.bwd_end_s - t.window_s && t.ready_s[i] <= t.bwd_end_s);
+		assert_true(i == 0 || t.ready_s[i] > t.ready_s[i - 1]);
+		if (i + 1 < t.n_buckets)
+			assert_close(t.bytes[i], 25 << 20);
+	}
+	assert_close(sum, t.grad_bytes);
+	assert_close(t.ready_s[t.n_buckets - 1], t.bwd_end_s);
+	/* x 0.01: every time and byte, the same number of buckets */
+	assert_int_equal(plan_timeline_load(wl, topo, 2, 0.01, &ts, msg, sizeof(msg)), 0);
+	assert_int_equal(ts.n_buckets, t.n_buckets);
+	assert_close(ts.compute_s, 0.01 * t.compute_s);
+	assert_close(ts.bucket_bytes, 0.01 * (25 << 20));
+	for (size_t i = 0; i < t.n_buckets; i++) {
+		assert_close(ts.bytes[i], 0.01 * t.bytes[i]);
+		assert_close(ts.ready_s[i], 0.01 * t.ready_s[i]);
+	}
+	/* arplan step on the same lab and scale: the same compute and buckets */
+	assert_int_equal(plan_workload_load(wl, &w, &err), 0);
+	w.scale = 0.01;
+	assert_int_equal(topo_load(topo, &d, &err), 0);
+	assert_int_equal(topo_expand(d, &g, &err), 0);
+	assert_int_equal(plan_step_run(&w, d, g, NULL, &s, msg, sizeof(msg)), 0);
+	assert_close(s.compute_s, ts.compute_s);
+	assert_int_equal(s.n_buckets, ts.n_buckets);
+	assert_close(s.grad_bytes, ts.grad_bytes);
+	assert_true(s.dp_exposed_s > 0 && s.dp_exposed_s < s.allreduce_s);
+	topo_graph_free(g);
+	topo_desc_free(d);
+	plan_timeline_free(&t);
+	plan_timeline_free(&ts);
+	/* only data parallelism; the data degree must be the ranks */
+	assert_int_equal(plan_timeline_load("configs/workloads/llama3-70b.yaml", topo, 2, 1, &t,
+					    msg, sizeof(msg)),
+			 -EINVAL);
+	assert_non_null(strstr(msg, "only data parallelism is emulated"));
+	assert_int_equal(plan_timeline_load("tests/data/overlap/data-3.yaml", topo, 2, 1, &t, msg,
+					    sizeof(msg)),
+			 -EINVAL);
+	assert_non_null(strstr(msg, "parallel.data is 3 but the run has 2 ranks"));
+	assert_int_equal(plan_timeline_load(wl, topo, 2, 0, &t, msg, sizeof(msg)), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,7 +360,7 @@ int main(void)
 		cmocka_unit_test(test_buckets),	    cmocka_unit_test(test_shipped),
 		cmocka_unit_test(test_bad),	    cmocka_unit_test(test_step),
 		cmocka_unit_test(test_step_errors), cmocka_unit_test(test_shipped_all),
-		cmocka_unit_test(test_published),
+		cmocka_unit_test(test_published), cmocka_unit_test(test_timeline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
