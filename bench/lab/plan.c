@@ -16,10 +16,10 @@
 /* Queue limit of each shaped port, as time at the link rate.  Deep enough that the lab does not
  * drop: with 20 ms, rhd and tree on lab-2leaf-2to1 lost thousands of packets per run and the TCP
  * retransmission timeouts that followed made some sizes up to 1.7x slower than others in the same
- * run (bench/results/planner-lab/README.md); with 400 ms no packet was dropped.  InfiniBand and RoCE
- * fabrics with PFC are lossless, and so is the planner's flow model. */
-#define TBF_LATENCY "400ms"
-#define TBF_MIN_BURST 65536  /* one GSO packet of a veth: smaller bursts cost throughput */
+ * run (bench/results/planner-lab/README.md); with 400 ms no packet was dropped.  InfiniBand and
+ * RoCE fabrics with PFC are lossless, and so is the planner's flow model. */
+#define TBF_LATENCY   "400ms"
+#define TBF_MIN_BURST 65536 /* one GSO packet of a veth: smaller bursts cost throughput */
 
 int lab_plan_add(struct lab_plan *p, const char *arg0, ...)
 {

@@ -403,12 +403,12 @@ static void test_routed_plan(void **state)
 	}
 	assert_int_equal(tbf, 2 * f->n_links);
 	assert_true(plan_has(&p, "ip netns add arl-sw_3"));
-	assert_true(plan_has(
-		&p, "ip netns exec arl-sw_0 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
-		    "net.ipv6.conf.default.disable_ipv6=1 net.ipv4.ip_forward=1 "
-		    "net.ipv4.fib_multipath_hash_policy=1 net.ipv4.conf.all.rp_filter=0 "
-		    "net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.all.send_redirects=0 "
-		    "net.ipv4.conf.default.send_redirects=0"));
+	assert_true(plan_has(&p,
+			     "ip netns exec arl-sw_0 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+			     "net.ipv6.conf.default.disable_ipv6=1 net.ipv4.ip_forward=1 "
+			     "net.ipv4.fib_multipath_hash_policy=1 net.ipv4.conf.all.rp_filter=0 "
+			     "net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.all.send_redirects=0 "
+			     "net.ipv4.conf.default.send_redirects=0"));
 	/* hosts keep the bridged labs' addresses; the leaf knows the host's MAC and routes to it */
 	assert_true(plan_has(&p, "ip -n arl-b addr add 10.77.0.2/24 dev arl-eth0"));
 	assert_true(plan_has(&p,

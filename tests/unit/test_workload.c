@@ -360,7 +360,7 @@ int main(void)
 		cmocka_unit_test(test_buckets),	    cmocka_unit_test(test_shipped),
 		cmocka_unit_test(test_bad),	    cmocka_unit_test(test_step),
 		cmocka_unit_test(test_step_errors), cmocka_unit_test(test_shipped_all),
-		cmocka_unit_test(test_published), cmocka_unit_test(test_timeline),
+		cmocka_unit_test(test_published),   cmocka_unit_test(test_timeline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
