@@ -21,7 +21,7 @@ ARLAB=$BUILD/arlab
 [ -x "$ARLAB" ] && [ -x "$BUILD/arbench" ] || { echo "compare-oversub: build first (make BUILD=$BUILD)" >&2; exit 2; }
 # one lab per machine: wait for the lab tests of a concurrent `make check`
 mkdir -p /run/lock
-exec 9>/run/lock/arlab-test.lock
+exec 9>>/run/arlab-test.lock
 flock -w 900 9 || { echo "compare-oversub: the lab lock stayed busy" >&2; exit 1; }
 if "$ARLAB" status | grep -qv 'no lab is up'; then
 	echo "compare-oversub: a lab is up already; 'arlab down' it first" >&2

@@ -19,7 +19,7 @@
 #
 # Prints one line per run (busbw, load before and after, CPU busy before, uplink MB) and the
 # comparison; keeps the JSON, counters and logs in OUTDIR (default /tmp/arlab-ecmp).  About
-# 25 s per run.  Holds the lab tests' lock (/run/lock/arlab-test.lock) while the lab is up.
+# 25 s per run.  Holds the lab tests' lock (/run/arlab-test.lock) while the lab is up.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 BUILD=${BUILD:-build}
@@ -33,7 +33,7 @@ SAMPLES=${SAMPLES:-2000}
 CONNS=${CONNS:-1}
 CALIB=${CALIB:-bench/results/planner-lab/calib.yaml}
 TOPO=configs/topologies/lab-2leaf-2spine.yaml
-LOCK=/run/lock/arlab-test.lock
+LOCK=/run/arlab-test.lock
 
 [ -f "$CALIB" ] || { echo "ecmp-spread: no calibration $CALIB (set CALIB=FILE)" >&2; exit 2; }
 bytes=$(numfmt --from=iec "$SIZE")
@@ -80,7 +80,7 @@ wait_quiet() {
 
 echo "ecmp-spread: waiting for the lab lock $LOCK"
 mkdir -p "${LOCK%/*}"
-exec 9>"$LOCK"
+exec 9>>"$LOCK"
 flock -w 1800 9 || { echo "ecmp-spread: lab lock busy for 30 minutes" >&2; exit 1; }
 if [ -e /run/arlab ] || ip netns list | grep -q '^arl-'; then
 	echo "ecmp-spread: somebody else's lab is up ($(cat /run/arlab/source 2>/dev/null)); not touching it" >&2

@@ -12,7 +12,7 @@
 #
 # Every run: the lab is brought up, arbench runs under a timeout, the JSON (and arbench's
 # table, logs/NAME.log) is saved, the lab is brought down (also on error or Ctrl-C: trap).
-# One lab per machine: each lab run holds /run/lock/arlab-test.lock (the lab tests' lock)
+# One lab per machine: each lab run holds /run/arlab-test.lock (the lab tests' lock)
 # while its lab is up, so a concurrent `make check` waits for it, and we wait for it.
 # OUTDIR/SET/runs.tsv gets one line per run: file, start (UTC), wall seconds, CPU busy % just
 # before (see wait_quiet), load average before and after (/proc/loadavg, first three fields),
@@ -66,7 +66,7 @@ cp "$BUILD/arlab" "$BUILD/arbench" "$TMP/" || exit 1
 ARLAB=$TMP/arlab
 ARBENCH=$TMP/arbench
 LAB_UP=0
-LOCK=/run/lock/arlab-test.lock
+LOCK=/run/arlab-test.lock
 
 cleanup() {
 	local rc=$?
@@ -165,7 +165,7 @@ run_lab() {
 	wanted "$name" || return 0
 	echo "== $name: $topo ${ropts:-one rank per host}"
 	echo "  waiting for the lab lock $LOCK"
-	exec 9>"$LOCK"
+	exec 9>>"$LOCK"
 	flock -w 1800 9 || { echo "planner-data: lab lock busy for 30 minutes" >&2; exit 1; }
 	if [ -e /run/arlab ] || ip netns list | grep -q '^arl-'; then
 		echo "planner-data: somebody else's lab is up ($(cat /run/arlab/source 2>/dev/null)); skipping $name" >&2

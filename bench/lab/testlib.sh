@@ -14,7 +14,9 @@
 LAB_BUILD=${BUILD:-build}
 ARLAB=${ARLAB:-$LAB_BUILD/arlab}
 ARBENCH=${ARBENCH:-$LAB_BUILD/arbench}
-LAB_LOCK=/run/lock/arlab-test.lock
+# in /run, which only root can write (the old /run/lock is world-writable: a planted symlink
+# there made `exec 9>` truncate any file root can write); opened for append, never truncated
+LAB_LOCK=/run/arlab-test.lock
 LAB_TOPOLOGIES=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../configs/topologies" && pwd)
 LAB_TEST=$(basename "$0" .sh)
 LAB_DEADLINE=
@@ -98,7 +100,7 @@ lab_init() { # budget
 	[ -x "$ARLAB" ] || lab_fail "$ARLAB is not built"
 	mkdir -p "${LAB_LOCK%/*}"
 	local t0=$SECONDS
-	exec 9>"$LAB_LOCK"
+	exec 9>>"$LAB_LOCK"
 	flock -w 600 9 || lab_fail "another lab user held $LAB_LOCK for 10 minutes"
 	LAB_WAITED=$((SECONDS - t0))
 	local probe=arl-probe$$

@@ -12,7 +12,7 @@
 #
 # CALIB defaults to bench/results/planner-lab/calib.yaml, fitted by `arplan fit` on the lab's
 # calibration runs only (bench/lab/planner-data.sh calib); never on these runs.  Each lab run
-# holds the lab test lock (/run/lock/arlab-test.lock, as bench/lab/testlib.sh) while its lab is
+# holds the lab test lock (/run/arlab-test.lock, as bench/lab/testlib.sh) while its lab is
 # up.  OUTDIR/runs.tsv gets one line per run: name, start (UTC), seconds, CPU busy % just
 # before (wait_quiet), load before, load after (/proc/loadavg), exit code, command.
 set -u
@@ -22,7 +22,7 @@ MODE=${1:-all}
 OUT=${2:-bench/results/overlap-lab}
 CALIB=${CALIB:-bench/results/planner-lab/calib.yaml}
 STEPS=${STEPS:-10}
-LOCK=/run/lock/arlab-test.lock
+LOCK=/run/arlab-test.lock
 case $MODE in measure | predict | all) ;; *)
 	echo "usage: $0 [measure|predict|all] [OUTDIR]" >&2
 	exit 2
@@ -82,7 +82,7 @@ measure() {
 		read -r name topo wl scale algo <<<"$p"
 		wanted "$name" || continue
 		echo "== $name: waiting for the lab lock $LOCK"
-		exec 9>"$LOCK"
+		exec 9>>"$LOCK"
 		flock -w 1800 9 || { echo "overlap-lab: lab lock busy for 30 minutes" >&2; exit 1; }
 		if [ -e /run/arlab ] || ip netns list | grep -q '^arl-'; then
 			echo "overlap-lab: somebody else's lab is up; skipping $name" >&2

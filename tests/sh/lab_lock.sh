@@ -15,6 +15,13 @@ unshare -m -n --propagation private true 2>/dev/null ||
 tmp=$(mktemp -d /tmp/lab_lock.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cp "$ARLAB" "$tmp/arlab"
+cp "$(dirname "$0")/../../bench/lab/testlib.sh" "$tmp/testlib.sh"
+# the lab tests' lock (testlib.sh) must live where only root writes (this machine's directory)
+test_lock=$(sed -n "s/^LAB_LOCK=//p" "$tmp/testlib.sh")
+[ "$(stat -c %a:%u "${test_lock%/*}")" = 755:0 ] || {
+	echo "FAIL: the lab test lock $test_lock is in a directory of mode $(stat -c %a:%u "${test_lock%/*}")"
+	exit 1
+}
 
 # shellcheck disable=SC2016
 unshare -m -n --propagation private env TMPD="$tmp" bash -c '
@@ -62,4 +69,13 @@ echo "ok   holder named: $(head -n 1 "$TMPD/out")"
 [ "$(stat -c %a:%u /run/arlab.lock)" = 600:0 ] ||
 	fail "lock file is $(stat -c %a:%u /run/arlab.lock), expected 600:0"
 echo "ok   free lock taken, /run/arlab.lock is 0600 root"
+
+# 5. the lab tests and scripts (testlib.sh) lock in a directory only root writes, and taking
+# their lock neither truncates nor creates anything through the old /run/lock path
+echo keep >"$TMPD/victim-test"
+ln -s "$TMPD/victim-test" /run/lock/arlab-test.lock
+LAB_LOCK=$(sed -n "s/^LAB_LOCK=//p" "$TMPD/testlib.sh")
+( exec 9>>"$LAB_LOCK"; flock -w 5 9 ) || fail "cannot take the lab test lock $LAB_LOCK"
+[ "$(cat "$TMPD/victim-test")" = keep ] || fail "taking the lab test lock truncated a planted target"
+echo "ok   lab test lock $LAB_LOCK in a root-only directory, planted /run/lock link untouched"
 '
