@@ -653,6 +653,7 @@ int bench_links_run(MPI_Comm comm, const struct bench_links_opts *o, int argc, c
 			flagged += l.res[i].flagged;
 		bench_links_footer(stdout, &v, l.res, l.n_res, l.medians);
 		if (flagged && o->fail_below) {
+			fflush(stdout); /* the summary first, where stdout and stderr are one */
 			fprintf(stderr,
 				"arbench: links: %zu link results below %.2f x the median "
 				"(--fail-below)\n",
