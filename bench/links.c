@@ -487,7 +487,7 @@ static int setup_transport(struct links *l, char *err, size_t errlen)
 		rc = l->tops->init(l->tcomm, &cfg, &l->tr, terr, sizeof(terr));
 		if (rc) {
 			l->tr = NULL;
-			snprintf(msg, sizeof(msg), "rank %d: transport '%s': %s", l->rank,
+			snprintf(msg, sizeof(msg), "rank %d: transport '%.32s': %.400s", l->rank,
 				 l->tops->name, terr[0] ? terr : strerror(-rc));
 			bad = rc == -ENODEV || rc == -EINVAL;
 		}
