@@ -16,8 +16,9 @@ t0=$SECONDS
 # without a symbolizer our frames would have no file names and could not be told from a
 # library's: check-leaks.sh needs them
 command -v llvm-symbolizer >/dev/null || { echo "sanitize: llvm-symbolizer missing (apt-get install llvm)"; exit 1; }
-make --no-print-directory -j2 BUILD="$SAN_BUILD" OPT="$SAN_OPT" all >"$SAN_BUILD.log" 2>&1 ||
-	{ tail -n 30 "$SAN_BUILD.log"; echo "sanitize: build failed"; exit 1; }
+mkdir -p "$SAN_BUILD" # its build log inside it, not beside it in the source tree
+make --no-print-directory -j2 BUILD="$SAN_BUILD" OPT="$SAN_OPT" all >"$SAN_BUILD/build.log" 2>&1 ||
+	{ tail -n 30 "$SAN_BUILD/build.log"; echo "sanitize: build failed"; exit 1; }
 echo "sanitize: built $SAN_BUILD in $((SECONDS - t0)) s"
 rm -rf "$logs" && mkdir -p "$logs"
 # leaks are written to $logs/asan.PID and judged below (exitcode=0: a leak alone does not fail
