@@ -486,4 +486,8 @@ void plan_csv_text(FILE *f, const char *s);
 /* "8 B", "64 KiB", "1.5 MiB" */
 void plan_rpt_size(size_t bytes, char *buf, size_t len);
 
+/* "path: message" into msg (results.c, report_load.c); returns -EINVAL. */
+int plan_file_error(char *msg, size_t len, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 #endif /* ARBENCH_PLANNER_INTERNAL_H */

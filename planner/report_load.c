@@ -15,21 +15,6 @@
 
 #include "planner/internal.h"
 
-static int bad(char *msg, size_t len, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int bad(char *msg, size_t len, const char *path, const char *fmt, ...)
-{
-	char tmp[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	snprintf(msg, len, "%s: %s", path, tmp);
-	return -EINVAL;
-}
-
 /* A string member, or "" when missing or not a string; NULL only when out of memory. */
 static char *dup_str(json_t *o, const char *key)
 {
@@ -128,9 +113,9 @@ static int load_nodes(const char *path, json_t *doc, struct plan_rpt_file *f, ch
 	if (!list)
 		return 0;
 	if (!json_is_array(list))
-		return bad(msg, msglen, path,
-			   "\"nodes_info\" is not a list (expected one object "
-			   "per node: name, cores, cpu_model, nics, gpus)");
+		return plan_file_error(msg, msglen, path,
+				       "\"nodes_info\" is not a list (expected one object "
+				       "per node: name, cores, cpu_model, nics, gpus)");
 	f->nodes = calloc(json_array_size(list) + 1, sizeof(*f->nodes));
 	if (!f->nodes)
 		return -ENOMEM;
@@ -141,10 +126,11 @@ static int load_nodes(const char *path, json_t *doc, struct plan_rpt_file *f, ch
 
 		if (!json_is_object(e) || (nics && !json_is_array(nics)) ||
 		    (gpus && !json_is_array(gpus)))
-			return bad(msg, msglen, path,
-				   "nodes_info[%zu] is not an object with lists \"nics\" and "
-				   "\"gpus\"",
-				   i);
+			return plan_file_error(
+				msg, msglen, path,
+				"nodes_info[%zu] is not an object with lists \"nics\" and "
+				"\"gpus\"",
+				i);
 		f->n_nodes = (int)i + 1;
 		n->cores = int_or(e, "cores", -1);
 		n->pus = int_or(e, "pus", -1);
@@ -200,7 +186,7 @@ static int load_links(const char *path, json_t *doc, struct plan_rpt_file *f, ch
 	if (!list)
 		return 0;
 	if (!json_is_array(list))
-		return bad(
+		return plan_file_error(
 			msg, msglen, path,
 			"\"links\" is not a list (expected [{src, dst, src_host, dst_host, size, "
 			"bw_gbps, lat_us, flagged}] as arbench links writes)");
@@ -217,31 +203,34 @@ static int load_links(const char *path, json_t *doc, struct plan_rpt_file *f, ch
 		const char *dh = json_string_value(json_object_get(e, "dst_host"));
 
 		if (!json_is_object(e))
-			return bad(msg, msglen, path, "links[%zu] is not an object", i);
+			return plan_file_error(msg, msglen, path, "links[%zu] is not an object", i);
 		if (!json_is_integer(src) || !json_is_integer(dst) || json_integer_value(src) < 0 ||
 		    json_integer_value(dst) < 0 || json_integer_value(src) >= ranks ||
 		    json_integer_value(dst) >= ranks ||
 		    json_integer_value(src) == json_integer_value(dst))
-			return bad(msg, msglen, path,
-				   "links[%zu]: \"src\" and \"dst\" must be two different ranks "
-				   "0..%d",
-				   i, ranks - 1);
+			return plan_file_error(
+				msg, msglen, path,
+				"links[%zu]: \"src\" and \"dst\" must be two different ranks "
+				"0..%d",
+				i, ranks - 1);
 		if (!sh || !dh)
-			return bad(msg, msglen, path,
-				   "links[%zu]: \"src_host\" and \"dst_host\" must be strings", i);
+			return plan_file_error(
+				msg, msglen, path,
+				"links[%zu]: \"src_host\" and \"dst_host\" must be strings", i);
 		if (!json_is_integer(size) || json_integer_value(size) < 0 ||
 		    json_integer_value(size) > (json_int_t)1 << 50)
-			return bad(msg, msglen, path,
-				   "links[%zu]: \"size\" is not a whole number of bytes", i);
+			return plan_file_error(
+				msg, msglen, path,
+				"links[%zu]: \"size\" is not a whole number of bytes", i);
 		if (!json_is_number(bw) || !(json_number_value(bw) >= 0) ||
 		    !isfinite(json_number_value(bw)) || !json_is_number(lat) ||
 		    !(json_number_value(lat) >= 0) || !isfinite(json_number_value(lat)))
-			return bad(msg, msglen, path,
-				   "links[%zu]: \"bw_gbps\" and \"lat_us\" must be numbers >= 0",
-				   i);
+			return plan_file_error(
+				msg, msglen, path,
+				"links[%zu]: \"bw_gbps\" and \"lat_us\" must be numbers >= 0", i);
 		if (!json_is_boolean(json_object_get(e, "flagged")))
-			return bad(msg, msglen, path,
-				   "links[%zu]: \"flagged\" is not true or false", i);
+			return plan_file_error(msg, msglen, path,
+					       "links[%zu]: \"flagged\" is not true or false", i);
 		l->src = (int)json_integer_value(src);
 		l->dst = (int)json_integer_value(dst);
 		l->size = (size_t)json_integer_value(size);
@@ -281,10 +270,11 @@ static int load_file(const char *path, struct plan_rpt_file *f, char *msg, size_
 	if (!ret)
 		ret = load_links(path, doc, f, msg, msglen);
 	if (!ret && !f->res->n_rows && !f->n_links)
-		ret = bad(msg, msglen, path,
-			  "no results: the \"results\" list is empty%s (expected at least one "
-			  "measured size; did the run stop before its first size finished?)",
-			  json_object_get(doc, "links") ? " and so is \"links\"" : "");
+		ret = plan_file_error(
+			msg, msglen, path,
+			"no results: the \"results\" list is empty%s (expected at least one "
+			"measured size; did the run stop before its first size finished?)",
+			json_object_get(doc, "links") ? " and so is \"links\"" : "");
 out:
 	json_decref(doc);
 	return ret;

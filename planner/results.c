@@ -44,10 +44,7 @@ static unsigned type_size(const char *name)
 	return 0;
 }
 
-static int bad(char *msg, size_t len, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int bad(char *msg, size_t len, const char *path, const char *fmt, ...)
+int plan_file_error(char *msg, size_t len, const char *path, const char *fmt, ...)
 {
 	char tmp[400];
 	va_list ap;
@@ -116,15 +113,17 @@ static int slurp(const char *path, char **buf, size_t *len, char *msg, size_t ms
 
 	*buf = NULL;
 	if (stat(path, &st) != 0)
-		return bad(msg, msglen, path, "cannot open: %s", strerror(errno));
+		return plan_file_error(msg, msglen, path, "cannot open: %s", strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return bad(msg, msglen, path, "not a regular file (expected a results file)");
+		return plan_file_error(msg, msglen, path,
+				       "not a regular file (expected a results file)");
 	if ((unsigned long long)st.st_size > MAX_FILE_BYTES)
-		return bad(msg, msglen, path, "%lld bytes is too big for a results file",
-			   (long long)st.st_size);
+		return plan_file_error(msg, msglen, path,
+				       "%lld bytes is too big for a results file",
+				       (long long)st.st_size);
 	f = fopen(path, "rb");
 	if (!f)
-		return bad(msg, msglen, path, "cannot open: %s", strerror(errno));
+		return plan_file_error(msg, msglen, path, "cannot open: %s", strerror(errno));
 	*buf = malloc((size_t)st.st_size + 1);
 	if (!*buf) {
 		fclose(f);
@@ -154,15 +153,16 @@ static json_t *parse_json(const char *path, const char *text, size_t len, char *
 		return doc;
 	if (je.position >= (int)len || strstr(je.text, "premature end") ||
 	    strstr(je.text, "end of file"))
-		bad(msg, msglen, path,
-		    "truncated: the JSON ends early at line %d (expected a complete results "
-		    "file; was the run killed while writing it?)",
-		    je.line);
+		plan_file_error(
+			msg, msglen, path,
+			"truncated: the JSON ends early at line %d (expected a complete results "
+			"file; was the run killed while writing it?)",
+			je.line);
 	else
-		bad(msg, msglen, path,
-		    "not JSON: line %d, column %d: %s (expected arbench's "
-		    "results JSON)",
-		    je.line, je.column, je.text);
+		plan_file_error(msg, msglen, path,
+				"not JSON: line %d, column %d: %s (expected arbench's "
+				"results JSON)",
+				je.line, je.column, je.text);
 	return NULL;
 }
 
@@ -194,31 +194,36 @@ static int arbench_row(const char *path, size_t i, json_t *e, struct plan_row *r
 
 	memset(row, 0, sizeof(*row));
 	if (!json_is_object(e))
-		return bad(msg, msglen, path, "results[%zu] is not an object", i);
+		return plan_file_error(msg, msglen, path, "results[%zu] is not an object", i);
 	if (get_int(e, "size", 0, &size) || get_int(e, "count", 0, &count) ||
 	    size > (json_int_t)1 << 50 || count > size)
-		return bad(msg, msglen, path,
-			   "results[%zu]: \"size\" and \"count\" must be whole numbers, 0 <= count "
-			   "<= size <= 1 PiB",
-			   i);
+		return plan_file_error(
+			msg, msglen, path,
+			"results[%zu]: \"size\" and \"count\" must be whole numbers, 0 <= count "
+			"<= size <= 1 PiB",
+			i);
 	if (!type || !(row->esize = type_size(type)))
-		return bad(msg, msglen, path,
-			   "results[%zu]: unknown \"type\" %s%s%s (expected float, double, half, "
-			   "bfloat16, int32, int64 or uint8)",
-			   i, type ? "'" : "(missing)", type ? type : "", type ? "'" : "");
+		return plan_file_error(
+			msg, msglen, path,
+			"results[%zu]: unknown \"type\" %s%s%s (expected float, double, half, "
+			"bfloat16, int32, int64 or uint8)",
+			i, type ? "'" : "(missing)", type ? type : "", type ? "'" : "");
 	if ((json_int_t)row->esize * count != size)
-		return bad(msg, msglen, path,
-			   "results[%zu]: size %lld is not count %lld x %u bytes of %s", i,
-			   (long long)size, (long long)count, row->esize, type);
+		return plan_file_error(msg, msglen, path,
+				       "results[%zu]: size %lld is not count %lld x %u bytes of %s",
+				       i, (long long)size, (long long)count, row->esize, type);
 	if (!algo || !*algo || strlen(algo) >= sizeof(row->algo))
-		return bad(msg, msglen, path, "results[%zu]: \"algo\" missing or too long", i);
+		return plan_file_error(msg, msglen, path,
+				       "results[%zu]: \"algo\" missing or too long", i);
 	v = json_object_get(e, "inplace");
 	if (!json_is_boolean(v))
-		return bad(msg, msglen, path, "results[%zu]: \"inplace\" is not true or false", i);
+		return plan_file_error(msg, msglen, path,
+				       "results[%zu]: \"inplace\" is not true or false", i);
 	if (!json_is_object(t) || !json_is_number(json_object_get(t, "avg")) ||
 	    !json_is_number(json_object_get(t, "p50")))
-		return bad(msg, msglen, path,
-			   "results[%zu]: \"time_us\" needs numbers \"avg\" and \"p50\"", i);
+		return plan_file_error(
+			msg, msglen, path,
+			"results[%zu]: \"time_us\" needs numbers \"avg\" and \"p50\"", i);
 	row->size = (size_t)size;
 	row->count = (size_t)count;
 	snprintf(row->algo, sizeof(row->algo), "%s", algo);
@@ -227,7 +232,7 @@ static int arbench_row(const char *path, size_t i, json_t *e, struct plan_row *r
 	row->p50_us = json_number_value(json_object_get(t, "p50"));
 	row->busbw = json_number_value(json_object_get(e, "busbw"));
 	if (!(row->time_us >= 0) || !(row->p50_us >= 0))
-		return bad(msg, msglen, path, "results[%zu]: a negative time", i);
+		return plan_file_error(msg, msglen, path, "results[%zu]: a negative time", i);
 	snprintf(row->type, sizeof(row->type), "%s", type);
 	v = json_object_get(e, "op");
 	if (json_is_string(v) && json_string_length(v) < sizeof(row->op))
@@ -243,7 +248,8 @@ static int arbench_row(const char *path, size_t i, json_t *e, struct plan_row *r
 		row->p99_us = json_number_value(json_object_get(t, "p99"));
 		row->max_us = json_number_value(json_object_get(t, "max"));
 		if (!(row->min_us >= 0) || !(row->p99_us >= 0) || !(row->max_us >= 0))
-			return bad(msg, msglen, path, "results[%zu]: a negative time", i);
+			return plan_file_error(msg, msglen, path, "results[%zu]: a negative time",
+					       i);
 		row->has_spread = true;
 	}
 	return 0;
@@ -262,35 +268,43 @@ static int arbench_doc(const char *path, json_t *doc, bool links_ok, struct plan
 	int ret;
 
 	if (!json_is_object(doc))
-		return bad(msg, msglen, path,
-			   "not an arbench results file (the JSON is not an object; expected the "
-			   "file arbench -J writes)");
+		return plan_file_error(
+			msg, msglen, path,
+			"not an arbench results file (the JSON is not an object; expected the "
+			"file arbench -J writes)");
 	if (json_object_get(doc, "nccl_version") || json_object_get(doc, "config"))
-		return bad(msg, msglen, path,
-			   "nccl-tests JSON, not arbench's (read it with the rank and node counts: "
-			   "--ranks N --nodes N)");
+		return plan_file_error(
+			msg, msglen, path,
+			"nccl-tests JSON, not arbench's (read it with the rank and node counts: "
+			"--ranks N --nodes N)");
 	if (!ver || !(json_is_array(res) || (links_ok && !res && json_object_get(doc, "links"))))
-		return bad(msg, msglen, path,
-			   "not an arbench results file (no \"version\" or no \"results\" list; "
-			   "expected the file arbench -J writes)");
+		return plan_file_error(
+			msg, msglen, path,
+			"not an arbench results file (no \"version\" or no \"results\" list; "
+			"expected the file arbench -J writes)");
 	if (!json_is_integer(ver) || json_integer_value(ver) < 1)
-		return bad(msg, msglen, path, "\"version\" is not a schema number >= 1");
+		return plan_file_error(msg, msglen, path,
+				       "\"version\" is not a schema number >= 1");
 	if (json_integer_value(ver) > RESULTS_SCHEMA)
-		return bad(msg, msglen, path,
-			   "written by a newer arbench (schema %lld); this arplan reads schema %d",
-			   (long long)json_integer_value(ver), RESULTS_SCHEMA);
+		return plan_file_error(
+			msg, msglen, path,
+			"written by a newer arbench (schema %lld); this arplan reads schema %d",
+			(long long)json_integer_value(ver), RESULTS_SCHEMA);
 	if (get_int(doc, "ranks", 1, &ranks) || get_int(doc, "nodes", 1, &nodes) || nodes > ranks ||
 	    ranks > 1 << 24)
-		return bad(msg, msglen, path,
-			   "\"ranks\" and \"nodes\" must be whole numbers, 1 <= nodes <= ranks");
+		return plan_file_error(
+			msg, msglen, path,
+			"\"ranks\" and \"nodes\" must be whole numbers, 1 <= nodes <= ranks");
 	if (!json_is_array(nor) || (json_int_t)json_array_size(nor) != ranks)
-		return bad(msg, msglen, path,
-			   "\"node_of_rank\" must list one node per rank (%lld ranks, %zu given)",
-			   (long long)ranks, json_is_array(nor) ? json_array_size(nor) : 0);
+		return plan_file_error(
+			msg, msglen, path,
+			"\"node_of_rank\" must list one node per rank (%lld ranks, %zu given)",
+			(long long)ranks, json_is_array(nor) ? json_array_size(nor) : 0);
 	if (!json_is_array(hosts) || (json_int_t)json_array_size(hosts) != nodes)
-		return bad(msg, msglen, path,
-			   "\"hosts\" must list one name per node (%lld nodes, %zu given)",
-			   (long long)nodes, json_is_array(hosts) ? json_array_size(hosts) : 0);
+		return plan_file_error(
+			msg, msglen, path,
+			"\"hosts\" must list one name per node (%lld nodes, %zu given)",
+			(long long)nodes, json_is_array(hosts) ? json_array_size(hosts) : 0);
 	r = results_new(path, (int)ranks, (int)nodes);
 	if (!r)
 		return -ENOMEM;
@@ -301,8 +315,9 @@ static int arbench_doc(const char *path, json_t *doc, bool links_ok, struct plan
 	{
 		if (!json_is_integer(e) || json_integer_value(e) < 0 ||
 		    json_integer_value(e) >= nodes) {
-			bad(msg, msglen, path, "node_of_rank[%zu] is not a node index 0..%lld", i,
-			    (long long)nodes - 1);
+			plan_file_error(msg, msglen, path,
+					"node_of_rank[%zu] is not a node index 0..%lld", i,
+					(long long)nodes - 1);
 			goto err_free;
 		}
 		r->node_of_rank[i] = (int)json_integer_value(e);
@@ -310,7 +325,7 @@ static int arbench_doc(const char *path, json_t *doc, bool links_ok, struct plan
 	json_array_foreach(hosts, i, e)
 	{
 		if (!json_is_string(e)) {
-			bad(msg, msglen, path, "hosts[%zu] is not a string", i);
+			plan_file_error(msg, msglen, path, "hosts[%zu] is not a string", i);
 			goto err_free;
 		}
 		r->hosts[i] = strdup(json_string_value(e));
@@ -323,24 +338,26 @@ static int arbench_doc(const char *path, json_t *doc, bool links_ok, struct plan
 		for (i = 0; i < (size_t)ranks && r->node_of_rank[i] != v; i++)
 			;
 		if (i == (size_t)ranks) {
-			bad(msg, msglen, path, "node %lld (%s) has no rank in \"node_of_rank\"",
-			    (long long)v, r->hosts[v]);
+			plan_file_error(msg, msglen, path,
+					"node %lld (%s) has no rank in \"node_of_rank\"",
+					(long long)v, r->hosts[v]);
 			goto err_free;
 		}
 	}
 	if (set && json_is_object(set)) {
 		if (json_object_get(set, "segment_bytes")) {
 			if (get_int(set, "segment_bytes", 0, &v)) {
-				bad(msg, msglen, path,
-				    "settings.segment_bytes is not a whole number >= 0");
+				plan_file_error(
+					msg, msglen, path,
+					"settings.segment_bytes is not a whole number >= 0");
 				goto err_free;
 			}
 			r->segment_bytes = (size_t)v;
 		}
 		if (json_object_get(set, "max_inflight")) {
 			if (get_int(set, "max_inflight", 0, &v) || v > 1 << 20) {
-				bad(msg, msglen, path,
-				    "settings.max_inflight is not a whole number >= 0");
+				plan_file_error(msg, msglen, path,
+						"settings.max_inflight is not a whole number >= 0");
 				goto err_free;
 			}
 			r->max_inflight = (int)v;
@@ -380,13 +397,15 @@ int plan_results_load_doc(const char *path, bool links_ok, struct plan_results *
 		return ret;
 	if (!*skip_space(text)) {
 		free(text);
-		return bad(msg, msglen, path, "empty file (expected arbench's results JSON)");
+		return plan_file_error(msg, msglen, path,
+				       "empty file (expected arbench's results JSON)");
 	}
 	if (*skip_space(text) != '{' && *skip_space(text) != '[' && looks_like_nccl_text(text)) {
 		free(text);
-		return bad(msg, msglen, path,
-			   "nccl-tests text output, not arbench's JSON (read it with the rank and "
-			   "node counts: --ranks N --nodes N)");
+		return plan_file_error(
+			msg, msglen, path,
+			"nccl-tests text output, not arbench's JSON (read it with the rank and "
+			"node counts: --ranks N --nodes N)");
 	}
 	doc = parse_json(path, text, len, msg, msglen);
 	free(text);
@@ -435,7 +454,7 @@ static int nccl_place(const char *path, struct plan_results *r, struct rank_host
 				;
 			if (j == n) {
 				if (n == r->nodes)
-					return bad(
+					return plan_file_error(
 						msg, msglen, path,
 						"the log names more than %d hosts, but the "
 						"cluster was given as %d nodes (expected --nodes "
@@ -448,22 +467,25 @@ static int nccl_place(const char *path, struct plan_results *r, struct rank_host
 			r->node_of_rank[i] = j;
 		}
 		if (n != r->nodes)
-			return bad(msg, msglen, path,
-				   "the log names %d host%s, but the cluster was given as %d "
-				   "nodes (expected --nodes %d)",
-				   n, n == 1 ? "" : "s", r->nodes, n);
+			return plan_file_error(
+				msg, msglen, path,
+				"the log names %d host%s, but the cluster was given as %d "
+				"nodes (expected --nodes %d)",
+				n, n == 1 ? "" : "s", r->nodes, n);
 		return 0;
 	}
 	if (rh->seen)
-		return bad(msg, msglen, path,
-			   "the log names the hosts of %d ranks, but the cluster was given as %d "
-			   "ranks (expected --ranks to match the log)",
-			   rh->seen, r->ranks);
+		return plan_file_error(
+			msg, msglen, path,
+			"the log names the hosts of %d ranks, but the cluster was given as %d "
+			"ranks (expected --ranks to match the log)",
+			rh->seen, r->ranks);
 	if (r->ranks % r->nodes)
-		return bad(msg, msglen, path,
-			   "%d ranks do not split evenly over %d nodes (the log does not say "
-			   "where ranks ran; expected a multiple)",
-			   r->ranks, r->nodes);
+		return plan_file_error(
+			msg, msglen, path,
+			"%d ranks do not split evenly over %d nodes (the log does not say "
+			"where ranks ran; expected a multiple)",
+			r->ranks, r->nodes);
 	for (i = 0; i < r->ranks; i++)
 		r->node_of_rank[i] = i / (r->ranks / r->nodes);
 	for (i = 0; i < r->nodes; i++) {
@@ -561,10 +583,11 @@ static int nccl_text(const char *path, char *text, struct plan_results *r, struc
 			if ((s = strstr(line, "Collective test starting:")) &&
 			    !strstr(s, "all_reduce")) {
 				s += 25 + strspn(s + 25, " \t"); /* the test's name, maybe empty */
-				return bad(msg, msglen, path,
-					   "line %d: not an all-reduce test (%s; expected "
-					   "all_reduce_perf output)",
-					   lineno, *s ? s : "no test name");
+				return plan_file_error(
+					msg, msglen, path,
+					"line %d: not an all-reduce test (%s; expected "
+					"all_reduce_perf output)",
+					lineno, *s ? s : "no test name");
 			}
 			if (sscanf(line, "#  Rank %d Group %*d Pid %*d on %255s device%n", &rank,
 				   host, &skip) == 2 &&
@@ -606,7 +629,7 @@ static int nccl_text(const char *path, char *text, struct plan_results *r, struc
 			if (!whole(tok[0], &size))
 				continue; /* a NCCL INFO or warning line between rows */
 			if (n < ncols)
-				return bad(
+				return plan_file_error(
 					msg, msglen, path,
 					"line %d: %s row (%d of %d columns; expected nccl-tests' "
 					"size count type redop root time algbw busbw ...)",
@@ -615,24 +638,26 @@ static int nccl_text(const char *path, char *text, struct plan_results *r, struc
 			if (!whole(tok[isize], &size) || !whole(tok[icount], &count) ||
 			    !number(tok[itime], &t) || !number(tok[ibus], &bw) ||
 			    nccl_row_fill(&row, size, count, tok[itype], t, bw))
-				return bad(msg, msglen, path,
-					   "line %d: not a result row (expected numbers for size, "
-					   "count, time and busbw)",
-					   lineno);
+				return plan_file_error(
+					msg, msglen, path,
+					"line %d: not a result row (expected numbers for size, "
+					"count, time and busbw)",
+					lineno);
 			ret = add_row(r, &cap, &row);
 			if (ret)
 				return ret;
 		}
 	}
 	if (itime < 0)
-		return bad(
+		return plan_file_error(
 			msg, msglen, path,
 			"not nccl-tests output (no '#  size  count  type ...  time  algbw  busbw' "
 			"header; expected all_reduce_perf's output)");
 	if (!r->n_rows)
-		return bad(msg, msglen, path,
-			   "no result rows after the header (truncated? expected rows of size, "
-			   "count, type, time, busbw)");
+		return plan_file_error(
+			msg, msglen, path,
+			"no result rows after the header (truncated? expected rows of size, "
+			"count, type, time, busbw)");
 	return 0;
 }
 
@@ -646,14 +671,16 @@ static int nccl_json(const char *path, json_t *doc, struct plan_results *r, stru
 
 	if (!json_is_object(doc) || !json_is_array(res) ||
 	    !(json_object_get(doc, "nccl_version") || json_object_get(doc, "config")))
-		return bad(msg, msglen, path,
-			   "not nccl-tests JSON (no \"nccl_version\", \"config\" or \"results\"; "
-			   "expected the file all_reduce_perf -J writes)");
+		return plan_file_error(
+			msg, msglen, path,
+			"not nccl-tests JSON (no \"nccl_version\", \"config\" or \"results\"; "
+			"expected the file all_reduce_perf -J writes)");
 	if (json_is_integer(ver) && json_integer_value(ver) > NCCL_JSON_SCHEMA)
-		return bad(msg, msglen, path,
-			   "written by a newer nccl-tests (JSON schema %lld); this arplan reads "
-			   "schema %d",
-			   (long long)json_integer_value(ver), NCCL_JSON_SCHEMA);
+		return plan_file_error(
+			msg, msglen, path,
+			"written by a newer nccl-tests (JSON schema %lld); this arplan reads "
+			"schema %d",
+			(long long)json_integer_value(ver), NCCL_JSON_SCHEMA);
 	json_array_foreach(devs, i, e)
 	{
 		json_t *rk = json_object_get(e, "rank");
@@ -679,10 +706,11 @@ static int nccl_json(const char *path, json_t *doc, struct plan_results *r, stru
 		    nccl_row_fill(&row, (size_t)size, (size_t)count, type ? type : "",
 				  json_number_value(t),
 				  json_number_value(json_object_get(p, "bus_bw"))))
-			return bad(msg, msglen, path,
-				   "results[%zu]: expected size, count, type and out_of_place "
-				   "{time, alg_bw, bus_bw}",
-				   i);
+			return plan_file_error(
+				msg, msglen, path,
+				"results[%zu]: expected size, count, type and out_of_place "
+				"{time, alg_bw, bus_bw}",
+				i);
 		if (!json_is_object(json_object_get(e, "out_of_place")))
 			row.inplace = true;
 		ret = add_row(r, &cap, &row);
@@ -690,7 +718,7 @@ static int nccl_json(const char *path, json_t *doc, struct plan_results *r, stru
 			return ret;
 	}
 	if (!r->n_rows)
-		return bad(msg, msglen, path, "no results in the nccl-tests JSON");
+		return plan_file_error(msg, msglen, path, "no results in the nccl-tests JSON");
 	return 0;
 }
 
@@ -705,10 +733,11 @@ int plan_results_load_nccl(const char *path, int ranks, int nodes, struct plan_r
 
 	*out = NULL;
 	if (ranks < 1 || nodes < 1 || nodes > ranks || ranks > 1 << 24)
-		return bad(msg, msglen, path,
-			   "nccl-tests output needs the rank and node counts (expected 1 <= nodes "
-			   "<= ranks, got %d ranks, %d nodes)",
-			   ranks, nodes);
+		return plan_file_error(
+			msg, msglen, path,
+			"nccl-tests output needs the rank and node counts (expected 1 <= nodes "
+			"<= ranks, got %d ranks, %d nodes)",
+			ranks, nodes);
 	ret = slurp(path, &text, &len, msg, msglen);
 	if (ret)
 		return ret;
@@ -725,7 +754,7 @@ int plan_results_load_nccl(const char *path, int ranks, int nodes, struct plan_r
 			ret = nccl_json(path, doc, r, &rh, msg, msglen);
 		json_decref(doc);
 	} else if (!*skip_space(text)) {
-		ret = bad(msg, msglen, path, "empty file (expected nccl-tests output)");
+		ret = plan_file_error(msg, msglen, path, "empty file (expected nccl-tests output)");
 	} else {
 		ret = nccl_text(path, text, r, &rh, msg, msglen);
 	}
