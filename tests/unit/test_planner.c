@@ -305,13 +305,80 @@ static void test_fit_recovers(void **state)
 	unload(&f);
 }
 
+/* Shared memory: four ranks on one host.  A known copy rate is found again; when the copy
+ * costs nothing beside the reduction, the fitted rate stops at its bound instead of running
+ * off to infinity (the fit cannot tell the two apart). */
+static double fit_shm_rate(double truth_rate)
+{
+	struct fabric f;
+	struct plan_calib truth, fitted;
+	const char *algos[] = {"ring", "rhd", "tree"};
+	struct plan_results res = {.path = "synthetic", .ranks = 4, .nodes = 1};
+	int node_of_rank[4] = {0, 0, 0, 0};
+	struct plan_row rows[3 * 6];
+	struct plan_ctx *ctx;
+	struct plan_fit_input in;
+	char msg[256];
+	FILE *devnull = fopen("/dev/null", "w");
+
+	load("lab-2node", &f);
+	plan_calib_defaults(&truth);
+	truth.link[PLAN_C_SHM] = (struct plan_link_fit){
+		.set = true, .alpha_s = 2e-6, .efficiency = 1, .rate = truth_rate};
+	truth.gamma_s_per_byte = 1e-9;
+	res.node_of_rank = node_of_rank;
+	res.rows = rows;
+	{
+		struct plan_setup s = {
+			.g = f.g, .ranks = 4, .node_of_rank = node_of_rank, .calib = &truth};
+
+		assert_int_equal(plan_ctx_new(&s, &ctx, msg, sizeof(msg)), 0);
+	}
+	for (int a = 0; a < 3; a++)
+		for (int k = 0; k < 6; k++) {
+			struct plan_row *row = &rows[res.n_rows++];
+			struct plan_prediction pr;
+
+			*row = (struct plan_row){.size = (size_t)4096 << (2 * k), .esize = 4};
+			row->count = row->size / 4;
+			snprintf(row->algo, sizeof(row->algo), "%s", algos[a]);
+			assert_int_equal(plan_predict(ctx, algos[a], row->size, 4, &pr), 0);
+			row->time_us = row->p50_us = pr.time_s * 1e6;
+		}
+	plan_ctx_free(ctx);
+	plan_calib_defaults(&fitted);
+	{
+		struct plan_setup s = {
+			.g = f.g, .ranks = 4, .node_of_rank = node_of_rank, .calib = &fitted};
+
+		assert_int_equal(plan_ctx_new(&s, &ctx, msg, sizeof(msg)), 0);
+	}
+	in = (struct plan_fit_input){&res, ctx, "lab-2node"};
+	assert_int_equal(plan_fit(&in, 1, 0, &fitted, devnull, msg, sizeof(msg)), 0);
+	plan_ctx_free(ctx);
+	fclose(devnull);
+	unload(&f);
+	assert_true(fitted.link[PLAN_C_SHM].set);
+	assert_float_equal(fitted.gamma_s_per_byte, 1e-9, 3e-11);
+	return fitted.link[PLAN_C_SHM].rate;
+}
+
+static void test_fit_shm_rate(void **state)
+{
+	double rate = fit_shm_rate(8e9), free_copy = fit_shm_rate(1e18);
+
+	assert_float_equal(rate, 8e9, 0.16e9);
+	assert_true(isfinite(free_copy) && free_copy <= 500e9 && free_copy > 100e9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_schedule_shapes),	 cmocka_unit_test(test_ring_at_host_rate),
-		cmocka_unit_test(test_oversubscription), cmocka_unit_test(test_unequal_rates),
-		cmocka_unit_test(test_placement_errors), cmocka_unit_test(test_extrapolation_flag),
-		cmocka_unit_test(test_fit_recovers),	 cmocka_unit_test(test_never_below_bound),
+		cmocka_unit_test(test_schedule_shapes),	  cmocka_unit_test(test_ring_at_host_rate),
+		cmocka_unit_test(test_oversubscription),  cmocka_unit_test(test_unequal_rates),
+		cmocka_unit_test(test_placement_errors),  cmocka_unit_test(test_extrapolation_flag),
+		cmocka_unit_test(test_fit_recovers),	  cmocka_unit_test(test_fit_shm_rate),
+		cmocka_unit_test(test_never_below_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
