@@ -249,9 +249,9 @@ void plan_step_notes(FILE *out, const struct plan_workload *w, const struct plan
 {
 	if (s->domain_gpus)
 		fprintf(out,
-			"# NVLink domains of %d GPUs (%d nodes): tensor %d and expert groups "
-			"inside one; the all-reduce's node level is the domain\n",
-			s->domain_gpus, s->domain_nodes, s->tp);
+			"# NVLink domains of %d GPUs (%d nodes): tensor and expert groups go "
+			"inside one where they fit; the all-reduce's node level is the domain\n",
+			s->domain_gpus, s->domain_nodes);
 	if (s->gpu_of_topology)
 		fprintf(out, "# GPU: %s, the topology's (the workload names %s)\n", s->gpu, w->gpu);
 	if (s->tp_span > 1)
