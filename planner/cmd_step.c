@@ -44,7 +44,11 @@ static void help(FILE *f)
 		"                   nccl-ring, nccl-tree; default: the fastest), e.g. the -A of\n"
 		"                   `arbench overlap` on a lab of CPU hosts\n\n"
 		"On hosts without GPUs (the emulated lab) every host is one data-parallel rank;\n"
-		"the workload's GPU from the catalog sets the compute time.\n\n"
+		"the workload's GPU from the catalog sets the compute time.  Tensor and expert\n"
+		"groups go inside the GPUs on one NVLink switch: a node, or an NVLink domain of\n"
+		"several nodes (fabric.scale_up, e.g. a GB200 NVL72 rack), whose all-reduce node\n"
+		"level is then the domain; a larger tensor group spans several (said above the\n"
+		"table).  With gpu.follow_topology the topology's GPU replaces the workload's.\n\n"
 		"Exit status: 0 ok, 2 bad input.\n");
 }
 
