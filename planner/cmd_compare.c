@@ -26,6 +26,11 @@ static void help(FILE *f)
 		"(M$) and power (kW) from the bill of materials (GPUs, NICs, switches, optics and\n"
 		"cables; no servers, storage or facility); effective PFLOP/s (GPUs x peak x MFU)\n"
 		"per M$ and per MW; the network's share of the CapEx (%%).\n\n"
+		"Tensor and expert groups are placed inside the GPUs on one NVLink switch: a\n"
+		"node, or an NVLink domain of several nodes (fabric.scale_up, e.g. GB200 NVL72).\n"
+		"With the workload's gpu.follow_topology, a topology whose nodes name another\n"
+		"GPU is run with that GPU's peak, memory and failure rate (said below the "
+		"table).\n\n"
 		"Exit status: 0 ok, 2 bad input.\n");
 }
 
@@ -125,6 +130,22 @@ void plan_compare_print(FILE *out, const char *cmd, const struct step_opts *o,
 			}
 		}
 		fputc('\n', out);
+	}
+	for (int i = 0; !o->csv && i < n; i++) { /* only for what some topologies have */
+		if (s[i].domain_gpus)
+			fprintf(out,
+				"# %s: NVLink domains of %d GPUs (%d nodes) hold the tensor and "
+				"expert groups\n",
+				names[i], s[i].domain_gpus, s[i].domain_nodes);
+		if (s[i].gpu_of_topology)
+			fprintf(out, "# %s: GPU %s, the topology's (the workload names %s)\n",
+				names[i], s[i].gpu, w->gpu);
+		if (s[i].tp_span > 1)
+			fprintf(out,
+				"# %s: tensor %d spans %d groups of %d GPU%s on one NVLink switch: "
+				"its all-reduces cross the NIC fabric\n",
+				names[i], s[i].tp, s[i].tp_span, s[i].node_gpus,
+				s[i].node_gpus == 1 ? "" : "s");
 	}
 }
 

@@ -44,7 +44,11 @@ static void help(FILE *f)
 		"                   nccl-ring, nccl-tree; default: the fastest), e.g. the -A of\n"
 		"                   `arbench overlap` on a lab of CPU hosts\n\n"
 		"On hosts without GPUs (the emulated lab) every host is one data-parallel rank;\n"
-		"the workload's GPU from the catalog sets the compute time.\n\n"
+		"the workload's GPU from the catalog sets the compute time.  Tensor and expert\n"
+		"groups go inside the GPUs on one NVLink switch: a node, or an NVLink domain of\n"
+		"several nodes (fabric.scale_up, e.g. a GB200 NVL72 rack), whose all-reduce node\n"
+		"level is then the domain; a larger tensor group spans several (said above the\n"
+		"table).  With gpu.follow_topology the topology's GPU replaces the workload's.\n\n"
 		"Exit status: 0 ok, 2 bad input.\n");
 }
 
@@ -245,6 +249,23 @@ int plan_step_inputs(const struct step_opts *o, struct plan_workload *w, struct 
 	return PLAN_EXIT_OK;
 }
 
+void plan_step_notes(FILE *out, const struct plan_workload *w, const struct plan_step *s)
+{
+	if (s->domain_gpus)
+		fprintf(out,
+			"# NVLink domains of %d GPUs (%d nodes): tensor and expert groups go "
+			"inside one where they fit; the all-reduce's node level is the domain\n",
+			s->domain_gpus, s->domain_nodes);
+	if (s->gpu_of_topology)
+		fprintf(out, "# GPU: %s, the topology's (the workload names %s)\n", s->gpu, w->gpu);
+	if (s->tp_span > 1)
+		fprintf(out,
+			"# tensor %d is larger than %s of %d GPU%s: it spans %d, and its "
+			"all-reduces cross the NIC fabric\n",
+			s->tp, s->domain_gpus ? "an NVLink domain" : "a node", s->node_gpus,
+			s->node_gpus == 1 ? "" : "s", s->tp_span);
+}
+
 /* JSON of one step; infinities (no failure rates, no window) become null. */
 static json_t *num(double v)
 {
@@ -296,6 +317,14 @@ json_t *plan_step_json(const struct plan_step *s)
 		json_object_set_new(o, f[i].key, num(f[i].v));
 	json_object_set_new(o, "buckets", json_integer(s->n_buckets));
 	json_object_set_new(o, "bucket_algo", json_string(s->algo));
+	if (s->domain_gpus) /* only on topologies with scale-up domains */
+		json_object_set_new(
+			o, "nvlink_domain",
+			json_pack("{s:i, s:i}", "gpus", s->domain_gpus, "nodes", s->domain_nodes));
+	if (s->gpu_of_topology)
+		json_object_set_new(o, "gpu_of_topology", json_string(s->gpu));
+	if (s->tp_span > 1)
+		json_object_set_new(o, "tensor_group_spans", json_integer(s->tp_span));
 	return o;
 }
 
@@ -312,6 +341,7 @@ static void table(FILE *out, const struct plan_workload *w, const char *topo,
 	if (w->scale != 1)
 		fprintf(out, "; scaled x %g (compute, gradients, buckets)", w->scale);
 	fputc('\n', out);
+	plan_step_notes(out, w, s);
 	fprintf(out, "compute          %10.3f s   %.3g FLOP/token, peak %.0f TFLOP/s x %.2f\n",
 		s->compute_s, s->flops_per_token, s->peak_flops / 1e12, w->matmul_eff);
 	fprintf(out, "pipeline bubble  %10.3f s   %.1f%% of compute+bubble ((p-1)/(v m+p-1))\n",

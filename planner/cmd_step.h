@@ -34,6 +34,9 @@ int plan_step_inputs(const struct step_opts *o, struct plan_workload *w, struct 
 int plan_step_on(const char *cmd, const char *topo, const struct plan_workload *w,
 		 const struct plan_calib *calib, struct plan_step *s, char *name, size_t len,
 		 FILE *err);
+/* "# " lines on what only some steps have: scale-up domains, the topology's GPU in place of
+ * the workload's. */
+void plan_step_notes(FILE *out, const struct plan_workload *w, const struct plan_step *s);
 /* The step's figures as a JSON object (new reference). */
 json_t *plan_step_json(const struct plan_step *s);
 

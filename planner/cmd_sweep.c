@@ -5,7 +5,10 @@
  * `arplan compare` does, with the cheapest per unit of effective compute.  Each option is
  * written as a topology YAML file (a temporary file naming the catalog) and loaded the usual
  * way; the first (switch, tiers) that builds is taken: QM9700 in 2 then 3 tiers, then
- * TH5-128x400G.  Exit 0 ok, 2 bad input.
+ * TH5-128x400G.  When the catalog says the workload's GPU comes in rack-scale NVLink domains
+ * (nvlink_domain, e.g. GB200: 72), one more option: those domains (trays of 4 GPUs and 4
+ * ConnectX-7, NVLink5-Switch-Tray trays enough to carry every GPU's NVLink) on the 1:1
+ * fat-tree.  Exit 0 ok, 2 bad input.
  */
 #include <errno.h>
 #include <limits.h>
@@ -26,6 +29,10 @@ static void help(FILE *f)
 		"OSFP-400G-SR4 optics, DR4 on a third tier; QM9700 switches in 2 or 3 tiers, else\n"
 		"TH5-128x400G), run `arplan step` on each and print them side by side as `arplan\n"
 		"compare` does, then the cheapest per unit of effective compute (PFLOP/s per M$).\n"
+		"When the catalog gives the workload's GPU an nvlink_domain (GB200: 72, as in "
+		"GB200\n"
+		"NVL72 racks), also that: NVLink domains of trays of 4 GPUs and 4 ConnectX-7,\n"
+		"NVLink5-Switch-Tray switch trays, on the 1:1 fat-tree (when N is whole domains).\n"
 		"The workload's data-parallel degree must be left out (each option has N GPUs).\n\n"
 		"  --workload FILE  workload YAML (configs/README.md, \"Workload files\")\n"
 		"  --gpus N         GPUs, a multiple of 8\n"
@@ -58,27 +65,56 @@ static const struct {
 	{"TH5-128x400G", 2, false}, {"TH5-128x400G", 2, true}, {"TH5-128x400G", 3, true},
 };
 
-/* Write option x for nodes nodes as a topology YAML file. */
+/* A rack-scale NVLink domain (the GPU's catalog nvlink_domain): trays of DOMAIN_TRAY_GPUS
+ * GPUs, each with as many ConnectX-7, and switch_trays NVLINK_TRAY per domain. */
+struct domain_option {
+	unsigned gpus, switch_trays; /* 0 gpus: 8-GPU nodes */
+	char label[64];
+};
+#define DOMAIN_TRAY_GPUS 4 /* a GB200 NVL72 compute tray */
+#define NVLINK_TRAY	 "NVLink5-Switch-Tray"
+
+/* Write option x for nodes nodes (trays of domain dom when dom->gpus) as a topology file. */
 static int write_yaml(const char *path, const struct fabric_option *x, long nodes, unsigned a,
-		      const char *catalog, const char *gpu, double nvlink)
+		      const char *catalog, const char *gpu, double nvlink,
+		      const struct domain_option *dom)
 {
 	FILE *f = fopen(path, "w");
 	unsigned tiers = attempts[a].tiers;
 
 	if (!f)
 		return -errno;
-	fprintf(f,
-		"name: %s\n"
-		"catalog: %s\n"
-		"node_types:\n"
-		"  - {name: node, gpus: 8, gpu_model: %s, intra: {nvlink: %.6gGB/s, pcie_gen: 5, "
-		"pcie_width: 16, latency: 1us}, nics: {count: 8, speed: 400Gbit, model: "
-		"ConnectX-7}}\n"
-		"fabric:\n"
-		"  family: %s\n"
-		"  node_type: node\n"
-		"  switch: %s\n",
-		x->label, catalog, gpu, nvlink, x->family, attempts[a].sw);
+	if (dom->gpus)
+		fprintf(f,
+			"name: %s\n"
+			"catalog: %s\n"
+			"node_types:\n"
+			"  - {name: tray, gpus: %u, gpu_model: %s, intra: {pcie_gen: 5, "
+			"pcie_width: 16, latency: 1us}, nics: {count: %u, speed: 400Gbit, model: "
+			"ConnectX-7}}\n"
+			"fabric:\n"
+			"  family: %s\n"
+			"  node_type: tray\n"
+			"  switch: %s\n"
+			"  scale_up: {domain_nodes: %u, nvlink: %.6gGB/s, nvlink_switch: %s, "
+			"switch_trays: %u, latency: 1us}\n",
+			dom->label, catalog, DOMAIN_TRAY_GPUS, gpu, DOMAIN_TRAY_GPUS, x->family,
+			attempts[a].sw, dom->gpus / DOMAIN_TRAY_GPUS, nvlink, NVLINK_TRAY,
+			dom->switch_trays);
+	else
+		fprintf(f,
+			"name: %s\n"
+			"catalog: %s\n"
+			"node_types:\n"
+			"  - {name: node, gpus: 8, gpu_model: %s, intra: {nvlink: %.6gGB/s, "
+			"pcie_gen: "
+			"5, pcie_width: 16, latency: 1us}, nics: {count: 8, speed: 400Gbit, model: "
+			"ConnectX-7}}\n"
+			"fabric:\n"
+			"  family: %s\n"
+			"  node_type: node\n"
+			"  switch: %s\n",
+			x->label, catalog, gpu, nvlink, x->family, attempts[a].sw);
 	if (strcmp(x->family, "rail-optimized") == 0)
 		fprintf(f, "  su_nodes: %ld\n  sus: %ld\n  tiers: %u\n", nodes < 32 ? nodes : 32,
 			nodes < 32 ? 1 : nodes / 32, tiers);
@@ -97,13 +133,13 @@ static int write_yaml(const char *path, const struct fabric_option *x, long node
 
 /* Build option x: the first attempt that loads and expands.  0, or -EINVAL when none does. */
 static int build(const char *path, const struct fabric_option *x, long nodes, const char *catalog,
-		 const char *gpu, double nvlink, struct topo_desc **d, struct topo_graph **g,
-		 struct topo_error *te)
+		 const char *gpu, double nvlink, const struct domain_option *dom,
+		 struct topo_desc **d, struct topo_graph **g, struct topo_error *te)
 {
 	for (unsigned a = 0; a < sizeof(attempts) / sizeof(attempts[0]); a++) {
 		if ((x->rails && attempts[a].tiers == 3) || (!x->rails && !attempts[a].tier1))
 			continue; /* rail-only has 1 or 2 tiers; the others always give tier1 */
-		if (write_yaml(path, x, nodes, a, catalog, gpu, nvlink))
+		if (write_yaml(path, x, nodes, a, catalog, gpu, nvlink, dom))
 			return -EIO;
 		if (topo_load(path, d, te) == 0 && topo_expand(*d, g, te) == 0)
 			return 0;
@@ -113,15 +149,52 @@ static int build(const char *path, const struct fabric_option *x, long nodes, co
 	return -EINVAL;
 }
 
+/* The rack-scale NVLink domain of the workload's GPU (its catalog nvlink_domain) into *dom:
+ * dom->gpus stays 0 when it has none beyond an 8-GPU node, or its domains cannot be built
+ * (a note on err says why). */
+static void domain_option(const struct topo_desc *d, const char *gpu, long gpus,
+			  struct domain_option *dom, FILE *err)
+{
+	struct topo_part p, tray;
+	char names[300];
+
+	memset(dom, 0, sizeof(*dom));
+	if (topo_catalog_part(d, "gpu", gpu, &p, names, sizeof(names)) || p.nvlink_domain <= 8)
+		return;
+	if (p.nvlink_domain % DOMAIN_TRAY_GPUS || !(p.nvlink_bw > 0) ||
+	    topo_catalog_part(d, "switch", NVLINK_TRAY, &tray, names, sizeof(names)) ||
+	    !(tray.speed > 0) || !tray.radix) {
+		fprintf(err,
+			"arplan sweep: NVLink domains of %u %s left out (expected trays of %d "
+			"GPUs, the GPU's nvlink and the catalog's %s)\n",
+			p.nvlink_domain, gpu, DOMAIN_TRAY_GPUS, NVLINK_TRAY);
+		return;
+	}
+	if (gpus % p.nvlink_domain) {
+		fprintf(err,
+			"arplan sweep: NVLink domains of %u %s for %ld GPUs left out (not whole "
+			"domains: expected --gpus a multiple of %u)\n",
+			p.nvlink_domain, gpu, gpus, p.nvlink_domain);
+		return;
+	}
+	dom->gpus = p.nvlink_domain;
+	/* enough trays to carry every GPU's NVLink at once (a GB200 NVL72: 9) */
+	dom->switch_trays =
+		(unsigned)((double)dom->gpus * p.nvlink_bw / (tray.radix * tray.speed) + 0.999999);
+	snprintf(dom->label, sizeof(dom->label), "nvl%u-fat-tree-1to1", dom->gpus);
+}
+
 int plan_cmd_sweep(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct step_opts o = {0};
 	struct plan_workload w;
 	struct plan_calib calib;
-	struct plan_step s[N_OPTIONS];
-	char names[N_OPTIONS][128], catalog[PATH_MAX], path[] = "/tmp/arplan-sweep.XXXXXX";
+	struct plan_step s[N_OPTIONS + 1];
+	struct domain_option none = {0}, dom = {0};
+	char names[N_OPTIONS + 1][128], catalog[PATH_MAX], path[] = "/tmp/arplan-sweep.XXXXXX";
 	const char *cat_arg;
 	double nvlink = 450;
+	bool gpu_read = false;
 	struct stat st;
 	int rc, fd, n = 0, best = -1;
 
@@ -153,22 +226,32 @@ int plan_cmd_sweep(int argc, char **argv, FILE *out, FILE *err)
 		return PLAN_EXIT_INTERNAL;
 	}
 	close(fd);
-	for (size_t i = 0; i < N_OPTIONS; i++) {
+	/* the options, then the GPU's NVLink domains on the first (1:1) fabric when it has any */
+	for (size_t i = 0; i <= N_OPTIONS; i++) {
+		bool domains = i == N_OPTIONS;
+		const struct fabric_option *x = &options[domains ? 0 : i];
+		const char *label = domains ? dom.label : x->label;
+		long nodes = domains ? o.gpus / DOMAIN_TRAY_GPUS : o.gpus / 8;
 		struct topo_desc *d = NULL;
 		struct topo_graph *g = NULL;
 		struct topo_error te;
 		char msg[700];
 
-		if (build(path, &options[i], o.gpus / 8, catalog, w.gpu, nvlink, &d, &g, &te)) {
+		if (domains && !dom.gpus)
+			break;
+		if (build(path, x, nodes, catalog, w.gpu, nvlink, domains ? &dom : &none, &d, &g,
+			  &te)) {
 			topo_error_format(&te, msg, sizeof(msg));
 			fprintf(err, "arplan sweep: %s for %ld GPUs not built, left out (%s)\n",
-				options[i].label, o.gpus, te.message);
+				label, o.gpus, te.message);
 			continue;
 		}
-		if (i == 0) { /* the GPU's NVLink rate from the catalog, for every option */
+		if (!gpu_read) { /* the GPU's NVLink rate from the catalog, for every option */
 			struct topo_part p;
 			char names_buf[300];
 
+			gpu_read = true;
+			domain_option(d, w.gpu, o.gpus, &dom, err);
 			if (topo_catalog_part(d, "gpu", w.gpu, &p, names_buf, sizeof(names_buf)) ==
 				    0 &&
 			    p.nvlink_bw > 0 && p.nvlink_bw / 1e9 != nvlink) {
@@ -180,7 +263,7 @@ int plan_cmd_sweep(int argc, char **argv, FILE *out, FILE *err)
 			}
 		}
 		rc = plan_step_run(&w, d, g, o.calib ? &calib : NULL, &s[n], msg, sizeof(msg));
-		snprintf(names[n], sizeof(names[n]), "%s", options[i].label);
+		snprintf(names[n], sizeof(names[n]), "%s", label);
 		topo_graph_free(g);
 		topo_desc_free(d);
 		if (rc) {

@@ -26,7 +26,8 @@ static void help(FILE *f)
 		"it:\n"
 		"nodes, GPUs, NICs, switches per tier, links per class, oversubscription per "
 		"tier,\n"
-		"bisection bandwidth, diameter in hops, bill of materials.\n\n"
+		"bisection bandwidth, diameter in hops, bill of materials; NVLink domains and\n"
+		"their switch trays where the fabric has scale-up domains (fabric.scale_up).\n\n"
 		"  --json              the summary as JSON\n"
 		"  --dot               the graph for Graphviz (dot -Tsvg)\n"
 		"  --from-results F    print an explicit-family YAML of the cluster in arbench's\n"
@@ -65,11 +66,21 @@ static void print_text(FILE *out, const char *path, const struct topo_desc *d,
 	fprintf(out, "nodes             %u\n", s->nodes);
 	fprintf(out, "GPUs              %u\n", s->gpus);
 	fprintf(out, "NICs              %u\n", s->nics);
+	if (s->domains) {
+		fmt_rate(s->domain_nvlink, rate, sizeof(rate));
+		fprintf(out,
+			"NVLink domains    %u of %u nodes, %u GPUs each; %u NVLink switch trays; "
+			"NVLink %.4g GB/s (%s) per GPU each way\n",
+			s->domains, s->domain_nodes, s->domain_gpus, s->nvlink_switch_trays,
+			s->domain_nvlink / 1e9, rate);
+	}
 	fprintf(out, "switches          %u", s->switches);
 	for (t = 0; t < s->tiers; t++)
 		fprintf(out, "%stier %u: %u", t ? ", " : " (", t, s->switches_per_tier[t]);
 	fprintf(out, "%s", s->tiers ? ")" : "");
-	if (s->node_switches)
+	if (s->domains)
+		fprintf(out, " + %u NVLink switch trays", s->nvlink_switch_trays);
+	else if (s->node_switches)
 		fprintf(out, " + %u in-node", s->node_switches);
 	fprintf(out, "\nlinks             ");
 	for (t = 0; t < TOPO_L_CLASS_COUNT; t++)
@@ -115,6 +126,7 @@ static json_t *summary_json(const char *path, const struct topo_desc *d,
 			    size_t nb)
 {
 	json_t *tiers = json_array(), *ov = json_array(), *lt = json_array(), *b = json_array();
+	json_t *doc;
 	double price = 0, watts = 0;
 	unsigned t;
 	size_t i;
@@ -135,21 +147,29 @@ static json_t *summary_json(const char *path, const struct topo_desc *d,
 		price += bom[i].unit_price_usd * (double)bom[i].count;
 		watts += bom[i].unit_watts * (double)bom[i].count;
 	}
-	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:{s:i, s:o, s:i}, "
-			 "s:{s:I, s:I, s:I, s:o}, s:o, s:o, s:o, s:b, s:{s:i, s:b}, s:o, s:f, s:f}",
-			 "file", path, "name", topo_desc_name(d), "family", topo_desc_family(d),
-			 "nodes", s->nodes, "gpus", s->gpus, "nics", s->nics, "switches", "total",
-			 s->switches, "per_tier", tiers, "in_node", s->node_switches, "links",
-			 "intra", (json_int_t)s->links_per_class[TOPO_L_INTRA], "host",
-			 (json_int_t)s->links_per_class[TOPO_L_HOST], "fabric",
-			 (json_int_t)s->links_per_class[TOPO_L_FABRIC], "fabric_per_tier", lt,
-			 "oversubscription", ov, "bisection_bytes_per_s",
-			 s->bisection >= 0 ? json_real(s->bisection) : json_null(),
-			 "bisection_gbit_per_s",
-			 s->bisection >= 0 ? json_real(s->bisection * 8 / 1e9) : json_null(),
-			 "bisection_lower_bound", s->bisection_lower_bound, "diameter", "hops",
-			 s->diameter, "exact", s->diameter_exact, "bom", b, "total_price_usd",
-			 price, "total_watts", watts);
+	doc = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:{s:i, s:o, s:i}, "
+			"s:{s:I, s:I, s:I, s:o}, s:o, s:o, s:o, s:b, s:{s:i, s:b}, s:o, s:f, s:f}",
+			"file", path, "name", topo_desc_name(d), "family", topo_desc_family(d),
+			"nodes", s->nodes, "gpus", s->gpus, "nics", s->nics, "switches", "total",
+			s->switches, "per_tier", tiers, "in_node", s->node_switches, "links",
+			"intra", (json_int_t)s->links_per_class[TOPO_L_INTRA], "host",
+			(json_int_t)s->links_per_class[TOPO_L_HOST], "fabric",
+			(json_int_t)s->links_per_class[TOPO_L_FABRIC], "fabric_per_tier", lt,
+			"oversubscription", ov, "bisection_bytes_per_s",
+			s->bisection >= 0 ? json_real(s->bisection) : json_null(),
+			"bisection_gbit_per_s",
+			s->bisection >= 0 ? json_real(s->bisection * 8 / 1e9) : json_null(),
+			"bisection_lower_bound", s->bisection_lower_bound, "diameter", "hops",
+			s->diameter, "exact", s->diameter_exact, "bom", b, "total_price_usd", price,
+			"total_watts", watts);
+	if (doc && s->domains) /* only where the fabric has scale-up domains */
+		json_object_set_new(doc, "scale_up",
+				    json_pack("{s:i, s:i, s:i, s:i, s:f}", "domains", s->domains,
+					      "nodes_per_domain", s->domain_nodes,
+					      "gpus_per_domain", s->domain_gpus,
+					      "nvlink_switch_trays", s->nvlink_switch_trays,
+					      "nvlink_bytes_per_s", s->domain_nvlink));
+	return doc;
 }
 
 /* A DOT double-quoted string: '"' and '\\' escaped (a backslash would start one of DOT's

@@ -262,6 +262,7 @@ struct plan_workload {
 	double optimizer_bytes;		  /* per parameter (Adam + fp32 master: 12) */
 	bool shard_optimizer;		  /* ZeRO-1: optimizer states split over data parallel */
 	char gpu[64];			  /* catalog GPU */
+	bool gpu_follow_topology;	  /* the topology's GPU where its nodes name another */
 	double matmul_eff;		  /* achieved fraction of peak in matmuls */
 	unsigned dp, tp, pp, ep;	  /* dp 0: the topology's GPUs / (tp x pp) */
 	unsigned vstages;		  /* interleaved pipeline: stages per GPU (1) */
@@ -307,10 +308,22 @@ struct plan_step {
 	double days; /* to train train_tokens, checkpoints included; 0 when not given */
 	double capex_usd, network_usd, kw; /* from the bill of materials */
 	double eff_pflops;		   /* world x peak x MFU */
+	/* the GPU the figures are of: the topology's when its nodes name a catalog GPU other
+	 * than the workload's (gpu_of_topology), else the workload's */
+	char gpu[64];
+	bool gpu_of_topology;
+	int domain_gpus, domain_nodes; /* scale-up domains (GB200 NVL72): GPUs and nodes of
+					* one; 0 when the topology has none */
+	int node_gpus; /* GPUs on one NVLink switch: of a node, or of a scale-up domain */
+	int tp_span;   /* graph nodes (NVLink domains) a tensor group spans: > 1 when it is
+			* larger than one, its all-reduces then cross the NIC fabric */
 };
 
 /* The step model.  0; -EINVAL with one line in msg (degrees against the topology's GPUs, the
- * GPU not in the catalog, a model that does not fit in memory); -ENOMEM. */
+ * GPU not in the catalog, a model that does not fit in memory); -ENOMEM.  Tensor and expert
+ * groups are placed inside a graph node where they fit (the NVLink domain where the topology
+ * has scale-up domains; a larger tensor group spans out->tp_span of them), and the
+ * data-parallel all-reduce's node level is that node. */
 int plan_step_run(const struct plan_workload *w, const struct topo_desc *d,
 		  const struct topo_graph *g, const struct plan_calib *calib, struct plan_step *out,
 		  char *msg, size_t msglen);

@@ -6,6 +6,13 @@
  * predicted by the flow engine on the data-parallel group as the degrees place it, bucket i
  * finishing at f_i = max(r_i, f_{i-1}) + c_i; the GPU idle fraction; checkpoints from the
  * catalog's failure rates; CapEx and power from the bill of materials.
+ *
+ * Placement: ranks are numbered tensor fastest, then data, then pipeline, and fill the graph's
+ * nodes in order; a graph node is the set of GPUs on one NVLink switch: a node, or a scale-up
+ * domain (a GB200 NVL72 rack) where the topology has them.  So a tensor group and an expert
+ * group that fit run at NVLink rate (larger ones cross the NICs, said in the output), and the
+ * data-parallel all-reduce's node level (NCCL's ring and tree across nodes) is the domain.
+ * With gpu.follow_topology the GPU is the topology's where its nodes name another catalog GPU.
  */
 #include <errno.h>
 #include <math.h>
@@ -56,10 +63,12 @@ static const struct {
 	{"media", "media"},
 };
 
-/* CapEx, power, network share and failures per 1e9 hours of everything but the GPUs. */
+/* CapEx, power, network share and failures per 1e9 hours of everything but the GPUs; the
+ * topology's GPU model into gpu[len] ("" when it names none, or more than one). */
 static int bill(const struct topo_desc *d, const struct topo_graph *g, struct plan_step *o,
-		double *other_fit)
+		double *other_fit, char *gpu, size_t len)
 {
+	bool mixed = false;
 	struct topo_bom_line *lines = NULL;
 	size_t n = 0;
 	int ret = topo_bom(d, g, &lines, &n);
@@ -73,6 +82,10 @@ static int bill(const struct topo_desc *d, const struct topo_graph *g, struct pl
 
 		o->capex_usd += usd;
 		o->kw += l->unit_watts * (double)l->count / 1e3;
+		if (strcmp(l->what, "GPU") == 0 && strcmp(l->part, "(unspecified)")) {
+			mixed = mixed || (gpu[0] && strcmp(gpu, l->part));
+			snprintf(gpu, len, "%s", l->part);
+		}
 		if (strcmp(l->what, "GPU") == 0 || strcmp(l->part, "(unspecified)") == 0)
 			continue;
 		o->network_usd += usd;
@@ -89,6 +102,8 @@ static int bill(const struct topo_desc *d, const struct topo_graph *g, struct pl
 		}
 	}
 	free(lines);
+	if (mixed)
+		gpu[0] = 0;
 	return 0;
 }
 
@@ -150,12 +165,39 @@ static double intra_rate(const struct topo_graph *g)
 	return 0;
 }
 
-/* Checks of the degrees against the topology, the GPU against the catalog and memory. */
+/* The catalog figures of GPU name into *gpu (the peak checked): 0 or -EINVAL/-ENOMEM with msg
+ * (not in the catalog, no catalog, no bf16_tflops). */
+static int gpu_part(const struct plan_workload *w, const struct topo_desc *d, const char *name,
+		    struct topo_part *gpu, char *msg, size_t len)
+{
+	char names[400];
+	int ret = topo_catalog_part(d, "gpu", name, gpu, names, sizeof(names));
+
+	if (ret == -ENOENT) {
+		snprintf(msg, len, "%s: GPU '%s' is not in the catalog of %s (expected one of: %s)",
+			 w->path, name, topo_desc_name(d), names);
+		return -EINVAL;
+	}
+	if (ret) {
+		snprintf(msg, len, "%s: GPU '%s': %s", w->path, name,
+			 ret == -EINVAL ? names : strerror(-ret));
+		return ret == -ENOMEM ? ret : -EINVAL;
+	}
+	if (!(gpu->bf16_tflops > 0)) {
+		snprintf(msg, len, "%s: GPU '%s' has no bf16_tflops in the catalog", w->path, name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Checks of the degrees against the topology (nodes of per_node GPUs, called nodes_word), the
+ * GPU against the catalog and memory.  The GPU is the workload's, or topo_gpu when it is given
+ * and another model: the topology's nodes are what would be bought and run. */
 static int resolve(const struct plan_workload *w, const struct topo_desc *d, unsigned nodes,
-		   int per_node, struct plan_step *o, struct topo_part *gpu, char *msg, size_t len)
+		   int per_node, const char *nodes_word, const char *topo_gpu, struct plan_step *o,
+		   struct topo_part *gpu, char *msg, size_t len)
 {
 	int gpus = (int)nodes * per_node;
-	char names[400];
 	int ret;
 	double shard, opt;
 
@@ -167,9 +209,9 @@ static int resolve(const struct plan_workload *w, const struct topo_desc *d, uns
 	if (o->world != gpus || o->dp < 1) {
 		snprintf(msg, len,
 			 "%s: parallel degrees data %d x tensor %d x pipeline %d = %d GPUs, but %s "
-			 "has %d (%u nodes x %d)",
+			 "has %d (%u %s x %d)",
 			 w->path, o->dp, o->tp, o->pp, o->world, topo_desc_name(d), gpus, nodes,
-			 per_node);
+			 nodes_word, per_node);
 		return -EINVAL;
 	}
 	if (w->global_tokens / ((double)o->dp * w->micro_batches) < w->seq_len) {
@@ -186,21 +228,16 @@ static int resolve(const struct plan_workload *w, const struct topo_desc *d, uns
 			 w->path, o->ep, o->dp);
 		return -EINVAL;
 	}
-	ret = topo_catalog_part(d, "gpu", w->gpu, gpu, names, sizeof(names));
-	if (ret == -ENOENT) {
-		snprintf(msg, len, "%s: GPU '%s' is not in the catalog of %s (expected one of: %s)",
-			 w->path, w->gpu, topo_desc_name(d), names);
-		return -EINVAL;
-	}
-	if (ret) {
-		snprintf(msg, len, "%s: GPU '%s': %s", w->path, w->gpu,
-			 ret == -EINVAL ? names : strerror(-ret));
-		return ret == -ENOMEM ? ret : -EINVAL;
-	}
-	if (!(gpu->bf16_tflops > 0)) {
-		snprintf(msg, len, "%s: GPU '%s' has no bf16_tflops in the catalog", w->path,
-			 w->gpu);
-		return -EINVAL;
+	ret = gpu_part(w, d, w->gpu, gpu, msg, len);
+	if (ret)
+		return ret;
+	snprintf(o->gpu, sizeof(o->gpu), "%s", w->gpu);
+	if (topo_gpu && topo_gpu[0] && strcmp(topo_gpu, w->gpu)) {
+		ret = gpu_part(w, d, topo_gpu, gpu, msg, len);
+		if (ret)
+			return ret;
+		snprintf(o->gpu, sizeof(o->gpu), "%s", topo_gpu);
+		o->gpu_of_topology = true;
 	}
 	o->peak_flops = gpu->bf16_tflops * 1e12;
 	shard = w->params * w->scale / ((double)o->tp * o->pp * o->ep);
@@ -215,7 +252,7 @@ static int resolve(const struct plan_workload *w, const struct topo_desc *d, uns
 			"optimizer states at tensor %d x pipeline %d x expert %d%s, %s has %.0f GB "
 			"(expected more tensor or pipeline parallelism%s)",
 			w->path, o->mem_gb, o->tp, o->pp, o->ep,
-			w->shard_optimizer ? " (optimizer sharded)" : "", w->gpu, gpu->memory_gb,
+			w->shard_optimizer ? " (optimizer sharded)" : "", o->gpu, gpu->memory_gb,
 			w->shard_optimizer ? "" : ", or shard_optimizer: true");
 		return -EINVAL;
 	}
@@ -327,6 +364,21 @@ static int model_parallel(const struct plan_workload *w, const struct topo_graph
 	return 0;
 }
 
+/* Where the groups go: a tensor group fills graph nodes from the first (the GPUs on one NVLink
+ * switch: a node, or a scale-up domain); one larger than a graph node spans tp_span of them
+ * and its all-reduces cross the NIC fabric (said in the output).  Sets the domain figures. */
+static void placement(const struct topo_graph *g, struct plan_step *o)
+{
+	int per_node = (int)g->gpus_per_node;
+
+	if (g->domain_nodes) {
+		o->domain_gpus = per_node;
+		o->domain_nodes = (int)g->domain_nodes;
+	}
+	o->node_gpus = per_node;
+	o->tp_span = per_node ? (o->tp + per_node - 1) / per_node : 1;
+}
+
 void plan_timeline_free(struct plan_timeline *t)
 {
 	free(t->bytes);
@@ -430,7 +482,7 @@ int plan_timeline_load(const char *workload_path, const char *topo_path, int wor
 		goto out;
 	}
 	w.scale = scale;
-	ret = resolve(&w, d, (unsigned)world, 1, &o, &gpu, msg, msglen);
+	ret = resolve(&w, d, (unsigned)world, 1, "nodes", NULL, &o, &gpu, msg, msglen);
 	if (!ret)
 		ret = plan_step_timeline(&w, &o, out);
 out:
@@ -445,13 +497,18 @@ int plan_step_run(const struct plan_workload *w, const struct topo_desc *d,
 	struct topo_part gpu;
 	struct plan_timeline t;
 	double other_fit, fit, comm;
-	int ret;
+	char topo_gpu[64] = "";
+	int ret, per_node = g->gpus_per_node ? (int)g->gpus_per_node : 1;
 
 	memset(o, 0, sizeof(*o));
-	ret = resolve(w, d, g->n_nodes, g->gpus_per_node ? (int)g->gpus_per_node : 1, o, &gpu, msg,
-		      msglen);
+	ret = bill(d, g, o, &other_fit, topo_gpu, sizeof(topo_gpu));
 	if (ret)
 		return ret;
+	ret = resolve(w, d, g->n_nodes, per_node, g->domain_nodes ? "NVLink domains" : "nodes",
+		      w->gpu_follow_topology ? topo_gpu : NULL, o, &gpu, msg, msglen);
+	if (ret)
+		return ret;
+	placement(g, o);
 	ret = plan_step_timeline(w, o, &t);
 	if (ret)
 		return ret;
@@ -465,9 +522,6 @@ int plan_step_run(const struct plan_workload *w, const struct topo_desc *d,
 	o->step_s = o->compute_s + o->bubble_s + comm;
 	o->idle_frac = comm / o->step_s;
 	o->tokens_per_s = w->global_tokens / o->step_s;
-	ret = bill(d, g, o, &other_fit);
-	if (ret)
-		return ret;
 	fit = gpu.fit * o->world + other_fit;
 	o->job_mtbf_h = fit > 0 ? 1e9 / fit : INFINITY;
 	o->ckpt_write_s = w->ckpt_rate > 0 ? w->ckpt_bytes * w->scale / w->ckpt_rate : 0;

@@ -35,6 +35,7 @@ struct cy_training {
 struct cy_gpu {
 	char *model;
 	double matmul_efficiency;
+	bool *follow_topology;
 };
 
 struct cy_parallel {
@@ -115,6 +116,7 @@ static const cyaml_schema_field_t gpu_fields[] = {
 	STR("model", CYAML_FLAG_POINTER, struct cy_gpu, model),
 	CYAML_FIELD_FLOAT("matmul_efficiency", CYAML_FLAG_DEFAULT, struct cy_gpu,
 			  matmul_efficiency),
+	CYAML_FIELD_BOOL_PTR("follow_topology", OPT, struct cy_gpu, follow_topology),
 	CYAML_FIELD_END,
 };
 
@@ -184,6 +186,9 @@ static const struct topo_yaml_form forms[] = {
 	{"gpu", "{model: H100-SXM, matmul_efficiency: 0.55}"},
 	{"matmul_efficiency", "a fraction of the GPU's peak, 0 < x <= 1, e.g. matmul_efficiency: "
 			      "0.55"},
+	{"follow_topology", "true or false: on a topology whose nodes name another catalog GPU, "
+			    "take that GPU (to compare topologies of different GPUs), e.g. "
+			    "follow_topology: true"},
 	{"parallel", "{data: 128, tensor: 8, pipeline: 16, expert: 1}"},
 	{"data", "data-parallel degree >= 1, or leave it out: the topology's GPUs / (tensor x "
 		 "pipeline)"},
@@ -323,6 +328,7 @@ static int convert(const char *file, const struct cy_top *y, struct plan_workloa
 				      "%g is out of range (expected %s)", v,
 				      topo_yaml_form_of(&doc, "matmul_efficiency"));
 	w->matmul_eff = v;
+	w->gpu_follow_topology = y->gpu->follow_topology && *y->gpu->follow_topology;
 	w->tp = w->pp = w->ep = w->vstages = 1;
 	if (y->parallel) {
 		const struct cy_parallel *p = y->parallel;

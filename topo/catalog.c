@@ -32,6 +32,8 @@ struct ty_part {
 	double *fit; /* failures per 1e9 hours */
 	double *mtbf_hours;
 	double *bf16_tflops;
+	double *fp8_tflops;
+	unsigned *nvlink_domain; /* GPUs per NVLink domain of the GPU's rack-scale system */
 	char *memory_bw;
 	double *memory_gb;
 	char *nvlink;
@@ -59,6 +61,8 @@ static const cyaml_schema_field_t part_fields[] = {
 	NUM("fit", fit),
 	NUM("mtbf_hours", mtbf_hours),
 	NUM("bf16_tflops", bf16_tflops),
+	NUM("fp8_tflops", fp8_tflops),
+	CYAML_FIELD_UINT_PTR("nvlink_domain", OPT, struct ty_part, nvlink_domain),
 	STR("memory_bw", OPT, memory_bw),
 	NUM("memory_gb", memory_gb),
 	STR("nvlink", OPT, nvlink),
@@ -117,6 +121,8 @@ static const struct kind_field {
 	{"fit", offsetof(struct ty_part, fit), F_NUM, K_ALL},
 	{"mtbf_hours", offsetof(struct ty_part, mtbf_hours), F_NUM, K_ALL},
 	{"bf16_tflops", offsetof(struct ty_part, bf16_tflops), F_NUM, K_GPU},
+	{"fp8_tflops", offsetof(struct ty_part, fp8_tflops), F_NUM, K_GPU},
+	{"nvlink_domain", offsetof(struct ty_part, nvlink_domain), F_UINT, K_GPU},
 	{"memory_bw", offsetof(struct ty_part, memory_bw), F_STR, K_GPU},
 	{"memory_gb", offsetof(struct ty_part, memory_gb), F_NUM, K_GPU},
 	{"nvlink", offsetof(struct ty_part, nvlink), F_STR, K_GPU},
@@ -197,6 +203,7 @@ static const struct num_field {
 	{"fit", offsetof(struct ty_part, fit), false, "fit: 200, in failures per 1e9 hours"},
 	{"mtbf_hours", offsetof(struct ty_part, mtbf_hours), true, "mtbf_hours: 500000"},
 	{"bf16_tflops", offsetof(struct ty_part, bf16_tflops), true, "bf16_tflops: 989"},
+	{"fp8_tflops", offsetof(struct ty_part, fp8_tflops), true, "fp8_tflops: 1979"},
 	{"memory_gb", offsetof(struct ty_part, memory_gb), true, "memory_gb: 80"},
 	{"tdp_w", offsetof(struct ty_part, tdp_w), false, "tdp_w: 700"},
 };
@@ -530,6 +537,8 @@ int topo__catalog_part(const struct topo__catalog *c, enum topo__part_kind kind,
 		p->fit ? *p->fit : (p->mtbf_hours && *p->mtbf_hours > 0 ? 1e9 / *p->mtbf_hours : 0);
 	out->reach_m = p->reach_m ? *p->reach_m : 0;
 	out->bf16_tflops = p->bf16_tflops ? *p->bf16_tflops : 0;
+	out->fp8_tflops = p->fp8_tflops ? *p->fp8_tflops : 0;
+	out->nvlink_domain = p->nvlink_domain ? *p->nvlink_domain : 0;
 	if (p->memory_bw)
 		topo__parse_rate(p->memory_bw, &out->memory_bw);
 	if (p->nvlink)

@@ -258,7 +258,8 @@ static int check_node_type(struct topo_desc *d, unsigned i, struct topo_error *e
 		t->pcie_bw = t->gpu_bw;
 	if (t->gpus > 0 && !t->pcie_bw)
 		t->pcie_bw = t->nic_bw;
-	if (t->gpus >= 2 && !t->gpu_bw) {
+	/* a scale-up domain (fabric.scale_up) joins the GPUs instead */
+	if (t->gpus >= 2 && !t->gpu_bw && !d->raw->fabric->scale_up) {
 		snprintf(q, sizeof(q), "%s", p);
 		return topo__errf(err, d->path, q, false,
 				  "%u GPUs need an in-node fabric (expected intra: {nvlink: "

@@ -11,6 +11,8 @@
  *   fat-tree, rail-optimized, rail-only   switched Clos trees (clos.c)
  *   torus, dragonfly                      a router per position (direct.c)
  *
+ * The Clos families also take fabric.scale_up: NVLink domains of several nodes (scaleup.c).
+ *
  * The families' names are the words of the `family:` key, in schema.c.
  */
 #include <errno.h>
@@ -94,6 +96,7 @@ enum {
 	P_DIMS = 1 << 8,
 	P_DRAGONFLY = 1 << 9,
 	P_PER_ROUTER = 1 << 10,
+	P_SCALE_UP = 1 << 11,
 };
 
 #define C(id) (1u << (id))
@@ -112,10 +115,11 @@ const struct topo__family_ops *const topo__families[TOPO_F_COUNT] = {
 static const unsigned family_params[TOPO_F_COUNT] = {
 	[TOPO_F_EXPLICIT] = 0,
 	[TOPO_F_SINGLE_SWITCH] = P_NODE_TYPE | P_NODES | P_RADIX | P_SWITCH,
-	[TOPO_F_FAT_TREE] =
-		P_NODE_TYPE | P_NODES | P_TIERS | P_RADIX | P_SWITCH | P_OVERSUB | P_PLACEMENT,
-	[TOPO_F_RAIL_OPTIMIZED] = P_NODE_TYPE | P_SU | P_TIERS | P_RADIX | P_SWITCH | P_OVERSUB,
-	[TOPO_F_RAIL_ONLY] = P_NODE_TYPE | P_NODES | P_RADIX | P_SWITCH,
+	[TOPO_F_FAT_TREE] = P_NODE_TYPE | P_NODES | P_TIERS | P_RADIX | P_SWITCH | P_OVERSUB |
+			    P_PLACEMENT | P_SCALE_UP,
+	[TOPO_F_RAIL_OPTIMIZED] =
+		P_NODE_TYPE | P_SU | P_TIERS | P_RADIX | P_SWITCH | P_OVERSUB | P_SCALE_UP,
+	[TOPO_F_RAIL_ONLY] = P_NODE_TYPE | P_NODES | P_RADIX | P_SWITCH | P_SCALE_UP,
 	[TOPO_F_TORUS] = P_NODE_TYPE | P_DIMS | P_PER_ROUTER | P_RADIX | P_SWITCH,
 	[TOPO_F_DRAGONFLY] = P_NODE_TYPE | P_DRAGONFLY | P_PER_ROUTER | P_RADIX | P_SWITCH,
 };
@@ -201,6 +205,7 @@ int topo__check_params(struct topo_desc *d, struct topo_error *err)
 		{"routers_per_group", P_DRAGONFLY, f->routers_per_group},
 		{"global_links_per_router", P_DRAGONFLY, f->global_links_per_router},
 		{"nodes_per_router", P_PER_ROUTER, f->nodes_per_router},
+		{"scale_up", P_SCALE_UP, f->scale_up},
 	};
 	unsigned allowed = family_params[d->family];
 	char path[64], list[400] = "family";
@@ -262,6 +267,7 @@ int topo_expand(const struct topo_desc *d, struct topo_graph **out, struct topo_
 	ret = topo__b_finish(&b, &g);
 	if (ret)
 		return ret;
+	g->domain_nodes = d->su.domain_nodes;
 	v = topo__unreachable(g);
 	if (v == UINT32_MAX - 1) {
 		topo_graph_free(g);

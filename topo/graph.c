@@ -7,6 +7,9 @@
  *      gpu1 --+-- node switch      NIC i   -- GPU (i * gpus / nics): PCIe
  *      ...    |                    no GPUs: the NICs are the node's endpoints
  *      nic0 -- gpu0,  nic1 -- gpu1 ...
+ *
+ * In a scale-up domain (fabric.scale_up) the domain's nodes share one graph node and one
+ * switch vertex standing for its NVLink switch trays; each node keeps its NICs and PCIe links.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -203,6 +206,47 @@ const char *topo_vertex_name(const struct topo_graph *g, uint32_t v)
 	return v < g->n_vertices ? g->names + g->vertices[v].name : "?";
 }
 
+/* Node n as part of its scale-up domain (d->su): GPUs and NICs after those of the domain's
+ * earlier nodes, every GPU on the domain's NVLink switch (added with its first node). */
+static int add_domain_node(struct topo__builder *b, const struct topo_desc *d, uint32_t n,
+			   const char *name, const struct topo__ntype *t, uint32_t *nic_v)
+{
+	const struct topo__scale_up *su = &d->su;
+	uint32_t dom = n / su->domain_nodes, slot = n % su->domain_nodes, gpu_v[TOPO_MAX_GPUS];
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < t->gpus; i++) {
+		gpu_v[i] = topo__b_vertex(b, TOPO_V_GPU, dom, (uint16_t)(slot * t->gpus + i), 0,
+					  t->gpu_part, "%s/gpu%u", name, i);
+		if (gpu_v[i] == UINT32_MAX)
+			return -ENOMEM;
+	}
+	if (slot == 0) {
+		b->domain_switch = topo__b_vertex(b, TOPO_V_SWITCH, dom, TOPO_TIER_NODE, 0,
+						  su->part, "domain%u/nvswitch", dom);
+		if (b->domain_switch == UINT32_MAX)
+			return -ENOMEM;
+	}
+	for (i = 0; i < t->gpus; i++) {
+		ret = topo__b_link(b, gpu_v[i], b->domain_switch, TOPO_L_INTRA, su->nvlink,
+				   su->latency, -1);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < t->nics; i++) {
+		nic_v[i] = topo__b_vertex(b, TOPO_V_NIC, dom, (uint16_t)(slot * t->nics + i),
+					  t->rails[i], t->nic_part, "%s/nic%u", name, i);
+		if (nic_v[i] == UINT32_MAX)
+			return -ENOMEM;
+		ret = topo__b_link(b, gpu_v[i * t->gpus / t->nics], nic_v[i], TOPO_L_INTRA,
+				   t->pcie_bw, t->intra_lat, -1);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int topo__add_node(struct topo__builder *b, const struct topo_desc *d, uint32_t n, const char *name,
 		   const struct topo__ntype *t, uint32_t *nic_v)
 {
@@ -210,6 +254,8 @@ int topo__add_node(struct topo__builder *b, const struct topo_desc *d, uint32_t 
 	unsigned i;
 	int ret;
 
+	if (d->su.domain_nodes)
+		return add_domain_node(b, d, n, name, t, nic_v);
 	for (i = 0; i < t->gpus; i++) {
 		gpu_v[i] = topo__b_vertex(b, TOPO_V_GPU, n, (uint16_t)i, 0, t->gpu_part, "%s/gpu%u",
 					  name, i);
@@ -240,7 +286,6 @@ int topo__add_node(struct topo__builder *b, const struct topo_desc *d, uint32_t 
 				return ret;
 		}
 	}
-	(void)d;
 	return 0;
 }
 

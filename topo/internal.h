@@ -5,8 +5,8 @@
  * line and column.
  *
  * Who calls whom (no file calls back up):  load.c -> families.c -> explicit.c, clos.c, direct.c
- * -> check.c -> catalog.c -> yamlerr.c -> locate.c; summary.c -> families.c; every file may use
- * the data of schema.c and the helpers of units.c, graph.c, bisect.c, strict.c.
+ * (load.c -> scaleup.c) -> check.c -> catalog.c -> yamlerr.c -> locate.c; summary.c -> families.c;
+ * every file may use the data of schema.c and the helpers of units.c, graph.c, bisect.c, strict.c.
  */
 #ifndef ARBENCH_TOPO_INTERNAL_H
 #define ARBENCH_TOPO_INTERNAL_H
@@ -48,6 +48,14 @@ struct ty_node_type {
 	struct ty_nics *nics;
 };
 
+struct ty_scale_up { /* fabric.scale_up: NVLink domains of several nodes (GB200 NVL72) */
+	unsigned *domain_nodes;
+	char *nvlink; /* per GPU, each direction, into the domain's NVLink switches */
+	char *nvlink_switch;
+	unsigned *switch_trays;
+	char *latency;
+};
+
 struct ty_fabric {
 	int family;
 	char *node_type;
@@ -66,6 +74,7 @@ struct ty_fabric {
 	unsigned *routers_per_group;
 	unsigned *global_links_per_router;
 	unsigned *nodes_per_router;
+	struct ty_scale_up *scale_up;
 };
 
 struct ty_classes {
@@ -200,6 +209,13 @@ struct topo_desc {
 		unsigned group; /* rail placement, rail-only in 2 tiers: nodes per leaf */
 		bool single;	/* rail-only: one switch per rail */
 	} clos;
+	struct topo__scale_up {	       /* fabric.scale_up (scaleup.c); domain_nodes 0: none */
+		unsigned domain_nodes; /* compute nodes per NVLink domain */
+		unsigned switch_trays; /* NVLink switch trays per domain */
+		int part;	       /* the trays' catalog part (switches), -1 */
+		double nvlink;	       /* per GPU, each direction, bytes/s */
+		double latency;	       /* s */
+	} su;
 	/* explicit */
 	unsigned *node_ntype; /* [nodes_count] index into ntypes */
 	int *link_media;      /* [links_count] */
@@ -256,6 +272,8 @@ int topo__check_speed(struct topo_desc *d, double bw, enum topo__part_kind kind,
 int topo__check_node_types(struct topo_desc *d, struct topo_error *err);
 /* link_classes -> d->cls (a class not given inherits link_classes.fabric, host excepted). */
 int topo__check_classes(struct topo_desc *d, struct topo_error *err);
+/* fabric.scale_up (scaleup.c), after the family's own checks: d->su.  0 or -EINVAL. */
+int topo__check_scale_up(struct topo_desc *d, struct topo_error *err);
 /* The family needs link class id (set directly or through link_classes.fabric); marks it used. */
 int topo__need_class(struct topo_desc *d, enum topo__cls_id id, struct topo_error *err);
 /* The link_classes entry of class id as written, or NULL when not given. */
@@ -300,6 +318,7 @@ struct topo__builder {
 	int *vpart;  /* catalog part of each vertex (switch, NIC, GPU) or -1 */
 	int *lmedia; /* media part of each link or -1 */
 	uint32_t cap_vpart;
+	uint32_t domain_switch; /* the NVLink switch of the scale-up domain being added */
 };
 
 int topo__b_init(struct topo__builder *b, uint32_t vertices_hint, uint64_t links_hint);
@@ -323,6 +342,11 @@ struct topo__graph_priv {
 /* Add node n's GPUs, NICs and in-node switch (type t); nic_v[i] = vertex of NIC i. */
 int topo__add_node(struct topo__builder *b, const struct topo_desc *d, uint32_t n, const char *name,
 		   const struct topo__ntype *t, uint32_t *nic_v);
+/* With fabric.scale_up, compute node n is part of graph node n / domain_nodes (its NVLink
+ * domain): its GPUs and NICs take local indices after those of the domain's earlier nodes, and
+ * its GPUs link to the domain's one NVLink switch vertex, added with the domain's first node
+ * (nodes must be added in order). */
+
 /* The first vertex not reachable from vertex 0; UINT32_MAX when connected. */
 uint32_t topo__unreachable(const struct topo_graph *g);
 

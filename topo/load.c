@@ -2,8 +2,9 @@
  * load.c - topo_load(): read a topology YAML file with libcyaml (schema.c; its errors as
  * file:line:column, yamlerr.c), refuse integers with junk after the digits (strict.c), load the
  * part catalog (catalog.c), then check in order what the schema cannot (check.c): node types,
- * link classes, the parameters the family takes, the family's own checks (families.c), the
- * link classes it uses and their speeds.  The result is a validated topo_desc.
+ * link classes, the parameters the family takes, the family's own checks (families.c), its
+ * scale-up domains (scaleup.c), the link classes it uses and their speeds.  The result is a
+ * validated topo_desc.
  * The YAML language is documented in configs/README.md.
  */
 #include <errno.h>
@@ -66,6 +67,8 @@ int topo_load_catalog(const char *path, const char *catalog, struct topo_desc **
 	ret = topo__check_params(d, err);
 	if (!ret)
 		ret = fam->validate(d, err);
+	if (!ret)
+		ret = topo__check_scale_up(d, err);
 	/* a listed fabric's classes are defaults, and each link is checked against its ends */
 	if (!ret && !fam->listed)
 		ret = topo__check_classes_used(d, err);

@@ -65,6 +65,15 @@ static const cyaml_schema_value_t node_type_entry = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct ty_node_type, node_type_fields),
 };
 
+static const cyaml_schema_field_t scale_up_fields[] = {
+	CYAML_FIELD_UINT_PTR("domain_nodes", OPT, struct ty_scale_up, domain_nodes),
+	STR("nvlink", OPT, struct ty_scale_up, nvlink),
+	STR("nvlink_switch", OPT, struct ty_scale_up, nvlink_switch),
+	CYAML_FIELD_UINT_PTR("switch_trays", OPT, struct ty_scale_up, switch_trays),
+	STR("latency", OPT, struct ty_scale_up, latency),
+	CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t fabric_fields[] = {
 	CYAML_FIELD_ENUM("family", CYAML_FLAG_STRICT, struct ty_fabric, family, topo__family_names,
 			 TOPO_F_COUNT),
@@ -86,6 +95,7 @@ static const cyaml_schema_field_t fabric_fields[] = {
 	CYAML_FIELD_UINT_PTR("global_links_per_router", OPT, struct ty_fabric,
 			     global_links_per_router),
 	CYAML_FIELD_UINT_PTR("nodes_per_router", OPT, struct ty_fabric, nodes_per_router),
+	CYAML_FIELD_MAPPING_PTR("scale_up", OPT, struct ty_fabric, scale_up, scale_up_fields),
 	CYAML_FIELD_END,
 };
 
@@ -169,6 +179,15 @@ const struct topo_yaml_form topo__forms[] = {
 	{"routers_per_group", "a count, e.g. routers_per_group: 4"},
 	{"global_links_per_router", "a count, e.g. global_links_per_router: 2"},
 	{"nodes_per_router", "a count, e.g. nodes_per_router: 2"},
+	{"scale_up", "a mapping {domain_nodes, nvlink, nvlink_switch, switch_trays}, e.g. "
+		     "domain_nodes: 18, nvlink: 900GB/s"},
+	{"domain_nodes", "nodes per NVLink domain, e.g. domain_nodes: 18 (a GB200 NVL72 rack)"},
+	{"nvlink_switch", "an NVLink switch tray from the catalog, e.g. nvlink_switch: "
+			  "NVLink5-Switch-Tray"},
+	{"switch_trays", "NVLink switch trays per domain, e.g. switch_trays: 9"},
+	{"nvlink_domain", "GPUs per NVLink domain of the GPU's rack-scale system, e.g. "
+			  "nvlink_domain: 72"},
+	{"fp8_tflops", "dense FP8 TFLOP/s, e.g. fp8_tflops: 1979"},
 	{"gpus", "a GPU count per node, e.g. gpus: 8"},
 	{"gpu_model", "a GPU from the catalog, e.g. gpu_model: H100-SXM"},
 	{"count", "a NIC count per node, e.g. count: 8"},

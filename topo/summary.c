@@ -6,7 +6,8 @@
  * crosses, explicit graphs of up to 16 nodes exactly by max-flow over every balanced split);
  * diameter in hops between endpoints (exact up to 256 endpoints, else the family's closed form
  * where it has one (torus), else the maximum over routed pairs from a sample of sources); bill
- * of materials.
+ * of materials (with a scale-up domain's NVLink switch trays, the copper inside the rack not
+ * counted).
  */
 #include <errno.h>
 #include <math.h>
@@ -151,6 +152,14 @@ int topo_summarize(const struct topo_desc *d, const struct topo_graph *g, struct
 
 	memset(s, 0, sizeof(*s));
 	s->nodes = g->n_nodes;
+	if (d->su.domain_nodes) {
+		s->domains = g->n_nodes;
+		s->domain_nodes = d->su.domain_nodes;
+		s->domain_gpus = g->gpus_per_node;
+		s->nodes = g->n_nodes * d->su.domain_nodes;
+		s->nvlink_switch_trays = g->n_nodes * d->su.switch_trays;
+		s->domain_nvlink = d->su.nvlink;
+	}
 	for (v = 0; v < g->n_vertices; v++) {
 		const struct topo_vertex *x = &g->vertices[v];
 
@@ -192,6 +201,7 @@ struct bom {
 
 static const char *const tier_what[TOPO_MAX_TIERS] = {"switch (tier 0)", "switch (tier 1)",
 						      "switch (tier 2)", "switch (tier 3)"};
+static const char nvlink_what[] = "switch (NVLink trays)";
 static const char *const media_what[TOPO_MAX_TIERS + 1] = {
 	"media (host links)", "media (tier 0-1 links)", "media (tier 1-2 links)",
 	"media (tier 2-3 links)", "media (router links)"};
@@ -242,9 +252,11 @@ static int bom_rank(const struct topo_bom_line *l)
 	for (i = 0; i < TOPO_MAX_TIERS; i++)
 		if (l->what == tier_what[i])
 			return 2 + (int)i;
+	if (l->what == nvlink_what)
+		return 2 + TOPO_MAX_TIERS;
 	for (i = 0; i <= TOPO_MAX_TIERS; i++)
 		if (l->what == media_what[i])
-			return 2 + TOPO_MAX_TIERS + (int)i;
+			return 3 + TOPO_MAX_TIERS + (int)i;
 	return 100;
 }
 
@@ -275,6 +287,9 @@ int topo_bom(const struct topo_desc *d, const struct topo_graph *g, struct topo_
 		else if (topo__fabric_switch(x))
 			ret = bom_add(&b, d, tier_what[topo__tier_of(x)], TOPO_PART_SWITCH,
 				      pg->vpart[v], 1);
+		else if (d->su.domain_nodes) /* a domain's NVLink switch: its trays */
+			ret = bom_add(&b, d, nvlink_what, TOPO_PART_SWITCH, pg->vpart[v],
+				      d->su.switch_trays);
 	}
 	for (l = 0; l < g->n_links && !ret; l++) {
 		const struct topo_link *k = &g->links[l];

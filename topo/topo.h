@@ -123,11 +123,19 @@ struct topo_graph {
 	uint64_t n_links;
 	struct topo_link *links;
 	char *names;		/* all vertex names, NUL-separated */
-	uint32_t n_nodes;	/* compute nodes */
-	uint32_t gpus_per_node; /* max over nodes */
+	uint32_t n_nodes;	/* compute nodes, or scale-up domains (domain_nodes > 0) */
+	uint32_t gpus_per_node; /* max over nodes (over domains) */
 	/* adjacency in CSR form: links of vertex v are adj[adj_start[v] .. adj_start[v+1]) */
 	uint64_t *adj_start;
 	uint64_t *adj; /* link indices */
+	/* Scale-up domains (fabric.scale_up, e.g. a GB200 NVL72 rack): 0 when the fabric has
+	 * none.  Else a graph node is one NVLink domain of domain_nodes compute nodes: its GPUs
+	 * (local 0 .. gpus_per_node-1, node by node) and NICs, and one switch vertex (node = the
+	 * domain, local = TOPO_TIER_NODE) standing for all the domain's NVLink switch trays, each
+	 * GPU linked to it (TOPO_L_INTRA) at its NVLink rate.  So everything that treats a graph
+	 * node as the GPUs sharing one NVLink switch (placement, hier's node level, routes that
+	 * stay inside a node) works on the domain; n_nodes x domain_nodes compute nodes. */
+	uint32_t domain_nodes;
 };
 
 /* Expand a description into a graph.  0, or a negative errno (-EINVAL with *err filled for an
@@ -190,8 +198,11 @@ struct topo_part {
 	double bf16_tflops; /* GPUs: dense BF16 */
 	double memory_bw;   /* GPUs: bytes/s */
 	double memory_gb;
-	double nvlink_bw;  /* GPUs: bytes/s, all links, each direction */
-	unsigned per_link; /* media: items per link (2 transceivers, 1 cable) */
+	double nvlink_bw;	/* GPUs: bytes/s, all links, each direction */
+	double fp8_tflops;	/* GPUs: dense FP8 */
+	unsigned nvlink_domain; /* GPUs: GPUs per NVLink domain of its rack-scale system
+				 * (GB200: 72), 0 when it has none beyond a node */
+	unsigned per_link;	/* media: items per link (2 transceivers, 1 cable) */
 };
 
 struct topo_summary {
@@ -212,6 +223,11 @@ struct topo_summary {
 				     * (leaves with unequal host links): at least this much */
 	unsigned diameter;	    /* hops between the farthest two endpoints (GPUs, else NICs) */
 	bool diameter_exact;	    /* false: the maximum over a sample of sources */
+	/* scale-up domains (fabric.scale_up), all 0 when none: then node_switches counts one
+	 * vertex per domain, and nodes the compute nodes of every domain */
+	uint32_t domains, domain_nodes, domain_gpus;
+	uint32_t nvlink_switch_trays; /* in all domains */
+	double domain_nvlink;	      /* per GPU, each direction, bytes/s */
 };
 
 /* Counts, bisection bandwidth, oversubscription and diameter of an expanded description.
