@@ -67,10 +67,15 @@ static void print_detail(FILE *out, const struct topo_bom_detail *x)
 	for (i = 0; i < x->n_switches; i++) {
 		const struct topo_switch_use *u = &x->switches[i];
 
-		fprintf(out, "  %-16s %6u %12llu %12llu %12llu %12llu %8u\n", u->model, u->count,
-			(unsigned long long)u->ports_used, (unsigned long long)u->ports,
-			(unsigned long long)u->cages_used, (unsigned long long)u->cages,
-			u->max_ports_used);
+		if (u->radix) /* else the radix is not known: explicit switches without a model */
+			fprintf(out, "  %-16s %6u %12llu %12llu %12llu %12llu %8u\n", u->model,
+				u->count, (unsigned long long)u->ports_used,
+				(unsigned long long)u->ports, (unsigned long long)u->cages_used,
+				(unsigned long long)u->cages, u->max_ports_used);
+		else
+			fprintf(out, "  %-16s %6u %12llu %12s %12llu %12s %8u\n", u->model,
+				u->count, (unsigned long long)u->ports_used, "?",
+				(unsigned long long)u->cages_used, "?", u->max_ports_used);
 	}
 	if (!x->n_media)
 		return;

@@ -276,8 +276,11 @@ static int media_word(const char *file, const char *at, const char *key, const c
 		if (strcmp(v, words[i]) == 0)
 			return 0;
 	snprintf(path, sizeof(path), "%s%s%s", at, v ? "." : "", v ? key : "");
-	return topo__errf(err, file, path, false, "media '%s': %s%s%s%s (expected %s: %s)", name,
-			  v ? "unknown " : "needs a ", key, v ? " " : "", v ? v : "", key, expect);
+	if (!v)
+		return topo__errf(err, file, path, false, "media '%s' needs a %s (expected %s: %s)",
+				  name, key, key, expect);
+	return topo__errf(err, file, path, false, "media '%s': unknown %s '%s' (expected %s: %s)",
+			  name, key, v, key, expect);
 }
 
 const char *const topo__reach_classes[TOPO_REACH_COUNT] = {"rack", "row", "hall"};
