@@ -5,8 +5,9 @@
  * line and column.
  *
  * Who calls whom (no file calls back up):  load.c -> families.c -> explicit.c, clos.c, direct.c
- * -> check.c -> catalog.c -> yamlerr.c -> locate.c; summary.c -> families.c; every file may use
- * the data of schema.c and the helpers of units.c, graph.c, bisect.c, strict.c.
+ * -> check.c -> media.c -> catalog.c -> yamlerr.c -> locate.c; load.c -> catalog_dir.c ->
+ * catalog.c; summary.c -> families.c, media.c; bom.c -> media.c; every file may use the data
+ * of schema.c and the helpers of units.c, graph.c, bisect.c, strict.c.
  */
 #ifndef ARBENCH_TOPO_INTERNAL_H
 #define ARBENCH_TOPO_INTERNAL_H

@@ -10,7 +10,8 @@
  * ports, a DGX H100's 4 OSFP cages its 8 ConnectX-7) the twin-port module of the same optics is
  * bought, one per two links of that device, else the single-port one; one fiber per link.  A
  * twin-port cable (DAC) carries two links whose twin ends share a cage.  Per switch: ports and
- * cages used.  Counting is per device and cheap: 655k links in a few tens of milliseconds.
+ * cages used (bom.c sums them by model and the media by class).  Counting is per device and
+ * cheap: 655k links in a few tens of milliseconds.
  *
  *   leaf QM9700 cage [p1|p2] ==twin SR8==> fiber -> [SR4] NIC      (PCIe ConnectX-7)
  *                               \=======> fiber -> [twin SR8] DGX H100 cage [nic0|nic1]
@@ -318,7 +319,7 @@ static unsigned cage_of(const struct tally *t, uint32_t v, uint32_t *dev)
 	unsigned c = part >= 0 && part < m->n ? m->p[part].cage_ports : 1;
 
 	*dev = v;
-	if (x->kind == TOPO_V_NIC && c > 1 && x->local % c <= v)
+	if (x->kind == TOPO_V_NIC && c > 1) /* a node's NICs are consecutive vertices */
 		*dev = v - x->local % c;
 	return c ? c : 1;
 }
@@ -488,127 +489,4 @@ void topo__media_tally_free(struct topo__media_tally *t)
 	free(t->ports_used);
 	free(t->cages_used);
 	memset(t, 0, sizeof(*t));
-}
-
-/* ---- by media class and by switch model ---------------------------------------------------- */
-
-static const char *const class_order[] = {"DAC",	 "AOC",	   "multimode",
-					  "single-mode", "optics", "unspecified"};
-
-static int class_rank(const struct topo_media_class *c)
-{
-	int i, r;
-
-	for (i = 0; i < 6 && strcmp(c->media_class, class_order[i]); i++)
-		;
-	for (r = 0; r < TOPO_REACH_COUNT && strcmp(c->reach_class, topo__reach_classes[r]); r++)
-		;
-	return i * 8 + r;
-}
-
-static int class_cmp(const void *x, const void *y)
-{
-	return class_rank(x) - class_rank(y);
-}
-
-static int by_class(const struct topo__media_tally *t, struct topo_bom_detail *out)
-{
-	size_t i, j;
-
-	out->media = calloc(t->n + 1, sizeof(*out->media));
-	if (!out->media)
-		return -ENOMEM;
-	for (i = 0; i < t->n; i++) {
-		const struct topo__media_line *l = &t->lines[i];
-		struct topo_media_class *c;
-
-		for (j = 0; j < out->n_media; j++)
-			if (!strcmp(out->media[j].media_class, l->media_class) &&
-			    !strcmp(out->media[j].reach_class, l->reach_class))
-				break;
-		c = &out->media[j];
-		if (j == out->n_media) {
-			c->media_class = l->media_class;
-			c->reach_class = l->reach_class;
-			out->n_media++;
-		}
-		c->links += l->class_links;
-		if (l->role == TOPO__ROLE_MODULE)
-			c->modules += l->count;
-		else
-			c->cables += l->count;
-		c->price_usd += l->unit_price_usd * (double)l->count;
-		c->watts += l->unit_watts * (double)l->count;
-	}
-	qsort(out->media, out->n_media, sizeof(*out->media), class_cmp);
-	return 0;
-}
-
-static int by_switch(const struct topo_desc *d, const struct topo_graph *g,
-		     const struct topo__media_tally *t, struct topo_bom_detail *out)
-{
-	const struct topo__graph_priv *pg = (const struct topo__graph_priv *)g;
-	struct parts sw;
-	uint32_t v;
-	size_t j;
-	int ret = parts_load(d, TOPO_PART_SWITCH, &sw);
-
-	out->switches = calloc((size_t)sw.n + 1, sizeof(*out->switches));
-	if (ret || !out->switches) {
-		parts_free(&sw);
-		return -ENOMEM;
-	}
-	for (v = 0; v < g->n_vertices; v++) {
-		int part = pg->vpart[v];
-		const struct topo_part *p = part >= 0 && part < sw.n ? &sw.p[part] : NULL;
-		struct topo_switch_use *u;
-
-		if (!topo__fabric_switch(&g->vertices[v]))
-			continue;
-		for (j = 0; j < out->n_switches; j++)
-			if (!strcmp(out->switches[j].model, p ? p->name : "(unspecified)"))
-				break;
-		u = &out->switches[j];
-		if (j == out->n_switches) { /* names point into the catalog, not into sw */
-			u->model = p ? p->name : "(unspecified)";
-			u->radix = p ? p->radix : d->radix;
-			u->cage_ports = p ? p->cage_ports : 1;
-			out->n_switches++;
-		}
-		u->count++;
-		u->ports_used += t->ports_used[v];
-		u->cages_used += t->cages_used[v];
-		u->ports += u->radix;
-		u->cages += u->radix / u->cage_ports;
-		if (t->ports_used[v] > u->max_ports_used)
-			u->max_ports_used = t->ports_used[v];
-	}
-	parts_free(&sw);
-	return 0;
-}
-
-int topo_bom_detail(const struct topo_desc *d, const struct topo_graph *g,
-		    struct topo_bom_detail *out)
-{
-	struct topo__media_tally t;
-	int ret;
-
-	memset(out, 0, sizeof(*out));
-	ret = topo__media_tally(d, g, &t);
-	if (ret)
-		return ret;
-	ret = by_class(&t, out);
-	if (!ret)
-		ret = by_switch(d, g, &t, out);
-	topo__media_tally_free(&t);
-	if (ret)
-		topo_bom_detail_free(out);
-	return ret;
-}
-
-void topo_bom_detail_free(struct topo_bom_detail *b)
-{
-	free(b->media);
-	free(b->switches);
-	memset(b, 0, sizeof(*b));
 }
