@@ -435,7 +435,8 @@ static void finish(struct tally *t)
 		if (sw)
 			o->cages_used[v] += t->unpaired[v];
 	}
-	qsort(t->pairs, t->n_pairs, sizeof(*t->pairs), pair_cmp);
+	if (t->n_pairs) /* qsort() of NULL is undefined even for no elements */
+		qsort(t->pairs, t->n_pairs, sizeof(*t->pairs), pair_cmp);
 	for (i = 0; i < t->n_pairs; i = j) {
 		struct topo__media_line *ln = &o->lines[t->pairs[i].line];
 
