@@ -26,8 +26,11 @@ static void help(FILE *f)
 		"it:\n"
 		"nodes, GPUs, NICs, switches per tier, links per class, oversubscription per "
 		"tier,\n"
-		"bisection bandwidth, diameter in hops, bill of materials; NVLink domains and\n"
-		"their switch trays where the fabric has scale-up domains (fabric.scale_up).\n\n"
+		"bisection bandwidth, diameter in hops, bill of materials (optics as bought:\n"
+		"twin-port modules per two links where cages hold two ports), switch ports and\n"
+		"cages used per model, media by class (DAC, AOC, multimode, single-mode) and\n"
+		"reach (rack, row, hall); NVLink domains and their switch trays where the fabric\n"
+		"has scale-up domains (fabric.scale_up).\n\n"
 		"  --json              the summary as JSON\n"
 		"  --dot               the graph for Graphviz (dot -Tsvg)\n"
 		"  --from-results F    print an explicit-family YAML of the cluster in arbench's\n"
@@ -53,8 +56,52 @@ static void fmt_rate(double bytes_per_s, char *buf, size_t len)
 		snprintf(buf, len, "%.3g Mbit/s", bits / 1e6);
 }
 
+/* Switch ports and cages per model, then media by class and reach with the totals. */
+static void print_detail(FILE *out, const struct topo_bom_detail *x)
+{
+	struct topo_media_class t = {.links = 0};
+	size_t i;
+
+	if (x->n_switches)
+		fprintf(out, "switch ports\n  %-16s %6s %12s %12s %12s %12s %8s\n", "model",
+			"count", "ports used", "ports", "cages used", "cages", "busiest");
+	for (i = 0; i < x->n_switches; i++) {
+		const struct topo_switch_use *u = &x->switches[i];
+
+		if (u->radix) /* else the radix is not known: explicit switches without a model */
+			fprintf(out, "  %-16s %6u %12llu %12llu %12llu %12llu %8u\n", u->model,
+				u->count, (unsigned long long)u->ports_used,
+				(unsigned long long)u->ports, (unsigned long long)u->cages_used,
+				(unsigned long long)u->cages, u->max_ports_used);
+		else
+			fprintf(out, "  %-16s %6u %12llu %12s %12llu %12s %8u\n", u->model,
+				u->count, (unsigned long long)u->ports_used, "?",
+				(unsigned long long)u->cages_used, "?", u->max_ports_used);
+	}
+	if (!x->n_media)
+		return;
+	fprintf(out, "media as bought\n  %-12s %-6s %10s %10s %10s %12s %10s\n", "class", "reach",
+		"links", "cables", "modules", "USD", "W");
+	for (i = 0; i < x->n_media; i++) {
+		const struct topo_media_class *c = &x->media[i];
+
+		fprintf(out, "  %-12s %-6s %10llu %10llu %10llu %12.0f %10.0f\n", c->media_class,
+			c->reach_class, (unsigned long long)c->links, (unsigned long long)c->cables,
+			(unsigned long long)c->modules, c->price_usd, c->watts);
+		t.links += c->links;
+		t.cables += c->cables;
+		t.modules += c->modules;
+		t.price_usd += c->price_usd;
+		t.watts += c->watts;
+	}
+	fprintf(out, "  %-12s %-6s %10llu %10llu %10llu %12.0f %10.0f\n", "total", "",
+		(unsigned long long)t.links, (unsigned long long)t.cables,
+		(unsigned long long)t.modules, t.price_usd, t.watts);
+}
+
 static void print_text(FILE *out, const char *path, const struct topo_desc *d,
-		       const struct topo_summary *s, const struct topo_bom_line *bom, size_t nb)
+		       const struct topo_summary *s, const struct topo_bom_line *bom, size_t nb,
+		       const struct topo_bom_detail *x)
 {
 	char rate[48];
 	double price = 0, watts = 0;
@@ -119,6 +166,50 @@ static void print_text(FILE *out, const char *path, const struct topo_desc *d,
 	}
 	fprintf(out, "  %-24s %-26s %10s %10.0f %8.0f  (parts with catalog figures only)\n",
 		"total", "", "", price, watts);
+	print_detail(out, x);
+}
+
+/* switch_ports, media_classes and media_total of the JSON summary. */
+static void detail_json(json_t *j, const struct topo_bom_detail *x)
+{
+	json_t *sw = json_array(), *mc = json_array();
+	struct topo_media_class t = {.links = 0};
+	size_t i;
+
+	for (i = 0; i < x->n_switches; i++) {
+		const struct topo_switch_use *u = &x->switches[i];
+
+		json_array_append_new(
+			sw,
+			json_pack("{s:s, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:i}", "model",
+				  u->model, "count", (int)u->count, "radix", (int)u->radix,
+				  "cage_ports", (int)u->cage_ports, "ports_used",
+				  (json_int_t)u->ports_used, "ports", (json_int_t)u->ports,
+				  "cages_used", (json_int_t)u->cages_used, "cages",
+				  (json_int_t)u->cages, "max_ports_used", (int)u->max_ports_used));
+	}
+	for (i = 0; i < x->n_media; i++) {
+		const struct topo_media_class *c = &x->media[i];
+
+		json_array_append_new(mc, json_pack("{s:s, s:s, s:I, s:I, s:I, s:f, s:f}", "class",
+						    c->media_class, "reach", c->reach_class,
+						    "links", (json_int_t)c->links, "cables",
+						    (json_int_t)c->cables, "modules",
+						    (json_int_t)c->modules, "price_usd",
+						    c->price_usd, "watts", c->watts));
+		t.links += c->links;
+		t.cables += c->cables;
+		t.modules += c->modules;
+		t.price_usd += c->price_usd;
+		t.watts += c->watts;
+	}
+	json_object_set_new(j, "switch_ports", sw);
+	json_object_set_new(j, "media_classes", mc);
+	json_object_set_new(j, "media_total",
+			    json_pack("{s:I, s:I, s:I, s:f, s:f}", "links", (json_int_t)t.links,
+				      "cables", (json_int_t)t.cables, "modules",
+				      (json_int_t)t.modules, "price_usd", t.price_usd, "watts",
+				      t.watts));
 }
 
 static json_t *summary_json(const char *path, const struct topo_desc *d,
@@ -238,6 +329,7 @@ static int run(const char *path, const char *catalog, enum fmt fmt, bool stats, 
 	struct topo_desc *d = NULL;
 	struct topo_graph *g = NULL;
 	struct topo_bom_line *bom = NULL;
+	struct topo_bom_detail detail = {0};
 	struct topo_summary s;
 	struct topo_error e;
 	char msg[1200];
@@ -270,13 +362,17 @@ static int run(const char *path, const char *catalog, enum fmt fmt, bool stats, 
 		print_dot(out, d, g);
 		goto free_graph;
 	}
-	if (topo_summarize(d, g, &s) || topo_bom(d, g, &bom, &nb)) {
+	if (topo_summarize(d, g, &s) || topo_bom(d, g, &bom, &nb) ||
+	    topo_bom_detail(d, g, &detail)) {
 		fprintf(err, "arplan topo: out of memory\n");
 		ret = PLAN_EXIT_INTERNAL;
 		goto free_graph;
 	}
 	if (fmt == FMT_JSON) {
 		json_t *j = summary_json(path, d, &s, bom, nb);
+
+		if (j)
+			detail_json(j, &detail);
 
 		if (!j || json_dumpf(j, out, JSON_INDENT(2) | JSON_REAL_PRECISION(10))) {
 			fprintf(err, "arplan topo: cannot write JSON\n");
@@ -285,13 +381,14 @@ static int run(const char *path, const char *catalog, enum fmt fmt, bool stats, 
 		fputc('\n', out);
 		json_decref(j);
 	} else {
-		print_text(out, path, d, &s, bom, nb);
+		print_text(out, path, d, &s, bom, nb, &detail);
 	}
 	if (stats)
 		fprintf(err, "arplan topo: summary %.3f s, peak RSS %.1f MiB\n", now() - t0,
 			peak_rss_mib());
 free_graph:
 	free(bom);
+	topo_bom_detail_free(&detail);
 	topo_graph_free(g);
 	topo_desc_free(d);
 	return ret;

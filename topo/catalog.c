@@ -4,11 +4,10 @@
  * parts with the same fields.  Each kind checks the fields it needs, every number and rate a part
  * gives is checked against its range (no zero port speed, negative price or MTBF of 0 h), and a
  * name is given once per file.  Topology files name parts; the bill of materials counts them.
- * topo_load() finds a topology's catalog directory here (the order is in topo.h) and loads it.
+ * Where a topology's catalog directory is: catalog_dir.c.
  */
 #include <cyaml/cyaml.h>
 #include <errno.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,16 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "topo/internal.h"
 
 struct ty_part {
 	char *name;
-	char *kind;	 /* media: transceiver, dac, aoc */
+	char *kind;	 /* media: transceiver, dac, aoc, fiber */
 	unsigned *radix; /* switch ports */
-	unsigned *ports; /* NIC ports */
-	char *speed;	 /* port speed */
+	unsigned *ports; /* NIC ports; media: links one module or cable end carries (2: twin) */
+	unsigned *cage_ports; /* switch, NIC: ports per cage (QM9700: 2 per OSFP cage) */
+	char *reach_class;    /* media: rack, row or hall */
+	char *fiber;	      /* media (transceiver, fiber): multimode or single-mode */
+	char *cable;	      /* transceiver: the fiber part one link takes */
+	char *speed;	      /* port speed */
 	double *reach_m;
 	double *price_usd;
 	double *watts;
@@ -54,6 +56,10 @@ static const cyaml_schema_field_t part_fields[] = {
 	STR("kind", OPT, kind),
 	CYAML_FIELD_UINT_PTR("radix", OPT, struct ty_part, radix),
 	CYAML_FIELD_UINT_PTR("ports", OPT, struct ty_part, ports),
+	CYAML_FIELD_UINT_PTR("cage_ports", OPT, struct ty_part, cage_ports),
+	STR("reach_class", OPT, reach_class),
+	STR("fiber", OPT, fiber),
+	STR("cable", OPT, cable),
 	STR("speed", OPT, speed),
 	NUM("reach_m", reach_m),
 	NUM("price_usd", price_usd),
@@ -113,7 +119,11 @@ static const struct kind_field {
 	{"name", offsetof(struct ty_part, name), F_STR, K_ALL},
 	{"kind", offsetof(struct ty_part, kind), F_STR, K_MEDIA},
 	{"radix", offsetof(struct ty_part, radix), F_UINT, K_SWITCH},
-	{"ports", offsetof(struct ty_part, ports), F_UINT, K_NIC},
+	{"ports", offsetof(struct ty_part, ports), F_UINT, K_NIC | K_MEDIA},
+	{"cage_ports", offsetof(struct ty_part, cage_ports), F_UINT, K_SWITCH | K_NIC},
+	{"reach_class", offsetof(struct ty_part, reach_class), F_STR, K_MEDIA},
+	{"fiber", offsetof(struct ty_part, fiber), F_STR, K_MEDIA},
+	{"cable", offsetof(struct ty_part, cable), F_STR, K_MEDIA},
 	{"speed", offsetof(struct ty_part, speed), F_STR, K_SWITCH | K_NIC | K_MEDIA},
 	{"reach_m", offsetof(struct ty_part, reach_m), F_NUM, K_MEDIA},
 	{"price_usd", offsetof(struct ty_part, price_usd), F_NUM, K_ALL},
@@ -219,13 +229,29 @@ static const struct rate_field {
 	{"nvlink", offsetof(struct ty_part, nvlink), "nvlink: 450GB/s"},
 };
 
+/* cage_ports of a switch or NIC: >= 1, and a switch's radix fills whole cages. */
+static int need_cage(const char *file, const char *at, const struct ty_part *p, unsigned radix,
+		     struct topo_error *err)
+{
+	char path[96];
+
+	if (!p->cage_ports || (*p->cage_ports >= 1 && (!radix || radix % *p->cage_ports == 0)))
+		return 0;
+	snprintf(path, sizeof(path), "%s.cage_ports", at);
+	return topo__errf(err, file, path, false,
+			  "'%s': cage_ports %u %s (expected cage_ports: 1, or 2 for twin-port "
+			  "OSFP cages)",
+			  p->name, *p->cage_ports,
+			  *p->cage_ports ? "does not divide the radix" : "must be >= 1");
+}
+
 static int need_radix(const char *file, const char *at, const struct ty_part *p,
 		      struct topo_error *err)
 {
 	char path[96];
 
 	if (p->radix && *p->radix >= 2)
-		return 0;
+		return need_cage(file, at, p, *p->radix, err);
 	snprintf(path, sizeof(path), "%s%s", at, p->radix ? ".radix" : "");
 	return topo__errf(err, file, path, false,
 			  "switch '%s' needs radix >= 2 (expected radix: 64)", p->name);
@@ -237,26 +263,67 @@ static int need_ports(const char *file, const char *at, const struct ty_part *p,
 	char path[96];
 
 	if (!p->ports || *p->ports >= 1)
-		return 0;
+		return need_cage(file, at, p, 0, err);
 	snprintf(path, sizeof(path), "%s.ports", at);
 	return topo__errf(err, file, path, false, "NIC '%s' needs ports >= 1 (expected ports: 1)",
 			  p->name);
 }
 
-static int need_media_kind(const char *file, const char *at, const struct ty_part *p,
-			   struct topo_error *err)
+/* A word of a media field: one of words[], else an error at at.key. */
+static int media_word(const char *file, const char *at, const char *key, const char *v,
+		      const char *name, const char *const *words, size_t n, const char *expect,
+		      struct topo_error *err)
 {
-	static const char *const kinds[] = {"transceiver", "dac", "aoc"};
 	char path[96];
 	size_t i;
 
-	for (i = 0; p->kind && i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(p->kind, kinds[i]) == 0)
+	for (i = 0; v && i < n; i++)
+		if (strcmp(v, words[i]) == 0)
 			return 0;
-	snprintf(path, sizeof(path), "%s%s", at, p->kind ? ".kind" : "");
-	return topo__errf(err, file, path, false,
-			  "media '%s' needs a kind (expected kind: transceiver, dac or aoc)",
-			  p->name);
+	snprintf(path, sizeof(path), "%s%s%s", at, v ? "." : "", v ? key : "");
+	if (!v)
+		return topo__errf(err, file, path, false, "media '%s' needs a %s (expected %s: %s)",
+				  name, key, key, expect);
+	return topo__errf(err, file, path, false, "media '%s': unknown %s '%s' (expected %s: %s)",
+			  name, key, v, key, expect);
+}
+
+const char *const topo__reach_classes[TOPO_REACH_COUNT] = {"rack", "row", "hall"};
+
+static int need_media_kind(const char *file, const char *at, const struct ty_part *p,
+			   struct topo_error *err)
+{
+	static const char *const kinds[] = {"transceiver", "dac", "aoc", "fiber"};
+	static const char *const fibers[] = {"multimode", "single-mode"};
+	char path[96];
+	int ret;
+
+	ret = media_word(file, at, "kind", p->kind, p->name, kinds, 4,
+			 "transceiver, dac, aoc or fiber", err);
+	if (!ret && p->reach_class)
+		ret = media_word(file, at, "reach_class", p->reach_class, p->name,
+				 topo__reach_classes, TOPO_REACH_COUNT,
+				 "rack (in a rack), row (in a row) or hall (across rows)", err);
+	if (!ret && p->fiber)
+		ret = media_word(file, at, "fiber", p->fiber, p->name, fibers, 2,
+				 "multimode or single-mode", err);
+	if (ret)
+		return ret;
+	if (p->ports && *p->ports < 1) {
+		snprintf(path, sizeof(path), "%s.ports", at);
+		return topo__errf(err, file, path, false,
+				  "media '%s' carries ports: 0 links (expected ports: 1, or 2 for "
+				  "a twin-port module or cable)",
+				  p->name);
+	}
+	if (p->cable && strcmp(p->kind, "transceiver")) {
+		snprintf(path, sizeof(path), "%s.cable", at);
+		return topo__errf(err, file, path, true,
+				  "media '%s': only a transceiver names a fiber cable (expected no "
+				  "cable: for kind %s)",
+				  p->name, p->kind);
+	}
+	return 0;
 }
 
 static int need_tflops(const char *file, const char *at, const struct ty_part *p,
@@ -355,6 +422,39 @@ static int check_unique(const char *file, const struct ty_parts *ps, struct topo
 	return 0;
 }
 
+/* A transceiver's cable: names a part of kind fiber in the same file. */
+static int check_cables(const char *file, const struct ty_parts *ps, struct topo_error *err)
+{
+	char path[64], names[300];
+	unsigned i, j;
+	size_t n;
+
+	for (i = 0; i < ps->parts_count; i++) {
+		const struct ty_part *p = &ps->parts[i];
+
+		if (!p->cable)
+			continue;
+		for (j = 0; j < ps->parts_count; j++)
+			if (strcmp(ps->parts[j].name, p->cable) == 0 &&
+			    strcmp(ps->parts[j].kind, "fiber") == 0)
+				break;
+		if (j < ps->parts_count)
+			continue;
+		names[0] = 0;
+		for (j = 0, n = 0; j < ps->parts_count && n < sizeof(names); j++)
+			if (strcmp(ps->parts[j].kind, "fiber") == 0)
+				n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
+						      n ? ", " : "", ps->parts[j].name);
+		snprintf(path, sizeof(path), "parts[%u].cable", i);
+		return topo__errf(
+			err, file, path, false,
+			"transceiver '%s': cable '%s' is not a part of kind fiber in this "
+			"file (expected one of: %s)",
+			p->name, p->cable, names[0] ? names : "(none: add one with kind: fiber)");
+	}
+	return 0;
+}
+
 /* A catalog file: what its keys expect is said as for topology files. */
 static const struct topo_yaml_doc parts_doc = {
 	.schema = &parts_schema,
@@ -388,6 +488,8 @@ int topo__catalog_load(const char *dir, struct topo__catalog **out, struct topo_
 				goto err_free_catalog;
 		}
 		ret = c->kinds[k] ? check_unique(path, c->kinds[k], err) : 0;
+		if (!ret && c->kinds[k] && k == TOPO_PART_MEDIA)
+			ret = check_cables(path, c->kinds[k], err);
 		if (ret)
 			goto err_free_catalog;
 	}
@@ -407,83 +509,6 @@ void topo__catalog_free(struct topo__catalog *c)
 	for (k = 0; k < TOPO_PART_KIND_COUNT; k++)
 		topo_yaml_free(&parts_doc, c->kinds[k]);
 	free(c);
-}
-
-/* ---- the catalog of a topology ----------------------------------------------------------- */
-
-static bool is_dir(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* The catalog directory of d (see topo_load() in topo.h for the order) into buf: 0, or -ENOENT
- * with the places looked at in `looked`. */
-static int catalog_dir(const struct topo_desc *d, char *buf, size_t len, char *looked,
-		       size_t looked_len)
-{
-	char tmp[512], exe[512];
-	const char *dir, *env = getenv("ARPLAN_CATALOG");
-	size_t n = 0;
-	ssize_t k;
-	int i;
-
-	looked[0] = 0;
-	snprintf(tmp, sizeof(tmp), "%s", d->path);
-	dir = dirname(tmp);
-	if (d->raw->catalog) { /* the file's own choice: only that */
-		if (d->raw->catalog[0] == '/')
-			snprintf(buf, len, "%s", d->raw->catalog);
-		else
-			snprintf(buf, len, "%s/%s", dir, d->raw->catalog);
-		snprintf(looked, looked_len, "%s (its catalog:)", buf);
-		return is_dir(buf) ? 0 : -ENOENT;
-	}
-	if (d->catalog_opt[0]) { /* --catalog: only that */
-		snprintf(buf, len, "%s", d->catalog_opt);
-		snprintf(looked, looked_len, "%s (--catalog)", buf);
-		return is_dir(buf) ? 0 : -ENOENT;
-	}
-	if (env && *env) {
-		snprintf(buf, len, "%s", env);
-		snprintf(looked, looked_len, "%s ($ARPLAN_CATALOG)", buf);
-		return is_dir(buf) ? 0 : -ENOENT;
-	}
-	k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[k > 0 ? k : 0] = 0;
-	for (i = 0; i < 3; i++) {
-		if (i == 0)
-			snprintf(buf, len, "%s/../catalog", dir);
-		else if (!exe[0])
-			break;
-		else
-			snprintf(buf, len, "%s/%s", dirname(exe),
-				 i == 1 ? "../share/arbench/configs/catalog"
-					: "../configs/catalog");
-		if (is_dir(buf))
-			return 0;
-		if (n < looked_len)
-			n += (size_t)snprintf(looked + n, looked_len - n, "%s%s%s", n ? ", " : "",
-					      buf, i == 0 ? " (beside the file)" : "");
-		if (i == 1) { /* dirname() cut exe; read it again */
-			k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-			exe[k > 0 ? k : 0] = 0;
-		}
-	}
-	return -ENOENT;
-}
-
-int topo__catalog_open(struct topo_desc *d)
-{
-	char dir[600];
-
-	if (catalog_dir(d, dir, sizeof(dir), d->cat_looked, sizeof(d->cat_looked))) {
-		d->cat_ret = -ENOENT;
-		return 0;
-	}
-	d->cat_ret = topo__catalog_load(dir, &d->cat, &d->cat_err);
-	return d->cat_ret == -ENOMEM ? -ENOMEM : 0;
 }
 
 /* ---- lookups ------------------------------------------------------------------------------ */
@@ -545,5 +570,10 @@ int topo__catalog_part(const struct topo__catalog *c, enum topo__part_kind kind,
 		topo__parse_rate(p->nvlink, &out->nvlink_bw);
 	out->memory_gb = p->memory_gb ? *p->memory_gb : 0;
 	out->per_link = strcmp(out->kind, "transceiver") == 0 ? 2 : 1;
+	out->ports = p->ports ? *p->ports : 1;
+	out->cage_ports = p->cage_ports ? *p->cage_ports : 1;
+	out->reach_class = p->reach_class ? p->reach_class : "";
+	out->fiber = p->fiber ? p->fiber : "";
+	out->cable = p->cable ? topo__catalog_find(c, kind, p->cable) : -1;
 	return 0;
 }

@@ -325,10 +325,48 @@ const struct ty_class *topo__class_given(const struct topo_desc *d, enum topo__c
 	return c ? *(struct ty_class *const *)((const char *)c + class_off[id]) : NULL;
 }
 
-static int check_class(struct topo_desc *d, const struct ty_class *c, const char *path,
-		       struct topo__class *out, struct topo_error *err)
+/* Where a class's links run when the file does not say (`reach:`): host links in the rack of a
+ * top-of-rack leaf, or along the row to rail leaves; leaf-spine links in a row; links to a third
+ * tier and a dragonfly's global links across rows; router links beside their router. */
+static enum topo__reach default_reach(const struct topo_desc *d, enum topo__cls_id id)
 {
-	char q[160];
+	static const enum topo__reach by_class[TOPO_C_COUNT] = {
+		[TOPO_C_HOST] = TOPO_REACH_RACK,   [TOPO_C_TIER1] = TOPO_REACH_ROW,
+		[TOPO_C_TIER2] = TOPO_REACH_HALL,  [TOPO_C_LOCAL] = TOPO_REACH_RACK,
+		[TOPO_C_GLOBAL] = TOPO_REACH_HALL, [TOPO_C_TORUS] = TOPO_REACH_RACK,
+		[TOPO_C_FABRIC] = TOPO_REACH_ROW,
+	};
+	const struct ty_fabric *f = d->raw->fabric;
+	bool rails = f && (f->family == TOPO_F_RAIL_OPTIMIZED || f->family == TOPO_F_RAIL_ONLY ||
+			   (f->placement && *f->placement == TOPO_P_RAIL));
+
+	return id == TOPO_C_HOST && rails ? TOPO_REACH_ROW : by_class[id];
+}
+
+/* media: auto -> the auto code of the class's reach, if the catalog has something to choose. */
+static int check_auto(struct topo_desc *d, const char *path, enum topo__reach r,
+		      struct topo__class *out, struct topo_error *err)
+{
+	char rate_s[32];
+
+	out->media = TOPO__MEDIA_AUTO(r);
+	if (!d->cat)
+		return topo__check_part(d, TOPO_PART_MEDIA, "auto", path, &out->media, err);
+	if (topo__media_auto_ok(d, r, out->bandwidth))
+		return 0;
+	topo__fmt_rate(out->bandwidth, rate_s, sizeof(rate_s));
+	return topo__errf(err, d->path, path, false,
+			  "media: auto finds no part in media.yaml of reach_class %s or longer "
+			  "at %s (expected a part with reach_class: %s and speed >= %s, or a "
+			  "media part named here)",
+			  topo__reach_classes[r], rate_s, topo__reach_classes[r], rate_s);
+}
+
+static int check_class(struct topo_desc *d, const struct ty_class *c, enum topo__cls_id id,
+		       const char *path, struct topo__class *out, struct topo_error *err)
+{
+	char q[160], exp[320];
+	unsigned r;
 	int ret;
 
 	if (!c->rate) {
@@ -346,7 +384,28 @@ static int check_class(struct topo_desc *d, const struct ty_class *c, const char
 		if (ret)
 			return ret;
 	}
+	out->reach = -1;
+	if (c->reach) {
+		snprintf(q, sizeof(q), "%s.reach", path);
+		for (r = 0; r < TOPO_REACH_COUNT && strcmp(c->reach, topo__reach_classes[r]); r++)
+			;
+		if (r == TOPO_REACH_COUNT) {
+			topo__expected(&topo__doc, q, exp, sizeof(exp));
+			return topo__errf(err, d->path, q, false, "unknown reach '%s'%s", c->reach,
+					  exp);
+		}
+		out->reach = (int)r;
+	}
 	snprintf(q, sizeof(q), "%s.media", path);
+	if (c->media && strcmp(c->media, "auto") == 0) {
+		ret = check_auto(
+			d, q, out->reach >= 0 ? (enum topo__reach)out->reach : default_reach(d, id),
+			out, err);
+		if (ret)
+			return ret;
+		out->set = true;
+		return 0;
+	}
 	ret = topo__check_part(d, TOPO_PART_MEDIA, c->media, q, &out->media, err);
 	if (ret)
 		return ret;
@@ -366,6 +425,7 @@ int topo__check_classes(struct topo_desc *d, struct topo_error *err)
 
 	for (i = 0; i < TOPO_C_COUNT; i++) {
 		d->cls[i].media = -1;
+		d->cls[i].reach = -1;
 		d->cls[i].from = (enum topo__cls_id)i;
 	}
 	for (i = TOPO_C_COUNT - 1; i >= 0; i--) { /* fabric first: the others inherit it */
@@ -373,11 +433,15 @@ int topo__check_classes(struct topo_desc *d, struct topo_error *err)
 
 		if (c) {
 			snprintf(path, sizeof(path), "link_classes.%s", topo__class_keys[i]);
-			ret = check_class(d, c, path, &d->cls[i], err);
+			ret = check_class(d, c, (enum topo__cls_id)i, path, &d->cls[i], err);
 			if (ret)
 				return ret;
 		} else if (i != TOPO_C_HOST && fab->set) {
 			d->cls[i] = *fab;
+			/* fabric's media: auto without reach: this class's own default reach */
+			if (TOPO__MEDIA_IS_AUTO(fab->media) && fab->reach < 0)
+				d->cls[i].media =
+					TOPO__MEDIA_AUTO(default_reach(d, (enum topo__cls_id)i));
 		}
 	}
 	return 0;

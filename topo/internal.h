@@ -5,8 +5,9 @@
  * line and column.
  *
  * Who calls whom (no file calls back up):  load.c -> families.c -> explicit.c, clos.c, direct.c
- * (load.c -> scaleup.c) -> check.c -> catalog.c -> yamlerr.c -> locate.c; summary.c -> families.c;
- * every file may use the data of schema.c and the helpers of units.c, graph.c, bisect.c, strict.c.
+ * (load.c -> scaleup.c) -> check.c -> media.c -> catalog.c -> yamlerr.c -> locate.c; load.c ->
+ * catalog_dir.c -> catalog.c; summary.c -> families.c, media.c; bom.c -> media.c; every file
+ * may use the data of schema.c and the helpers of units.c, graph.c, bisect.c, strict.c.
  */
 #ifndef ARBENCH_TOPO_INTERNAL_H
 #define ARBENCH_TOPO_INTERNAL_H
@@ -18,10 +19,11 @@
 
 /* ---- raw YAML structs (what libcyaml fills) ------------------------------------------------ */
 
-struct ty_class { /* a link class: rate, latency, media (catalog part) */
+struct ty_class { /* a link class: rate, latency, media (catalog part or auto), reach */
 	char *rate;
 	char *latency;
 	char *media;
+	char *reach;
 };
 
 struct ty_nics {
@@ -148,7 +150,8 @@ extern const char *const topo__class_keys[TOPO_C_COUNT];
 struct topo__class {	  /* a resolved link class */
 	double bandwidth; /* bytes/s */
 	double latency;	  /* s */
-	int media;	  /* catalog index into media parts, -1 if none */
+	int media;	  /* catalog index into media parts, -1 if none, TOPO__MEDIA_AUTO(reach) */
+	int reach;	  /* enum topo__reach given in the file, -1 when not given */
 	bool set;
 	enum topo__cls_id from; /* the link_classes key it was given under (itself or fabric) */
 };
@@ -232,6 +235,16 @@ enum topo__part_kind {
 	TOPO_PART_KIND_COUNT
 };
 
+/* Where a link runs, from short to long: in a rack, in a row, across rows (catalog.c). */
+enum topo__reach { TOPO_REACH_RACK, TOPO_REACH_ROW, TOPO_REACH_HALL, TOPO_REACH_COUNT };
+extern const char *const topo__reach_classes[TOPO_REACH_COUNT];
+
+/* A link's media code (topo__builder.lmedia, topo__class.media): a catalog index >= 0, -1 for
+ * none, or "auto": the bill of materials picks the cheapest part of that reach class (media.c). */
+#define TOPO__MEDIA_AUTO(reach)	  (-2 - (int)(reach))
+#define TOPO__MEDIA_IS_AUTO(m)	  ((m) <= -2)
+#define TOPO__MEDIA_AUTO_REACH(m) ((enum topo__reach)(-2 - (m)))
+
 /* ---- the YAML language (schema.c) and its errors (yamlerr.c, locate.c) --------------------- */
 
 /* The words of fabric.family, indexed by enum topo__family: the families' names. */
@@ -307,6 +320,39 @@ void topo__catalog_names(const struct topo__catalog *c, enum topo__part_kind kin
 /* Figures of catalog part idx of a kind; 0 or -ENOENT. */
 int topo__catalog_part(const struct topo__catalog *c, enum topo__part_kind kind, int idx,
 		       struct topo_part *out);
+
+/* ---- link media as bought (media.c) -------------------------------------------------------- */
+
+/* Whether the catalog has a medium (not a fiber) of reach class r or longer whose speed is at
+ * least bw bytes/s: what `media: auto` needs to choose from. */
+bool topo__media_auto_ok(const struct topo_desc *d, enum topo__reach r, double bw);
+
+/* What a media line of the bill of materials counts: transceiver modules, cables (DAC, AOC),
+ * the fibers optics take, or links whose class names no media. */
+enum topo__media_role { TOPO__ROLE_MODULE, TOPO__ROLE_CABLE, TOPO__ROLE_FIBER, TOPO__ROLE_NONE };
+
+struct topo__media_line {
+	unsigned what; /* 0 host links, 1 + t tier t to t+1 links, TOPO_MAX_TIERS router links */
+	int part;      /* media catalog index, -1 for none */
+	enum topo__media_role role;
+	const char *name, *media_class, *reach_class;
+	unsigned ports;	      /* links one module or cable carries */
+	uint64_t links;	      /* modules: link ends served; else links */
+	uint64_t class_links; /* links whose cable or first module this line is */
+	uint64_t count;	      /* items bought */
+	double unit_price_usd, unit_watts;
+};
+
+struct topo__media_tally {
+	struct topo__media_line *lines;
+	size_t n;
+	uint32_t *ports_used, *cages_used; /* [n_vertices]; fabric switches only */
+};
+
+/* Every non-intra link's media as bought.  0 or -ENOMEM. */
+int topo__media_tally(const struct topo_desc *d, const struct topo_graph *g,
+		      struct topo__media_tally *out);
+void topo__media_tally_free(struct topo__media_tally *t);
 
 /* ---- graph builder ------------------------------------------------------------------------- */
 

@@ -33,6 +33,7 @@ static const cyaml_schema_field_t class_fields[] = {
 	STR("rate", OPT, struct ty_class, rate),
 	STR("latency", OPT, struct ty_class, latency),
 	STR("media", OPT, struct ty_class, media),
+	STR("reach", OPT, struct ty_class, reach),
 	CYAML_FIELD_END,
 };
 
@@ -199,7 +200,9 @@ const struct topo_yaml_form topo__forms[] = {
 	{"shm", "a rate with a unit, e.g. shm: 20GB/s"},
 	{"rate", "a rate with a unit, e.g. rate: 100Mbit, 400Gbit or 25GB/s"},
 	{"latency", "a time with a unit, e.g. latency: 1us"},
-	{"media", "a transceiver or cable from the catalog"},
+	{"media",
+	 "a transceiver or cable from the catalog, or auto (the cheapest of the class's reach)"},
+	{"reach", "rack (in a rack), row (in a row) or hall (across rows)"},
 	{"a", "a node name, NODE/NIC (e.g. h1/1) or a switch name"},
 	{"b", "a node name, NODE/NIC (e.g. h1/1) or a switch name"},
 	{"tier", "a switch tier, 0 for a leaf"},

@@ -6,8 +6,8 @@
  * crosses, explicit graphs of up to 16 nodes exactly by max-flow over every balanced split);
  * diameter in hops between endpoints (exact up to 256 endpoints, else the family's closed form
  * where it has one (torus), else the maximum over routed pairs from a sample of sources); bill
- * of materials (with a scale-up domain's NVLink switch trays, the copper inside the rack not
- * counted).
+ * of materials (media counted as bought by media.c; a scale-up domain's NVLink switch trays,
+ * the copper inside the rack not counted).
  */
 #include <errno.h>
 #include <math.h>
@@ -217,7 +217,7 @@ static int bom_add(struct bom *b, const struct topo_desc *d, const char *what,
 	for (i = 0; i < b->n; i++) {
 		if (b->lines[i].what == what &&
 		    strcmp(b->lines[i].part, p.name ? p.name : "(unspecified)") == 0) {
-			b->lines[i].count += count * (p.per_link ? p.per_link : 1);
+			b->lines[i].count += count;
 			return 0;
 		}
 	}
@@ -233,7 +233,7 @@ static int bom_add(struct bom *b, const struct topo_desc *d, const char *what,
 	b->lines[b->n++] = (struct topo_bom_line){
 		.what = what,
 		.part = p.name ? p.name : "(unspecified)",
-		.count = count * (p.per_link ? p.per_link : 1),
+		.count = count,
 		.unit_price_usd = p.price_usd,
 		.unit_watts = p.watts,
 	};
@@ -272,8 +272,9 @@ int topo_bom(const struct topo_desc *d, const struct topo_graph *g, struct topo_
 	     size_t *n)
 {
 	const struct topo__graph_priv *pg = (const struct topo__graph_priv *)g;
+	struct topo__media_tally media = {0};
 	struct bom b = {0};
-	uint64_t l;
+	size_t i;
 	uint32_t v;
 	int ret = 0;
 
@@ -291,17 +292,12 @@ int topo_bom(const struct topo_desc *d, const struct topo_graph *g, struct topo_
 			ret = bom_add(&b, d, nvlink_what, TOPO_PART_SWITCH, pg->vpart[v],
 				      d->su.switch_trays);
 	}
-	for (l = 0; l < g->n_links && !ret; l++) {
-		const struct topo_link *k = &g->links[l];
-		unsigned ta, tb, w;
-
-		if (k->cls == TOPO_L_INTRA)
-			continue;
-		ta = topo__tier_of(&g->vertices[k->a]);
-		tb = topo__tier_of(&g->vertices[k->b]);
-		w = k->cls == TOPO_L_HOST ? 0 : ta == tb ? TOPO_MAX_TIERS : 1 + (ta < tb ? ta : tb);
-		ret = bom_add(&b, d, media_what[w], TOPO_PART_MEDIA, pg->lmedia[l], 1);
-	}
+	if (!ret)
+		ret = topo__media_tally(d, g, &media);
+	for (i = 0; !ret && i < media.n; i++) /* media as bought: media.c */
+		ret = bom_add(&b, d, media_what[media.lines[i].what], TOPO_PART_MEDIA,
+			      media.lines[i].part, media.lines[i].count);
+	topo__media_tally_free(&media);
 	if (ret) {
 		free(b.lines);
 		return ret;

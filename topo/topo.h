@@ -202,7 +202,13 @@ struct topo_part {
 	double fp8_tflops;	/* GPUs: dense FP8 */
 	unsigned nvlink_domain; /* GPUs: GPUs per NVLink domain of its rack-scale system
 				 * (GB200: 72), 0 when it has none beyond a node */
-	unsigned per_link;	/* media: items per link (2 transceivers, 1 cable) */
+	unsigned per_link; /* media: link ends it sits on (2 for a transceiver, 1 for a cable) */
+	unsigned ports; /* NIC ports; media: links one module or cable end carries (2: twin-port);
+			 * 1 when not given */
+	unsigned cage_ports;	 /* switch, NIC: ports per cage (QM9700: 2); 1 when not given */
+	const char *reach_class; /* media: "rack", "row", "hall" or "" */
+	const char *fiber;	 /* media: "multimode", "single-mode" or "" */
+	int cable;		 /* transceiver: catalog index of its fiber part, -1 */
 };
 
 struct topo_summary {
@@ -244,6 +250,40 @@ struct topo_bom_line {
 /* The bill of materials: counts by part.  *lines is malloc'd (free() it).  0 or -ENOMEM. */
 int topo_bom(const struct topo_desc *d, const struct topo_graph *g, struct topo_bom_line **lines,
 	     size_t *n);
+/* Link media by class as bought: DAC, AOC, multimode or single-mode optics (a fiber part is
+ * counted with the optics it serves), per reach class ("rack", "row", "hall", "-" when the part
+ * does not say).  Modules are transceivers bought (a twin-port one per two links of a device
+ * whose cages hold two ports); cables are DAC/AOC cables and the fibers optics need. */
+struct topo_media_class {
+	const char *media_class; /* "DAC", "AOC", "multimode", "single-mode", "optics",
+				  * "unspecified" (links whose class names no media) */
+	const char *reach_class;
+	uint64_t links, cables, modules;
+	double price_usd, watts;
+};
+
+/* The switches of one catalog model (or "(unspecified)"): ports and cages used of those there. */
+struct topo_switch_use {
+	const char *model;
+	uint32_t count;
+	unsigned radix, cage_ports; /* cage_ports: 1 unless the catalog says (QM9700: 2) */
+	uint64_t ports_used, ports; /* links on them; radix x count */
+	uint64_t cages_used, cages; /* cages with a module or cable in; ports / cage_ports */
+	unsigned max_ports_used;    /* on the busiest one */
+};
+
+struct topo_bom_detail {
+	struct topo_media_class *media;
+	size_t n_media;
+	struct topo_switch_use *switches;
+	size_t n_switches;
+};
+
+/* Media classes and switch port usage of the expanded description.  0 or -ENOMEM; free with
+ * topo_bom_detail_free(). */
+int topo_bom_detail(const struct topo_desc *d, const struct topo_graph *g,
+		    struct topo_bom_detail *out);
+void topo_bom_detail_free(struct topo_bom_detail *b);
 /* The figures of the catalog part of kind ("gpu", "nic", "switch", "media") named name, from the
  * catalog d uses (out->name is NULL: copy name yourself).  0; -ENOENT when the catalog has no such
  * part (names gets "a, b, c", the parts of that kind); -EINVAL when there is no catalog or it

@@ -98,10 +98,11 @@ static void test_json_summary(void **state)
 	assert_int_equal(
 		json_integer_value(json_object_get(bom_line(bom, "GPU", "H100-SXM"), "count")),
 		256);
-	/* 256 host links, two transceivers each */
+	/* 256 host links: one twin-port module per two links at each end (4 per DGX H100, 32 per
+	 * leaf), as bought; test_bom.c derives every count */
 	assert_int_equal(json_integer_value(json_object_get(
-				 bom_line(bom, "media (host links)", "OSFP-400G-SR4"), "count")),
-			 512);
+				 bom_line(bom, "media (host links)", "OSFP-800G-2xSR4"), "count")),
+			 256);
 	assert_int_equal(json_integer_value(json_object_get(
 				 bom_line(bom, "switch (tier 1)", "QM9700"), "count")),
 			 4);
