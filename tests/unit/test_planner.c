@@ -244,37 +244,35 @@ static void test_never_below_bound(void **state)
 	}
 }
 
-/* Times made by the model with known figures: the fit must find them again. */
-static void test_fit_recovers(void **state)
+/* Rows of ring, rhd and tree at n_sizes sizes (4 KiB x 4^k) timed by the model with the figures
+ * of truth on a shipped lab topology, then fitted from scratch into fitted. */
+static void fit_synthetic(const char *topology, int ranks, int *node_of_rank, int n_sizes,
+			  const struct plan_calib *truth, struct plan_calib *fitted)
 {
 	struct fabric f;
-	struct plan_calib truth, fitted;
 	const char *algos[] = {"ring", "rhd", "tree"};
-	struct plan_results res = {.path = "synthetic", .ranks = 8, .nodes = 8};
-	int node_of_rank[8];
+	struct plan_results res = {.path = "synthetic", .ranks = ranks, .nodes = 1};
 	struct plan_row rows[3 * 8];
 	struct plan_ctx *ctx;
 	struct plan_fit_input in;
 	char msg[256];
 	FILE *devnull = fopen("/dev/null", "w");
 
-	load("lab-2leaf-1to1", &f);
-	for (int r = 0; r < 8; r++)
-		node_of_rank[r] = r;
-	plan_calib_defaults(&truth);
-	truth.link[PLAN_C_NET] =
-		(struct plan_link_fit){.set = true, .alpha_s = 300e-6, .efficiency = 0.85};
-	truth.gamma_s_per_byte = 1e-9;
+	assert_true(n_sizes <= 8);
+	for (int r = 0; r < ranks; r++)
+		if (node_of_rank[r] + 1 > res.nodes)
+			res.nodes = node_of_rank[r] + 1;
+	load(topology, &f);
 	res.node_of_rank = node_of_rank;
 	res.rows = rows;
 	{
 		struct plan_setup s = {
-			.g = f.g, .ranks = 8, .node_of_rank = node_of_rank, .calib = &truth};
+			.g = f.g, .ranks = ranks, .node_of_rank = node_of_rank, .calib = truth};
 
 		assert_int_equal(plan_ctx_new(&s, &ctx, msg, sizeof(msg)), 0);
 	}
 	for (int a = 0; a < 3; a++)
-		for (int k = 0; k < 8; k++) {
+		for (int k = 0; k < n_sizes; k++) {
 			struct plan_row *row = &rows[res.n_rows++];
 			struct plan_prediction pr;
 
@@ -285,24 +283,39 @@ static void test_fit_recovers(void **state)
 			row->time_us = row->p50_us = pr.time_s * 1e6;
 		}
 	plan_ctx_free(ctx);
-	plan_calib_defaults(&fitted);
+	plan_calib_defaults(fitted);
 	{
 		struct plan_setup s = {
-			.g = f.g, .ranks = 8, .node_of_rank = node_of_rank, .calib = &fitted};
+			.g = f.g, .ranks = ranks, .node_of_rank = node_of_rank, .calib = fitted};
 
 		assert_int_equal(plan_ctx_new(&s, &ctx, msg, sizeof(msg)), 0);
 	}
-	in = (struct plan_fit_input){&res, ctx, "lab-2leaf-1to1"};
-	assert_int_equal(plan_fit(&in, 1, 0, &fitted, devnull, msg, sizeof(msg)), 0);
+	in = (struct plan_fit_input){&res, ctx, topology};
+	assert_int_equal(plan_fit(&in, 1, 0, fitted, devnull, msg, sizeof(msg)), 0);
+	plan_ctx_free(ctx);
+	fclose(devnull);
+	unload(&f);
+}
+
+/* Times made by the model with known figures: the fit must find them again. */
+static void test_fit_recovers(void **state)
+{
+	struct plan_calib truth, fitted;
+	int node_of_rank[8];
+
+	for (int r = 0; r < 8; r++)
+		node_of_rank[r] = r;
+	plan_calib_defaults(&truth);
+	truth.link[PLAN_C_NET] =
+		(struct plan_link_fit){.set = true, .alpha_s = 300e-6, .efficiency = 0.85};
+	truth.gamma_s_per_byte = 1e-9;
+	fit_synthetic("lab-2leaf-1to1", 8, node_of_rank, 8, &truth, &fitted);
 	assert_float_equal(fitted.link[PLAN_C_NET].alpha_s, 300e-6, 3e-6);
 	assert_float_equal(fitted.link[PLAN_C_NET].efficiency, 0.85, 0.0085);
 	assert_float_equal(fitted.gamma_s_per_byte, 1e-9, 2e-11);
 	assert_true(fitted.link[PLAN_C_NET].rms_rel_residual < 0.001);
 	assert_true(fitted.link[PLAN_C_NET].min_rate == 100e6 / 8);
 	assert_true(fitted.link[PLAN_C_NET].max_bytes == (double)((size_t)4096 << 14));
-	plan_ctx_free(ctx);
-	fclose(devnull);
-	unload(&f);
 }
 
 /* Shared memory: four ranks on one host.  A known copy rate is found again; when the copy
@@ -310,54 +323,14 @@ static void test_fit_recovers(void **state)
  * off to infinity (the fit cannot tell the two apart). */
 static double fit_shm_rate(double truth_rate)
 {
-	struct fabric f;
 	struct plan_calib truth, fitted;
-	const char *algos[] = {"ring", "rhd", "tree"};
-	struct plan_results res = {.path = "synthetic", .ranks = 4, .nodes = 1};
 	int node_of_rank[4] = {0, 0, 0, 0};
-	struct plan_row rows[3 * 6];
-	struct plan_ctx *ctx;
-	struct plan_fit_input in;
-	char msg[256];
-	FILE *devnull = fopen("/dev/null", "w");
 
-	load("lab-2node", &f);
 	plan_calib_defaults(&truth);
 	truth.link[PLAN_C_SHM] = (struct plan_link_fit){
 		.set = true, .alpha_s = 2e-6, .efficiency = 1, .rate = truth_rate};
 	truth.gamma_s_per_byte = 1e-9;
-	res.node_of_rank = node_of_rank;
-	res.rows = rows;
-	{
-		struct plan_setup s = {
-			.g = f.g, .ranks = 4, .node_of_rank = node_of_rank, .calib = &truth};
-
-		assert_int_equal(plan_ctx_new(&s, &ctx, msg, sizeof(msg)), 0);
-	}
-	for (int a = 0; a < 3; a++)
-		for (int k = 0; k < 6; k++) {
-			struct plan_row *row = &rows[res.n_rows++];
-			struct plan_prediction pr;
-
-			*row = (struct plan_row){.size = (size_t)4096 << (2 * k), .esize = 4};
-			row->count = row->size / 4;
-			snprintf(row->algo, sizeof(row->algo), "%s", algos[a]);
-			assert_int_equal(plan_predict(ctx, algos[a], row->size, 4, &pr), 0);
-			row->time_us = row->p50_us = pr.time_s * 1e6;
-		}
-	plan_ctx_free(ctx);
-	plan_calib_defaults(&fitted);
-	{
-		struct plan_setup s = {
-			.g = f.g, .ranks = 4, .node_of_rank = node_of_rank, .calib = &fitted};
-
-		assert_int_equal(plan_ctx_new(&s, &ctx, msg, sizeof(msg)), 0);
-	}
-	in = (struct plan_fit_input){&res, ctx, "lab-2node"};
-	assert_int_equal(plan_fit(&in, 1, 0, &fitted, devnull, msg, sizeof(msg)), 0);
-	plan_ctx_free(ctx);
-	fclose(devnull);
-	unload(&f);
+	fit_synthetic("lab-2node", 4, node_of_rank, 6, &truth, &fitted);
 	assert_true(fitted.link[PLAN_C_SHM].set);
 	assert_float_equal(fitted.gamma_s_per_byte, 1e-9, 3e-11);
 	return fitted.link[PLAN_C_SHM].rate;
