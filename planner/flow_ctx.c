@@ -160,6 +160,32 @@ out:
 	return err;
 }
 
+/* cap_index: each resource's capacity as one of at most PLAN_CAP_VALUES distinct values,
+ * when there are so few (a byte per resource); else left NULL. */
+static void index_caps(struct plan_ctx *c)
+{
+	unsigned n = 0;
+
+	c->cap_index = malloc(c->n_res ? c->n_res : 1);
+	if (!c->cap_index)
+		return; /* the engine reads cap instead */
+	for (uint32_t r = 0; r < c->n_res; r++) {
+		unsigned i = 0;
+
+		while (i < n && c->cap_value[i] != c->cap[r])
+			i++;
+		if (i == n) {
+			if (n == PLAN_CAP_VALUES) {
+				free(c->cap_index);
+				c->cap_index = NULL;
+				return;
+			}
+			c->cap_value[n++] = c->cap[r];
+		}
+		c->cap_index[r] = (uint8_t)i;
+	}
+}
+
 int plan_ctx_new(const struct plan_setup *s, struct plan_ctx **out, char *msg, size_t msglen)
 {
 	struct plan_ctx *c = calloc(1, sizeof(*c));
@@ -203,6 +229,7 @@ int plan_ctx_new(const struct plan_setup *s, struct plan_ctx **out, char *msg, s
 	 * the share in plan_predict, so a new calibration needs no new rates */
 	for (int k = 0; k < c->n_nodes; k++)
 		c->cap[c->shm_base + (uint32_t)k] = 1;
+	index_caps(c);
 	if (s->g && topo_router_new(s->g, &c->router))
 		goto err_free;
 	if (s->g && c->n_nodes > 1) {
@@ -235,6 +262,7 @@ static void fill_scratch_free(struct plan_fill_scratch *f)
 {
 	free(f->tag);
 	free(f->shared);
+	free(f->shared_fixed);
 	free(f->heap);
 	free(f->csr);
 	free(f->fsh_start);
@@ -266,6 +294,7 @@ void plan_ctx_free(struct plan_ctx *c)
 	free(c->layout.cls);
 	fill_scratch_free(&c->fill);
 	free(c->cap);
+	free(c->cap_index);
 	free(c->vert);
 	free(c->node);
 	free(c);

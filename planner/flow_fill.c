@@ -19,14 +19,19 @@
 
 #define SHARED_BIT 0x80000000u /* a tag: shared resource number (below), not a use count */
 
-/* A resource two or more flows use. */
+/* A resource two or more flows use: what the filling changes (32 bytes, two to a cache
+ * line: freezing a flow touches each of its shared resources) ... */
 struct shared {
-	double cap, used, weight; /* weight: sum of fractions of its unfrozen flows */
-	double stamp;		  /* used is as of level stamp */
-	uint32_t first, n;	  /* its flows: csr[first .. first + n) */
-	uint32_t pos;		  /* in the heap, UINT32_MAX when not */
+	double used, weight; /* weight: sum of fractions of its unfrozen flows */
+	double stamp;	     /* used is as of level stamp */
+	bool stale;	     /* weight changed since its key was computed */
+};
+
+/* ... and what it does not. */
+struct shared_fixed {
+	double cap;
+	uint32_t first, n; /* its flows: csr[first .. first + n) */
 	uint32_t res;
-	bool stale; /* weight changed since its key was computed */
 };
 
 /* A heap entry: the level at which the resource fills (a lower bound while stale). */
@@ -37,13 +42,7 @@ struct hent {
 
 /* ---- the heap ---------------------------------------------------------------------------- */
 
-static inline void heap_set(struct shared *s, struct hent *h, size_t i, struct hent e)
-{
-	h[i] = e;
-	s[e.id].pos = (uint32_t)i;
-}
-
-static void heap_down(struct shared *s, struct hent *h, size_t n, size_t i)
+static void heap_down(struct hent *h, size_t n, size_t i)
 {
 	struct hent e = h[i];
 
@@ -59,20 +58,19 @@ static void heap_down(struct shared *s, struct hent *h, size_t n, size_t i)
 			m = r;
 		if (m == i)
 			break;
-		heap_set(s, h, i, h[m]);
+		h[i] = h[m];
 		i = m;
 	}
-	heap_set(s, h, i, e);
+	h[i] = e;
 }
 
 /* Remove the top. */
-static void heap_pop(struct shared *s, struct hent *h, size_t *n)
+static void heap_pop(struct hent *h, size_t *n)
 {
-	s[h[0].id].pos = UINT32_MAX;
 	if (--*n == 0)
 		return;
 	h[0] = h[*n];
-	heap_down(s, h, *n, 0);
+	heap_down(h, *n, 0);
 }
 
 /* ---- scratch ----------------------------------------------------------------------------- */
@@ -114,6 +112,11 @@ static int scratch(struct plan_fill_scratch *w, size_t nf, size_t nu, size_t nt)
 		if (!s)
 			return -ENOMEM;
 		w->shared = s;
+		struct shared_fixed *x = realloc(w->shared_fixed, nt * sizeof(*x));
+
+		if (!x)
+			return -ENOMEM;
+		w->shared_fixed = x;
 		struct hent *h = realloc(w->heap, nt * sizeof(*h));
 
 		if (!h)
@@ -124,16 +127,14 @@ static int scratch(struct plan_fill_scratch *w, size_t nf, size_t nu, size_t nt)
 	return 0;
 }
 
-/* order[0..n) by key, equal keys in index order (keys >= 0 or +inf, never NaN: their bits
- * order as the numbers do): a least significant digit first radix sort, skipping digits
- * every key shares. */
+/* order[0..n) (flow numbers, ascending) sorted by key, equal keys kept in order (keys >= 0
+ * or +inf, never NaN: their bits order as the numbers do): a least significant digit first
+ * radix sort, skipping digits every key shares. */
 static void sort_by_key(uint32_t *order, uint32_t *tmp, const double *key, size_t n)
 {
 	enum { BITS = 11, BUCKETS = 1 << BITS };
 	size_t count[BUCKETS];
 
-	for (size_t i = 0; i < n; i++)
-		order[i] = (uint32_t)i;
 	for (int shift = 0; shift < 64; shift += BITS) {
 		uint64_t bits;
 		size_t sum = 0;
@@ -141,7 +142,7 @@ static void sort_by_key(uint32_t *order, uint32_t *tmp, const double *key, size_
 
 		memset(count, 0, sizeof(count));
 		for (size_t i = 0; i < n; i++) {
-			memcpy(&bits, &key[i], sizeof(bits));
+			memcpy(&bits, &key[order[i]], sizeof(bits));
 			count[bits >> shift & (BUCKETS - 1)]++;
 		}
 		for (size_t b = 0; b < BUCKETS; b++) {
@@ -169,19 +170,24 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 	struct plan_fill_scratch *w = &c->fill;
 	size_t nf = lay->n_flows, nu = lay->n_uses, ns = 0, ncsr = 0, hn = 0;
 	const bool unit = lay->unit;
-	size_t left = nf, pi = 0, nfsh = 0;
+	size_t left = nf, pi = 0, nfsh = 0, no = 0;
 	uint32_t *tag = w->tag;
 	struct shared *sh;
+	struct shared_fixed *fx;
 	struct hent *heap;
 	double level = 0;
 
 	if (scratch(w, nf, nu, nu))
 		return -ENOMEM;
 	sh = w->shared;
+	fx = w->shared_fixed;
 	heap = w->heap;
 	/* count each resource's uses */
-	for (size_t u = 0; u < nu; u++)
+	for (size_t u = 0; u < nu; u++) {
+		if (u + 16 < nu)
+			__builtin_prefetch(&tag[lay->res[u + 16]]);
 		tag[lay->res[u]]++;
+	}
 	/* per flow: its shared resources (numbered in the order of first use, their flows'
 	 * places in the CSR), its cap from those it has alone, its rate alone; a resource used
 	 * once gets its tag back to 0 at once, a shared one at the end */
@@ -191,20 +197,26 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 		int64_t limit = -1;
 
 		for (size_t u = lay->start[f]; u < lay->start[f + 1]; u++) {
-			uint32_t r = lay->res[u], t = tag[r];
+			uint32_t r, t;
+
+			if (u + 16 < nu)
+				__builtin_prefetch(&tag[lay->res[u + 16]]);
+			r = lay->res[u];
+			t = tag[r];
 			double frac = unit ? 1.0 : lay->frac[u], a;
 
 			if (t >= 2 && !(t & SHARED_BIT)) { /* first use of a shared resource */
-				sh[ns] = (struct shared){
+				sh[ns] = (struct shared){0};
+				fx[ns] = (struct shared_fixed){
 					.cap = c->cap[r], .first = (uint32_t)ncsr, .res = r};
 				ncsr += t;
 				t = tag[r] = SHARED_BIT | (uint32_t)ns++;
 			}
 			if (t & SHARED_BIT) {
-				struct shared *x = &sh[t & ~SHARED_BIT];
+				struct shared_fixed *x = &fx[t & ~SHARED_BIT];
 
 				a = x->cap / frac;
-				x->weight += frac;
+				sh[t & ~SHARED_BIT].weight += frac;
 				w->csr[x->first + x->n] = (uint32_t)f;
 				if (!unit)
 					w->csr_frac[x->first + x->n] = frac;
@@ -215,14 +227,15 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 				nfsh++;
 			} else {
 				tag[r] = 0;
-				a = c->cap[r] / frac;
+				a = (c->cap_index ? c->cap_value[c->cap_index[r]] : c->cap[r]) /
+				    frac;
 				if (a < fcap) {
 					fcap = a;
 					limit = r;
 					lfrac = frac;
 				}
 			}
-			alone = fmin(alone, a);
+			alone = a < alone ? a : alone; /* fmin: never NaN here */
 		}
 		w->fsh_start[f + 1] = (uint32_t)nfsh;
 		w->fcap[f] = fcap;
@@ -232,17 +245,25 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 		pat->alone[f] = alone;
 		pat->limit[f] = limit;
 		pat->rate[f] = INFINITY; /* a flow nothing limits */
+		if (nfsh == w->fsh_start[f]) {
+			/* it shares nothing: its own cap is its rate, whenever the filling would
+			 * reach it, and its freezing changes nothing else */
+			pat->rate[f] = fcap;
+			w->frozen[f] = true;
+			left--;
+		} else {
+			w->order[no++] = (uint32_t)f;
+		}
 	}
 	for (size_t i = 0; i < ns; i++)
-		tag[sh[i].res] = 0;
-	sort_by_key(w->order, w->order_tmp, w->fcap, nf);
+		tag[fx[i].res] = 0;
+	sort_by_key(w->order, w->order_tmp, w->fcap, no);
 	/* the shared resources on a heap by the level at which each fills (heapified) */
 	for (size_t i = 0; i < ns; i++) {
-		heap[hn] = (struct hent){sh[i].cap / sh[i].weight, (uint32_t)i};
-		sh[i].pos = (uint32_t)hn++;
+		heap[hn++] = (struct hent){fx[i].cap / sh[i].weight, (uint32_t)i};
 	}
 	for (size_t i = hn / 2; i-- > 0;)
-		heap_down(sh, heap, hn, i);
+		heap_down(heap, hn, i);
 	while (left) {
 		double hk = INFINITY, pk;
 		size_t first, count;
@@ -255,19 +276,20 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 			struct shared *x = &sh[heap[0].id];
 
 			if (x->weight <= 1e-12) {
-				heap_pop(sh, heap, &hn);
+				heap_pop(heap, &hn);
 			} else if (x->stale) {
-				heap[0].key = x->stamp + fmax(0, x->cap - x->used) / x->weight;
+				heap[0].key = x->stamp +
+					      fmax(0, fx[heap[0].id].cap - x->used) / x->weight;
 				x->stale = false;
-				heap_down(sh, heap, hn, 0);
+				heap_down(heap, hn, 0);
 			} else {
 				hk = heap[0].key;
 				break;
 			}
 		}
-		while (pi < nf && w->frozen[w->order[pi]])
+		while (pi < no && w->frozen[w->order[pi]])
 			pi++;
-		pk = pi < nf ? w->fcap[w->order[pi]] : INFINITY;
+		pk = pi < no ? w->fcap[w->order[pi]] : INFINITY;
 		if (!isfinite(hk) && !isfinite(pk))
 			break;	/* the rest touch nothing that limits them */
 		if (pk <= hk) { /* a flow reaches its own cap */
@@ -278,10 +300,10 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 		} else { /* a shared resource fills: all its flows stop */
 			by = heap[0].id;
 			level = hk;
-			heap_pop(sh, heap, &hn);
+			heap_pop(heap, &hn);
 			flows = w->csr;
-			first = sh[by].first;
-			count = sh[by].n;
+			first = fx[by].first;
+			count = fx[by].n;
 		}
 		for (size_t q = first; q < first + count; q++) {
 			uint32_t f = flows[q];
@@ -308,15 +330,15 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 	for (size_t i = 0; i < ns; i++) {
 		double used = 0;
 
-		for (size_t q = sh[i].first; q < sh[i].first + sh[i].n; q++)
+		for (size_t q = fx[i].first; q < fx[i].first + fx[i].n; q++)
 			if (isfinite(pat->rate[w->csr[q]]))
 				used += (unit ? 1.0 : w->csr_frac[q]) * pat->rate[w->csr[q]];
-		sh[i].used = used / sh[i].cap;
+		sh[i].used = used / fx[i].cap;
 	}
 	for (size_t f = 0; f < nf; f++) {
 		if (w->lim_sh[f] >= 0) {
 			pat->load[f] = sh[w->lim_sh[f]].used;
-			pat->limit[f] = sh[w->lim_sh[f]].res;
+			pat->limit[f] = fx[w->lim_sh[f]].res;
 		} else if (pat->limit[f] >= 0) {
 			double used = 0;
 

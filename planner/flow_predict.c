@@ -80,11 +80,21 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 	const int *map = c->node;
 	double total = 0, worst_phase = -1;
 	double gamma = c->s.calib ? c->s.calib->gamma_s_per_byte : 0;
+	double alpha[PLAN_C_COUNT], scale[PLAN_C_COUNT];
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	out->bottleneck_class = -1;
 	out->bottleneck_tier = -1;
+	/* per link class: latency, and what multiplies a rate (efficiency; shared memory: its
+	 * rate, as a flow's rate there is a share of its node's memory) */
+	for (int k = 0; k < PLAN_C_COUNT; k++) {
+		const struct plan_link_fit *lf = fit_of(c, k);
+
+		alpha[k] = lf->alpha_s;
+		scale[k] = k == PLAN_C_SHM ? (lf->rate > 0 ? lf->rate : PLAN_SHM_RATE)
+					   : lf->efficiency;
+	}
 	err = plan_schedule_build(algo, c->s.ranks, map, bytes / esize, esize, &c->s.lib, &s);
 	if (err)
 		return err;
@@ -101,23 +111,22 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 		size_t slowest = 0;
 
 		for (size_t f = 0; f < ph->n_flows; f++) {
-			const struct plan_link_fit *lf = fit_of(c, pat->cls[f]);
-			double scale = pat->cls[f] == PLAN_C_SHM
-					       ? (lf->rate > 0 ? lf->rate : PLAN_SHM_RATE)
-					       : lf->efficiency;
-			double rate = pat->rate[f] * scale, alone = pat->alone[f] * scale;
-			double b = ph->flows[f].bytes;
-
-			double x = lf->alpha_s + (isfinite(rate) && rate > 0 ? b / rate : 0);
+			unsigned k = pat->cls[f];
+			double rate = pat->rate[f] * scale[k], b = ph->flows[f].bytes;
+			double x = alpha[k] + (isfinite(rate) && rate > 0 ? b / rate : 0);
 
 			if (x > step) {
 				step = x;
 				slowest = f;
 			}
-			/* filling and draining a pipeline: few flows at once, each at its own rate
-			 */
-			fill = fmax(fill,
-				    lf->alpha_s + (isfinite(alone) && alone > 0 ? b / alone : 0));
+		}
+		/* filling and draining a pipeline: few flows at once, each at its own rate */
+		for (size_t f = 0; ph->fill_steps != 0 && f < ph->n_flows; f++) {
+			unsigned k = pat->cls[f];
+			double alone = pat->alone[f] * scale[k], b = ph->flows[f].bytes;
+			double y = alpha[k] + (isfinite(alone) && alone > 0 ? b / alone : 0);
+
+			fill = y > fill ? y : fill;
 		}
 		step += gamma * ph->reduce_bytes;
 		t = ph->repeat * step + ph->fill_steps * fill;

@@ -390,7 +390,7 @@ struct plan_fill_scratch {
 	uint32_t
 		*tag; /* [n_res]: a resource's uses in the phase, then its shared number; 0 after */
 	size_t cap_flows, cap_uses, cap_res;
-	void *shared, *heap;
+	void *shared, *shared_fixed, *heap;
 	uint32_t *csr, *fsh_start, *fsh_id, *order, *order_tmp;
 	int32_t *lim_sh;
 	double *csr_frac, *fsh_frac, *fcap, *lim_frac;
@@ -398,6 +398,7 @@ struct plan_fill_scratch {
 };
 
 #define PLAN_PATTERN_CACHE 256
+#define PLAN_CAP_VALUES	   16
 
 struct plan_ctx {
 	struct plan_setup s;
@@ -406,6 +407,10 @@ struct plan_ctx {
 	uint32_t *vert; /* [ranks] endpoint vertex (GPU, else NIC); UINT32_MAX without graph */
 	uint32_t n_res, shm_base;
 	double *cap; /* [n_res] bytes/s (shared memory: 1, the calibrated rate multiplies) */
+	/* the same as an index into cap_value when there are few distinct capacities (a
+	 * small array stays in cache where cap does not); NULL otherwise */
+	uint8_t *cap_index;
+	double cap_value[PLAN_CAP_VALUES];
 	struct topo_router *router;
 	struct plan_updown *ud; /* fast routes on layered fabrics; NULL: search every pair */
 	/* routes found by search, per vertex pair (open addressing) */
