@@ -238,6 +238,13 @@ int plan_ctx_new(const struct plan_setup *s, struct plan_ctx **out, char *msg, s
 			plan_ud_free(c->ud);
 			c->ud = NULL;
 		}
+		if (c->ud) {
+			c->ud_end = malloc((size_t)s->ranks * sizeof(*c->ud_end));
+			if (!c->ud_end)
+				goto err_free;
+			for (int r = 0; r < s->ranks; r++)
+				plan_ud_end(c->ud, s->g, c->vert[r], &c->ud_end[r]);
+		}
 	}
 	*out = c;
 	return 0;
@@ -283,6 +290,7 @@ void plan_ctx_free(struct plan_ctx *c)
 		return;
 	plan_flow_drop_patterns(c);
 	plan_ud_free(c->ud);
+	free(c->ud_end);
 	if (c->router)
 		topo_router_free(c->router);
 	free(c->routes);

@@ -193,10 +193,10 @@ static bool intra_path(const struct topo_graph *g, uint32_t va, uint32_t vb, uin
 	       g->vertices[via].kind == TOPO_V_SWITCH;
 }
 
-/* Up/down routes of every connection: 0, 1 when the pair is not for the tables, -ENOMEM. */
-static int ud_route(struct plan_ctx *c, uint32_t va, uint32_t vb, uint64_t key)
+/* Up/down routes of every connection from rank a to rank b (vertex pair key): 0, 1 when
+ * the pair is not for the tables, -ENOMEM. */
+static int ud_route(struct plan_ctx *c, int a, int b, uint64_t key)
 {
-	const struct topo_graph *g = c->s.g;
 	struct plan_layout *l = &c->layout;
 	size_t start = l->n_uses;
 	unsigned conns = conns_of(c);
@@ -205,7 +205,8 @@ static int ud_route(struct plan_ctx *c, uint32_t va, uint32_t vb, uint64_t key)
 	if (lay_reserve(l, 64 * (size_t)conns))
 		return -ENOMEM;
 	for (unsigned k = 0; k < conns; k++) {
-		int n = plan_ud_path(c->ud, g, va, vb, flow_hash(c, key, k), res, 64);
+		int n = plan_ud_route(c->ud, &c->ud_end[a], &c->ud_end[b], flow_hash(c, key, k),
+				      res, 64);
 
 		if (n < 0) {
 			l->n_uses = start;
@@ -422,7 +423,7 @@ static int route_flow(struct plan_ctx *c, int a, int b, bool memory, uint8_t *cl
 	if (same && intra_path(g, va, vb, path))
 		return put_path(c, va, path, 2, c->s.ecmp == PLAN_ECMP_HASH ? conns_of(c) : 1);
 	if (!same && c->ud && c->s.ecmp == PLAN_ECMP_HASH) {
-		int r = ud_route(c, va, vb, key);
+		int r = ud_route(c, a, b, key);
 
 		if (r <= 0)
 			return r;

@@ -346,6 +346,18 @@ void plan_ud_free(struct plan_updown *u);
  * as short). */
 int plan_ud_path(const struct plan_updown *u, const struct topo_graph *g, uint32_t va, uint32_t vb,
 		 uint64_t hash, uint32_t *res, int max);
+/* The same in two steps: what a route needs of each end (once per rank), then the route. */
+struct plan_ud_end {
+	uint32_t gpu_res; /* GPU -> its NIC, UINT32_MAX when the end is the NIC */
+	uint32_t nic_res; /* NIC -> its leaf */
+	uint32_t leaf, leafno;
+	uint16_t local;
+	bool gpu, ok; /* ok: the end has its own NIC on a leaf */
+};
+void plan_ud_end(const struct plan_updown *u, const struct topo_graph *g, uint32_t v,
+		 struct plan_ud_end *e);
+int plan_ud_route(const struct plan_updown *u, const struct plan_ud_end *a,
+		  const struct plan_ud_end *b, uint64_t hash, uint32_t *res, int max);
 
 /* ---- the flow engine's parts (flow_*.c; nothing else uses these) -------------------------
  *
@@ -412,7 +424,8 @@ struct plan_ctx {
 	uint8_t *cap_index;
 	double cap_value[PLAN_CAP_VALUES];
 	struct topo_router *router;
-	struct plan_updown *ud; /* fast routes on layered fabrics; NULL: search every pair */
+	struct plan_updown *ud;	    /* fast routes on layered fabrics; NULL: search every pair */
+	struct plan_ud_end *ud_end; /* [ranks] each rank's end of its up/down routes */
 	/* routes found by search, per vertex pair (open addressing) */
 	struct plan_route *routes;
 	size_t routes_cap, routes_used;

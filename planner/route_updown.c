@@ -456,30 +456,58 @@ static uint32_t ud_nic(const struct plan_updown *u, const struct topo_graph *g, 
 	return UINT32_MAX;
 }
 
-/*
- * One shortest path va -> vb through their own NICs, chosen by hash at every up and down
- * step: its directed resources (2 x link + direction) into res[max].  Returns the hop count,
- * or -1 when this case is not for the fast path (no own NIC, GPUs of different local index,
- * no leaf above reaches vb).
- */
+void plan_ud_end(const struct plan_updown *u, const struct topo_graph *g, uint32_t v,
+		 struct plan_ud_end *e)
+{
+	uint32_t nic = ud_nic(u, g, v);
+
+	*e = (struct plan_ud_end){.gpu_res = UINT32_MAX,
+				  .local = g->vertices[v].local,
+				  .gpu = g->vertices[v].kind == TOPO_V_GPU,
+				  .ok = nic != UINT32_MAX};
+	if (!e->ok)
+		return;
+	if (v != nic)
+		e->gpu_res = u->gpu_out_res[v];
+	e->nic_res = u->nic_up_res[nic];
+	e->leaf = u->nic_leaf[nic];
+	e->leafno = u->nic_leafno[nic];
+}
+
 int plan_ud_path(const struct plan_updown *u, const struct topo_graph *g, uint32_t va, uint32_t vb,
 		 uint64_t hash, uint32_t *res, int max)
 {
-	uint32_t na = ud_nic(u, g, va), nb = ud_nic(u, g, vb), lb, at, leaf_b;
+	struct plan_ud_end a, b;
+
+	plan_ud_end(u, g, va, &a);
+	plan_ud_end(u, g, vb, &b);
+	return plan_ud_route(u, &a, &b, hash, res, max);
+}
+
+/*
+ * One shortest path between two ends through their own NICs, chosen by hash at every up and
+ * down step: its directed resources (2 x link + direction) into res[max].  Returns the hop
+ * count, or -1 when this case is not for the fast path (no own NIC, GPUs of different local
+ * index, no leaf above reaches the other end).
+ */
+int plan_ud_route(const struct plan_updown *u, const struct plan_ud_end *ea,
+		  const struct plan_ud_end *eb, uint64_t hash, uint32_t *res, int max)
+{
+	uint32_t lb, at, leaf_b;
 	uint32_t cand[256];
 	int n = 0;
 
-	if (na == UINT32_MAX || nb == UINT32_MAX || max < 16)
+	if (!ea->ok || !eb->ok || max < 16)
 		return -1;
-	if (g->vertices[va].kind == TOPO_V_GPU && g->vertices[va].local != g->vertices[vb].local)
+	if (ea->gpu && ea->local != eb->local)
 		return -1; /* another GPU's NIC may be as short (PXN): leave it to the BFS */
-	lb = u->nic_leaf[nb];
-	leaf_b = u->nic_leafno[nb];
-	if (va != na)
-		res[n++] = u->gpu_out_res[va];
-	res[n++] = u->nic_up_res[na];
+	lb = eb->leaf;
+	leaf_b = eb->leafno;
+	if (ea->gpu_res != UINT32_MAX)
+		res[n++] = ea->gpu_res;
+	res[n++] = ea->nic_res;
+	at = ea->leaf;
 	/* up, any up link (layered: every one leads on), until a switch reaches lb */
-	at = u->nic_leaf[na];
 	while (!ud_has(u, at, leaf_b)) {
 		uint64_t k = u->up_start[at + 1] - u->up_start[at];
 
@@ -530,8 +558,8 @@ int plan_ud_path(const struct plan_updown *u, const struct topo_graph *g, uint32
 		res[n++] = hop->res;
 		at = hop->to;
 	}
-	res[n++] = u->nic_up_res[nb] ^ 1;
-	if (vb != nb)
-		res[n++] = u->gpu_out_res[vb] ^ 1;
+	res[n++] = eb->nic_res ^ 1;
+	if (eb->gpu_res != UINT32_MAX)
+		res[n++] = eb->gpu_res ^ 1;
 	return n;
 }
