@@ -3,7 +3,10 @@
  * may use: algorithm schedules, the prediction engine, calibrations and results files.
  *
  *   schedule.c   an algorithm -> phases of flows between ranks, from allreduce/'s layout code
- *   flow.c       ranks -> graph vertices, routing, max-min fair sharing, phase timing
+ *   flow_ctx.c      the flow engine's context: ranks -> graph vertices, caches, scratch
+ *   flow_route.c    a phase's flows routed into its layout (resources per flow, contiguous)
+ *   flow_fill.c     max-min fair rates of a layout by progressive filling
+ *   flow_predict.c  rates per distinct phase, phase and call times (plan_predict)
  *   model.c      link figures per class (from the topology or a calibration), closed forms
  *   calib.c      calib.yaml in (libcyaml, file:line:column errors) and out
  *   fit.c        fitting a calibration to arbench results (GSL)
@@ -350,11 +353,115 @@ struct plan_updown;
 struct plan_updown *plan_ud_build(const struct topo_graph *g);
 void plan_ud_free(struct plan_updown *u);
 /* One shortest path va -> vb (GPUs or NICs of different nodes) through their own NICs, chosen
- * by hash at every up and down step: its links into path[max].  The hop count, or -1 when the
+ * by hash at every up and down step: its directed resources (2 x link, + 1 when the link is
+ * crossed from its b end) into res[max].  The hop count, or -1 when the
  * pair is not for this router (no own NIC, GPUs of different local index: another NIC may be
  * as short). */
 int plan_ud_path(const struct plan_updown *u, const struct topo_graph *g, uint32_t va, uint32_t vb,
-		 uint64_t hash, uint64_t *path, int max);
+		 uint64_t hash, uint32_t *res, int max);
+/* The same in two steps: what a route needs of each end (once per rank), then the route. */
+struct plan_ud_end {
+	uint32_t gpu_res; /* GPU -> its NIC, UINT32_MAX when the end is the NIC */
+	uint32_t nic_res; /* NIC -> its leaf */
+	uint32_t leaf, leafno;
+	uint16_t local;
+	bool gpu, ok; /* ok: the end has its own NIC on a leaf */
+};
+void plan_ud_end(const struct plan_updown *u, const struct topo_graph *g, uint32_t v,
+		 struct plan_ud_end *e);
+int plan_ud_route(const struct plan_updown *u, const struct plan_ud_end *a,
+		  const struct plan_ud_end *b, uint64_t hash, uint32_t *res, int max);
+
+/* ---- the flow engine's parts (flow_*.c; nothing else uses these) -------------------------
+ *
+ * Resources: each direction of each graph link (2 x link, + 1 for b -> a), then one
+ * shared-memory resource per node (shm_base + node).  A phase's layout lists, flow after flow,
+ * the resources each flow uses and the fraction of the flow on each.  The context keeps what
+ * outlives a phase: routes found by search (per vertex pair), the rates of every distinct
+ * phase (per flow pattern), and scratch space reused from phase to phase. */
+
+/* One phase's flows routed: flow f uses res[start[f] .. start[f + 1]), with frac[] of its
+ * rate on each (ECMP spread and connections split a flow; unit: every fraction is 1 and
+ * frac[] is not written); cls[f] its enum plan_class. */
+struct plan_layout {
+	size_t n_flows, n_uses;
+	bool unit;
+	uint32_t *start;
+	uint32_t *res;
+	double *frac;
+	uint8_t *cls;
+	size_t cap_flows, cap_uses;
+};
+
+/* The rates of one distinct phase (per flow, in the phase's order). */
+struct plan_pattern {
+	uint64_t hash;
+	size_t n_flows;
+	double *rate;	/* bytes/s (a shared-memory flow: a share of its node's memory) */
+	uint8_t *cls;	/* enum plan_class */
+	double *alone;	/* bytes/s the flow would get on its own */
+	int64_t *limit; /* the resource that set the flow's rate, -1 none */
+	double *load;	/* utilisation of that resource */
+};
+
+/* A route found by search: uses arena_res/arena_frac[off .. off + n). */
+struct plan_route {
+	uint64_t key; /* (src << 32 | dst) + 1 of the vertex pair, 0 = empty slot */
+	uint32_t off, n;
+};
+
+/* Scratch of the filling, grown as needed and kept (flow_fill.c). */
+struct plan_fill_scratch {
+	uint32_t
+		*tag; /* [n_res]: a resource's uses in the phase, then its shared number; 0 after */
+	size_t cap_flows, cap_uses, cap_res;
+	void *shared, *shared_fixed, *heap;
+	uint32_t *csr, *fsh_start, *fsh_id, *order, *order_tmp;
+	int32_t *lim_sh;
+	double *csr_frac, *fsh_frac, *fcap, *lim_frac;
+	bool *frozen;
+};
+
+#define PLAN_PATTERN_CACHE 256
+#define PLAN_CAP_VALUES	   16
+
+struct plan_ctx {
+	struct plan_setup s;
+	int n_nodes;
+	int *node;	/* [ranks] node of each rank */
+	uint32_t *vert; /* [ranks] endpoint vertex (GPU, else NIC); UINT32_MAX without graph */
+	uint32_t n_res, shm_base;
+	double *cap; /* [n_res] bytes/s (shared memory: 1, the calibrated rate multiplies) */
+	/* the same as an index into cap_value when there are few distinct capacities (a
+	 * small array stays in cache where cap does not); NULL otherwise */
+	uint8_t *cap_index;
+	double cap_value[PLAN_CAP_VALUES];
+	struct topo_router *router;
+	struct plan_updown *ud;	    /* fast routes on layered fabrics; NULL: search every pair */
+	struct plan_ud_end *ud_end; /* [ranks] each rank's end of its up/down routes */
+	/* routes found by search, per vertex pair (open addressing) */
+	struct plan_route *routes;
+	size_t routes_cap, routes_used;
+	uint32_t *arena_res;
+	double *arena_frac;
+	size_t arena_n, arena_cap;
+	struct plan_pattern patterns[PLAN_PATTERN_CACHE];
+	size_t n_patterns;
+	struct plan_layout layout; /* the phase being routed */
+	struct plan_fill_scratch fill;
+	double net_rate_min, net_rate_max;	 /* host link rates of the ranks' NICs */
+	double node_inject_min, node_inject_sum; /* bytes/s: nodes' NIC totals */
+	double gpu_inject_min;			 /* bytes/s: a GPU's links, 0 none */
+	int ranks_per_node_max;
+};
+
+/* Forget every pattern's rates (flow_ctx.c). */
+void plan_flow_drop_patterns(struct plan_ctx *c);
+/* Route the flows of ph into c->layout.  0, -ENOMEM, or the router's error. */
+int plan_flow_route(struct plan_ctx *c, const struct plan_phase *ph);
+/* Max-min fair rates of the flows of c->layout into pat (its arrays allocated for the
+ * layout's flows).  0 or -ENOMEM. */
+int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat);
 
 /* ---- reports: `arplan report` (report*.c) ------------------------------------------------- */
 

@@ -244,19 +244,29 @@ static int nccl_tree_phases(struct builder *b, int p, const int *node_of_rank, s
 static int rhd_phases(struct builder *b, const int *map, int p, size_t count, size_t esize,
 		      double times)
 {
-	int p2 = 1, rem, mask;
+	int p2 = 1, rem, mask, err = -ENOMEM;
 	struct plan_phase *ph;
+	size_t *off; /* off[i]: where block i of p2 starts (ar_block), off[p2] = count */
 
 	if (p < 2 || !count)
 		return 0;
 	while (p2 * 2 <= p)
 		p2 *= 2;
 	rem = p - p2;
+	off = malloc(((size_t)p2 + 1) * sizeof(*off));
+	if (!off)
+		return -ENOMEM;
+	for (int i = 0; i < p2; i++) {
+		size_t d;
+
+		off[i] = ar_block(count, p2, i, &d);
+	}
+	off[p2] = count;
 #define REAL(q) ((q) < rem ? 2 * (q) + 1 : (q) + rem)
 	if (rem) {
 		ph = add_phase(b, (size_t)rem);
 		if (!ph)
-			return -ENOMEM;
+			goto out;
 		ph->repeat = times;
 		for (int r = 0; r < 2 * rem; r += 2)
 			add_flow(ph, map[r], map[r + 1], (double)count * esize);
@@ -275,16 +285,13 @@ static int rhd_phases(struct builder *b, const int *map, int p, size_t count, si
 
 			ph = add_phase(b, (size_t)p2);
 			if (!ph)
-				return -ENOMEM;
+				goto out;
 			ph->repeat = times;
 			for (int q = 0; q < p2; q++) {
 				int mid = lo[q] + (hi[q] - lo[q]) / 2;
 				int klo = q & mask ? mid : lo[q], khi = q & mask ? hi[q] : mid;
 				int slo = q & mask ? lo[q] : mid, shi = q & mask ? mid : hi[q];
-				size_t d, so = ar_block(count, p2, slo, &d);
-				size_t se = shi < p2 ? ar_block(count, p2, shi, &d) : count;
-				size_t ko = ar_block(count, p2, klo, &d);
-				size_t ke = khi < p2 ? ar_block(count, p2, khi, &d) : count;
+				size_t so = off[slo], se = off[shi], ko = off[klo], ke = off[khi];
 
 				add_flow(ph, map[REAL(q)], map[REAL(q ^ mask)],
 					 (double)(se - so) * esize);
@@ -301,13 +308,12 @@ static int rhd_phases(struct builder *b, const int *map, int p, size_t count, si
 
 			ph = add_phase(b, (size_t)p2);
 			if (!ph)
-				return -ENOMEM;
+				goto out;
 			ph->repeat = times;
 			for (int q = 0; q < p2; q++) {
 				int size = hi[q] - lo[q];
 				int plo = q & mask ? lo[q] - size : hi[q], phi = plo + size;
-				size_t d, mo = ar_block(count, p2, lo[q], &d);
-				size_t me = hi[q] < p2 ? ar_block(count, p2, hi[q], &d) : count;
+				size_t mo = off[lo[q]], me = off[hi[q]];
 
 				add_flow(ph, map[REAL(q)], map[REAL(q ^ mask)],
 					 (double)(me - mo) * esize);
@@ -321,13 +327,16 @@ static int rhd_phases(struct builder *b, const int *map, int p, size_t count, si
 	if (rem) {
 		ph = add_phase(b, (size_t)rem);
 		if (!ph)
-			return -ENOMEM;
+			goto out;
 		ph->repeat = times;
 		for (int r = 0; r < 2 * rem; r += 2)
 			add_flow(ph, map[r + 1], map[r], (double)count * esize);
 	}
 #undef REAL
-	return 0;
+	err = 0;
+out:
+	free(off);
+	return err;
 }
 
 /* Double binary tree: every edge of both trees carries its tree's half up and down, all

@@ -1,0 +1,353 @@
+/*
+ * flow_fill.c - max-min fair rates of a phase's flows by progressive filling: every unfrozen
+ * flow's rate rises together; a resource that fills freezes its flows.
+ *
+ * A resource carried by a single flow (a GPU's or NIC's own link: most of them on a large
+ * fabric) only caps that flow, which freezes at the cap when the filling reaches it; such
+ * resources get no state of their own.  The shared ones (two or more flows) are numbered
+ * densely in the order the layout first uses them and wait on a binary min-heap by the level
+ * at which each fills.  Counting uses needs one look-up per use in a per-resource tag array
+ * of the context (zeroed again afterwards for the resources touched only), so a phase costs
+ * time in its uses, not in the size of the graph.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planner/internal.h"
+
+#define SHARED_BIT 0x80000000u /* a tag: shared resource number (below), not a use count */
+
+/* A resource two or more flows use: what the filling changes (32 bytes, two to a cache
+ * line: freezing a flow touches each of its shared resources) ... */
+struct shared {
+	double used, weight; /* weight: sum of fractions of its unfrozen flows */
+	double stamp;	     /* used is as of level stamp */
+	bool stale;	     /* weight changed since its key was computed */
+};
+
+/* ... and what it does not. */
+struct shared_fixed {
+	double cap;
+	uint32_t first, n; /* its flows: csr[first .. first + n) */
+	uint32_t res;
+};
+
+/* A heap entry: the level at which the resource fills (a lower bound while stale). */
+struct hent {
+	double key;
+	uint32_t id;
+};
+
+/* ---- the heap ---------------------------------------------------------------------------- */
+
+static void heap_down(struct hent *h, size_t n, size_t i)
+{
+	struct hent e = h[i];
+
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		double mk = e.key;
+
+		if (l < n && h[l].key < mk) {
+			m = l;
+			mk = h[l].key;
+		}
+		if (r < n && h[r].key < mk)
+			m = r;
+		if (m == i)
+			break;
+		h[i] = h[m];
+		i = m;
+	}
+	h[i] = e;
+}
+
+/* Remove the top. */
+static void heap_pop(struct hent *h, size_t *n)
+{
+	if (--*n == 0)
+		return;
+	h[0] = h[*n];
+	heap_down(h, *n, 0);
+}
+
+/* ---- scratch ----------------------------------------------------------------------------- */
+
+#define GROW(p, n)                                                                                 \
+	do {                                                                                       \
+		void *x_ = realloc((p), (n) * sizeof(*(p)));                                       \
+		if (!x_)                                                                           \
+			return -ENOMEM;                                                            \
+		(p) = x_;                                                                          \
+	} while (0)
+
+/* Room for nf flows, nu uses and nt touched resources. */
+static int scratch(struct plan_fill_scratch *w, size_t nf, size_t nu, size_t nt)
+{
+	nf = nf ? nf : 1;
+	nu = nu ? nu : 1;
+	nt = nt ? nt : 1;
+	if (nf > w->cap_flows) {
+		GROW(w->fsh_start, nf + 1);
+		GROW(w->order, nf);
+		GROW(w->order_tmp, nf);
+		GROW(w->lim_sh, nf);
+		GROW(w->fcap, nf);
+		GROW(w->lim_frac, nf);
+		GROW(w->frozen, nf);
+		w->cap_flows = nf;
+	}
+	if (nu > w->cap_uses) {
+		GROW(w->csr, nu);
+		GROW(w->csr_frac, nu);
+		GROW(w->fsh_id, nu);
+		GROW(w->fsh_frac, nu);
+		w->cap_uses = nu;
+	}
+	if (nt > w->cap_res) {
+		struct shared *s = realloc(w->shared, nt * sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		w->shared = s;
+		struct shared_fixed *x = realloc(w->shared_fixed, nt * sizeof(*x));
+
+		if (!x)
+			return -ENOMEM;
+		w->shared_fixed = x;
+		struct hent *h = realloc(w->heap, nt * sizeof(*h));
+
+		if (!h)
+			return -ENOMEM;
+		w->heap = h;
+		w->cap_res = nt;
+	}
+	return 0;
+}
+
+/* order[0..n) (flow numbers, ascending) sorted by key, equal keys kept in order (keys >= 0
+ * or +inf, never NaN: their bits order as the numbers do): a least significant digit first
+ * radix sort, skipping digits every key shares. */
+static void sort_by_key(uint32_t *order, uint32_t *tmp, const double *key, size_t n)
+{
+	enum { BITS = 11, BUCKETS = 1 << BITS };
+	size_t count[BUCKETS];
+
+	for (int shift = 0; shift < 64; shift += BITS) {
+		uint64_t bits;
+		size_t sum = 0;
+		bool one = false;
+
+		memset(count, 0, sizeof(count));
+		for (size_t i = 0; i < n; i++) {
+			memcpy(&bits, &key[order[i]], sizeof(bits));
+			count[bits >> shift & (BUCKETS - 1)]++;
+		}
+		for (size_t b = 0; b < BUCKETS; b++) {
+			size_t k = count[b];
+
+			one |= k == n;
+			count[b] = sum;
+			sum += k;
+		}
+		if (one)
+			continue; /* every key has this digit */
+		for (size_t i = 0; i < n; i++) {
+			memcpy(&bits, &key[order[i]], sizeof(bits));
+			tmp[count[bits >> shift & (BUCKETS - 1)]++] = order[i];
+		}
+		memcpy(order, tmp, n * sizeof(*order));
+	}
+}
+
+/* ---- filling ----------------------------------------------------------------------------- */
+
+int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
+{
+	const struct plan_layout *lay = &c->layout;
+	struct plan_fill_scratch *w = &c->fill;
+	size_t nf = lay->n_flows, nu = lay->n_uses, ns = 0, ncsr = 0, hn = 0;
+	const bool unit = lay->unit;
+	size_t left = nf, pi = 0, nfsh = 0, no = 0;
+	uint32_t *tag = w->tag;
+	struct shared *sh;
+	struct shared_fixed *fx;
+	struct hent *heap;
+	double level = 0;
+
+	if (scratch(w, nf, nu, nu))
+		return -ENOMEM;
+	sh = w->shared;
+	fx = w->shared_fixed;
+	heap = w->heap;
+	/* count each resource's uses */
+	for (size_t u = 0; u < nu; u++) {
+		if (u + 16 < nu)
+			__builtin_prefetch(&tag[lay->res[u + 16]]);
+		tag[lay->res[u]]++;
+	}
+	/* per flow: its shared resources (numbered in the order of first use, their flows'
+	 * places in the CSR), its cap from those it has alone, its rate alone; a resource used
+	 * once gets its tag back to 0 at once, a shared one at the end */
+	w->fsh_start[0] = 0;
+	for (size_t f = 0; f < nf; f++) {
+		double alone = INFINITY, fcap = INFINITY, lfrac = 1;
+		int64_t limit = -1;
+
+		for (size_t u = lay->start[f]; u < lay->start[f + 1]; u++) {
+			uint32_t r, t;
+
+			if (u + 16 < nu)
+				__builtin_prefetch(&tag[lay->res[u + 16]]);
+			r = lay->res[u];
+			t = tag[r];
+			double frac = unit ? 1.0 : lay->frac[u], a;
+
+			if (t >= 2 && !(t & SHARED_BIT)) { /* first use of a shared resource */
+				sh[ns] = (struct shared){0};
+				fx[ns] = (struct shared_fixed){
+					.cap = c->cap[r], .first = (uint32_t)ncsr, .res = r};
+				ncsr += t;
+				t = tag[r] = SHARED_BIT | (uint32_t)ns++;
+			}
+			if (t & SHARED_BIT) {
+				struct shared_fixed *x = &fx[t & ~SHARED_BIT];
+
+				a = x->cap / frac;
+				sh[t & ~SHARED_BIT].weight += frac;
+				w->csr[x->first + x->n] = (uint32_t)f;
+				if (!unit)
+					w->csr_frac[x->first + x->n] = frac;
+				x->n++;
+				w->fsh_id[nfsh] = t & ~SHARED_BIT;
+				if (!unit)
+					w->fsh_frac[nfsh] = frac;
+				nfsh++;
+			} else {
+				tag[r] = 0;
+				a = (c->cap_index ? c->cap_value[c->cap_index[r]] : c->cap[r]) /
+				    frac;
+				if (a < fcap) {
+					fcap = a;
+					limit = r;
+					lfrac = frac;
+				}
+			}
+			alone = a < alone ? a : alone; /* fmin: never NaN here */
+		}
+		w->fsh_start[f + 1] = (uint32_t)nfsh;
+		w->fcap[f] = fcap;
+		w->lim_frac[f] = lfrac;
+		w->lim_sh[f] = -1;
+		w->frozen[f] = false;
+		pat->alone[f] = alone;
+		pat->limit[f] = limit;
+		pat->rate[f] = INFINITY; /* a flow nothing limits */
+		if (nfsh == w->fsh_start[f]) {
+			/* it shares nothing: its own cap is its rate, whenever the filling would
+			 * reach it, and its freezing changes nothing else */
+			pat->rate[f] = fcap;
+			w->frozen[f] = true;
+			left--;
+		} else {
+			w->order[no++] = (uint32_t)f;
+		}
+	}
+	for (size_t i = 0; i < ns; i++)
+		tag[fx[i].res] = 0;
+	sort_by_key(w->order, w->order_tmp, w->fcap, no);
+	/* the shared resources on a heap by the level at which each fills (heapified) */
+	for (size_t i = 0; i < ns; i++) {
+		heap[hn++] = (struct hent){fx[i].cap / sh[i].weight, (uint32_t)i};
+	}
+	for (size_t i = hn / 2; i-- > 0;)
+		heap_down(heap, hn, i);
+	while (left) {
+		double hk = INFINITY, pk;
+		size_t first, count;
+		uint32_t by = UINT32_MAX;
+		const uint32_t *flows;
+
+		/* keys only grow (a frozen flow leaves its resources): a stale key is a lower
+		 * bound, refreshed when it reaches the top */
+		while (hn) {
+			struct shared *x = &sh[heap[0].id];
+
+			if (x->weight <= 1e-12) {
+				heap_pop(heap, &hn);
+			} else if (x->stale) {
+				heap[0].key = x->stamp +
+					      fmax(0, fx[heap[0].id].cap - x->used) / x->weight;
+				x->stale = false;
+				heap_down(heap, hn, 0);
+			} else {
+				hk = heap[0].key;
+				break;
+			}
+		}
+		while (pi < no && w->frozen[w->order[pi]])
+			pi++;
+		pk = pi < no ? w->fcap[w->order[pi]] : INFINITY;
+		if (!isfinite(hk) && !isfinite(pk))
+			break;	/* the rest touch nothing that limits them */
+		if (pk <= hk) { /* a flow reaches its own cap */
+			level = pk;
+			flows = w->order;
+			first = pi++;
+			count = 1;
+		} else { /* a shared resource fills: all its flows stop */
+			by = heap[0].id;
+			level = hk;
+			heap_pop(heap, &hn);
+			flows = w->csr;
+			first = fx[by].first;
+			count = fx[by].n;
+		}
+		for (size_t q = first; q < first + count; q++) {
+			uint32_t f = flows[q];
+
+			if (w->frozen[f])
+				continue;
+			w->frozen[f] = true;
+			left--;
+			pat->rate[f] = level;
+			if (by != UINT32_MAX)
+				w->lim_sh[f] = (int32_t)by;
+			for (uint32_t k = w->fsh_start[f]; k < w->fsh_start[f + 1]; k++) {
+				struct shared *x = &sh[w->fsh_id[k]];
+
+				x->used += x->weight * (level - x->stamp);
+				x->stamp = level;
+				x->weight -= unit ? 1.0 : w->fsh_frac[k];
+				x->stale = true;
+			}
+		}
+	}
+	/* utilisation of each shared resource at the rates found, then of each flow's
+	 * limiting resource */
+	for (size_t i = 0; i < ns; i++) {
+		double used = 0;
+
+		for (size_t q = fx[i].first; q < fx[i].first + fx[i].n; q++)
+			if (isfinite(pat->rate[w->csr[q]]))
+				used += (unit ? 1.0 : w->csr_frac[q]) * pat->rate[w->csr[q]];
+		sh[i].used = used / fx[i].cap;
+	}
+	for (size_t f = 0; f < nf; f++) {
+		if (w->lim_sh[f] >= 0) {
+			pat->load[f] = sh[w->lim_sh[f]].used;
+			pat->limit[f] = fx[w->lim_sh[f]].res;
+		} else if (pat->limit[f] >= 0) {
+			double used = 0;
+
+			if (isfinite(pat->rate[f]))
+				used += w->lim_frac[f] * pat->rate[f];
+			pat->load[f] = used / c->cap[pat->limit[f]];
+		} else {
+			pat->load[f] = 0;
+		}
+	}
+	return 0;
+}
