@@ -737,7 +737,7 @@ static int cmd_run(int argc, char **argv)
 					     {"verbose", no_argument, NULL, 'v'},
 					     {NULL, 0, NULL, 0}};
 	char bench[PATH_MAX], hostfile[PATH_MAX], npbuf[16], ppr[32], ns[LAB_NAME_MAX + 8];
-	char rpnbuf[16];
+	char rpnbuf[16], errmsg[LAB_ERR_MAX];
 	const char *rail_bind = NULL;
 	const char *mpirun = getenv("MPIRUN") ? getenv("MPIRUN") : "mpirun";
 	unsigned rpn = 1, np = 0;
@@ -770,11 +770,6 @@ static int cmd_run(int argc, char **argv)
 		if (rc)
 			return rc;
 	}
-	if (rail_bind && lab_max_nics() <= 1) {
-		fprintf(stderr,
-			"arlab: --rail-bind: the lab's hosts have one NIC (or no lab is up)\n");
-		return EXIT_INPUT;
-	}
 	if (access(bench, X_OK)) {
 		fprintf(stderr, "arlab: benchmark %s: %s (build it, or pass --bench PATH)\n", bench,
 			strerror(errno));
@@ -792,6 +787,12 @@ static int cmd_run(int argc, char **argv)
 			"arlab: --np %u is more than %zu hosts x %u ranks per node; raise "
 			"--ranks-per-node\n",
 			np, nhosts, rpn);
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	if (rail_bind &&
+	    lab_rail_bind_check(LAB_STATE_DIR, rail_bind, rpn, np, errmsg, sizeof(errmsg))) {
+		fprintf(stderr, "arlab: --rail-bind %s: %s\n", rail_bind, errmsg);
 		rc = EXIT_INPUT;
 		goto out;
 	}
@@ -908,12 +909,13 @@ static const struct subcommand subcommands[] = {
 	{"status", cmd_status, "status                                        show the lab"},
 	{"run", cmd_run,
 	 "run [--ranks-per-node N] [--np N] [--rail-bind local|matched] [--bench PATH]\n"
-	 "      [--mpirun PATH] [-v] -- ARGS             launch arbench ARGS into the lab;\n"
+	 "      [--mpirun PATH] [-v] -- ARGS              launch arbench ARGS into the lab;\n"
 	 "                                                --rail-bind (hosts with several NICs):\n"
 	 "                                                each rank on one NIC, local rank i on\n"
 	 "                                                NIC i (local) or rotated per host so\n"
 	 "                                                that ring steps between hosts stay on\n"
-	 "                                                one rail (matched); default: every rank\n"
+	 "                                                one rail (matched); refused when rails\n"
+	 "                                                are not joined; default: every rank\n"
 	 "                                                on every NIC"},
 	{"exec", cmd_exec, "exec HOST -- COMMAND...                       run a command on a host"},
 	{"counters", cmd_counters,

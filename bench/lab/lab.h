@@ -203,8 +203,15 @@ int lab_plan_rail_port(const struct lab_fabric *f, uint32_t h, const char *ns, c
 /* The per-rank NIC binding `arlab run --rail-bind MODE` applies: 0 when mode is one of
  * "local" or "matched", -EINVAL otherwise. */
 int lab_rail_bind_mode(const char *mode);
-/* The wrapper script ("rail-bind" in the state directory) that binds each rank to one NIC. */
-int lab_state_write_rail_bind(const char *dir);
+/* Whether `run --rail-bind mode` with rpn ranks per node and np ranks (in host order) can run
+ * on the lab whose state is in dir: its hosts have several NICs, and when its rails are not
+ * joined, no two ranks on different hosts are bound to different NICs.  0, or -EINVAL with a
+ * one-line reason naming the two ranks and their hosts. */
+int lab_rail_bind_check(const char *dir, const char *mode, unsigned rpn, unsigned np, char *err,
+			size_t errlen);
+/* State files "rails" ("joined" or "separate") and "rail-bind" (the wrapper script that binds
+ * each rank to one NIC).  0 or a negative errno. */
+int lab_state_write_rails(const struct lab_fabric *f, const char *dir);
 
 /* ---- counters.c: bytes carried per link ----------------------------------------------------- */
 
@@ -243,7 +250,8 @@ int lab_teardown(bool verbose, unsigned *n_netns, unsigned *n_links, unsigned *n
 /* State directory: the topology file it was built from ("topology.yaml", "source"), the host
  * list ("hosts"), the switch of each bridge ("bridges"; routed: of each switch namespace,
  * "switches"), every link's ends ("links", counters.c), the most NICs of any host ("nics"),
- * the rsh agent, and the per-rank NIC binding of `run --rail-bind` ("rail-bind", rails.c).
+ * the rsh agent, and the rails ("rails", and the per-rank NIC binding of `run --rail-bind`,
+ * "rail-bind": rails.c).
  * 0 or a negative errno. */
 int lab_state_write(const struct lab_fabric *f, const char *topo_path, const char *dir);
 /* Read the host names written by lab_state_write ("hosts", one per line). */

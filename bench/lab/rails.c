@@ -11,9 +11,11 @@
  * each connection to one NIC's address, so a rank bound to rail 0 that talks to a peer's
  * rail-1 address really sends into rail 0, and the fabric decides: a rail-optimized fabric
  * routes it across the spines, a rail-only leaf has no route and answers "network
- * unreachable".  Nothing forwards between a host's NICs (no PXN): a rail-only fabric works
- * only for ranks placed so that every step between hosts stays on one rail (`arlab run
- * --rail-bind matched`), with the step between rails inside a host (shared memory).
+ * unreachable".  Nothing forwards between a host's NICs (no PXN): on a rail-only fabric every
+ * Open MPI rank uses every NIC (its TCP BTL pairs a NIC with the peer's NIC on the same
+ * subnet, and stripes large messages over both), and `arlab run --rail-bind` (one NIC per
+ * rank) is refused whenever two ranks on different hosts would be on different rails, since
+ * MPI connects every pair of ranks that talk, not only ring neighbours.
  *
  *   host --eth0 (10.77.0.h)-- rail-0 leaf --+-- spine (rail-optimized only) --+
  *        --eth1 (10.77.1.h)-- rail-1 leaf --+---------------------------------+
@@ -175,8 +177,8 @@ void lab_rails_describe(const struct lab_fabric *f, char *buf, size_t len)
 		snprintf(buf, len,
 			 "%u rails (NIC k of every host on 10.77.k.0/24), not joined (rail-only): "
 			 "traffic from NIC k's address to another rail is refused by the leaf "
-			 "(network unreachable); nothing forwards between a host's NICs, so place "
-			 "ranks rail-matched (arlab run --rail-bind matched)",
+			 "(network unreachable) and nothing forwards between a host's NICs, so "
+			 "every rank uses every NIC (arlab run without --rail-bind)",
 			 nics);
 }
 
@@ -226,6 +228,61 @@ int lab_rail_bind_mode(const char *mode)
 	return mode && (!strcmp(mode, "local") || !strcmp(mode, "matched")) ? 0 : -EINVAL;
 }
 
+/* The NIC rail-bind gives rank r (the script below, in C). */
+static unsigned bound_nic(bool matched, unsigned r, unsigned rpn, unsigned nics)
+{
+	unsigned h = r / rpn, l = r % rpn;
+
+	return (matched ? l + h * (rpn - 1) : l) % nics;
+}
+
+int lab_rail_bind_check(const char *dir, const char *mode, unsigned rpn, unsigned np, char *err,
+			size_t errlen)
+{
+	char path[4096], *data = NULL, **hosts = NULL;
+	unsigned nics = 1;
+	bool separate;
+	size_t nh = 0;
+	int rc;
+
+	if (lab_rail_bind_mode(mode))
+		return errf(err, errlen, "expected local or matched");
+	snprintf(path, sizeof(path), "%s/nics", dir);
+	if (lab_read_file(path, &data, NULL) == 0 && sscanf(data, "%u", &nics) != 1)
+		nics = 1;
+	free(data);
+	if (nics <= 1)
+		return errf(err, errlen, "the lab's hosts have one NIC each (or no lab is up)");
+	snprintf(path, sizeof(path), "%s/rails", dir);
+	data = NULL;
+	separate = lab_read_file(path, &data, NULL) == 0 && !strncmp(data, "separate", 8);
+	free(data);
+	rc = lab_state_hosts(dir, &hosts, &nh);
+	if (rc || !separate)
+		goto out;
+	/* rails not joined: two ranks on different hosts and NICs could not reach each other */
+	for (unsigned a = 0; a < np && !rc; a++)
+		for (unsigned b = a + 1; b < np && !rc; b++) {
+			unsigned na = bound_nic(mode[0] == 'm', a, rpn, nics);
+			unsigned nb = bound_nic(mode[0] == 'm', b, rpn, nics);
+
+			if (a / rpn == b / rpn || na == nb || b / rpn >= nh)
+				continue;
+			rc = errf(
+				err, errlen,
+				"ranks %u (%s, NIC %u) and %u (%s, NIC %u) would have no path: the "
+				"lab's rails are not joined (rail-only) and nothing forwards "
+				"between "
+				"a host's NICs, while MPI connects every pair of ranks that talk "
+				"(expected no --rail-bind: every rank on every NIC, on the peer's "
+				"rail; or one rank per node)",
+				a, hosts[a / rpn], na, b, hosts[b / rpn], nb);
+		}
+out:
+	lab_free_names(hosts, nh);
+	return rc == -EINVAL ? rc : 0;
+}
+
 /* Open MPI starts every rank as "rail-bind MODE RANKS_PER_NODE PROGRAM ARGS..." (arlab run
  * puts it before the benchmark).  Ranks are placed in host order (--map-by ppr:N:node), so
  * rank r is local rank l of host r / N. */
@@ -262,11 +319,18 @@ static const char rail_bind_script[] =
 	"export OMPI_MCA_btl_tcp_if_include=10.77.$k.0/24\n"
 	"exec \"$@\"\n";
 
-int lab_state_write_rail_bind(const char *dir)
+int lab_state_write_rails(const struct lab_fabric *f, const char *dir)
 {
 	char path[4096];
 	FILE *fp;
 
+	snprintf(path, sizeof(path), "%s/rails", dir);
+	fp = fopen(path, "w");
+	if (!fp)
+		return -errno;
+	fputs(lab_rails_joined(f) ? "joined\n" : "separate\n", fp);
+	if (fclose(fp))
+		return -errno;
 	snprintf(path, sizeof(path), "%s/rail-bind", dir);
 	fp = fopen(path, "w");
 	if (!fp)

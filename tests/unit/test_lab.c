@@ -527,9 +527,9 @@ static void test_state(void **state)
 	snprintf(path, sizeof(path), "%s/rail-bind", dir);
 	assert_int_equal(access(path, X_OK), 0);
 	lab_fabric_free(f);
-	for (const char *const *fn =
-		     (const char *const[]){"t.yaml", "topology.yaml", "source", "hosts", "bridges",
-					   "links", "nics", "rsh-agent", "rail-bind", NULL};
+	for (const char *const *fn = (const char *const[]){"t.yaml", "topology.yaml", "source",
+							   "hosts", "bridges", "links", "nics",
+							   "rsh-agent", "rails", "rail-bind", NULL};
 	     *fn; fn++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, *fn);
 		unlink(path);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -106,7 +107,7 @@ static void test_shipped_labs(void **state)
 	assert_false(lab_rails_joined(f));
 	lab_rails_describe(f, note, sizeof(note));
 	assert_non_null(strstr(note, "not joined (rail-only)"));
-	assert_non_null(strstr(note, "--rail-bind matched"));
+	assert_non_null(strstr(note, "without --rail-bind"));
 	assert_int_equal(lab_plan_up(f, &p), 0);
 	/* one switch per rail: no switch routes to another switch's hosts, none is reachable */
 	assert_int_equal(plan_count(&p, "ip -n arl-sw_0 route add 10.77.1."), 0);
@@ -252,13 +253,63 @@ static void test_rail_bind_mode(void **state)
 	assert_int_equal(lab_rail_bind_mode(NULL), -EINVAL);
 }
 
+/* A state directory as `up` leaves it, with the files lab_rail_bind_check reads. */
+static void write_state(const char *dir, const char *nics, const char *rails)
+{
+	static const char *const names[] = {"nics", "rails", "hosts"};
+	const char *data[] = {nics, rails, "node0\nnode1\nnode2\nnode3\n"};
+	char path[512];
+
+	for (int i = 0; i < 3; i++) {
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		fp = fopen(path, "w");
+		assert_non_null(fp);
+		fputs(data[i], fp);
+		fclose(fp);
+	}
+}
+
+static void test_rail_bind_check(void **state)
+{
+	char dir[] = "/tmp/test_lab_rails.XXXXXX", err[LAB_ERR_MAX] = "", path[512];
+
+	assert_non_null(mkdtemp(dir));
+	/* rails joined (rail-optimized): any binding has a path */
+	write_state(dir, "2\n", "joined\n");
+	assert_int_equal(lab_rail_bind_check(dir, "local", 2, 8, err, sizeof(err)), 0);
+	assert_int_equal(lab_rail_bind_check(dir, "matched", 2, 8, err, sizeof(err)), 0);
+	assert_int_equal(lab_rail_bind_check(dir, "both", 2, 8, err, sizeof(err)), -EINVAL);
+	/* rail-only: ranks 1 (node0, NIC 1) and 2 (node1, NIC 0) could not talk; refused */
+	write_state(dir, "2\n", "separate\n");
+	assert_int_equal(lab_rail_bind_check(dir, "local", 2, 8, err, sizeof(err)), -EINVAL);
+	if (!strstr(err, "ranks 0 (node0, NIC 0) and 3 (node1, NIC 1) would have no path"))
+		fail_msg("local on rail-only: %s", err);
+	assert_int_equal(lab_rail_bind_check(dir, "matched", 2, 8, err, sizeof(err)), -EINVAL);
+	if (!strstr(err, "ranks 0 (node0, NIC 0) and 2 (node1, NIC 1) would have no path"))
+		fail_msg("matched on rail-only: %s", err);
+	/* one rank per node: every rank on NIC 0, one rail; two ranks of one host: shared memory */
+	assert_int_equal(lab_rail_bind_check(dir, "matched", 1, 4, err, sizeof(err)), 0);
+	assert_int_equal(lab_rail_bind_check(dir, "local", 2, 2, err, sizeof(err)), 0);
+	/* hosts with one NIC: nothing to bind */
+	write_state(dir, "1\n", "joined\n");
+	assert_int_equal(lab_rail_bind_check(dir, "local", 2, 8, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "one NIC"));
+	for (const char *const *fn = (const char *const[]){"nics", "rails", "hosts", NULL}; *fn;
+	     fn++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, *fn);
+		unlink(path);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shipped_labs),
-		cmocka_unit_test(test_rails_check),
-		cmocka_unit_test(test_rails_plan),
-		cmocka_unit_test(test_rail_bind_mode),
+		cmocka_unit_test(test_shipped_labs),	cmocka_unit_test(test_rails_check),
+		cmocka_unit_test(test_rails_plan),	cmocka_unit_test(test_rail_bind_mode),
+		cmocka_unit_test(test_rail_bind_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
