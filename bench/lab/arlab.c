@@ -7,7 +7,8 @@
  *   arlab up [--max-hosts N] [--dry-run] [-v] TOPO.yaml
  *   arlab down [-v]
  *   arlab status
- *   arlab run [--ranks-per-node N] [--np N] [--bench PATH] [--mpirun PATH] [-v] -- ARGS...
+ *   arlab run [--ranks-per-node N] [--np N] [--rail-bind local|matched] [--bench PATH]
+ *             [--mpirun PATH] [-v] -- ARGS...
  *   arlab exec HOST -- COMMAND...
  *   arlab counters [--fabric] [--reset]
  *
@@ -450,6 +451,9 @@ static int cmd_up(int argc, char **argv)
 	printf("arlab: lab \"%s\" %s: ", f->name, rebuilt ? "rebuilt" : "up");
 	print_fabric(f);
 	printf(" in %.1f s\n", now() - t0);
+	lab_rails_describe(f, what, sizeof(what));
+	if (*what)
+		printf("arlab: %s\n", what);
 	rc = 0;
 	goto out;
 
@@ -729,9 +733,12 @@ static int cmd_run(int argc, char **argv)
 					     {"np", required_argument, NULL, 'n'},
 					     {"bench", required_argument, NULL, 'b'},
 					     {"mpirun", required_argument, NULL, 'm'},
+					     {"rail-bind", required_argument, NULL, 'R'},
 					     {"verbose", no_argument, NULL, 'v'},
 					     {NULL, 0, NULL, 0}};
 	char bench[PATH_MAX], hostfile[PATH_MAX], npbuf[16], ppr[32], ns[LAB_NAME_MAX + 8];
+	char rpnbuf[16], errmsg[LAB_ERR_MAX];
+	const char *rail_bind = NULL;
 	const char *mpirun = getenv("MPIRUN") ? getenv("MPIRUN") : "mpirun";
 	unsigned rpn = 1, np = 0;
 	bool verbose = false;
@@ -740,7 +747,7 @@ static int cmd_run(int argc, char **argv)
 	int c, rc;
 
 	default_bench(bench, sizeof(bench));
-	while ((c = getopt_long(argc, argv, "+r:n:b:m:v", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+r:n:b:m:R:v", opts, NULL)) != -1) {
 		rc = 0;
 		if (c == 'r')
 			rc = parse_count("--ranks-per-node", optarg, 256, &rpn);
@@ -750,10 +757,16 @@ static int cmd_run(int argc, char **argv)
 			snprintf(bench, sizeof(bench), "%s", optarg);
 		else if (c == 'm')
 			mpirun = optarg;
-		else if (c == 'v')
+		else if (c == 'R') {
+			rail_bind = optarg;
+			rc = lab_rail_bind_mode(optarg) ? EXIT_INPUT : 0;
+		} else if (c == 'v')
 			verbose = true;
 		else
 			rc = EXIT_INPUT;
+		if (rc == EXIT_INPUT && c == 'R')
+			fprintf(stderr, "arlab: --rail-bind %s: expected local or matched\n",
+				optarg);
 		if (rc)
 			return rc;
 	}
@@ -774,6 +787,12 @@ static int cmd_run(int argc, char **argv)
 			"arlab: --np %u is more than %zu hosts x %u ranks per node; raise "
 			"--ranks-per-node\n",
 			np, nhosts, rpn);
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	if (rail_bind &&
+	    lab_rail_bind_check(LAB_STATE_DIR, rail_bind, rpn, np, errmsg, sizeof(errmsg))) {
+		fprintf(stderr, "arlab: --rail-bind %s: %s\n", rail_bind, errmsg);
 		rc = EXIT_INPUT;
 		goto out;
 	}
@@ -807,9 +826,16 @@ static int cmd_run(int argc, char **argv)
 	cmd[k++] = LAB_STATE_DIR "/rsh-agent";
 	for (size_t i = 0; mpirun_lab_args[i]; i++)
 		cmd[k++] = (char *)mpirun_lab_args[i];
+	if (rail_bind) { /* each rank through the wrapper that binds it to one NIC (rails.c) */
+		snprintf(rpnbuf, sizeof(rpnbuf), "%u", rpn);
+		cmd[k++] = LAB_STATE_DIR "/rail-bind";
+		cmd[k++] = (char *)rail_bind;
+		cmd[k++] = rpnbuf;
+	}
 	cmd[k++] = bench;
+	/* a rank bound to one NIC does not stripe: the one-NIC eager limits apply */
 	for (size_t i = 0; i < sizeof(mpirun_lab_env) / sizeof(mpirun_lab_env[0]); i++)
-		if (!mpirun_lab_env[i].single_nic_only || lab_max_nics() <= 1)
+		if (!mpirun_lab_env[i].single_nic_only || lab_max_nics() <= 1 || rail_bind)
 			setenv(mpirun_lab_env[i].name, mpirun_lab_env[i].value, 0);
 	for (int i = optind; i < argc; i++)
 		cmd[k++] = argv[i];
@@ -882,8 +908,15 @@ static const struct subcommand subcommands[] = {
 	{"down", cmd_down, "down [-v]                                     remove the lab"},
 	{"status", cmd_status, "status                                        show the lab"},
 	{"run", cmd_run,
-	 "run [--ranks-per-node N] [--np N] [--bench PATH] [--mpirun PATH] [-v] -- ARGS\n"
-	 "                                                launch arbench ARGS into the lab"},
+	 "run [--ranks-per-node N] [--np N] [--rail-bind local|matched] [--bench PATH]\n"
+	 "      [--mpirun PATH] [-v] -- ARGS              launch arbench ARGS into the lab;\n"
+	 "                                                --rail-bind (hosts with several NICs):\n"
+	 "                                                each rank on one NIC, local rank i on\n"
+	 "                                                NIC i (local) or rotated per host so\n"
+	 "                                                that ring steps between hosts stay on\n"
+	 "                                                one rail (matched); refused when rails\n"
+	 "                                                are not joined; default: every rank\n"
+	 "                                                on every NIC"},
 	{"exec", cmd_exec, "exec HOST -- COMMAND...                       run a command on a host"},
 	{"counters", cmd_counters,
 	 "counters [--fabric] [--reset]                 bytes each link carried each way since\n"

@@ -225,7 +225,8 @@ int lab_fabric_from_graph(const struct topo_graph *g, const char *name, struct l
 	}
 	free(vert_bridge);
 	free(node_host);
-	f->routed = lab_fabric_has_loop(f);
+	/* several paths between switches, or hosts with several NICs (rails.c): routed */
+	f->routed = lab_fabric_has_loop(f) || lab_fabric_max_nics(f) > 1;
 	*out = f;
 	return 0;
 

@@ -11,7 +11,9 @@
  * A topology with more than one path between two switches (several spines, parallel cables, a
  * fat-tree) cannot be bridged without a spanning tree; it is built routed instead (routed.c):
  * every switch its own namespace forwarding IPv4, with an equal-cost route over every shortest
- * path to every host, hashed on the 5-tuple.
+ * path to every host, hashed on the 5-tuple.  So is a topology whose hosts have several NICs
+ * (rails, rails.c): NIC k of every host is on subnet 10.77.k.0/24, and a host sends what
+ * leaves NIC k's address out of NIC k, so the switches decide whether two rails are joined.
  *
  * Everything the lab creates is named with LAB_PREFIX, so `arlab down` removes exactly that.
  */
@@ -34,9 +36,11 @@
 #define LAB_HARD_MAX_HOSTS    254 /* one /24 per NIC index */
 #define LAB_MAX_NICS	      16
 #define LAB_SWITCH_NS_FMT     LAB_PREFIX "sw_%u" /* routed switch i; '_' is in no hostname */
-#define LAB_LINK_NET	      "10.78" /* routed: switch<->switch link l: 10.78.0.0 + 4l, /30 */
-#define LAB_ROUTED_MAX_LINKS  16384   /* /30s in 10.78.0.0/16 */
-#define LAB_NAME_MAX	      64      /* a hostname label is at most 63 characters */
+#define LAB_LINK_NET	      "10.78"	  /* routed: switch<->switch link l: 10.78.0.0 + 4l, /30 */
+#define LAB_RAIL_GATEWAY      "10.79.0.1" /* rails: a leaf's /32 on every port to such a host */
+#define LAB_RAIL_TABLE	      100	  /* rails: host route table of NIC k is 100 + k */
+#define LAB_ROUTED_MAX_LINKS  16384	  /* /30s in 10.78.0.0/16 */
+#define LAB_NAME_MAX	      64	  /* a hostname label is at most 63 characters */
 #define LAB_ERR_MAX	      512
 /* Jumbo frames, as data-centre fabrics use: TCP goodput is 99% of the shaped rate instead of
  * 95.6% (1448 of 1514 bytes), and fewer packets leave the 2 cores more time at 800 Mbit/s. */
@@ -71,7 +75,8 @@ struct lab_fabric {
 	struct lab_host *hosts;
 	struct lab_bridge *bridges;
 	struct lab_link *links;
-	bool routed; /* switches are routers in their own namespaces (routed.c), not bridges */
+	bool routed; /* switches are routers in their own namespaces (routed.c), not bridges:
+		      * several paths between switches, or hosts with several NICs (rails.c) */
 };
 
 /* ---- fabric.c: building and checking a fabric --------------------------------------------- */
@@ -112,7 +117,8 @@ void lab_port_ifname(uint32_t link, int side, char *buf, size_t len); /* side -1
 void lab_host_addr(uint32_t host, uint16_t nic, bool with_prefix, char *buf, size_t len);
 
 /* True when two switches are joined by more than one path (several spines, parallel cables):
- * the fabric must be routed.  lab_fabric_from_graph sets f->routed from it. */
+ * the fabric must be routed.  lab_fabric_from_graph sets f->routed from it (and from hosts
+ * with several NICs). */
 bool lab_fabric_has_loop(const struct lab_fabric *f);
 
 /* The namespaces a fabric consists of (hosts, and the bridges' or every router's), as one
@@ -151,13 +157,18 @@ int lab_plan_tbf(struct lab_plan *p, const char *ns, const char *dev, double rat
 
 /* ---- routed.c: fabrics whose switches route ------------------------------------------------ */
 
-/* What a routed fabric needs beyond lab_fabric_check: one NIC per node, every NIC cabled to a
- * switch, a path between every two nodes through the switches, at most LAB_ROUTED_MAX_LINKS
- * links.  0 or -EINVAL with a one-line reason naming the node or link. */
+/* What a routed fabric needs beyond lab_fabric_check: every node cabled to a switch, no cable
+ * between two nodes, a path between every two nodes through the switches NIC by NIC
+ * (lab_rails_check), at most LAB_ROUTED_MAX_LINKS links.  0, -ENOMEM, or -EINVAL with a
+ * one-line reason naming the nodes or link. */
 int lab_routed_check(const struct lab_fabric *f, char *err, size_t errlen);
+/* The switch NIC nic of host h is cabled to, and that link; false when it is not. */
+bool lab_leaf_of_nic(const struct lab_fabric *f, uint32_t h, uint16_t nic, uint32_t *sw,
+		     uint32_t *link);
 /* The commands that build a checked routed fabric: namespaces (hosts as bridged labs have them;
- * one per switch, forwarding, 5-tuple multipath hash), shaped veth pairs, addresses, and on
- * every switch a route to every host over all its equal-cost next hops.  0 or -ENOMEM. */
+ * one per switch, forwarding, 5-tuple multipath hash), shaped veth pairs, addresses, on every
+ * switch a route to every host's NIC over all its equal-cost next hops, and the hosts' per-NIC
+ * route tables when they have several (lab_plan_rail_hosts).  0 or -ENOMEM. */
 int lab_plan_routed(const struct lab_fabric *f, struct lab_plan *p);
 void lab_switch_ns(uint32_t sw, char *buf, size_t len);
 /* Namespace and interface of one end (side 0: a, 1: b) of link l, as the plan names them. */
@@ -165,6 +176,42 @@ void lab_link_end(const struct lab_fabric *f, uint32_t l, int side, char *ns, si
 		  char *dev, size_t devlen);
 /* `arlab status` for one switch namespace of a routed lab: its IPv4 routes, one a line. */
 void lab_print_routes(const char *ns);
+
+/* ---- rails.c: hosts with several NICs in a routed fabric ----------------------------------- */
+
+/* The most NICs any host has cabled (0 for no host). */
+unsigned lab_fabric_max_nics(const struct lab_fabric *f);
+/* What a routed fabric needs for hosts to reach each other, NIC by NIC: a host sends to a NIC-k
+ * address out of its own NIC k, so for every k the NICs k of all hosts must be joined through
+ * the switches.  Two rails need not be (rail-only).  0, -ENOMEM, or -EINVAL with a one-line
+ * reason naming the two nodes and NICs that have no path. */
+int lab_rails_check(const struct lab_fabric *f, char *err, size_t errlen);
+/* Whether a host's NIC k can reach another host's NIC j (j != k) through the switches: true
+ * when every NIC of every host is on one connected set of switches (rail-optimized). */
+bool lab_rails_joined(const struct lab_fabric *f);
+/* One line for `up` about the rails of a fabric whose hosts have several NICs ("" when they
+ * have one): how many, and whether the switches join them. */
+void lab_rails_describe(const struct lab_fabric *f, char *buf, size_t len);
+/* The commands that give every host with several NICs one route table per NIC (selected by the
+ * source address: what leaves NIC k's address leaves NIC k, to its own rail directly and to
+ * the others through the leaf, LAB_RAIL_GATEWAY), after the links are up.  0 or -ENOMEM. */
+int lab_plan_rail_hosts(const struct lab_fabric *f, struct lab_plan *p);
+/* On the leaf end (namespace ns, interface dev) of link l to host h with several NICs: the
+ * gateway address.  0 (nothing to do for a host with one NIC) or -ENOMEM. */
+int lab_plan_rail_port(const struct lab_fabric *f, uint32_t h, const char *ns, const char *dev,
+		       struct lab_plan *p);
+/* The per-rank NIC binding `arlab run --rail-bind MODE` applies: 0 when mode is one of
+ * "local" or "matched", -EINVAL otherwise. */
+int lab_rail_bind_mode(const char *mode);
+/* Whether `run --rail-bind mode` with rpn ranks per node and np ranks (in host order) can run
+ * on the lab whose state is in dir: its hosts have several NICs, and when its rails are not
+ * joined, no two ranks on different hosts are bound to different NICs.  0, or -EINVAL with a
+ * one-line reason naming the two ranks and their hosts. */
+int lab_rail_bind_check(const char *dir, const char *mode, unsigned rpn, unsigned np, char *err,
+			size_t errlen);
+/* State files "rails" ("joined" or "separate") and "rail-bind" (the wrapper script that binds
+ * each rank to one NIC).  0 or a negative errno. */
+int lab_state_write_rails(const struct lab_fabric *f, const char *dir);
 
 /* ---- counters.c: bytes carried per link ----------------------------------------------------- */
 
@@ -202,8 +249,10 @@ int lab_teardown(bool verbose, unsigned *n_netns, unsigned *n_links, unsigned *n
 
 /* State directory: the topology file it was built from ("topology.yaml", "source"), the host
  * list ("hosts"), the switch of each bridge ("bridges"; routed: of each switch namespace,
- * "switches"), every link's ends ("links", counters.c), the most NICs of any host ("nics")
- * and the rsh agent.  0 or a negative errno. */
+ * "switches"), every link's ends ("links", counters.c), the most NICs of any host ("nics"),
+ * the rsh agent, and the rails ("rails", and the per-rank NIC binding of `run --rail-bind`,
+ * "rail-bind": rails.c).
+ * 0 or a negative errno. */
 int lab_state_write(const struct lab_fabric *f, const char *topo_path, const char *dir);
 /* Read the host names written by lab_state_write ("hosts", one per line). */
 int lab_state_hosts(const char *dir, char ***names, size_t *n);

@@ -3,7 +3,8 @@
  * spines, parallel cables, a fat-tree), bridges without a spanning tree would loop, so every
  * switch becomes a layer-3 switch instead: a namespace of its own (arl-sw_<i>) that forwards
  * IPv4, with a route to every host over all its equal-cost next hops, hashed on the 5-tuple
- * (net.ipv4.fib_multipath_hash_policy=1), as a data-centre fabric's ECMP does.
+ * (net.ipv4.fib_multipath_hash_policy=1), as a data-centre fabric's ECMP does.  Hosts with
+ * several NICs (rails) are built routed too, with a route to each of their NICs (rails.c).
  *
  * Addressing: hosts keep the bridged labs' address and /24 (10.77.k.(h+1)), so Open MPI and
  * the rsh agent see the same lab; the leaf answers their ARP for any other host (proxy ARP, no
@@ -83,8 +84,8 @@ static void link_addr(uint32_t l, int side, bool with_prefix, char *buf, size_t 
 	snprintf(buf, len, LAB_LINK_NET ".%u.%u%s", a >> 8, a & 0xff, with_prefix ? "/30" : "");
 }
 
-/* The switch a host's (only) NIC is cabled to, and that link; false when none. */
-static bool leaf_of(const struct lab_fabric *f, uint32_t h, uint32_t *sw, uint32_t *link)
+bool lab_leaf_of_nic(const struct lab_fabric *f, uint32_t h, uint16_t nic, uint32_t *sw,
+		     uint32_t *link)
 {
 	for (uint32_t l = 0; l < f->n_links; l++) {
 		const struct lab_link *k = &f->links[l];
@@ -92,13 +93,25 @@ static bool leaf_of(const struct lab_fabric *f, uint32_t h, uint32_t *sw, uint32
 		for (int s = 0; s < 2; s++) {
 			const struct lab_end *e = end_of(k, s), *o = end_of(k, !s);
 
-			if (e->kind == LAB_END_HOST && e->index == h && o->kind == LAB_END_BRIDGE) {
+			if (e->kind == LAB_END_HOST && e->index == h && e->nic == nic &&
+			    o->kind == LAB_END_BRIDGE) {
 				*sw = o->index;
 				*link = l;
 				return true;
 			}
 		}
 	}
+	return false;
+}
+
+/* Whether any NIC of host h is cabled to a switch. */
+static bool host_cabled(const struct lab_fabric *f, uint32_t h)
+{
+	uint32_t sw, link;
+
+	for (unsigned k = 0; k < f->hosts[h].n_nics; k++)
+		if (lab_leaf_of_nic(f, h, (uint16_t)k, &sw, &link))
+			return true;
 	return false;
 }
 
@@ -136,53 +149,23 @@ static void switch_dist(const struct lab_fabric *f, uint32_t to, uint32_t *dist,
 
 int lab_routed_check(const struct lab_fabric *f, char *err, size_t errlen)
 {
-	uint32_t *dist = NULL, *queue = NULL, first_sw = 0, sw = 0, link = 0;
-	int rc = 0;
-
 	if (f->n_links > LAB_ROUTED_MAX_LINKS)
 		return errf(err, errlen, "%u links: a routed lab numbers at most %u", f->n_links,
 			    LAB_ROUTED_MAX_LINKS);
 	for (uint32_t l = 0; l < f->n_links; l++)
 		if (f->links[l].a.kind == LAB_END_HOST && f->links[l].b.kind == LAB_END_HOST)
-			return errf(
-				err, errlen,
-				"link %s <-> %s joins two nodes directly; in a routed lab "
-				"(several paths between switches) every NIC is cabled to a switch",
-				f->hosts[f->links[l].a.index].name,
-				f->hosts[f->links[l].b.index].name);
-	for (uint32_t h = 0; h < f->n_hosts; h++) {
-		if (f->hosts[h].n_nics > 1)
-			return errf(
-				err, errlen,
-				"node %s has %u NICs; a routed lab (several paths between "
-				"switches) gives each node one NIC (expected one link per node)",
-				f->hosts[h].name, f->hosts[h].n_nics);
-		if (!leaf_of(f, h, &sw, &link))
+			return errf(err, errlen,
+				    "link %s <-> %s joins two nodes directly; in a routed lab "
+				    "(several paths between switches, or nodes with several NICs) "
+				    "every NIC is cabled to a switch",
+				    f->hosts[f->links[l].a.index].name,
+				    f->hosts[f->links[l].b.index].name);
+	for (uint32_t h = 0; h < f->n_hosts; h++)
+		if (!host_cabled(f, h))
 			return errf(err, errlen,
 				    "node %s has no link to a switch: nothing could reach it",
 				    f->hosts[h].name);
-	}
-	dist = malloc((f->n_bridges + 1) * sizeof(*dist));
-	queue = malloc((f->n_bridges + 1) * sizeof(*queue));
-	if (!dist || !queue) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	leaf_of(f, 0, &first_sw, &link);
-	switch_dist(f, first_sw, dist, queue);
-	for (uint32_t h = 1; h < f->n_hosts && !rc; h++) {
-		leaf_of(f, h, &sw, &link);
-		if (dist[sw] == UINT32_MAX)
-			rc = errf(err, errlen,
-				  "no path between nodes %s and %s through the switches (%s and %s "
-				  "are not connected); expected every node reachable",
-				  f->hosts[0].name, f->hosts[h].name, f->bridges[first_sw].name,
-				  f->bridges[sw].name);
-	}
-out:
-	free(dist);
-	free(queue);
-	return rc;
+	return lab_rails_check(f, err, errlen);
 }
 
 /* One switch's namespace: forwarding, 5-tuple multipath hash, no reverse-path filter (a reply
@@ -241,6 +224,8 @@ static int plan_end(const struct lab_fabric *f, uint32_t l, int side, struct lab
 		if (!rc)
 			rc = lab_plan_add(p, "ip", "-n", ns, "route", "add", addr, "dev", dev,
 					  NULL);
+		if (!rc)
+			rc = lab_plan_rail_port(f, o->index, ns, dev, p);
 	}
 	if (!rc)
 		rc = lab_plan_tbf(p, ns, dev, k->rate);
@@ -265,17 +250,17 @@ static int plan_link(const struct lab_fabric *f, uint32_t l, struct lab_plan *p)
 	return rc;
 }
 
-/* On switch sw, the route to host h (whose leaf is another switch): every link to a switch one
- * hop nearer h's leaf is a next hop.  dist: hops to h's leaf. */
-static int plan_route(const struct lab_fabric *f, uint32_t sw, uint32_t h, const uint32_t *dist,
-		      struct lab_plan *p)
+/* On switch sw, the route to NIC nic of host h (whose leaf is another switch): every link to a
+ * switch one hop nearer that leaf is a next hop.  dist: hops to the leaf. */
+static int plan_route(const struct lab_fabric *f, uint32_t sw, uint32_t h, uint16_t nic,
+		      const uint32_t *dist, struct lab_plan *p)
 {
 	const char *argv[8 + 5 * MAX_NEXTHOPS];
 	char ns[32], dst[32], via[MAX_NEXTHOPS][32], dev[MAX_NEXTHOPS][32], tmp[LAB_NAME_MAX + 8];
 	int argc = 0, n = 0;
 
 	lab_switch_ns(sw, ns, sizeof(ns));
-	lab_host_addr(h, 0, false, dst, sizeof(dst));
+	lab_host_addr(h, nic, false, dst, sizeof(dst));
 	for (uint32_t l = 0; l < f->n_links && n < MAX_NEXTHOPS; l++) {
 		const struct lab_link *k = &f->links[l];
 
@@ -311,13 +296,12 @@ static int plan_route(const struct lab_fabric *f, uint32_t sw, uint32_t h, const
 
 int lab_plan_routed(const struct lab_fabric *f, struct lab_plan *p)
 {
-	uint32_t *leaf = calloc(f->n_hosts + 1, sizeof(*leaf));
 	uint32_t *dist = malloc((f->n_bridges + 1) * sizeof(*dist));
 	uint32_t *queue = malloc((f->n_bridges + 1) * sizeof(*queue));
-	uint32_t link;
+	uint32_t leaf, link;
 	int rc = -ENOMEM;
 
-	if (!leaf || !dist || !queue)
+	if (!dist || !queue)
 		goto out;
 	rc = 0;
 	for (uint32_t s = 0; s < f->n_bridges && !rc; s++)
@@ -336,16 +320,18 @@ int lab_plan_routed(const struct lab_fabric *f, struct lab_plan *p)
 	for (uint32_t l = 0; l < f->n_links && !rc; l++)
 		rc = plan_link(f, l, p);
 	/* routes last: a gateway must be on a link that is up */
-	for (uint32_t h = 0; h < f->n_hosts && !rc; h++) {
-		if (!leaf_of(f, h, &leaf[h], &link))
-			continue;
-		switch_dist(f, leaf[h], dist, queue);
-		for (uint32_t s = 0; s < f->n_bridges && !rc; s++)
-			if (s != leaf[h] && dist[s] != UINT32_MAX)
-				rc = plan_route(f, s, h, dist, p);
-	}
+	for (uint32_t h = 0; h < f->n_hosts && !rc; h++)
+		for (unsigned k = 0; k < f->hosts[h].n_nics && !rc; k++) {
+			if (!lab_leaf_of_nic(f, h, (uint16_t)k, &leaf, &link))
+				continue;
+			switch_dist(f, leaf, dist, queue);
+			for (uint32_t s = 0; s < f->n_bridges && !rc; s++)
+				if (s != leaf && dist[s] != UINT32_MAX)
+					rc = plan_route(f, s, h, (uint16_t)k, dist, p);
+		}
+	if (!rc)
+		rc = lab_plan_rail_hosts(f, p);
 out:
-	free(leaf);
 	free(dist);
 	free(queue);
 	return rc;

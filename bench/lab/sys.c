@@ -439,6 +439,8 @@ int lab_state_write(const struct lab_fabric *f, const char *topo_path, const cha
 		rc = lab_state_write_links(f, dir);
 	if (!rc)
 		rc = write_file(dir, "rsh-agent", agent_script, strlen(agent_script), 0755);
+	if (!rc)
+		rc = lab_state_write_rails(f, dir);
 	if (!rc) {
 		char nics[16];
 		unsigned most = 0;

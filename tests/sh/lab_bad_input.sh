@@ -2,8 +2,8 @@
 # lab_bad_input.sh - `arlab up` refuses bad input with one clear line and exit 2, and leaves
 # nothing behind (namespaces and root links unchanged): no nodes, a link rate of 0, a node name
 # that is not a hostname (a bad character, a dot, 64 characters), more hosts than --max-hosts
-# (and the default cap of 64), a fabric with several paths between switches that the lab cannot
-# route (nodes with two NICs), and `up` while another lab is up (which
+# (and the default cap of 64), a routed fabric the lab cannot route (a rail whose NICs no
+# switch path joins), and `up` while another lab is up (which
 # must survive untouched).  A command that fails half-way through `up` gives exit 1 and the
 # partial lab is removed.
 set -u
@@ -55,28 +55,26 @@ expect_reject "above --max-hosts" "more than the cap of 6" up --max-hosts 6 "$(l
 expect_reject "above the default cap" "more than the cap of 64" up "$(lab_gen_2leaf 33 100Mbit 400Mbit)"
 expect_reject "bad --max-hosts" "max-hosts" up --max-hosts 0 "$(lab_shipped lab-2node)"
 
-# two spines make a routed lab (routed.c); one it cannot route is refused before anything is
-# created: nodes with two NICs (rails are not routed yet; the other unroutable cases, a cable
-# between two nodes or a node no switch path reaches, are disconnected graphs that topo/
-# refuses first, and are checked in unit/test_lab)
-cat >"$t/routed-2nic.yaml" <<'Y'
-name: test-routed-2nic
+# a routed lab it cannot route is refused before anything is created, naming the nodes: here
+# rail 1 is split (b's NIC 1 on a switch nothing joins), so a NIC-1 address of b, which a
+# sends out of its own NIC 1, could not be reached.  Rails not joined to each other are not
+# refused (rail-only, tests/sh/lab_rails.sh).  The other unroutable cases, a cable between two
+# nodes or a node no switch path reaches, are disconnected graphs that topo/ refuses first;
+# they are checked in unit/test_lab and unit/test_lab_rails.
+cat >"$t/split-rail.yaml" <<'Y'
+name: test-split-rail
 fabric: {family: explicit}
 node_types: [{name: two-nic, gpus: 2, intra: {pcie_gen: 4}, nics: {count: 2}}]
-link_classes: {host: {rate: 100Mbit, latency: 5us}, fabric: {rate: 100Mbit, latency: 5us}}
+link_classes: {host: {rate: 100Mbit, latency: 5us}}
 nodes: [{name: a, type: two-nic}, {name: b, type: two-nic}]
-switches: [{name: leaf0}, {name: leaf1}, {name: spine0, tier: 1}, {name: spine1, tier: 1}]
+switches: [{name: rail0}, {name: rail1}, {name: island}]
 links:
-  - {a: a/0, b: leaf0}
-  - {a: a/1, b: leaf1}
-  - {a: b/0, b: leaf0}
-  - {a: b/1, b: leaf1}
-  - {a: leaf0, b: spine0}
-  - {a: leaf0, b: spine1}
-  - {a: leaf1, b: spine0}
-  - {a: leaf1, b: spine1}
+  - {a: a/0, b: rail0}
+  - {a: b/0, b: rail0}
+  - {a: a/1, b: rail1}
+  - {a: b/1, b: island}
 Y
-expect_reject "routed: two NICs per node" "node a has 2 NICs; a routed lab" up "$t/routed-2nic.yaml"
+expect_reject "routed: a rail split in two" "no path between nodes a and b through the switches (a/nic1 on rail1, b/nic1 on island" up "$t/split-rail.yaml"
 
 expect_reject "missing file" "No such file" up "$t/nonexistent.yaml"
 

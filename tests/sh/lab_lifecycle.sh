@@ -70,7 +70,8 @@ ip netns list | grep -q '^arl-' && lab_fail "down left namespaces: $(ip netns li
 [ "$(ip -br link | awk '{print $1}' | sort)" = "$root_before" ] || lab_fail "root links changed"
 lab status | grep -q 'no lab is up' || lab_fail "status after down"
 lab down | grep -q 'nothing removed' || lab_fail "second down"
-# hosts with two NICs on two rails: one interface and one /24 per NIC index
+# hosts with two NICs on two rails: one interface and one /24 per NIC index, built routed
+# (rails.c; tests/sh/lab_rails.sh has the rest)
 cat >"$LAB_TMP/rails.yaml" <<'Y'
 name: test-rails
 fabric: {family: explicit}
@@ -85,7 +86,7 @@ links:
   - {a: b/1, b: rail1}
 Y
 out=$(lab up "$LAB_TMP/rails.yaml") || lab_fail "up of two rails failed: $out"
-echo "$out" | grep -q '2 hosts, 2 bridges, 4 links' || lab_fail "rails: $out"
+echo "$out" | grep -q '2 hosts, 2 routed switches (ECMP, 5-tuple hash), 4 links' || lab_fail "rails: $out"
 ip -n arl-b -br -4 addr show arl-eth1 | grep -q '10.77.1.2/24' || lab_fail "rails: b's second NIC"
 [ "$(cat /run/arlab/nics)" = 2 ] || lab_fail "rails: state does not record 2 NICs"
 bw=$(lab_iperf b 10.77.1.2 a 1)
