@@ -14,6 +14,9 @@
  * path to every host, hashed on the 5-tuple.
  *
  * Everything the lab creates is named with LAB_PREFIX, so `arlab down` removes exactly that.
+ *
+ * The commands of `arlab` (up, down, status, counters, run, exec) are functions of this
+ * directory too (cmd_*.c), so that tests call them as the program does; arlab.c only picks one.
  */
 #ifndef ARBENCH_LAB_H
 #define ARBENCH_LAB_H
@@ -209,5 +212,57 @@ int lab_state_write(const struct lab_fabric *f, const char *topo_path, const cha
 int lab_state_hosts(const char *dir, char ***names, size_t *n);
 /* Read a whole file into a malloc'ed NUL-terminated buffer. */
 int lab_read_file(const char *path, char **data, size_t *len);
+
+/* ---- cmd_*.c: the arlab commands ----------------------------------------------------------- *
+ * One function per subcommand, given the subcommand's own arguments (argv[0] is its name, as
+ * `arlab NAME ...` passes argv + 1).  It parses them with getopt_long (-h/--help prints its
+ * help on out), prints results on out and messages on err, and returns an exit status of
+ * topo/topo.h: ARB_EXIT_OK; ARB_EXIT_CHECK (status: the lab is incomplete); ARB_EXIT_INPUT (bad
+ * usage or topology, not root, no lab up or another lab in the way); ARB_EXIT_RUNTIME (a system
+ * command or call failed).  Whatever a command refuses, it refuses before it needs root or
+ * changes anything.  exec and run replace the process when they succeed. */
+typedef int lab_cmd_fn(int argc, char **argv, FILE *out, FILE *err);
+int lab_cmd_up(int argc, char **argv, FILE *out, FILE *err);	   /* cmd_up.c */
+int lab_cmd_down(int argc, char **argv, FILE *out, FILE *err);	   /* cmd_up.c */
+int lab_cmd_status(int argc, char **argv, FILE *out, FILE *err);   /* cmd_status.c */
+int lab_cmd_counters(int argc, char **argv, FILE *out, FILE *err); /* cmd_status.c */
+int lab_cmd_run(int argc, char **argv, FILE *out, FILE *err);	   /* cmd_run.c */
+int lab_cmd_exec(int argc, char **argv, FILE *out, FILE *err);	   /* cmd_run.c */
+
+/* `arlab up [options] TOPO.yaml`, parsed (nothing read or touched yet). */
+struct lab_up_opts {
+	unsigned max_hosts; /* -m/--max-hosts, 1..LAB_HARD_MAX_HOSTS; LAB_DEFAULT_MAX_HOSTS */
+	bool dry_run;	    /* -n/--dry-run: print the plan only */
+	bool verbose;	    /* -v: print each command as it runs */
+	bool help;	    /* -h/--help: nothing else was parsed */
+	const char *topo;   /* the topology file, as given */
+};
+/* 0, or ARB_EXIT_INPUT with the reason on err (getopt itself names an unknown option). */
+int lab_up_parse(int argc, char **argv, struct lab_up_opts *o, FILE *err);
+
+/* `arlab run [options] -- ARGS...`, parsed. */
+struct lab_run_opts {
+	unsigned ranks_per_node; /* -r/--ranks-per-node, 1..256; 1 */
+	unsigned np;		 /* -n/--np, 1..65536; 0: every slot */
+	const char *bench;	 /* -b/--bench; NULL: arbench beside the running program */
+	const char *mpirun;	 /* -m/--mpirun; $MPIRUN, else "mpirun" */
+	bool verbose, help;
+	int first_arg; /* argv index of the first argument for the benchmark */
+};
+/* 0, or ARB_EXIT_INPUT with the reason on err (getopt itself names an unknown option). */
+int lab_run_parse(int argc, char **argv, struct lab_run_opts *o, FILE *err);
+
+/* cmd_common.c: what the commands share.  Each returns 0 or an exit status (message on err). */
+/* A count option: a whole number from 1 to max ("arlab: OPT S: expected a number ..."). */
+int lab_parse_count(const char *opt, const char *s, unsigned max, unsigned *out, FILE *err);
+/* Root, or ARB_EXIT_INPUT naming what needs it. */
+int lab_need_root(const char *what, FILE *err);
+/* The hosts of the lab that is up (LAB_STATE_DIR), or ARB_EXIT_INPUT: no lab is up. */
+int lab_hosts_or_fail(char ***hosts, size_t *n, FILE *err);
+/* One up or down at a time per machine: an exclusive flock on /run/arlab.lock, held until the
+ * process exits (close-on-exec), waiting up to $ARLAB_LOCK_WAIT seconds (default 120) and
+ * saying which process holds it (from /proc/locks); then ARB_EXIT_INPUT.  A lock file that is
+ * not a private regular file of root's (a symlink, another owner) is refused: ARB_EXIT_RUNTIME. */
+int lab_lock(const char *what, FILE *err);
 
 #endif /* ARBENCH_LAB_H */
