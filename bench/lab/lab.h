@@ -100,11 +100,11 @@ int lab_fabric_from_graph(const struct topo_graph *g, const char *name, struct l
  * starting or ending with '-').  Dots are refused: Open MPI strips a domain from hostnames. */
 bool lab_valid_hostname(const char *s);
 
-/* Everything `up` needs to hold before it touches the system: at least one host and one link,
- * at most max_hosts hosts, valid unique host names, rates > 0, at most one link per NIC; bridged:
- * no loop among bridges (no STP); routed: lab_routed_check.  0 or -EINVAL with a one-line
- * reason in err. */
-int lab_fabric_check(const struct lab_fabric *f, unsigned max_hosts, char *err, size_t errlen);
+/* The checks of lab_fabric_check (kinds.c) but a routed fabric's own: at least one host and
+ * one link, at most max_hosts hosts, valid unique host names, rates > 0, at most one link per
+ * NIC; bridged: no loop among bridges (no STP).  0 or -EINVAL with a one-line reason in err. */
+int lab_fabric_check_common(const struct lab_fabric *f, unsigned max_hosts, char *err,
+			    size_t errlen);
 
 /* Names and addresses.  Each writes a NUL-terminated string into buf (at least 32 bytes;
  * LAB_NAME_MAX + 8 for lab_host_ns). */
@@ -113,6 +113,7 @@ void lab_host_ifname(uint16_t nic, char *buf, size_t len);
 void lab_bridge_ifname(uint32_t bridge, char *buf, size_t len);
 void lab_port_ifname(uint32_t link, int side, char *buf, size_t len); /* side -1: only end */
 void lab_host_addr(uint32_t host, uint16_t nic, bool with_prefix, char *buf, size_t len);
+void lab_switch_ns(uint32_t sw, char *buf, size_t len); /* routed switch sw's namespace */
 
 /* True when two switches are joined by more than one path (several spines, parallel cables):
  * the fabric must be routed.  lab_fabric_from_graph sets f->routed from it. */
@@ -144,9 +145,9 @@ void lab_tbf_params(double rate, uint64_t *rate_bits, uint64_t *burst_bytes);
 /* Append one command given as an argv array of argc strings (copied).  0 or -ENOMEM. */
 int lab_plan_addv(struct lab_plan *p, int argc, const char *const *argv);
 
-/* Every `ip`/`tc` command that builds f from nothing, in order (routed fabrics: through
- * lab_plan_routed).  0 or -ENOMEM. */
-int lab_plan_up(const struct lab_fabric *f, struct lab_plan *p);
+/* Every `ip`/`tc` command that builds a bridged fabric f from nothing, in order.  0 or
+ * -ENOMEM. */
+int lab_plan_bridged(const struct lab_fabric *f, struct lab_plan *p);
 /* Every host's namespace: created, loopback up, no IPv6.  0 or -ENOMEM. */
 int lab_plan_hosts(const struct lab_fabric *f, struct lab_plan *p);
 /* Shape one end of a link: a tbf qdisc at rate (bytes/s) on dev in namespace ns. */
@@ -162,12 +163,20 @@ int lab_routed_check(const struct lab_fabric *f, char *err, size_t errlen);
  * one per switch, forwarding, 5-tuple multipath hash), shaped veth pairs, addresses, and on
  * every switch a route to every host over all its equal-cost next hops.  0 or -ENOMEM. */
 int lab_plan_routed(const struct lab_fabric *f, struct lab_plan *p);
-void lab_switch_ns(uint32_t sw, char *buf, size_t len);
 /* Namespace and interface of one end (side 0: a, 1: b) of link l, as the plan names them. */
 void lab_link_end(const struct lab_fabric *f, uint32_t l, int side, char *ns, size_t nslen,
 		  char *dev, size_t devlen);
 /* `arlab status` for one switch namespace of a routed lab: its IPv4 routes, one a line. */
 void lab_print_routes(const char *ns);
+
+/* ---- kinds.c: a fabric of either kind, bridged or routed ------------------------------------ */
+
+/* Everything `up` needs to hold before it touches the system: lab_fabric_check_common, and for
+ * a routed fabric lab_routed_check.  0 or -EINVAL with a one-line reason in err. */
+int lab_fabric_check(const struct lab_fabric *f, unsigned max_hosts, char *err, size_t errlen);
+/* Every `ip`/`tc` command that builds f from nothing, in order: lab_plan_bridged or
+ * lab_plan_routed.  0 or -ENOMEM. */
+int lab_plan_up(const struct lab_fabric *f, struct lab_plan *p);
 
 /* ---- counters.c: bytes carried per link ----------------------------------------------------- */
 
@@ -180,7 +189,7 @@ int lab_counters_reset(const char *dir);
  * fabric_only: switch<->switch links only.  0 or a negative errno (message printed). */
 int lab_counters_print(const char *dir, bool fabric_only, FILE *out);
 
-/* ---- sys.c: running commands, the lab's objects and its state ------------------------------ */
+/* ---- sys.c: running commands, the lab's objects, reading files ------------------------------ */
 
 /* fork/exec argv (PATH lookup), wait.  Its stdout goes to out (NUL-terminated, truncated to
  * outlen; may be NULL), its stderr to err (likewise).  Returns the exit status (0..255), or a
@@ -203,15 +212,18 @@ void lab_free_names(char **names, size_t n);
 int lab_teardown(bool verbose, unsigned *n_netns, unsigned *n_links, unsigned *n_procs, char *err,
 		 size_t errlen);
 
+/* Read the host names written by lab_state_write ("hosts", one per line). */
+int lab_state_hosts(const char *dir, char ***names, size_t *n);
+/* Read a whole file into a malloc'ed NUL-terminated buffer. */
+int lab_read_file(const char *path, char **data, size_t *len);
+
+/* ---- state.c: the state directory ---------------------------------------------------------- */
+
 /* State directory: the topology file it was built from ("topology.yaml", "source"), the host
  * list ("hosts"), the switch of each bridge ("bridges"; routed: of each switch namespace,
  * "switches"), every link's ends ("links", counters.c), the most NICs of any host ("nics")
  * and the rsh agent.  0 or a negative errno. */
 int lab_state_write(const struct lab_fabric *f, const char *topo_path, const char *dir);
-/* Read the host names written by lab_state_write ("hosts", one per line). */
-int lab_state_hosts(const char *dir, char ***names, size_t *n);
-/* Read a whole file into a malloc'ed NUL-terminated buffer. */
-int lab_read_file(const char *path, char **data, size_t *len);
 
 /* ---- cmd_*.c: the arlab commands ----------------------------------------------------------- *
  * One function per subcommand, given the subcommand's own arguments (argv[0] is its name, as
