@@ -1,11 +1,12 @@
 /*
- * cmd_common.c - what the arlab commands (cmd_*.c) share: the check of a count option, and
+ * cmd_common.c - what the arlab commands (cmd_*.c) share: parsing flags and counts, and
  * what stands between a command and the system: root, a lab that is up (its host list), and
  * the lock that lets one `up` or `down` at a time change the lab.  Each says what is wrong on
  * the command's error stream and returns the exit status.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,44 @@ int lab_parse_count(const char *opt, const char *s, unsigned max, unsigned *out,
 	}
 	*out = (unsigned)v;
 	return 0;
+}
+
+int lab_parse_flags(int argc, char **argv, const struct lab_flag *flags, const char *usage,
+		    void (*help)(FILE *), FILE *out, FILE *err)
+{
+	struct option opts[LAB_MAX_FLAGS + 2] = {{"help", no_argument, NULL, 'h'}};
+	char shorts[2 * LAB_MAX_FLAGS + 3] = "+h";
+	size_t n = 0, k = strlen(shorts);
+	bool bad = false;
+	int c;
+
+	for (; flags[n].name && n < LAB_MAX_FLAGS; n++) {
+		/* a long flag returns its index + 1 above the characters; a short one itself */
+		opts[n + 1] = (struct option){flags[n].name, no_argument, NULL, (int)(n + 1) << 8};
+		if (flags[n].short_name)
+			shorts[k++] = flags[n].short_name;
+		*flags[n].value = false;
+	}
+	optind = 0; /* GNU: a full reset, so that tests can parse again */
+	opterr = 0; /* one usage line for anything wrong */
+	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+		size_t f = (size_t)c >> 8;
+
+		if (c == 'h') {
+			help(out);
+			return ARB_EXIT_OK;
+		}
+		for (size_t j = 0; !f && j < n; j++) /* a short option: its flag */
+			f = flags[j].short_name == c ? j + 1 : 0;
+		bad |= f == 0;
+		if (f)
+			*flags[f - 1].value = true;
+	}
+	if (bad || optind != argc) {
+		fprintf(err, "%s", usage);
+		return ARB_EXIT_INPUT;
+	}
+	return -1;
 }
 
 int lab_need_root(const char *what, FILE *err)

@@ -180,7 +180,7 @@ static void run_help(FILE *f)
 		"--np above the slots, not root), 3 it could not be started.\n");
 }
 
-int lab_run_parse(int argc, char **argv, struct lab_run_opts *o, FILE *err)
+int lab_run_parse(int argc, char **argv, struct lab_run_opts *o, FILE *out, FILE *err)
 {
 	static const struct option opts[] = {{"ranks-per-node", required_argument, NULL, 'r'},
 					     {"np", required_argument, NULL, 'n'},
@@ -211,6 +211,10 @@ int lab_run_parse(int argc, char **argv, struct lab_run_opts *o, FILE *err)
 			o->help = true;
 		else
 			rc = ARB_EXIT_INPUT;
+		if (o->help) {
+			run_help(out);
+			break;
+		}
 	}
 	o->first_arg = optind;
 	return rc;
@@ -304,12 +308,9 @@ int lab_cmd_run(int argc, char **argv, FILE *out, FILE *err)
 	size_t nhosts = 0;
 	int rc;
 
-	rc = lab_run_parse(argc, argv, &o, err);
-	if (rc || o.help) {
-		if (o.help)
-			run_help(out);
+	rc = lab_run_parse(argc, argv, &o, out, err);
+	if (rc || o.help)
 		return rc;
-	}
 	if (o.bench)
 		snprintf(bench, sizeof(bench), "%s", o.bench);
 	else

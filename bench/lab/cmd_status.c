@@ -4,7 +4,6 @@
  * switch also its routes), what is missing or stray, and the link counters; counters prints the
  * bytes each link carried each way since the last `run` (or --reset).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,27 +74,6 @@ static void status_netns(const char *ns, FILE *out)
 	}
 }
 
-/* --help (0 after printing it), nothing (-1), or anything else (ARB_EXIT_INPUT after usage). */
-static int parse_help_only(int argc, char **argv, const char *usage, void (*help)(FILE *),
-			   FILE *out, FILE *err)
-{
-	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	int c;
-
-	optind = 0;
-	opterr = 0;
-	c = getopt_long(argc, argv, "+h", opts, NULL);
-	if (c == 'h' && argc == 2) {
-		help(out);
-		return 0;
-	}
-	if (c != -1 || optind != argc) {
-		fprintf(err, "%s", usage);
-		return ARB_EXIT_INPUT;
-	}
-	return -1;
-}
-
 static void status_help(FILE *f)
 {
 	fprintf(f, "usage: arlab status\n"
@@ -117,7 +95,9 @@ int lab_cmd_status(int argc, char **argv, FILE *out, FILE *err)
 	size_t nh = 0, nhosts = 0, nl = 0;
 	unsigned missing = 0;
 	char ns[LAB_NAME_MAX + 8];
-	int rc = parse_help_only(argc, argv, "usage: arlab status\n", status_help, out, err);
+	const struct lab_flag no_flags[] = {{NULL, 0, NULL}};
+	int rc = lab_parse_flags(argc, argv, no_flags, "usage: arlab status\n", status_help, out,
+				 err);
 
 	if (rc >= 0)
 		return rc;
@@ -182,30 +162,15 @@ static void counters_help(FILE *f)
 
 int lab_cmd_counters(int argc, char **argv, FILE *out, FILE *err)
 {
-	static const struct option opts[] = {{"fabric", no_argument, NULL, 'f'},
-					     {"reset", no_argument, NULL, 'r'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
-	bool reset = false, fabric = false, bad = false;
+	bool reset, fabric;
+	const struct lab_flag flags[] = {
+		{"fabric", 0, &fabric}, {"reset", 0, &reset}, {NULL, 0, NULL}};
 	char **hosts = NULL;
 	size_t n = 0;
-	int c, rc;
+	int rc = lab_parse_flags(argc, argv, flags, COUNTERS_USAGE, counters_help, out, err);
 
-	optind = 0;
-	opterr = 0; /* one usage line for anything else, as before getopt */
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			counters_help(out);
-			return 0;
-		}
-		reset |= c == 'r';
-		fabric |= c == 'f';
-		bad |= c != 'r' && c != 'f';
-	}
-	if (bad || optind != argc) {
-		fprintf(err, COUNTERS_USAGE);
-		return ARB_EXIT_INPUT;
-	}
+	if (rc >= 0)
+		return rc;
 	rc = lab_need_root("counters", err);
 	if (!rc)
 		rc = lab_hosts_or_fail(&hosts, &n, err);

@@ -40,7 +40,7 @@ static void up_help(FILE *f)
 		LAB_DEFAULT_MAX_HOSTS, LAB_HARD_MAX_HOSTS);
 }
 
-int lab_up_parse(int argc, char **argv, struct lab_up_opts *o, FILE *err)
+int lab_up_parse(int argc, char **argv, struct lab_up_opts *o, FILE *out, FILE *err)
 {
 	static const struct option opts[] = {{"max-hosts", required_argument, NULL, 'm'},
 					     {"dry-run", no_argument, NULL, 'n'},
@@ -63,6 +63,7 @@ int lab_up_parse(int argc, char **argv, struct lab_up_opts *o, FILE *err)
 			o->verbose = true;
 		} else if (c == 'h') {
 			o->help = true;
+			up_help(out);
 			return 0;
 		} else {
 			return ARB_EXIT_INPUT;
@@ -274,12 +275,9 @@ int lab_cmd_up(int argc, char **argv, FILE *out, FILE *err)
 	double t0 = now();
 	int rc;
 
-	rc = lab_up_parse(argc, argv, &o, err);
-	if (rc || o.help) {
-		if (o.help)
-			up_help(out);
+	rc = lab_up_parse(argc, argv, &o, out, err);
+	if (rc || o.help)
 		return rc;
-	}
 	if (!realpath(o.topo, path)) {
 		fprintf(err, "arlab: %s: %s\n", o.topo, strerror(errno));
 		return ARB_EXIT_INPUT;
@@ -319,50 +317,43 @@ out:
 	return rc;
 }
 
+#define DOWN_USAGE "usage: arlab down [-v]\n"
+
 static void down_help(FILE *f)
 {
-	fprintf(f, "usage: arlab down [-v]\n"
-		   "\n"
-		   "Remove the lab: stop the processes left in its namespaces, delete every\n"
-		   "namespace and root-namespace link named " LAB_PREFIX "..., and " LAB_STATE_DIR
-		   ".\n"
-		   "Nothing else is touched; with no lab up it does nothing.  Needs root.\n"
-		   "\n"
-		   "  -v, --verbose       print each command as it runs\n"
-		   "  -h, --help          this text\n"
-		   "\n"
-		   "Exit status: 0 ok, 2 bad usage (or not root), 3 a system command failed.\n");
+	fprintf(f, DOWN_USAGE
+		"\n"
+		"Remove the lab: stop the processes left in its namespaces, delete every\n"
+		"namespace and root-namespace link named " LAB_PREFIX "..., and " LAB_STATE_DIR
+		".\n"
+		"Nothing else is touched; with no lab up it does nothing.  Needs root.\n"
+		"\n"
+		"  -v, --verbose       print each command as it runs\n"
+		"  -h, --help          this text\n"
+		"\n"
+		"Exit status: 0 ok, 2 bad usage (or not root), 3 a system command failed.\n");
 }
 
 int lab_cmd_down(int argc, char **argv, FILE *out, FILE *err)
 {
-	static const struct option opts[] = {{"verbose", no_argument, NULL, 'v'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	bool verbose;
+	const struct lab_flag flags[] = {{"verbose", 'v', &verbose}, {NULL, 0, NULL}};
 	char why[LAB_ERR_MAX] = "";
-	unsigned nn, nl, np, n_verbose = 0;
-	bool bad = false;
-	int c, rc;
+	unsigned nn, nl, np;
+	int rc = lab_parse_flags(argc, argv, flags, DOWN_USAGE, down_help, out, err);
 
-	optind = 0;
-	opterr = 0; /* one usage line for anything else, as before getopt */
-	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
-		if (c == 'h') {
-			down_help(out);
-			return 0;
-		}
-		bad |= c != 'v' || n_verbose++ > 0;
+	if (rc < 0 && argc > 2) { /* one -v at most */
+		fprintf(err, DOWN_USAGE);
+		rc = ARB_EXIT_INPUT;
 	}
-	if (bad || optind != argc) {
-		fprintf(err, "usage: arlab down [-v]\n");
-		return ARB_EXIT_INPUT;
-	}
+	if (rc >= 0)
+		return rc;
 	rc = lab_need_root("down", err);
 	if (!rc)
 		rc = lab_lock("down", err);
 	if (rc)
 		return rc;
-	rc = lab_teardown(n_verbose > 0, &nn, &nl, &np, why, sizeof(why));
+	rc = lab_teardown(verbose, &nn, &nl, &np, why, sizeof(why));
 	if (rc) {
 		fprintf(err, "arlab: down: %s\n", why[0] ? why : strerror(-rc));
 		return ARB_EXIT_RUNTIME;

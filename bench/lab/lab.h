@@ -246,11 +246,12 @@ struct lab_up_opts {
 	unsigned max_hosts; /* -m/--max-hosts, 1..LAB_HARD_MAX_HOSTS; LAB_DEFAULT_MAX_HOSTS */
 	bool dry_run;	    /* -n/--dry-run: print the plan only */
 	bool verbose;	    /* -v: print each command as it runs */
-	bool help;	    /* -h/--help: nothing else was parsed */
+	bool help;	    /* -h/--help: printed; nothing else was parsed */
 	const char *topo;   /* the topology file, as given */
 };
-/* 0, or ARB_EXIT_INPUT with the reason on err (getopt itself names an unknown option). */
-int lab_up_parse(int argc, char **argv, struct lab_up_opts *o, FILE *err);
+/* 0 (with --help: the help printed on out), or ARB_EXIT_INPUT with the reason on err (getopt
+ * itself names an unknown option). */
+int lab_up_parse(int argc, char **argv, struct lab_up_opts *o, FILE *out, FILE *err);
 
 /* `arlab run [options] -- ARGS...`, parsed. */
 struct lab_run_opts {
@@ -261,10 +262,23 @@ struct lab_run_opts {
 	bool verbose, help;
 	int first_arg; /* argv index of the first argument for the benchmark */
 };
-/* 0, or ARB_EXIT_INPUT with the reason on err (getopt itself names an unknown option). */
-int lab_run_parse(int argc, char **argv, struct lab_run_opts *o, FILE *err);
+/* Likewise. */
+int lab_run_parse(int argc, char **argv, struct lab_run_opts *o, FILE *out, FILE *err);
 
-/* cmd_common.c: what the commands share.  Each returns 0 or an exit status (message on err). */
+/* cmd_common.c: what the commands share. */
+/* A flag of a command whose options are all flags (down, status, counters). */
+struct lab_flag {
+	const char *name; /* --name */
+	char short_name;  /* -c, or 0 */
+	bool *value;	  /* true when given, else false */
+};
+#define LAB_MAX_FLAGS 8
+/* Parse a command line of flags only (flags end with a NULL name; -h/--help is added): -1 to go
+ * on, ARB_EXIT_OK after printing help on out, or ARB_EXIT_INPUT after printing usage on err
+ * (an unknown flag, an operand). */
+int lab_parse_flags(int argc, char **argv, const struct lab_flag *flags, const char *usage,
+		    void (*help)(FILE *), FILE *out, FILE *err);
+/* The others return 0 or an exit status (message on err). */
 /* A count option: a whole number from 1 to max ("arlab: OPT S: expected a number ..."). */
 int lab_parse_count(const char *opt, const char *s, unsigned max, unsigned *out, FILE *err);
 /* Root, or ARB_EXIT_INPUT naming what needs it. */

@@ -2,8 +2,10 @@
  * test_lab_cmds.c - unit tests of the arlab commands (bench/lab/cmd_*.c) called as the program
  * calls them, on paths that need no root and change nothing: option parsing and its limits,
  * every subcommand's --help and usage line, `up` refusing a topology the lab cannot build
- * before it runs anything (checked with an empty PATH, so nothing could have been built), the
- * plan of `up --dry-run`, and the commands that need root refusing an unprivileged user.
+ * before anything else, the plan of `up --dry-run`, and the commands that need root refusing
+ * an unprivileged user.  Every command runs in a child as uid 65534, also when the test runs
+ * as root (make check in CI): a check that stopped refusing ends at "needs root", never at a
+ * real lab (the machine's lab may be somebody else's measurement).
  */
 #include <errno.h>
 #include <grp.h>
@@ -40,15 +42,44 @@ static void slurp(FILE *f, char *buf, size_t len)
 	fclose(f);
 }
 
+/* fn(argc, argv) in a child process as uid/gid 65534 (when we are root: never as root, so
+ * nothing it could do reaches the system's lab); its exit status, stdout and stderr into r. */
 static void call(lab_cmd_fn *fn, char **argv, int argc, struct result *r)
 {
 	FILE *out = tmpfile(), *err = tmpfile();
+	pid_t pid;
+	int status;
 
 	assert_non_null(out);
 	assert_non_null(err);
-	r->rc = fn(argc, argv, out, err);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (geteuid() == 0 && (setgroups(0, NULL) || setgid(65534) || setuid(65534)))
+			_exit(99);
+		status = fn(argc, argv, out, err);
+		fflush(NULL); /* _exit does not */
+		_exit(status);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	r->rc = WEXITSTATUS(status);
 	slurp(out, r->out, sizeof(r->out));
 	slurp(err, r->err, sizeof(r->err));
+}
+
+/* Split line at spaces into av (at most max - 1 words, NULL-terminated), in buf; argc. */
+static int split(const char *line, char *buf, size_t len, char **av, int max)
+{
+	int n = 0;
+
+	snprintf(buf, len, "%s", line);
+	for (char *save = NULL, *w = strtok_r(buf, " ", &save); w && n < max - 1;
+	     w = strtok_r(NULL, " ", &save))
+		av[n++] = w;
+	av[n] = NULL;
+	return n;
 }
 
 /* ---- option parsing ------------------------------------------------------------------------ */
@@ -59,19 +90,24 @@ static void test_up_parse(void **state)
 	char *all[] = {"up", "--max-hosts", "6", "-n", "--verbose", "t.yaml", NULL};
 	char *help[] = {"up", "--help", NULL};
 	struct lab_up_opts o;
-	FILE *err = tmpfile();
+	FILE *out = tmpfile(), *err = tmpfile();
 	char buf[512];
 
-	assert_int_equal(lab_up_parse(N_ARGS(plain), plain, &o, err), 0);
+	assert_int_equal(lab_up_parse(N_ARGS(plain), plain, &o, out, err), 0);
 	assert_int_equal(o.max_hosts, LAB_DEFAULT_MAX_HOSTS);
 	assert_false(o.dry_run || o.verbose || o.help);
 	assert_string_equal(o.topo, "t.yaml");
-	assert_int_equal(lab_up_parse(N_ARGS(all), all, &o, err), 0);
+	assert_int_equal(lab_up_parse(N_ARGS(all), all, &o, out, err), 0);
 	assert_int_equal(o.max_hosts, 6);
 	assert_true(o.dry_run && o.verbose && !o.help);
 	assert_string_equal(o.topo, "t.yaml");
-	assert_int_equal(lab_up_parse(N_ARGS(help), help, &o, err), 0);
+	slurp(out, buf, sizeof(buf));
+	assert_string_equal(buf, ""); /* no help unless asked */
+	out = tmpfile();
+	assert_int_equal(lab_up_parse(N_ARGS(help), help, &o, out, err), 0);
 	assert_true(o.help);
+	slurp(out, buf, sizeof(buf));
+	assert_memory_equal(buf, "usage: arlab up ", 16);
 	slurp(err, buf, sizeof(buf));
 	assert_string_equal(buf, ""); /* nothing wrong so far */
 
@@ -82,7 +118,7 @@ static void test_up_parse(void **state)
 		char want[128];
 
 		err = tmpfile();
-		assert_int_equal(lab_up_parse(N_ARGS(av), av, &o, err), ARB_EXIT_INPUT);
+		assert_int_equal(lab_up_parse(N_ARGS(av), av, &o, stdout, err), ARB_EXIT_INPUT);
 		slurp(err, buf, sizeof(buf));
 		snprintf(want, sizeof(want),
 			 "arlab: --max-hosts %s: expected a number from 1 to %u\n", bad_max[i],
@@ -90,7 +126,7 @@ static void test_up_parse(void **state)
 		assert_string_equal(buf, want);
 	}
 	char *max_ok[] = {"up", "-m", "254", "t.yaml", NULL};
-	assert_int_equal(lab_up_parse(N_ARGS(max_ok), max_ok, &o, stderr), 0);
+	assert_int_equal(lab_up_parse(N_ARGS(max_ok), max_ok, &o, stdout, stderr), 0);
 	assert_int_equal(o.max_hosts, 254);
 
 	/* exactly one topology file */
@@ -99,14 +135,15 @@ static void test_up_parse(void **state)
 	int usage_argc[] = {N_ARGS(none), N_ARGS(two)};
 	for (size_t i = 0; i < 2; i++) {
 		err = tmpfile();
-		assert_int_equal(lab_up_parse(usage_argc[i], usage_cases[i], &o, err),
+		assert_int_equal(lab_up_parse(usage_argc[i], usage_cases[i], &o, stdout, err),
 				 ARB_EXIT_INPUT);
 		slurp(err, buf, sizeof(buf));
 		assert_string_equal(buf,
 				    "usage: arlab up [--max-hosts N] [--dry-run] [-v] TOPO.yaml\n");
 	}
 	char *unknown[] = {"up", "--no-such-option", "t.yaml", NULL};
-	assert_int_equal(lab_up_parse(N_ARGS(unknown), unknown, &o, stderr), ARB_EXIT_INPUT);
+	assert_int_equal(lab_up_parse(N_ARGS(unknown), unknown, &o, stdout, stderr),
+			 ARB_EXIT_INPUT);
 }
 
 static void test_run_parse(void **state)
@@ -119,7 +156,7 @@ static void test_run_parse(void **state)
 	char buf[512];
 
 	setenv("MPIRUN", "/opt/mpi/bin/mpirun", 1);
-	assert_int_equal(lab_run_parse(N_ARGS(plain), plain, &o, stderr), 0);
+	assert_int_equal(lab_run_parse(N_ARGS(plain), plain, &o, stdout, stderr), 0);
 	assert_int_equal(o.ranks_per_node, 1);
 	assert_int_equal(o.np, 0);
 	assert_null(o.bench);
@@ -127,10 +164,10 @@ static void test_run_parse(void **state)
 	assert_int_equal(o.first_arg, 2);
 	assert_string_equal(plain[o.first_arg], "-b"); /* after --: arbench's, not ours */
 	unsetenv("MPIRUN");
-	assert_int_equal(lab_run_parse(N_ARGS(plain), plain, &o, stderr), 0);
+	assert_int_equal(lab_run_parse(N_ARGS(plain), plain, &o, stdout, stderr), 0);
 	assert_string_equal(o.mpirun, "mpirun");
 
-	assert_int_equal(lab_run_parse(N_ARGS(all), all, &o, stderr), 0);
+	assert_int_equal(lab_run_parse(N_ARGS(all), all, &o, stdout, stderr), 0);
 	assert_int_equal(o.np, 4);
 	assert_int_equal(o.ranks_per_node, 2);
 	assert_string_equal(o.bench, "/x/arbench");
@@ -155,9 +192,62 @@ static void test_run_parse(void **state)
 			      NULL};
 
 		err = tmpfile();
-		assert_int_equal(lab_run_parse(N_ARGS(av), av, &o, err), ARB_EXIT_INPUT);
+		assert_int_equal(lab_run_parse(N_ARGS(av), av, &o, stdout, err), ARB_EXIT_INPUT);
 		slurp(err, buf, sizeof(buf));
 		assert_string_equal(buf, bad[i].want);
+	}
+}
+
+static int flags_help_calls;
+
+static void count_help(FILE *f)
+{
+	flags_help_calls++;
+	fputs("help\n", f);
+}
+
+static void test_parse_flags(void **state)
+{
+	bool fabric = true, verbose = true;
+	const struct lab_flag flags[] = {
+		{"fabric", 0, &fabric}, {"verbose", 'v', &verbose}, {NULL, 0, NULL}};
+	static const struct {
+		const char *line;
+		int rc;
+		bool fabric, verbose;
+	} cases[] = {
+		{"c", -1, false, false},
+		{"c --fabric", -1, true, false},
+		{"c -v --fabric", -1, true, true},
+		{"c --verbose", -1, false, true},
+		{"c --fab", -1, true, false}, /* getopt_long: an unambiguous prefix */
+		{"c -z", ARB_EXIT_INPUT, false, false},
+		{"c --zebra", ARB_EXIT_INPUT, false, false},
+		{"c -f", ARB_EXIT_INPUT, false, false}, /* --fabric has no short form */
+		{"c now", ARB_EXIT_INPUT, false, false},
+		{"c -v now", ARB_EXIT_INPUT, false, false},
+		{"c --help", ARB_EXIT_OK, false, false},
+		{"c -h", ARB_EXIT_OK, false, false},
+	};
+	static struct result r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char buf[64], *av[4];
+		int argc = split(cases[i].line, buf, sizeof(buf), av, 4), helps = flags_help_calls;
+		FILE *out = tmpfile(), *err = tmpfile();
+
+		r.rc = lab_parse_flags(argc, av, flags, "usage: c\n", count_help, out, err);
+		slurp(out, r.out, sizeof(r.out));
+		slurp(err, r.err, sizeof(r.err));
+		if (r.rc != cases[i].rc)
+			fail_msg("'%s': %d, expected %d", cases[i].line, r.rc, cases[i].rc);
+		assert_string_equal(r.err, r.rc == ARB_EXIT_INPUT ? "usage: c\n" : "");
+		assert_string_equal(r.out, r.rc == ARB_EXIT_OK ? "help\n" : "");
+		assert_int_equal(flags_help_calls - helps, r.rc == ARB_EXIT_OK);
+		if (r.rc < 0) {
+			assert_int_equal(fabric, cases[i].fabric);
+			assert_int_equal(verbose, cases[i].verbose);
+		}
 	}
 }
 
@@ -198,45 +288,42 @@ static void test_help(void **state)
 	}
 }
 
+static lab_cmd_fn *find_command(const char *name)
+{
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+		if (!strcmp(commands[c].name, name))
+			return commands[c].fn;
+	fail_msg("no command %s", name);
+	return NULL;
+}
+
 static void test_usage_errors(void **state)
 {
-	static const struct {
-		const char *argv[6];
-		const char *usage;
-	} cases[] = {
-		{{"down", "-x"}, "usage: arlab down [-v]\n"},
-		{{"down", "-v", "-v"}, "usage: arlab down [-v]\n"},
-		{{"down", "now"}, "usage: arlab down [-v]\n"},
-		{{"status", "--all"}, "usage: arlab status\n"},
-		{{"status", "lab"}, "usage: arlab status\n"},
-		{{"status", "--help", "x"}, "usage: arlab status\n"},
-		{{"counters", "--bytes"}, "usage: arlab counters [--fabric] [--reset]\n"},
-		{{"counters", "--fabric", "x"}, "usage: arlab counters [--fabric] [--reset]\n"},
-		{{"exec", "node1"}, "usage: arlab exec HOST -- COMMAND...\n"},
-		{{"exec", "node1", "--"}, "usage: arlab exec HOST -- COMMAND...\n"},
-		{{"exec", "node1", "hostname", "x"}, "usage: arlab exec HOST -- COMMAND...\n"},
-		{{"exec", "-x", "--", "hostname"}, "usage: arlab exec HOST -- COMMAND...\n"},
-		{{"up"}, "usage: arlab up [--max-hosts N] [--dry-run] [-v] TOPO.yaml\n"},
+	/* each: a command line, and the usage line it gets (exit 2, nothing on stdout) */
+	static const char *const cases[][2] = {
+		{"down -x", "usage: arlab down [-v]\n"},
+		{"down -v -v", "usage: arlab down [-v]\n"},
+		{"down now", "usage: arlab down [-v]\n"},
+		{"status --all", "usage: arlab status\n"},
+		{"status lab", "usage: arlab status\n"},
+		{"counters --bytes", "usage: arlab counters [--fabric] [--reset]\n"},
+		{"counters --fabric x", "usage: arlab counters [--fabric] [--reset]\n"},
+		{"exec node1", "usage: arlab exec HOST -- COMMAND...\n"},
+		{"exec node1 --", "usage: arlab exec HOST -- COMMAND...\n"},
+		{"exec node1 hostname x", "usage: arlab exec HOST -- COMMAND...\n"},
+		{"exec -x -- hostname", "usage: arlab exec HOST -- COMMAND...\n"},
+		{"up", "usage: arlab up [--max-hosts N] [--dry-run] [-v] TOPO.yaml\n"},
 	};
 	static struct result r;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *av[6] = {NULL};
-		int argc = 0;
-		lab_cmd_fn *fn = NULL;
+		char buf[128], *av[8];
+		int argc = split(cases[i][0], buf, sizeof(buf), av, 8);
 
-		while (cases[i].argv[argc]) {
-			av[argc] = (char *)cases[i].argv[argc];
-			argc++;
-		}
-		for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
-			if (!strcmp(commands[c].name, av[0]))
-				fn = commands[c].fn;
-		assert_non_null(fn);
-		call(fn, av, argc, &r);
-		if (r.rc != ARB_EXIT_INPUT || strcmp(r.err, cases[i].usage) || r.out[0])
-			fail_msg("case %zu (%s %s): exit %d, out '%s', err '%s'", i, av[0],
-				 av[1] ? av[1] : "", r.rc, r.out, r.err);
+		call(find_command(av[0]), av, argc, &r);
+		if (r.rc != ARB_EXIT_INPUT || strcmp(r.err, cases[i][1]) || r.out[0])
+			fail_msg("'%s': exit %d, out '%s', err '%s'", cases[i][0], r.rc, r.out,
+				 r.err);
 	}
 }
 
@@ -304,12 +391,9 @@ static void test_up_refuses_before_building(void **state)
 		{"capped.yaml", "400Mbit", "node1", "1", "more than the cap of 1"},
 		{"missing.yaml", NULL, NULL, NULL, "No such file"},
 	};
-	const char *old_path = getenv("PATH");
-	char *saved = old_path ? strdup(old_path) : NULL;
 	static struct result r;
 
-	/* nothing can be run: had up got past its checks, it would fail (exit 3), not refuse */
-	setenv("PATH", tmp_dir, 1);
+	/* had up got past its checks, it would stop at "needs root" (call runs it unprivileged) */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char path[512];
 		char *av[] = {"up", "--max-hosts", (char *)cases[i].max_hosts, path, NULL};
@@ -330,9 +414,6 @@ static void test_up_refuses_before_building(void **state)
 				 "'%s')",
 				 cases[i].file, r.rc, r.out, r.err, cases[i].want);
 	}
-	if (saved)
-		setenv("PATH", saved, 1);
-	free(saved);
 }
 
 static void test_up_dry_run(void **state)
@@ -356,70 +437,38 @@ static void test_up_dry_run(void **state)
 
 /* ---- commands that need root, run by an unprivileged user ----------------------------------- */
 
-/* fn(argv) as uid/gid 65534 when we are root (in a child), else here; its exit status and
- * stderr into r. */
-static void call_unprivileged(lab_cmd_fn *fn, char **argv, int argc, struct result *r)
-{
-	FILE *err = tmpfile();
-	pid_t pid;
-	int status;
-
-	assert_non_null(err);
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		FILE *out = fopen("/dev/null", "w");
-
-		if (geteuid() == 0 && (setgroups(0, NULL) || setgid(65534) || setuid(65534)))
-			_exit(99);
-		status = fn(argc, argv, out, err);
-		fflush(NULL); /* _exit does not */
-		_exit(status);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	r->rc = WEXITSTATUS(status);
-	slurp(err, r->err, sizeof(r->err));
-}
-
 static void test_needs_root(void **state)
 {
-	char path[512];
-	char *up[] = {"up", path, NULL};
-	char *down[] = {"down", NULL};
-	char *counters[] = {"counters", NULL};
-	char *exec[] = {"exec", "node0", "--", "hostname", NULL};
-	char *run[] = {"run", "--bench", "/bin/true", "--", "-b", "1", NULL};
-	char *run_nobench[] = {"run", "--bench", "/nonexistent/arbench", "--", "-b", "1", NULL};
-	const struct {
-		const char *what;
-		char **argv;
-	} cases[] = {
-		{"up", up}, {"down", down}, {"counters", counters}, {"exec", exec}, {"run", run}};
+	/* each needs root, and says so to anybody else before it looks at the lab */
+	static const char *const lines[] = {
+		"up TOPO",
+		"down",
+		"counters",
+		"exec node0 -- hostname",
+		"run --bench /bin/true -- -b 1",
+	};
+	char path[512], buf[1024], *av[8];
 	static struct result r;
+	int argc;
 
 	write_topo(tmp_dir, "ok.yaml", "400Mbit", "node1", path, sizeof(path));
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		char want[128];
-		int argc = 0;
-		lab_cmd_fn *fn = NULL;
 
-		while (cases[i].argv[argc])
-			argc++;
-		for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
-			if (!strcmp(commands[c].name, cases[i].what))
-				fn = commands[c].fn;
-		call_unprivileged(fn, cases[i].argv, argc, &r);
+		argc = split(lines[i], buf, sizeof(buf), av, 8);
+		if (!strcmp(av[argc - 1], "TOPO"))
+			av[argc - 1] = path;
+		call(find_command(av[0]), av, argc, &r);
 		snprintf(want, sizeof(want),
 			 "arlab: %s needs root (it creates network namespaces); run it as root\n",
-			 cases[i].what);
+			 av[0]);
 		if (r.rc != ARB_EXIT_INPUT || strcmp(r.err, want))
-			fail_msg("%s as an unprivileged user: exit %d, err '%s'", cases[i].what,
-				 r.rc, r.err);
+			fail_msg("'%s' as an unprivileged user: exit %d, err '%s'", lines[i], r.rc,
+				 r.err);
 	}
 	/* a benchmark that is not there is bad input, said before root is asked for */
-	call_unprivileged(lab_cmd_run, run_nobench, N_ARGS(run_nobench), &r);
+	argc = split("run --bench /nonexistent/arbench -- -b 1", buf, sizeof(buf), av, 8);
+	call(lab_cmd_run, av, argc, &r);
 	assert_int_equal(r.rc, ARB_EXIT_INPUT);
 	assert_non_null(strstr(r.err, "arlab: benchmark /nonexistent/arbench: No such file"));
 }
@@ -429,6 +478,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_up_parse),
 		cmocka_unit_test(test_run_parse),
+		cmocka_unit_test(test_parse_flags),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_up_refuses_before_building),
