@@ -440,13 +440,8 @@ static void test_up_dry_run(void **state)
 static void test_needs_root(void **state)
 {
 	/* each needs root, and says so to anybody else before it looks at the lab */
-	static const char *const lines[] = {
-		"up TOPO",
-		"down",
-		"counters",
-		"exec node0 -- hostname",
-		"run --bench /bin/true -- -b 1",
-	};
+	static const char *const lines[] = {"up TOPO", "down", "counters", "exec node0 -- hostname",
+					    "run --bench /bin/true -- -b 1"};
 	char path[512], buf[1024], *av[8];
 	static struct result r;
 	int argc;
