@@ -4,6 +4,7 @@
  * with K/M/G suffixes; the list of sizes a sweep visits; the --help text.
  */
 #include "bench/bench.h"
+#include "bench/internal.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -81,10 +82,7 @@ const char *bench_fmt_bytes(uint64_t bytes, char *buf, size_t len)
 
 /* ---- option handlers ------------------------------------------------------------------------- */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int bench__fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -102,7 +100,8 @@ static int parse_int(const char *flag, const char *arg, int min, int *out, char 
 	errno = 0;
 	v = strtol(arg, &end, 10);
 	if (errno || end == arg || *end || v < min || v > 1000000000)
-		return fail(err, errlen, "%s '%s': expected an integer >= %d", flag, arg, min);
+		return bench__fail(err, errlen, "%s '%s': expected an integer >= %d", flag, arg,
+				   min);
 	*out = (int)v;
 	return 0;
 }
@@ -116,18 +115,19 @@ static int parse_double(const char *flag, const char *arg, double min, double *o
 	errno = 0;
 	v = strtod(arg, &end);
 	if (errno || end == arg || *end || !isfinite(v) || v < min)
-		return fail(err, errlen, "%s '%s': expected a number >= %g", flag, arg, min);
+		return bench__fail(err, errlen, "%s '%s': expected a number >= %g", flag, arg, min);
 	*out = v;
 	return 0;
 }
 
-static int parse_bytes(const char *flag, const char *arg, uint64_t *out, char *err, size_t errlen)
+int bench__size_arg(const char *flag, const char *arg, uint64_t *out, char *err, size_t errlen)
 {
 	if (bench_parse_size(arg, out))
-		return fail(err, errlen,
-			    "%s '%s': expected a size in bytes with an optional K, M, G or T "
-			    "suffix (powers of 1024), e.g. 8, 64K, 1G",
-			    flag, arg);
+		return bench__fail(
+			err, errlen,
+			"%s '%s': expected a size in bytes with an optional K, M, G or T "
+			"suffix (powers of 1024), e.g. 8, 64K, 1G",
+			flag, arg);
 	return 0;
 }
 
@@ -144,16 +144,17 @@ static int parse_list(const char *flag, const char *arg, bool *set, int n,
 		return 0;
 	}
 	if (strlen(arg) >= sizeof(buf) || !*arg)
-		return fail(err, errlen, "%s '%s': expected one of %s, a comma list, or all", flag,
-			    arg, known);
+		return bench__fail(err, errlen, "%s '%s': expected one of %s, a comma list, or all",
+				   flag, arg, known);
 	memset(set, 0, (size_t)n * sizeof(*set));
 	strcpy(buf, arg);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		int v;
 
 		if (parse_one(tok, &v))
-			return fail(err, errlen, "%s: unknown name '%s' (expected %s, or all)",
-				    flag, tok, known);
+			return bench__fail(err, errlen,
+					   "%s: unknown name '%s' (expected %s, or all)", flag, tok,
+					   known);
 		set[v] = true;
 	}
 	return 0;
@@ -200,8 +201,8 @@ static int parse_algos(const char *arg, struct bench_opts *o, char *err, size_t 
 		return 0;
 	}
 	if (strlen(arg) >= sizeof(buf) || !*arg)
-		return fail(err, errlen, "-A '%s': expected a comma list of %s, or all", arg,
-			    known);
+		return bench__fail(err, errlen, "-A '%s': expected a comma list of %s, or all", arg,
+				   known);
 	strcpy(buf, arg);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		size_t i;
@@ -210,10 +211,12 @@ static int parse_algos(const char *arg, struct bench_opts *o, char *err, size_t 
 			if (!strcmp(ar_algo_at(i)->name, tok))
 				break;
 		if (i == ar_algo_count())
-			return fail(err, errlen, "-A: unknown algorithm '%s' (expected %s, or all)",
-				    tok, known);
+			return bench__fail(err, errlen,
+					   "-A: unknown algorithm '%s' (expected %s, or all)", tok,
+					   known);
 		if (o->n_algos == BENCH_MAX_ALGOS)
-			return fail(err, errlen, "-A: at most %d algorithms", BENCH_MAX_ALGOS);
+			return bench__fail(err, errlen, "-A: at most %d algorithms",
+					   BENCH_MAX_ALGOS);
 		o->algos[o->n_algos++] = i;
 	}
 	return 0;
@@ -233,47 +236,29 @@ static int parse_agg(const char *arg, struct bench_opts *o, char *err, size_t er
 			return 0;
 		}
 	}
-	return fail(err, errlen,
-		    "-a '%s': expected avg, min, max or rank0 (or nccl-tests' 1, 2, 3, 0)", arg);
+	return bench__fail(err, errlen,
+			   "-a '%s': expected avg, min, max or rank0 (or nccl-tests' 1, 2, 3, 0)",
+			   arg);
 }
 
 /* ---- the option table ------------------------------------------------------------------------ */
 
 enum {
-	OPT_MIN_BUSBW = 256,
-	OPT_TIMEOUT,
+	OPT_MIN_BUSBW = BENCH__OPT_OWN,
 	OPT_SEGMENT,
-	OPT_ANONYMIZE,
-	OPT_QUIET,
 	OPT_VERSION,
-	OPT_IB_DEV,
-	OPT_GID_INDEX,
 };
 
 static const struct option long_opts[] = {
-	{"minbytes", required_argument, NULL, 'b'},
-	{"maxbytes", required_argument, NULL, 'e'},
-	{"stepfactor", required_argument, NULL, 'f'},
-	{"stepbytes", required_argument, NULL, 'i'},
-	{"iters", required_argument, NULL, 'n'},
-	{"warmup_iters", required_argument, NULL, 'w'},
-	{"warmup", required_argument, NULL, 'w'},
+	BENCH__COMMON_LONG_OPTS, /* internal.h: the flags arbench links shares */
 	{"check", required_argument, NULL, 'c'},
 	{"datatype", required_argument, NULL, 'd'},
 	{"op", required_argument, NULL, 'o'},
 	{"algo", required_argument, NULL, 'A'},
-	{"transport", required_argument, NULL, 't'},
-	{"ib-dev", required_argument, NULL, OPT_IB_DEV},
-	{"gid-index", required_argument, NULL, OPT_GID_INDEX},
-	{"json", required_argument, NULL, 'J'},
 	{"average", required_argument, NULL, 'a'},
 	{"min-busbw", required_argument, NULL, OPT_MIN_BUSBW},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"segment", required_argument, NULL, OPT_SEGMENT},
 	{"register", required_argument, NULL, 'R'},
-	{"anonymize", no_argument, NULL, OPT_ANONYMIZE},
-	{"quiet", no_argument, NULL, OPT_QUIET},
-	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
 };
@@ -304,25 +289,21 @@ static int handle(int c, const char *arg, struct bench_opts *o, bool *factor_giv
 		  bool *step_given, char *err, size_t errlen)
 {
 	char known[128];
+	int rc = bench__common_option(c, arg, o, step_given, err, errlen);
 
+	if (rc <= 0)
+		return rc;
 	switch (c) {
-	case 'b':
-		return parse_bytes("-b", arg, &o->minbytes, err, errlen);
-	case 'e':
-		return parse_bytes("-e", arg, &o->maxbytes, err, errlen);
 	case 'f':
 		*factor_given = true;
 		return parse_double("-f", arg, 1, &o->stepfactor, err, errlen);
-	case 'i':
-		*step_given = true;
-		return parse_bytes("-i", arg, &o->stepbytes, err, errlen);
 	case 'n':
 		return parse_int("-n", arg, 1, &o->iters, err, errlen);
 	case 'w':
 		return parse_int("-w", arg, 0, &o->warmup, err, errlen);
 	case 'c':
 		if (strcmp(arg, "0") && strcmp(arg, "1"))
-			return fail(err, errlen, "-c '%s': expected 0 or 1", arg);
+			return bench__fail(err, errlen, "-c '%s': expected 0 or 1", arg);
 		o->check = arg[0] - '0';
 		return 0;
 	case 'd':
@@ -340,65 +321,45 @@ static int handle(int c, const char *arg, struct bench_opts *o, bool *factor_giv
 			for (size_t i = 0; i < ar_transport_count(); i++)
 				snprintf(known + strlen(known), sizeof(known) - strlen(known),
 					 "%s%s", i ? ", " : "", ar_transport_at(i)->name);
-			return fail(err, errlen, "-t: unknown transport '%s' (expected %s)", arg,
-				    known);
+			return bench__fail(err, errlen, "-t: unknown transport '%s' (expected %s)",
+					   arg, known);
 		}
 		o->transport = arg;
 		return 0;
-	case OPT_IB_DEV:
-		if (!*arg || *arg == ':')
-			return fail(err, errlen, "--ib-dev '%s': expected NAME or NAME:PORT", arg);
-		o->ib_dev = arg;
-		return 0;
-	case OPT_GID_INDEX:
+	case BENCH__OPT_GID_INDEX:
 		o->gid_index_set = true;
 		return parse_int("--gid-index", arg, 0, &o->gid_index, err, errlen);
 	case 'R':
 		if (strcmp(arg, "0") && strcmp(arg, "1"))
-			return fail(err, errlen, "-R '%s': expected 0 or 1", arg);
+			return bench__fail(err, errlen, "-R '%s': expected 0 or 1", arg);
 		o->shared_buffers = arg[0] == '1';
-		return 0;
-	case 'J':
-		if (!*arg)
-			return fail(err, errlen, "-J: expected a file name");
-		o->json_path = arg;
 		return 0;
 	case 'a':
 		return parse_agg(arg, o, err, errlen);
 	case OPT_MIN_BUSBW:
 		return parse_double("--min-busbw", arg, 0, &o->min_busbw, err, errlen);
-	case OPT_TIMEOUT:
+	case BENCH__OPT_TIMEOUT:
 		if (parse_double("--timeout", arg, 0, &o->timeout, err, errlen))
 			return -EINVAL;
 		if (o->timeout > 0 && o->timeout < BENCH_MIN_TIMEOUT)
-			return fail(
+			return bench__fail(
 				err, errlen,
 				"--timeout '%s': expected 0 (off) or at least %g s (the arrival "
 				"check polls every 100 us; a shorter limit cannot be measured)",
 				arg, BENCH_MIN_TIMEOUT);
 		return 0;
 	case OPT_SEGMENT:
-		if (parse_bytes("--segment", arg, &o->segment, err, errlen))
+		if (bench__size_arg("--segment", arg, &o->segment, err, errlen))
 			return -EINVAL;
 		if (!o->segment)
-			return fail(err, errlen, "--segment '%s': expected a size > 0", arg);
-		return 0;
-	case OPT_ANONYMIZE:
-		o->anonymize = true;
-		return 0;
-	case 'q':
-	case OPT_QUIET:
-		o->quiet = true;
-		return 0;
-	case 'h':
-		o->help = true;
+			return bench__fail(err, errlen, "--segment '%s': expected a size > 0", arg);
 		return 0;
 	case 'V':
 	case OPT_VERSION:
 		o->version = true;
 		return 0;
 	default:
-		return fail(err, errlen, "internal: unhandled option %d", c);
+		return bench__fail(err, errlen, "internal: unhandled option %d", c);
 	}
 }
 
@@ -406,28 +367,85 @@ static int handle(int c, const char *arg, struct bench_opts *o, bool *factor_giv
 static int check_combination(struct bench_opts *o, bool factor_given, bool step_given, char *err,
 			     size_t errlen)
 {
+	if (bench__check_sweep(o, false, factor_given, step_given, err, errlen))
+		return -EINVAL;
+	if (o->min_busbw >= 0 && o->maxbytes < (1u << 20))
+		return bench__fail(err, errlen,
+				   "--min-busbw judges sizes >= 1 MiB, but -e is below "
+				   "1M: raise -e");
+	return 0;
+}
+
+int bench__common_option(int c, const char *arg, struct bench_opts *o, bool *step_given, char *err,
+			 size_t errlen)
+{
+	switch (c) {
+	case 'b':
+		return bench__size_arg("-b", arg, &o->minbytes, err, errlen);
+	case 'e':
+		return bench__size_arg("-e", arg, &o->maxbytes, err, errlen);
+	case 'i':
+		*step_given = true;
+		return bench__size_arg("-i", arg, &o->stepbytes, err, errlen);
+	case BENCH__OPT_IB_DEV:
+		if (!*arg || *arg == ':')
+			return bench__fail(err, errlen, "--ib-dev '%s': expected NAME or NAME:PORT",
+					   arg);
+		o->ib_dev = arg;
+		return 0;
+	case 'J':
+		if (!*arg)
+			return bench__fail(err, errlen, "-J: expected a file name");
+		o->json_path = arg;
+		return 0;
+	case BENCH__OPT_ANONYMIZE:
+		o->anonymize = true;
+		return 0;
+	case 'q':
+		o->quiet = true;
+		return 0;
+	case 'h':
+		o->help = true;
+		return 0;
+	}
+	return 1;
+}
+
+int bench__check_sweep(struct bench_opts *o, bool min_positive, bool factor_given, bool step_given,
+		       char *err, size_t errlen)
+{
 	if (o->minbytes > o->maxbytes)
-		return fail(err, errlen,
-			    "-b %llu is larger than -e %llu: expected minbytes <= "
-			    "maxbytes",
-			    (unsigned long long)o->minbytes, (unsigned long long)o->maxbytes);
-	if (o->maxbytes == 0)
-		return fail(err, errlen, "-e 0: expected a maximum size > 0");
+		return bench__fail(err, errlen,
+				   "-b %llu is larger than -e %llu: expected minbytes <= maxbytes",
+				   (unsigned long long)o->minbytes,
+				   (unsigned long long)o->maxbytes);
+	if (min_positive && o->minbytes == 0)
+		return bench__fail(err, errlen, "-b 0: expected a message size of at least 1 byte");
+	if (!min_positive && o->maxbytes == 0)
+		return bench__fail(err, errlen, "-e 0: expected a maximum size > 0");
 	/* nccl-tests: -i alone means linear steps; -f > 1 always means geometric */
 	if (step_given && !factor_given)
 		o->stepfactor = 1;
 	if (o->stepfactor <= 1 && o->stepbytes == 0 && o->minbytes != o->maxbytes)
-		return fail(err, errlen,
-			    "-i 0 with -f 1 never reaches -e: expected -i > 0 or "
-			    "-f > 1");
+		return bench__fail(err, errlen,
+				   "-i 0 with -f 1 never reaches -e: expected -i > 0 or -f > 1");
 	if ((o->ib_dev || o->gid_index_set) && strcmp(o->transport, "verbs"))
-		return fail(err, errlen, "%s applies to -t verbs only",
-			    o->ib_dev ? "--ib-dev" : "--gid-index");
-	if (o->min_busbw >= 0 && o->maxbytes < (1u << 20))
-		return fail(err, errlen,
-			    "--min-busbw judges sizes >= 1 MiB, but -e is below "
-			    "1M: raise -e");
+		return bench__fail(err, errlen, "%s applies to -t verbs only",
+				   o->ib_dev ? "--ib-dev" : "--gid-index");
 	return 0;
+}
+
+int bench__getopt_error(int c, char **argv, const char *prefix, const char *see, char *err,
+			size_t errlen)
+{
+	if (c == ':')
+		return bench__fail(err, errlen, "%soption '%s' needs a value (see %s)", prefix,
+				   argv[optind - 1], see);
+	if (optopt && optopt < 256)
+		return bench__fail(err, errlen, "%sunknown option '-%c' (see %s)", prefix, optopt,
+				   see);
+	return bench__fail(err, errlen, "%sunknown option '%s' (see %s)", prefix, argv[optind - 1],
+			   see);
 }
 
 int bench_parse_args(int argc, char **argv, struct bench_opts *o, char *err, size_t errlen)
@@ -440,22 +458,15 @@ int bench_parse_args(int argc, char **argv, struct bench_opts *o, char *err, siz
 	optind = 0; /* GNU: full reinitialisation, so that parsing can run more than once */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		if (c == '?') {
-			if (optopt && optopt < 256)
-				return fail(err, errlen, "unknown option '-%c' (see --help)",
-					    optopt);
-			return fail(err, errlen, "unknown option '%s' (see --help)",
-				    argv[optind - 1]);
-		}
-		if (c == ':')
-			return fail(err, errlen, "option '%s' needs a value (see --help)",
-				    argv[optind - 1]);
+		if (c == '?' || c == ':')
+			return bench__getopt_error(c, argv, "", "--help", err, errlen);
 		rc = handle(c, optarg, o, &factor_given, &step_given, err, errlen);
 		if (rc)
 			return rc;
 	}
 	if (optind < argc)
-		return fail(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+		return bench__fail(err, errlen, "unexpected argument '%s' (see --help)",
+				   argv[optind]);
 	if (o->help || o->version)
 		return 0;
 	return check_combination(o, factor_given, step_given, err, errlen);

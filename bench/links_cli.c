@@ -4,26 +4,13 @@
  * plus the pattern, the flagging threshold and which ranks take part; and its --help text.
  */
 #include "bench/bench.h"
+#include "bench/internal.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 /* A number in [min, max] (min itself excluded when open_min). */
 static int number(const char *flag, const char *arg, double min, bool open_min, double max,
@@ -36,54 +23,26 @@ static int number(const char *flag, const char *arg, double min, bool open_min, 
 	v = strtod(arg, &end);
 	if (errno || end == arg || *end || !isfinite(v) || v < min || (open_min && v == min) ||
 	    v > max)
-		return fail(err, errlen, "%s '%s': expected %s", flag, arg, expected);
+		return bench__fail(err, errlen, "%s '%s': expected %s", flag, arg, expected);
 	*out = v;
 	return 0;
 }
 
-static int size_arg(const char *flag, const char *arg, uint64_t *out, char *err, size_t errlen)
-{
-	if (bench_parse_size(arg, out))
-		return fail(err, errlen,
-			    "%s '%s': expected a size in bytes with an optional K, M, G or T "
-			    "suffix (powers of 1024), e.g. 8, 64K, 1G",
-			    flag, arg);
-	return 0;
-}
-
 enum {
-	OPT_PATTERN = 256,
+	OPT_PATTERN = BENCH__OPT_OWN,
 	OPT_THRESHOLD,
 	OPT_FAIL_BELOW,
 	OPT_ALL_RANKS,
 	OPT_SEED,
-	OPT_TIMEOUT,
-	OPT_ANONYMIZE,
-	OPT_IB_DEV,
-	OPT_GID_INDEX,
 };
 
 static const struct option long_opts[] = {
-	{"minbytes", required_argument, NULL, 'b'},
-	{"maxbytes", required_argument, NULL, 'e'},
-	{"stepfactor", required_argument, NULL, 'f'},
-	{"stepbytes", required_argument, NULL, 'i'},
-	{"iters", required_argument, NULL, 'n'},
-	{"warmup_iters", required_argument, NULL, 'w'},
-	{"warmup", required_argument, NULL, 'w'},
-	{"transport", required_argument, NULL, 't'},
-	{"ib-dev", required_argument, NULL, OPT_IB_DEV},
-	{"gid-index", required_argument, NULL, OPT_GID_INDEX},
-	{"json", required_argument, NULL, 'J'},
+	BENCH__COMMON_LONG_OPTS, /* internal.h: the flags of arbench's own sweep */
 	{"pattern", required_argument, NULL, OPT_PATTERN},
 	{"threshold", required_argument, NULL, OPT_THRESHOLD},
 	{"fail-below", no_argument, NULL, OPT_FAIL_BELOW},
 	{"all-ranks", no_argument, NULL, OPT_ALL_RANKS},
 	{"seed", required_argument, NULL, OPT_SEED},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"anonymize", no_argument, NULL, OPT_ANONYMIZE},
-	{"quiet", no_argument, NULL, 'q'},
-	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -109,58 +68,47 @@ static int handle(int c, const char *arg, struct bench_links_opts *o, bool *fact
 {
 	struct bench_opts *co = &o->common;
 	double v = 0;
+	int rc = bench__common_option(c, arg, co, step_given, err, errlen);
 
+	if (rc <= 0)
+		return rc;
 	switch (c) {
-	case 'b':
-		return size_arg("-b", arg, &co->minbytes, err, errlen);
-	case 'e':
-		return size_arg("-e", arg, &co->maxbytes, err, errlen);
 	case 'f':
 		*factor_given = true;
 		return number("-f", arg, 1, false, 1e9, &co->stepfactor, "a number >= 1", err,
 			      errlen);
-	case 'i':
-		*step_given = true;
-		return size_arg("-i", arg, &co->stepbytes, err, errlen);
 	case 'n':
 	case 'w':
 		if (number(c == 'n' ? "-n" : "-w", arg, c == 'n' ? 1 : 0, false, 1e9, &v,
 			   c == 'n' ? "an integer >= 1" : "an integer >= 0", err, errlen))
 			return -EINVAL;
 		if (v != floor(v))
-			return fail(err, errlen, "-%c '%s': expected an integer", c, arg);
+			return bench__fail(err, errlen, "-%c '%s': expected an integer", c, arg);
 		*(c == 'n' ? &co->iters : &co->warmup) = (int)v;
 		return 0;
 	case 't':
 		if (!ar_transport_find(arg))
-			return fail(err, errlen,
-				    "-t: unknown transport '%s' (expected mpi or verbs)", arg);
+			return bench__fail(err, errlen,
+					   "-t: unknown transport '%s' (expected mpi or verbs)",
+					   arg);
 		co->transport = arg;
 		return 0;
-	case OPT_IB_DEV:
-		if (!*arg || *arg == ':')
-			return fail(err, errlen, "--ib-dev '%s': expected NAME or NAME:PORT", arg);
-		co->ib_dev = arg;
-		return 0;
-	case OPT_GID_INDEX:
+	case BENCH__OPT_GID_INDEX:
 		if (number("--gid-index", arg, 0, false, 65535, &v, "an integer >= 0", err,
 			   errlen) ||
 		    v != floor(v))
-			return fail(err, errlen, "--gid-index '%s': expected an integer >= 0", arg);
+			return bench__fail(err, errlen,
+					   "--gid-index '%s': expected an integer >= 0", arg);
 		co->gid_index = (int)v;
 		co->gid_index_set = true;
 		return 0;
-	case 'J':
-		if (!*arg)
-			return fail(err, errlen, "-J: expected a file name");
-		co->json_path = arg;
-		return 0;
 	case OPT_PATTERN:
 		if (bench_links_pattern_parse(arg, &o->pattern))
-			return fail(err, errlen,
-				    "--pattern '%s': expected all, ring, random-ring, shift or "
-				    "bisection",
-				    arg);
+			return bench__fail(
+				err, errlen,
+				"--pattern '%s': expected all, ring, random-ring, shift or "
+				"bisection",
+				arg);
 		return 0;
 	case OPT_THRESHOLD:
 		return number("--threshold", arg, 0, true, 1, &o->threshold,
@@ -175,31 +123,23 @@ static int handle(int c, const char *arg, struct bench_links_opts *o, bool *fact
 		if (number("--seed", arg, 0, false, 4294967295.0, &v,
 			   "an integer in [0, 4294967295]", err, errlen) ||
 		    v != floor(v))
-			return fail(err, errlen,
-				    "--seed '%s': expected an integer in [0, 4294967295]", arg);
+			return bench__fail(err, errlen,
+					   "--seed '%s': expected an integer in [0, 4294967295]",
+					   arg);
 		o->seed = (unsigned)v;
 		o->seed_set = true;
 		return 0;
-	case OPT_TIMEOUT:
+	case BENCH__OPT_TIMEOUT:
 		if (number("--timeout", arg, 0, false, 1e9, &co->timeout,
 			   "0 (off) or a number of seconds >= 0.001", err, errlen))
 			return -EINVAL;
 		if (co->timeout > 0 && co->timeout < BENCH_MIN_TIMEOUT)
-			return fail(err, errlen,
-				    "--timeout '%s': expected 0 (off) or at least %g s", arg,
-				    BENCH_MIN_TIMEOUT);
-		return 0;
-	case OPT_ANONYMIZE:
-		co->anonymize = true;
-		return 0;
-	case 'q':
-		co->quiet = true;
-		return 0;
-	case 'h':
-		co->help = true;
+			return bench__fail(err, errlen,
+					   "--timeout '%s': expected 0 (off) or at least %g s", arg,
+					   BENCH_MIN_TIMEOUT);
 		return 0;
 	default:
-		return fail(err, errlen, "internal: unhandled option %d", c);
+		return bench__fail(err, errlen, "internal: unhandled option %d", c);
 	}
 }
 
@@ -215,46 +155,23 @@ int bench_links_parse_args(int argc, char **argv, struct bench_links_opts *o, ch
 	optind = 0; /* GNU: full reinitialisation; argv[0] ("links") is skipped like a name */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		if (c == '?') {
-			if (optopt && optopt < 256)
-				return fail(
-					err, errlen,
-					"links: unknown option '-%c' (see arbench links --help)",
-					optopt);
-			return fail(err, errlen,
-				    "links: unknown option '%s' (see arbench links --help)",
-				    argv[optind - 1]);
-		}
-		if (c == ':')
-			return fail(err, errlen,
-				    "links: option '%s' needs a value (see arbench links --help)",
-				    argv[optind - 1]);
+		if (c == '?' || c == ':')
+			return bench__getopt_error(c, argv, "links: ", "arbench links --help", err,
+						   errlen);
 		rc = handle(c, optarg, o, &factor_given, &step_given, err, errlen);
 		if (rc)
 			return rc;
 	}
 	if (optind < argc)
-		return fail(err, errlen,
-			    "links: unexpected argument '%s' (see arbench links --help)",
-			    argv[optind]);
+		return bench__fail(err, errlen,
+				   "links: unexpected argument '%s' (see arbench links --help)",
+				   argv[optind]);
 	if (co->help)
 		return 0;
-	if (co->minbytes > co->maxbytes)
-		return fail(err, errlen,
-			    "-b %llu is larger than -e %llu: expected minbytes <= maxbytes",
-			    (unsigned long long)co->minbytes, (unsigned long long)co->maxbytes);
-	if (co->minbytes == 0)
-		return fail(err, errlen, "-b 0: expected a message size of at least 1 byte");
-	if (step_given && !factor_given)
-		co->stepfactor = 1;
-	if (co->stepfactor <= 1 && co->stepbytes == 0 && co->minbytes != co->maxbytes)
-		return fail(err, errlen,
-			    "-i 0 with -f 1 never reaches -e: expected -i > 0 or -f > 1");
-	if ((co->ib_dev || co->gid_index_set) && strcmp(co->transport, "verbs"))
-		return fail(err, errlen, "%s applies to -t verbs only",
-			    co->ib_dev ? "--ib-dev" : "--gid-index");
+	if (bench__check_sweep(co, true, factor_given, step_given, err, errlen))
+		return -EINVAL;
 	if (o->seed_set && o->pattern != BENCH_LINKS_RANDOM_RING)
-		return fail(err, errlen, "--seed applies to --pattern random-ring only");
+		return bench__fail(err, errlen, "--seed applies to --pattern random-ring only");
 	return 0;
 }
 

@@ -394,15 +394,15 @@ static int check_links(const struct lab_fabric *f, char *err, size_t errlen)
 	return 0;
 }
 
-int lab_fabric_check(const struct lab_fabric *f, unsigned max_hosts, char *err, size_t errlen)
+int lab_fabric_check_common(const struct lab_fabric *f, unsigned max_hosts, char *err,
+			    size_t errlen)
 {
 	int rc = check_hosts(f, max_hosts, err, errlen);
 
 	if (!rc)
 		rc = check_links(f, err, errlen);
-	if (!rc)
-		rc = f->routed ? lab_routed_check(f, err, errlen)
-			       : check_bridge_loops(f, err, errlen);
+	if (!rc && !f->routed)
+		rc = check_bridge_loops(f, err, errlen);
 	return rc;
 }
 
@@ -419,6 +419,11 @@ void lab_host_ifname(uint16_t nic, char *buf, size_t len)
 void lab_bridge_ifname(uint32_t bridge, char *buf, size_t len)
 {
 	snprintf(buf, len, LAB_PREFIX "s%u", bridge);
+}
+
+void lab_switch_ns(uint32_t sw, char *buf, size_t len)
+{
+	snprintf(buf, len, LAB_SWITCH_NS_FMT, sw);
 }
 
 void lab_port_ifname(uint32_t link, int side, char *buf, size_t len)

@@ -16,6 +16,9 @@
  * leaves NIC k's address out of NIC k, so the switches decide whether two rails are joined.
  *
  * Everything the lab creates is named with LAB_PREFIX, so `arlab down` removes exactly that.
+ *
+ * The commands of `arlab` (up, down, status, counters, run, exec) are functions of this
+ * directory too (cmd_*.c), so that tests call them as the program does; arlab.c only picks one.
  */
 #ifndef ARBENCH_LAB_H
 #define ARBENCH_LAB_H
@@ -102,11 +105,11 @@ int lab_fabric_from_graph(const struct topo_graph *g, const char *name, struct l
  * starting or ending with '-').  Dots are refused: Open MPI strips a domain from hostnames. */
 bool lab_valid_hostname(const char *s);
 
-/* Everything `up` needs to hold before it touches the system: at least one host and one link,
- * at most max_hosts hosts, valid unique host names, rates > 0, at most one link per NIC; bridged:
- * no loop among bridges (no STP); routed: lab_routed_check.  0 or -EINVAL with a one-line
- * reason in err. */
-int lab_fabric_check(const struct lab_fabric *f, unsigned max_hosts, char *err, size_t errlen);
+/* The checks of lab_fabric_check (kinds.c) but a routed fabric's own: at least one host and
+ * one link, at most max_hosts hosts, valid unique host names, rates > 0, at most one link per
+ * NIC; bridged: no loop among bridges (no STP).  0 or -EINVAL with a one-line reason in err. */
+int lab_fabric_check_common(const struct lab_fabric *f, unsigned max_hosts, char *err,
+			    size_t errlen);
 
 /* Names and addresses.  Each writes a NUL-terminated string into buf (at least 32 bytes;
  * LAB_NAME_MAX + 8 for lab_host_ns). */
@@ -115,6 +118,7 @@ void lab_host_ifname(uint16_t nic, char *buf, size_t len);
 void lab_bridge_ifname(uint32_t bridge, char *buf, size_t len);
 void lab_port_ifname(uint32_t link, int side, char *buf, size_t len); /* side -1: only end */
 void lab_host_addr(uint32_t host, uint16_t nic, bool with_prefix, char *buf, size_t len);
+void lab_switch_ns(uint32_t sw, char *buf, size_t len); /* routed switch sw's namespace */
 
 /* True when two switches are joined by more than one path (several spines, parallel cables):
  * the fabric must be routed.  lab_fabric_from_graph sets f->routed from it (and from hosts
@@ -147,9 +151,9 @@ void lab_tbf_params(double rate, uint64_t *rate_bits, uint64_t *burst_bytes);
 /* Append one command given as an argv array of argc strings (copied).  0 or -ENOMEM. */
 int lab_plan_addv(struct lab_plan *p, int argc, const char *const *argv);
 
-/* Every `ip`/`tc` command that builds f from nothing, in order (routed fabrics: through
- * lab_plan_routed).  0 or -ENOMEM. */
-int lab_plan_up(const struct lab_fabric *f, struct lab_plan *p);
+/* Every `ip`/`tc` command that builds a bridged fabric f from nothing, in order.  0 or
+ * -ENOMEM. */
+int lab_plan_bridged(const struct lab_fabric *f, struct lab_plan *p);
 /* Every host's namespace: created, loopback up, no IPv6.  0 or -ENOMEM. */
 int lab_plan_hosts(const struct lab_fabric *f, struct lab_plan *p);
 /* Shape one end of a link: a tbf qdisc at rate (bytes/s) on dev in namespace ns. */
@@ -170,7 +174,6 @@ bool lab_leaf_of_nic(const struct lab_fabric *f, uint32_t h, uint16_t nic, uint3
  * switch a route to every host's NIC over all its equal-cost next hops, and the hosts' per-NIC
  * route tables when they have several (lab_plan_rail_hosts).  0 or -ENOMEM. */
 int lab_plan_routed(const struct lab_fabric *f, struct lab_plan *p);
-void lab_switch_ns(uint32_t sw, char *buf, size_t len);
 /* Namespace and interface of one end (side 0: a, 1: b) of link l, as the plan names them. */
 void lab_link_end(const struct lab_fabric *f, uint32_t l, int side, char *ns, size_t nslen,
 		  char *dev, size_t devlen);
@@ -213,6 +216,15 @@ int lab_rail_bind_check(const char *dir, const char *mode, unsigned rpn, unsigne
  * each rank to one NIC).  0 or a negative errno. */
 int lab_state_write_rails(const struct lab_fabric *f, const char *dir);
 
+/* ---- kinds.c: a fabric of either kind, bridged or routed ------------------------------------ */
+
+/* Everything `up` needs to hold before it touches the system: lab_fabric_check_common, and for
+ * a routed fabric lab_routed_check.  0 or -EINVAL with a one-line reason in err. */
+int lab_fabric_check(const struct lab_fabric *f, unsigned max_hosts, char *err, size_t errlen);
+/* Every `ip`/`tc` command that builds f from nothing, in order: lab_plan_bridged or
+ * lab_plan_routed.  0 or -ENOMEM. */
+int lab_plan_up(const struct lab_fabric *f, struct lab_plan *p);
+
 /* ---- counters.c: bytes carried per link ----------------------------------------------------- */
 
 /* State file "links": one line per link, "NS_A DEV_A NS_B DEV_B NAME_A NAME_B CLASS". */
@@ -224,7 +236,7 @@ int lab_counters_reset(const char *dir);
  * fabric_only: switch<->switch links only.  0 or a negative errno (message printed). */
 int lab_counters_print(const char *dir, bool fabric_only, FILE *out);
 
-/* ---- sys.c: running commands, the lab's objects and its state ------------------------------ */
+/* ---- sys.c: running commands, the lab's objects, reading files ------------------------------ */
 
 /* fork/exec argv (PATH lookup), wait.  Its stdout goes to out (NUL-terminated, truncated to
  * outlen; may be NULL), its stderr to err (likewise).  Returns the exit status (0..255), or a
@@ -247,16 +259,85 @@ void lab_free_names(char **names, size_t n);
 int lab_teardown(bool verbose, unsigned *n_netns, unsigned *n_links, unsigned *n_procs, char *err,
 		 size_t errlen);
 
-/* State directory: the topology file it was built from ("topology.yaml", "source"), the host
- * list ("hosts"), the switch of each bridge ("bridges"; routed: of each switch namespace,
- * "switches"), every link's ends ("links", counters.c), the most NICs of any host ("nics"),
- * the rsh agent, and the rails ("rails", and the per-rank NIC binding of `run --rail-bind`,
- * "rail-bind": rails.c).
- * 0 or a negative errno. */
-int lab_state_write(const struct lab_fabric *f, const char *topo_path, const char *dir);
 /* Read the host names written by lab_state_write ("hosts", one per line). */
 int lab_state_hosts(const char *dir, char ***names, size_t *n);
 /* Read a whole file into a malloc'ed NUL-terminated buffer. */
 int lab_read_file(const char *path, char **data, size_t *len);
+
+/* ---- state.c: the state directory ---------------------------------------------------------- */
+
+/* State directory: the topology file it was built from ("topology.yaml", "source"), the host
+ * list ("hosts"), the switch of each bridge ("bridges"; routed: of each switch namespace,
+ * "switches"), every link's ends ("links", counters.c), the most NICs of any host ("nics"),
+ * the rsh agent, and the rails ("rails", and the per-rank NIC binding of `run --rail-bind`,
+ * "rail-bind": rails.c).  0 or a negative errno. */
+int lab_state_write(const struct lab_fabric *f, const char *topo_path, const char *dir);
+
+/* ---- cmd_*.c: the arlab commands ----------------------------------------------------------- *
+ * One function per subcommand, given the subcommand's own arguments (argv[0] is its name, as
+ * `arlab NAME ...` passes argv + 1).  It parses them with getopt_long (-h/--help prints its
+ * help on out), prints results on out and messages on err, and returns an exit status of
+ * topo/topo.h: ARB_EXIT_OK; ARB_EXIT_CHECK (status: the lab is incomplete); ARB_EXIT_INPUT (bad
+ * usage or topology, not root, no lab up or another lab in the way); ARB_EXIT_RUNTIME (a system
+ * command or call failed).  Whatever a command refuses, it refuses before it needs root or
+ * changes anything.  exec and run replace the process when they succeed. */
+typedef int lab_cmd_fn(int argc, char **argv, FILE *out, FILE *err);
+int lab_cmd_up(int argc, char **argv, FILE *out, FILE *err);	   /* cmd_up.c */
+int lab_cmd_down(int argc, char **argv, FILE *out, FILE *err);	   /* cmd_up.c */
+int lab_cmd_status(int argc, char **argv, FILE *out, FILE *err);   /* cmd_status.c */
+int lab_cmd_counters(int argc, char **argv, FILE *out, FILE *err); /* cmd_status.c */
+int lab_cmd_run(int argc, char **argv, FILE *out, FILE *err);	   /* cmd_run.c */
+int lab_cmd_exec(int argc, char **argv, FILE *out, FILE *err);	   /* cmd_run.c */
+
+/* `arlab up [options] TOPO.yaml`, parsed (nothing read or touched yet). */
+struct lab_up_opts {
+	unsigned max_hosts; /* -m/--max-hosts, 1..LAB_HARD_MAX_HOSTS; LAB_DEFAULT_MAX_HOSTS */
+	bool dry_run;	    /* -n/--dry-run: print the plan only */
+	bool verbose;	    /* -v: print each command as it runs */
+	bool help;	    /* -h/--help: printed; nothing else was parsed */
+	const char *topo;   /* the topology file, as given */
+};
+/* 0 (with --help: the help printed on out), or ARB_EXIT_INPUT with the reason on err (getopt
+ * itself names an unknown option). */
+int lab_up_parse(int argc, char **argv, struct lab_up_opts *o, FILE *out, FILE *err);
+
+/* `arlab run [options] -- ARGS...`, parsed. */
+struct lab_run_opts {
+	unsigned ranks_per_node; /* -r/--ranks-per-node, 1..256; 1 */
+	unsigned np;		 /* -n/--np, 1..65536; 0: every slot */
+	const char *bench;	 /* -b/--bench; NULL: arbench beside the running program */
+	const char *mpirun;	 /* -m/--mpirun; $MPIRUN, else "mpirun" */
+	const char *rail_bind;	 /* -R/--rail-bind: "local" or "matched"; NULL: every NIC */
+	bool verbose, help;
+	int first_arg; /* argv index of the first argument for the benchmark */
+};
+/* Likewise. */
+int lab_run_parse(int argc, char **argv, struct lab_run_opts *o, FILE *out, FILE *err);
+
+/* cmd_common.c: what the commands share. */
+/* A flag of a command whose options are all flags (down, status, counters). */
+struct lab_flag {
+	const char *name; /* --name */
+	char short_name;  /* -c, or 0 */
+	bool *value;	  /* true when given, else false */
+};
+#define LAB_MAX_FLAGS 8
+/* Parse a command line of flags only (flags end with a NULL name; -h/--help is added): -1 to go
+ * on, ARB_EXIT_OK after printing help on out, or ARB_EXIT_INPUT after printing usage on err
+ * (an unknown flag, an operand). */
+int lab_parse_flags(int argc, char **argv, const struct lab_flag *flags, const char *usage,
+		    void (*help)(FILE *), FILE *out, FILE *err);
+/* The others return 0 or an exit status (message on err). */
+/* A count option: a whole number from 1 to max ("arlab: OPT S: expected a number ..."). */
+int lab_parse_count(const char *opt, const char *s, unsigned max, unsigned *out, FILE *err);
+/* Root, or ARB_EXIT_INPUT naming what needs it. */
+int lab_need_root(const char *what, FILE *err);
+/* The hosts of the lab that is up (LAB_STATE_DIR), or ARB_EXIT_INPUT: no lab is up. */
+int lab_hosts_or_fail(char ***hosts, size_t *n, FILE *err);
+/* One up or down at a time per machine: an exclusive flock on /run/arlab.lock, held until the
+ * process exits (close-on-exec), waiting up to $ARLAB_LOCK_WAIT seconds (default 120) and
+ * saying which process holds it (from /proc/locks); then ARB_EXIT_INPUT.  A lock file that is
+ * not a private regular file of root's (a symlink, another owner) is refused: ARB_EXIT_RUNTIME. */
+int lab_lock(const char *what, FILE *err);
 
 #endif /* ARBENCH_LAB_H */

@@ -191,13 +191,11 @@ int lab_plan_hosts(const struct lab_fabric *f, struct lab_plan *p)
 	return rc;
 }
 
-int lab_plan_up(const struct lab_fabric *f, struct lab_plan *p)
+int lab_plan_bridged(const struct lab_fabric *f, struct lab_plan *p)
 {
 	char br[32];
 	int rc = 0;
 
-	if (f->routed)
-		return lab_plan_routed(f, p);
 	if (f->n_bridges) {
 		rc = lab_plan_add(p, "ip", "netns", "add", LAB_FABRIC_NS, NULL);
 		if (!rc)

@@ -40,11 +40,6 @@ static int errf(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
-void lab_switch_ns(uint32_t sw, char *buf, size_t len)
-{
-	snprintf(buf, len, LAB_SWITCH_NS_FMT, sw);
-}
-
 static const struct lab_end *end_of(const struct lab_link *k, int side)
 {
 	return side ? &k->b : &k->a;

@@ -1,7 +1,8 @@
 /*
  * sys.c - the lab's contact with the system: running `ip`/`tc` with fork/exec (no shell),
  * listing what carries the lab prefix (namespaces, root-namespace links), tearing it all down,
- * and the state directory (/run/arlab) that remembers which topology the lab was built from.
+ * and reading files, such as the host list of the state directory (/run/arlab; state.c
+ * writes it).  It knows nothing of fabrics: every other file of the lab may call it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -344,115 +345,6 @@ int lab_read_file(const char *path, char **data, size_t *len)
 	if (len)
 		*len = n;
 	return 0;
-}
-
-static int write_file(const char *dir, const char *name, const char *data, size_t len, int mode)
-{
-	char path[4096];
-	int fd, rc = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	while (len) {
-		ssize_t w = write(fd, data, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		data += w;
-		len -= (size_t)w;
-	}
-	if (close(fd) && !rc)
-		rc = -errno;
-	return rc;
-}
-
-/* The rsh agent Open MPI starts its daemons with: "AGENT HOST COMMAND...". */
-static const char agent_script[] =
-	"#!/bin/sh\n"
-	"# rsh agent written by `arlab up`.  Open MPI runs it as \"AGENT HOST COMMAND...\" to "
-	"start\n"
-	"# its daemon on an emulated host: enter the host's network namespace, give the process "
-	"its\n"
-	"# own UTS hostname (Open MPI names shared-memory segments after it; emulated hosts share\n"
-	"# /dev/shm), then run the command the way ssh would (one string for a shell).\n"
-	"host=$1\n"
-	"shift\n"
-	"case $host in\n"
-	"''|-*|*[!A-Za-z0-9-]*) echo \"arlab rsh agent: bad host name '$host'\" >&2; exit 2 ;;\n"
-	"esac\n"
-	"if ! grep -qx -- \"$host\" " LAB_STATE_DIR "/hosts; then\n"
-	"\techo \"arlab rsh agent: $host is not a host of the lab (see arlab status)\" >&2\n"
-	"\texit 2\n"
-	"fi\n"
-	"exec ip netns exec \"" LAB_PREFIX "$host\" unshare --uts -- \\\n"
-	"\tsh -c 'hostname \"$0\" && exec sh -c \"$1\"' \"$host\" \"$*\"\n";
-
-int lab_state_write(const struct lab_fabric *f, const char *topo_path, const char *dir)
-{
-	char *topo = NULL, *hosts = NULL;
-	size_t tlen = 0, hlen = 0;
-	int rc;
-
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return -errno;
-	rc = lab_read_file(topo_path, &topo, &tlen);
-	if (rc)
-		return rc;
-	rc = write_file(dir, "topology.yaml", topo, tlen, 0644);
-	if (!rc)
-		rc = write_file(dir, "source", topo_path, strlen(topo_path), 0644);
-	if (!rc) {
-		hosts = malloc((size_t)f->n_hosts * (LAB_NAME_MAX + 1) + 1);
-		rc = hosts ? 0 : -ENOMEM;
-	}
-	for (uint32_t h = 0; h < f->n_hosts && !rc; h++)
-		hlen += (size_t)sprintf(hosts + hlen, "%s\n", f->hosts[h].name);
-	if (!rc)
-		rc = write_file(dir, "hosts", hosts, hlen, 0644);
-	free(hosts);
-	hosts = NULL;
-	hlen = 0;
-	if (!rc) {
-		hosts = malloc((size_t)f->n_bridges * (LAB_NAME_MAX + 40) + 1);
-		rc = hosts ? 0 : -ENOMEM;
-	}
-	for (uint32_t b = 0; b < f->n_bridges && !rc; b++) {
-		char br[32];
-
-		if (f->routed)
-			lab_switch_ns(b, br, sizeof(br));
-		else
-			lab_bridge_ifname(b, br, sizeof(br));
-		hlen += (size_t)sprintf(hosts + hlen, "%s %s\n", br, f->bridges[b].name);
-	}
-	/* bridged: "IFNAME SWITCH" per bridge; routed: "NAMESPACE SWITCH" per switch */
-	if (!rc)
-		rc = write_file(dir, f->routed ? "switches" : "bridges", hosts ? hosts : "", hlen,
-				0644);
-	if (!rc)
-		rc = lab_state_write_links(f, dir);
-	if (!rc)
-		rc = write_file(dir, "rsh-agent", agent_script, strlen(agent_script), 0755);
-	if (!rc)
-		rc = lab_state_write_rails(f, dir);
-	if (!rc) {
-		char nics[16];
-		unsigned most = 0;
-
-		for (uint32_t h = 0; h < f->n_hosts; h++)
-			most = f->hosts[h].n_nics > most ? f->hosts[h].n_nics : most;
-		snprintf(nics, sizeof(nics), "%u\n", most);
-		rc = write_file(dir, "nics", nics, strlen(nics), 0644);
-	}
-	free(hosts);
-	free(topo);
-	return rc;
 }
 
 int lab_state_hosts(const char *dir, char ***names, size_t *n)

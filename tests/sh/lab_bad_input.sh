@@ -4,8 +4,8 @@
 # that is not a hostname (a bad character, a dot, 64 characters), more hosts than --max-hosts
 # (and the default cap of 64), a routed fabric the lab cannot route (a rail whose NICs no
 # switch path joins), and `up` while another lab is up (which
-# must survive untouched).  A command that fails half-way through `up` gives exit 1 and the
-# partial lab is removed.
+# must survive untouched).  A command that fails half-way through `up` gives exit 3 (a runtime
+# failure) and the partial lab is removed.
 set -u
 . "$(dirname "$0")/../../bench/lab/testlib.sh"
 lab_init 15
@@ -78,14 +78,14 @@ expect_reject "routed: a rail split in two" "no path between nodes a and b throu
 
 expect_reject "missing file" "No such file" up "$t/nonexistent.yaml"
 
-# a command failing half-way through up (a tc that refuses): exit 1, everything built removed
+# a command failing half-way through up (a tc that refuses): exit 3, everything built removed
 mkdir -p "$t/fakebin"
 printf '#!/bin/sh\necho "fake tc: injected failure" >&2\nexit 1\n' >"$t/fakebin/tc"
 chmod +x "$t/fakebin/tc"
 before=$(snapshot)
 PATH="$t/fakebin:$PATH" lab up "$(lab_shipped lab-2node)" >/dev/null 2>"$t/err"
 rc=$?
-[ $rc -eq 1 ] || lab_fail "up with a failing tc: exit $rc, expected 1"
+[ $rc -eq 3 ] || lab_fail "up with a failing tc: exit $rc, expected 3"
 grep -q "up failed at 'tc .*injected failure; removing what was built" "$t/err" ||
 	lab_fail "up with a failing tc: $(cat "$t/err")"
 [ "$(snapshot)" = "$before" ] || lab_fail "a failed up left something behind"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # lab_lock.sh - arlab's up/down lock cannot be turned against root: a symlink planted where the
 # lock lives (the old world-writable /run/lock/arlab.lock, or /run/arlab.lock) is never followed,
-# a lock file owned by someone else is refused, a lock somebody holds is reported with the
+# a lock file owned by someone else is refused (both exit 3, a runtime failure), a lock somebody holds is reported with the
 # holder's PID, and the lock file ends up mode 0600.  Runs `arlab down` in a private mount and
 # network namespace with a tmpfs over /run, so it never sees or touches a real lab (and needs
 # no lab lock).  Root only; skipped (exit 77) elsewhere.
@@ -38,7 +38,7 @@ ARLAB_LOCK_WAIT=1 timeout 20 "$arlab" down >"$TMPD/out" 2>&1
 rc=$?
 [ -e "$TMPD/victim-new" ] || [ -e "$TMPD/victim-old" ] &&
 	fail "arlab down followed a planted symlink and created $(ls "$TMPD"/victim-*)"
-[ $rc -ne 0 ] || fail "arlab down went on with a symlink as its lock: $(cat "$TMPD/out")"
+[ $rc -eq 3 ] || fail "arlab down with a symlink as its lock: exit $rc, expected 3: $(cat "$TMPD/out")"
 grep -q symlink "$TMPD/out" || fail "the error does not say symlink: $(cat "$TMPD/out")"
 echo "ok   planted symlink refused (exit $rc): $(cat "$TMPD/out")"
 rm -f /run/arlab.lock /run/lock/arlab.lock
@@ -47,7 +47,7 @@ rm -f /run/arlab.lock /run/lock/arlab.lock
 touch /run/arlab.lock && chown 65534 /run/arlab.lock
 ARLAB_LOCK_WAIT=1 timeout 20 "$arlab" down >"$TMPD/out" 2>&1
 rc=$?
-[ $rc -ne 0 ] && grep -q "not a regular file of ours" "$TMPD/out" ||
+[ $rc -eq 3 ] && grep -q "not a regular file of ours" "$TMPD/out" ||
 	fail "a lock file owned by uid 65534 was used (exit $rc): $(cat "$TMPD/out")"
 echo "ok   foreign lock file refused (exit $rc): $(cat "$TMPD/out")"
 rm -f /run/arlab.lock
