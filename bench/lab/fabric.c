@@ -464,3 +464,32 @@ int lab_fabric_netns(const struct lab_fabric *f, char ***names, size_t *n)
 			return -ENOMEM;
 	return 0;
 }
+
+unsigned lab_fabric_max_nics(const struct lab_fabric *f)
+{
+	unsigned most = 0;
+
+	for (uint32_t h = 0; h < f->n_hosts; h++)
+		most = f->hosts[h].n_nics > most ? f->hosts[h].n_nics : most;
+	return most;
+}
+
+bool lab_leaf_of_nic(const struct lab_fabric *f, uint32_t h, uint16_t nic, uint32_t *sw,
+		     uint32_t *link)
+{
+	for (uint32_t l = 0; l < f->n_links; l++) {
+		const struct lab_link *k = &f->links[l];
+
+		for (int s = 0; s < 2; s++) {
+			const struct lab_end *e = s ? &k->b : &k->a, *o = s ? &k->a : &k->b;
+
+			if (e->kind == LAB_END_HOST && e->index == h && e->nic == nic &&
+			    o->kind == LAB_END_BRIDGE) {
+				*sw = o->index;
+				*link = l;
+				return true;
+			}
+		}
+	}
+	return false;
+}

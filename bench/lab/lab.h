@@ -129,6 +129,12 @@ bool lab_fabric_has_loop(const struct lab_fabric *f);
  * malloc'ed array of malloc'ed strings.  0 or -ENOMEM. */
 int lab_fabric_netns(const struct lab_fabric *f, char ***names, size_t *n);
 
+/* The most NICs any host has cabled (0 for no host). */
+unsigned lab_fabric_max_nics(const struct lab_fabric *f);
+/* The switch NIC nic of host h is cabled to, and that link; false when it is not. */
+bool lab_leaf_of_nic(const struct lab_fabric *f, uint32_t h, uint16_t nic, uint32_t *sw,
+		     uint32_t *link);
+
 /* ---- plan.c: the commands that build a fabric --------------------------------------------- */
 
 struct lab_cmd {
@@ -166,9 +172,6 @@ int lab_plan_tbf(struct lab_plan *p, const char *ns, const char *dev, double rat
  * (lab_rails_check), at most LAB_ROUTED_MAX_LINKS links.  0, -ENOMEM, or -EINVAL with a
  * one-line reason naming the nodes or link. */
 int lab_routed_check(const struct lab_fabric *f, char *err, size_t errlen);
-/* The switch NIC nic of host h is cabled to, and that link; false when it is not. */
-bool lab_leaf_of_nic(const struct lab_fabric *f, uint32_t h, uint16_t nic, uint32_t *sw,
-		     uint32_t *link);
 /* The commands that build a checked routed fabric: namespaces (hosts as bridged labs have them;
  * one per switch, forwarding, 5-tuple multipath hash), shaped veth pairs, addresses, on every
  * switch a route to every host's NIC over all its equal-cost next hops, and the hosts' per-NIC
@@ -182,8 +185,6 @@ void lab_print_routes(const char *ns);
 
 /* ---- rails.c: hosts with several NICs in a routed fabric ----------------------------------- */
 
-/* The most NICs any host has cabled (0 for no host). */
-unsigned lab_fabric_max_nics(const struct lab_fabric *f);
 /* What a routed fabric needs for hosts to reach each other, NIC by NIC: a host sends to a NIC-k
  * address out of its own NIC k, so for every k the NICs k of all hosts must be joined through
  * the switches.  Two rails need not be (rail-only).  0, -ENOMEM, or -EINVAL with a one-line

@@ -44,15 +44,6 @@ static int errf(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
-unsigned lab_fabric_max_nics(const struct lab_fabric *f)
-{
-	unsigned most = 0;
-
-	for (uint32_t h = 0; h < f->n_hosts; h++)
-		most = f->hosts[h].n_nics > most ? f->hosts[h].n_nics : most;
-	return most;
-}
-
 /* Union-find root with path halving. */
 static uint32_t root(uint32_t *parent, uint32_t x)
 {

@@ -79,26 +79,6 @@ static void link_addr(uint32_t l, int side, bool with_prefix, char *buf, size_t 
 	snprintf(buf, len, LAB_LINK_NET ".%u.%u%s", a >> 8, a & 0xff, with_prefix ? "/30" : "");
 }
 
-bool lab_leaf_of_nic(const struct lab_fabric *f, uint32_t h, uint16_t nic, uint32_t *sw,
-		     uint32_t *link)
-{
-	for (uint32_t l = 0; l < f->n_links; l++) {
-		const struct lab_link *k = &f->links[l];
-
-		for (int s = 0; s < 2; s++) {
-			const struct lab_end *e = end_of(k, s), *o = end_of(k, !s);
-
-			if (e->kind == LAB_END_HOST && e->index == h && e->nic == nic &&
-			    o->kind == LAB_END_BRIDGE) {
-				*sw = o->index;
-				*link = l;
-				return true;
-			}
-		}
-	}
-	return false;
-}
-
 /* Whether any NIC of host h is cabled to a switch. */
 static bool host_cabled(const struct lab_fabric *f, uint32_t h)
 {
