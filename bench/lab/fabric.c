@@ -12,10 +12,7 @@
 
 #include "bench/lab/lab.h"
 
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int errf(char *err, size_t errlen, const char *fmt, ...)
+int lab_errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -138,14 +135,15 @@ static int host_of_node(struct lab_fabric *f, const struct topo_graph *g, uint32
 	int rc;
 
 	if (node >= g->n_nodes)
-		return errf(err, errlen, "NIC %s has no valid node index", topo_vertex_name(g, v));
+		return lab_errf(err, errlen, "NIC %s has no valid node index",
+				topo_vertex_name(g, v));
 	if (node_host[node] == UINT32_MAX) {
 		full = node_name_of(g, v, &n);
 		if (n >= LAB_NAME_MAX)
-			return errf(err, errlen,
-				    "node name \"%.*s\" is not a valid hostname: it has %zu "
-				    "characters (expected at most %d)",
-				    (int)n, full, n, LAB_NAME_MAX - 1);
+			return lab_errf(err, errlen,
+					"node name \"%.*s\" is not a valid hostname: it has %zu "
+					"characters (expected at most %d)",
+					(int)n, full, n, LAB_NAME_MAX - 1);
 		snprintf(name, sizeof(name), "%.*s", (int)n, full);
 		rc = lab_fabric_add_host(f, name, &node_host[node]);
 		if (rc)
@@ -177,8 +175,8 @@ static int end_of(struct lab_fabric *f, const struct topo_graph *g, uint32_t v, 
 		e->nic = 0;
 		return 0;
 	}
-	return errf(err, errlen, "a network link ends at %s, which is not a NIC or a switch",
-		    topo_vertex_name(g, v));
+	return lab_errf(err, errlen, "a network link ends at %s, which is not a NIC or a switch",
+			topo_vertex_name(g, v));
 }
 
 int lab_fabric_from_graph(const struct topo_graph *g, const char *name, struct lab_fabric **out,
@@ -287,48 +285,50 @@ static int check_bridge_loops(const struct lab_fabric *f, char *err, size_t errl
 		return -ENOMEM;
 	if (l < 0)
 		return 0;
-	return errf(err, errlen,
-		    "the link %s <-> %s closes a loop among switches (several spines or parallel "
-		    "links); bridges have no spanning tree protocol: such a fabric is built routed",
-		    f->bridges[f->links[l].a.index].name, f->bridges[f->links[l].b.index].name);
+	return lab_errf(
+		err, errlen,
+		"the link %s <-> %s closes a loop among switches (several spines or parallel "
+		"links); bridges have no spanning tree protocol: such a fabric is built routed",
+		f->bridges[f->links[l].a.index].name, f->bridges[f->links[l].b.index].name);
 }
 
 static int check_hosts(const struct lab_fabric *f, unsigned max_hosts, char *err, size_t errlen)
 {
 	if (f->n_hosts == 0)
-		return errf(err, errlen,
-			    "the topology has no nodes with a NIC (expected at least "
-			    "one node with a network link)");
+		return lab_errf(err, errlen,
+				"the topology has no nodes with a NIC (expected at least "
+				"one node with a network link)");
 	if (max_hosts > LAB_HARD_MAX_HOSTS)
-		return errf(err, errlen, "--max-hosts %u is above the lab's limit of %u", max_hosts,
-			    LAB_HARD_MAX_HOSTS);
+		return lab_errf(err, errlen, "--max-hosts %u is above the lab's limit of %u",
+				max_hosts, LAB_HARD_MAX_HOSTS);
 	if (f->n_hosts > max_hosts)
-		return errf(err, errlen,
-			    "the topology has %u nodes, more than the cap of %u namespaces (raise "
-			    "it with --max-hosts, up to %u)",
-			    f->n_hosts, max_hosts, LAB_HARD_MAX_HOSTS);
+		return lab_errf(
+			err, errlen,
+			"the topology has %u nodes, more than the cap of %u namespaces (raise "
+			"it with --max-hosts, up to %u)",
+			f->n_hosts, max_hosts, LAB_HARD_MAX_HOSTS);
 	for (uint32_t h = 0; h < f->n_hosts; h++) {
 		const char *n = f->hosts[h].name;
 
 		if (!lab_valid_hostname(n))
-			return errf(
+			return lab_errf(
 				err, errlen,
 				"node name \"%s\" is not a valid hostname (expected 1-63 letters, "
 				"digits or '-', not starting or ending with '-', no dots)",
 				n);
 		if (strcasecmp(n, &LAB_FABRIC_NS[strlen(LAB_PREFIX)]) == 0)
-			return errf(err, errlen,
-				    "node name \"fabric\" is reserved by the lab "
-				    "(it names the switches' namespace)");
+			return lab_errf(err, errlen,
+					"node name \"fabric\" is reserved by the lab "
+					"(it names the switches' namespace)");
 		if (f->hosts[h].n_nics > LAB_MAX_NICS)
-			return errf(err, errlen, "node %s has %u NICs, more than the lab's %u", n,
-				    f->hosts[h].n_nics, LAB_MAX_NICS);
+			return lab_errf(err, errlen, "node %s has %u NICs, more than the lab's %u",
+					n, f->hosts[h].n_nics, LAB_MAX_NICS);
 		for (uint32_t j = 0; j < h; j++)
 			if (strcasecmp(n, f->hosts[j].name) == 0)
-				return errf(err, errlen,
-					    "two nodes are named \"%s\" (hostnames "
-					    "must be unique, ignoring case)",
-					    n);
+				return lab_errf(err, errlen,
+						"two nodes are named \"%s\" (hostnames "
+						"must be unique, ignoring case)",
+						n);
 	}
 	return 0;
 }
@@ -346,31 +346,33 @@ static int check_links(const struct lab_fabric *f, char *err, size_t errlen)
 	char a[LAB_NAME_MAX + 16], b[LAB_NAME_MAX + 16];
 
 	if (f->n_links == 0)
-		return errf(err, errlen,
-			    "the topology has no network links (expected links between "
-			    "NICs and switches)");
+		return lab_errf(err, errlen,
+				"the topology has no network links (expected links between "
+				"NICs and switches)");
 	for (uint32_t l = 0; l < f->n_links; l++) {
 		const struct lab_link *k = &f->links[l];
 
 		end_str(f, &k->a, a, sizeof(a));
 		end_str(f, &k->b, b, sizeof(b));
 		if (!(k->rate > 0))
-			return errf(err, errlen,
-				    "link %s <-> %s has rate %g bytes/s (expected a rate > 0, e.g. "
-				    "400Mbit)",
-				    a, b, k->rate);
+			return lab_errf(
+				err, errlen,
+				"link %s <-> %s has rate %g bytes/s (expected a rate > 0, e.g. "
+				"400Mbit)",
+				a, b, k->rate);
 		if (k->rate * 8 < 1e3)
-			return errf(err, errlen,
-				    "link %s <-> %s: rate below 1 kbit/s cannot be "
-				    "shaped with tbf",
-				    a, b);
+			return lab_errf(err, errlen,
+					"link %s <-> %s: rate below 1 kbit/s cannot be "
+					"shaped with tbf",
+					a, b);
 		if (k->a.kind == LAB_END_HOST && k->b.kind == LAB_END_HOST &&
 		    k->a.index == k->b.index)
-			return errf(err, errlen, "link %s <-> %s connects a node to itself", a, b);
+			return lab_errf(err, errlen, "link %s <-> %s connects a node to itself", a,
+					b);
 		if (k->a.kind == LAB_END_BRIDGE && k->b.kind == LAB_END_BRIDGE &&
 		    k->a.index == k->b.index)
-			return errf(err, errlen, "link %s <-> %s connects a switch to itself", a,
-				    b);
+			return lab_errf(err, errlen, "link %s <-> %s connects a switch to itself",
+					a, b);
 		/* one link per NIC: a NIC is one interface */
 		for (uint32_t m = 0; m < l; m++) {
 			const struct lab_end *mine[2] = {&k->a, &k->b};
@@ -383,7 +385,7 @@ static int check_links(const struct lab_fabric *f, char *err, size_t errlen)
 					    mine[i]->index == its[j]->index &&
 					    mine[i]->nic == its[j]->nic) {
 						end_str(f, mine[i], a, sizeof(a));
-						return errf(
+						return lab_errf(
 							err, errlen,
 							"NIC %s has more than one link (the lab "
 							"gives each NIC one cable)",

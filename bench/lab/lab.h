@@ -129,6 +129,9 @@ bool lab_fabric_has_loop(const struct lab_fabric *f);
  * malloc'ed array of malloc'ed strings.  0 or -ENOMEM. */
 int lab_fabric_netns(const struct lab_fabric *f, char ***names, size_t *n);
 
+/* Format a one-line reason into err (when err and errlen are given); returns -EINVAL, so that a
+ * check can `return lab_errf(err, errlen, "...", ...)`. */
+int lab_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The most NICs any host has cabled (0 for no host). */
 unsigned lab_fabric_max_nics(const struct lab_fabric *f);
 /* The switch NIC nic of host h is cabled to, and that link; false when it is not. */

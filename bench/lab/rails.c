@@ -29,21 +29,6 @@
 
 #include "bench/lab/lab.h"
 
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 /* Union-find root with path halving. */
 static uint32_t root(uint32_t *parent, uint32_t x)
 {
@@ -103,7 +88,7 @@ int lab_rails_check(const struct lab_fabric *f, char *err, size_t errlen)
 				first = h;
 				first_sw = sw;
 			} else if (root(parent, sw) != root(parent, first_sw)) {
-				rc = errf(
+				rc = lab_errf(
 					err, errlen,
 					"no path between nodes %s and %s through the switches "
 					"(%s/nic%u on %s, %s/nic%u on %s: not connected); expected "
@@ -120,7 +105,7 @@ int lab_rails_check(const struct lab_fabric *f, char *err, size_t errlen)
 	for (uint32_t a = 0; a < f->n_hosts && !rc; a++)
 		for (uint32_t b = a + 1; b < f->n_hosts && !rc; b++)
 			if (!(cabled_nics(f, a) & cabled_nics(f, b)))
-				rc = errf(
+				rc = lab_errf(
 					err, errlen,
 					"nodes %s and %s have no NIC number in common (%s has %u "
 					"NICs, %s %u); traffic to a NIC-k address leaves NIC k, so "
@@ -237,13 +222,13 @@ int lab_rail_bind_check(const char *dir, const char *mode, unsigned rpn, unsigne
 	int rc;
 
 	if (lab_rail_bind_mode(mode))
-		return errf(err, errlen, "expected local or matched");
+		return lab_errf(err, errlen, "expected local or matched");
 	snprintf(path, sizeof(path), "%s/nics", dir);
 	if (lab_read_file(path, &data, NULL) == 0 && sscanf(data, "%u", &nics) != 1)
 		nics = 1;
 	free(data);
 	if (nics <= 1)
-		return errf(err, errlen, "the lab's hosts have one NIC each (or no lab is up)");
+		return lab_errf(err, errlen, "the lab's hosts have one NIC each (or no lab is up)");
 	snprintf(path, sizeof(path), "%s/rails", dir);
 	data = NULL;
 	separate = lab_read_file(path, &data, NULL) == 0 && !strncmp(data, "separate", 8);
@@ -259,7 +244,7 @@ int lab_rail_bind_check(const char *dir, const char *mode, unsigned rpn, unsigne
 
 			if (a / rpn == b / rpn || na == nb || b / rpn >= nh)
 				continue;
-			rc = errf(
+			rc = lab_errf(
 				err, errlen,
 				"ranks %u (%s, NIC %u) and %u (%s, NIC %u) would have no path: the "
 				"lab's rails are not joined (rail-only) and nothing forwards "

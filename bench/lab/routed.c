@@ -25,21 +25,6 @@
 
 #define MAX_NEXTHOPS 64
 
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 static const struct lab_end *end_of(const struct lab_link *k, int side)
 {
 	return side ? &k->b : &k->a;
@@ -125,21 +110,22 @@ static void switch_dist(const struct lab_fabric *f, uint32_t to, uint32_t *dist,
 int lab_routed_check(const struct lab_fabric *f, char *err, size_t errlen)
 {
 	if (f->n_links > LAB_ROUTED_MAX_LINKS)
-		return errf(err, errlen, "%u links: a routed lab numbers at most %u", f->n_links,
-			    LAB_ROUTED_MAX_LINKS);
+		return lab_errf(err, errlen, "%u links: a routed lab numbers at most %u",
+				f->n_links, LAB_ROUTED_MAX_LINKS);
 	for (uint32_t l = 0; l < f->n_links; l++)
 		if (f->links[l].a.kind == LAB_END_HOST && f->links[l].b.kind == LAB_END_HOST)
-			return errf(err, errlen,
-				    "link %s <-> %s joins two nodes directly; in a routed lab "
-				    "(several paths between switches, or nodes with several NICs) "
-				    "every NIC is cabled to a switch",
-				    f->hosts[f->links[l].a.index].name,
-				    f->hosts[f->links[l].b.index].name);
+			return lab_errf(
+				err, errlen,
+				"link %s <-> %s joins two nodes directly; in a routed lab "
+				"(several paths between switches, or nodes with several NICs) "
+				"every NIC is cabled to a switch",
+				f->hosts[f->links[l].a.index].name,
+				f->hosts[f->links[l].b.index].name);
 	for (uint32_t h = 0; h < f->n_hosts; h++)
 		if (!host_cabled(f, h))
-			return errf(err, errlen,
-				    "node %s has no link to a switch: nothing could reach it",
-				    f->hosts[h].name);
+			return lab_errf(err, errlen,
+					"node %s has no link to a switch: nothing could reach it",
+					f->hosts[h].name);
 	return lab_rails_check(f, err, errlen);
 }
 
