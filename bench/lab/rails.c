@@ -21,7 +21,6 @@
  *        --eth1 (10.77.1.h)-- rail-1 leaf --+---------------------------------+
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -16,7 +16,6 @@
  *   host h --(proxy ARP, /32 route + static neighbour)-- leaf --(/30, ECMP)-- spine ...
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
