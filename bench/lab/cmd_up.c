@@ -123,9 +123,9 @@ static int load_fabric(const char *path, unsigned max_hosts, struct lab_fabric *
 
 static void print_cmd(const struct lab_cmd *c, FILE *f)
 {
-	for (int i = 0; i < c->argc; i++)
-		fprintf(f, "%s%s", i ? " " : "", c->argv[i]);
-	fprintf(f, "\n");
+	char line[4096];
+
+	fprintf(f, "%s\n", lab_cmd_line(c, line, sizeof(line)));
 }
 
 static bool same_names(char **a, size_t na, char **b, size_t nb)

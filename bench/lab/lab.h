@@ -153,6 +153,9 @@ struct lab_plan {
 /* Append one command (a NULL-terminated list of strings, copied).  0 or -ENOMEM. */
 int lab_plan_add(struct lab_plan *p, const char *arg0, ...);
 void lab_plan_free(struct lab_plan *p);
+/* Command c as one line, its arguments joined by spaces (what `up --dry-run` prints), cut to
+ * fit len.  Returns buf. */
+char *lab_cmd_line(const struct lab_cmd *c, char *buf, size_t len);
 
 /* The tbf parameters for a rate in bytes/s: rate in bit/s, burst in bytes. */
 void lab_tbf_params(double rate, uint64_t *rate_bits, uint64_t *burst_bytes);

@@ -91,6 +91,17 @@ int lab_plan_addv(struct lab_plan *p, int argc, const char *const *argv)
 	return 0;
 }
 
+char *lab_cmd_line(const struct lab_cmd *c, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (int i = 0; i < c->argc && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? " " : "", c->argv[i]);
+	return buf;
+}
+
 void lab_plan_free(struct lab_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {

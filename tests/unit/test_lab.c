@@ -290,15 +290,9 @@ static bool plan_has(const struct lab_plan *p, const char *s)
 {
 	char line[1024];
 
-	for (size_t i = 0; i < p->n; i++) {
-		size_t n = 0;
-
-		for (int j = 0; j < p->cmds[i].argc; j++)
-			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", j ? " " : "",
-					      p->cmds[i].argv[j]);
-		if (!strcmp(line, s))
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcmp(lab_cmd_line(&p->cmds[i], line, sizeof(line)), s))
 			return true;
-	}
 	return false;
 }
 
