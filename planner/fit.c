@@ -6,9 +6,10 @@
  * rate; shm: the node's memory rate in bytes/s), and gamma, the reduction cost per byte;
  * fitted to every row of ring, tree, hier and rhd at once through the flow engine itself, with
  * relative residuals (pred - meas) / meas so that every size counts alike.  Parameters are
- * fitted as logarithms (they stay positive); the shm rate as a logistic between
- * SHM_RATE_MIN and SHM_RATE_MAX, because runs on one host often cannot tell the copy from
- * the reduction (gamma then carries both) and an unbounded rate would run off to infinity.
+ * fitted as logarithms (they stay positive); the shm rate and gamma as logistics between
+ * bounds (struct bound), because runs on one host often cannot tell the copy from the
+ * reduction: both cost per byte, one of them then carries both and the other would run off
+ * to infinity or zero.  The report says when a figure sits at its bound.
  *
  * Measured times are each row's median over iterations (plan_row_seconds).
  *
@@ -34,28 +35,51 @@ struct point {
 
 enum { P_NET_ALPHA, P_NET_EFF, P_SHM_ALPHA, P_SHM_RATE, P_GAMMA, P_COUNT };
 
-/* Bounds of the fitted shared-memory rate, bytes/s: a host's memory copies between 0.1 and
- * 500 GB/s (a 2-socket server with 12 DDR5 channels per socket streams under 1 TB/s). */
-#define SHM_RATE_MIN 0.1e9
-#define SHM_RATE_MAX 500e9
+/* Bounds of the parameters fitted as logistics: log value = log lo + logistic(x) x
+ * log(hi / lo).  The shm rate, bytes/s: a host's memory copies between 0.1 and 500 GB/s (a
+ * 2-socket server with 12 DDR5 channels per socket streams under 1 TB/s).  Gamma, s/B: a
+ * reduction between 10 MB/s and 10 TB/s (a GPU's HBM, read twice and written once). */
+static const struct bound {
+	int param;
+	double lo, hi;
+} bounds[] = {
+	{P_SHM_RATE, 0.1e9, 500e9},
+	{P_GAMMA, 1e-13, 1e-7},
+};
 
-/* The shm rate of fit variable x, and back: log rate = log min + logistic(x) x log(max/min). */
-static double shm_rate_of(double x)
+static const struct bound *bound_of(int k)
 {
-	return SHM_RATE_MIN * exp(log(SHM_RATE_MAX / SHM_RATE_MIN) / (1 + exp(-x)));
+	for (size_t i = 0; i < sizeof(bounds) / sizeof(bounds[0]); i++)
+		if (bounds[i].param == k)
+			return &bounds[i];
+	return NULL;
 }
 
-static double shm_rate_var(double rate)
-{
-	double s = log(rate / SHM_RATE_MIN) / log(SHM_RATE_MAX / SHM_RATE_MIN);
-
-	return log(s / (1 - s));
-}
-
-/* A parameter's value from its fit variable. */
+/* A parameter's value from its fit variable, and back. */
 static double param_of(int k, double x)
 {
-	return k == P_SHM_RATE ? shm_rate_of(x) : exp(x);
+	const struct bound *b = bound_of(k);
+
+	return b ? b->lo * exp(log(b->hi / b->lo) / (1 + exp(-x))) : exp(x);
+}
+
+static double var_of(int k, double v)
+{
+	const struct bound *b = bound_of(k);
+	double s = b ? log(v / b->lo) / log(b->hi / b->lo) : 0;
+
+	return b ? log(s / (1 - s)) : log(v);
+}
+
+/* " (at the fit's ... bound ...)" when parameter k's value v is within 1% of a bound, else "". */
+static const char *at_bound(int k, double v)
+{
+	const struct bound *b = bound_of(k);
+
+	if (b && (v > 0.99 * b->hi || v < 1.01 * b->lo))
+		return " (at a bound of the fit: these runs do not separate the copy from the "
+		       "reduction, so the other per-byte figure carries both)";
+	return "";
 }
 
 struct problem {
@@ -296,8 +320,7 @@ int plan_fit(const struct plan_fit_input *in, size_t n, size_t min_bytes, struct
 		goto out;
 	for (int k = 0; k < P_COUNT; k++)
 		if (pb.use[k] >= 0)
-			gsl_vector_set(x0, (size_t)pb.use[k],
-				       k == P_SHM_RATE ? shm_rate_var(init[k]) : log(init[k]));
+			gsl_vector_set(x0, (size_t)pb.use[k], var_of(k, init[k]));
 	fdf.f = residuals;
 	fdf.n = pb.n;
 	fdf.p = pb.np;
@@ -324,14 +347,11 @@ int plan_fit(const struct plan_fit_input *in, size_t n, size_t min_bytes, struct
 		struct plan_link_fit *lf = &out->link[PLAN_C_SHM];
 
 		fprintf(report, "  shm   alpha %.2f us per step, rate %.2f GB/s%s\n",
-			lf->alpha_s * 1e6, lf->rate / 1e9,
-			lf->rate > 0.99 * SHM_RATE_MAX
-				? " (at the fit's upper bound: these runs do not separate the copy "
-				  "from the reduction, so gamma carries both)"
-				: "");
+			lf->alpha_s * 1e6, lf->rate / 1e9, at_bound(P_SHM_RATE, lf->rate));
 	}
-	fprintf(report, "  gamma %.3g s/B (reduction at %.2f GB/s)\n", out->gamma_s_per_byte,
-		out->gamma_s_per_byte > 0 ? 1e-9 / out->gamma_s_per_byte : 0);
+	fprintf(report, "  gamma %.3g s/B (reduction at %.2f GB/s)%s\n", out->gamma_s_per_byte,
+		out->gamma_s_per_byte > 0 ? 1e-9 / out->gamma_s_per_byte : 0,
+		at_bound(P_GAMMA, out->gamma_s_per_byte));
 	{
 		unsigned k = 0;
 		double rms = rms_of(&pb, NULL, 0, &k);
