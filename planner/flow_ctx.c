@@ -282,7 +282,6 @@ static void fill_scratch_free(struct plan_fill_scratch *f)
 	free(f->fcap);
 	free(f->lim_frac);
 	free(f->frozen);
-	free(f->dead);
 }
 
 void plan_ctx_free(struct plan_ctx *c)

@@ -8,9 +8,7 @@
  * densely in the order the layout first uses them and wait on a binary min-heap by the level
  * at which each fills.  Counting uses needs one look-up per use in a per-resource tag array
  * of the context (zeroed again afterwards for the resources touched only), so a phase costs
- * time in its uses, not in the size of the graph.  The filling is bound by cache misses on the
- * shared state (megabytes at 128k GPUs): a byte per shared resource says whether it is dead
- * (all its flows frozen), so that popping the many dead ones off the heap stays in cache.
+ * time in its uses, not in the size of the graph.
  */
 #include <errno.h>
 #include <math.h>
@@ -124,7 +122,6 @@ static int scratch(struct plan_fill_scratch *w, size_t nf, size_t nu, size_t nt)
 		if (!h)
 			return -ENOMEM;
 		w->heap = h;
-		GROW(w->dead, nt);
 		w->cap_res = nt;
 	}
 	return 0;
@@ -211,10 +208,7 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 			if (t >= 2 && !(t & SHARED_BIT)) { /* first use of a shared resource */
 				sh[ns] = (struct shared){0};
 				fx[ns] = (struct shared_fixed){
-					.cap = c->cap_index ? c->cap_value[c->cap_index[r]]
-							    : c->cap[r],
-					.first = (uint32_t)ncsr,
-					.res = r};
+					.cap = c->cap[r], .first = (uint32_t)ncsr, .res = r};
 				ncsr += t;
 				t = tag[r] = SHARED_BIT | (uint32_t)ns++;
 			}
@@ -268,7 +262,6 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 	/* the shared resources on a heap by the level at which each fills (heapified) */
 	for (size_t i = 0; i < ns; i++) {
 		heap[hn++] = (struct hent){fx[i].cap / sh[i].weight, (uint32_t)i};
-		w->dead[i] = sh[i].weight <= 1e-12;
 	}
 	for (size_t i = hn / 2; i-- > 0;)
 		heap_down(heap, hn, i);
@@ -283,7 +276,7 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 		while (hn) {
 			struct shared *x = &sh[heap[0].id];
 
-			if (w->dead[heap[0].id]) { /* in the cache where sh is not */
+			if (x->weight <= 1e-12) {
 				heap_pop(heap, &hn);
 			} else if (x->stale) {
 				heap[0].key = x->stamp +
@@ -309,10 +302,6 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 			by = heap[0].id;
 			level = hk;
 			heap_pop(heap, &hn);
-			if (hn) { /* the next top: fetched while this one's flows freeze */
-				__builtin_prefetch(&sh[heap[0].id]);
-				__builtin_prefetch(&w->dead[heap[0].id]);
-			}
 			flows = w->csr;
 			first = fx[by].first;
 			count = fx[by].n;
@@ -334,7 +323,6 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 				x->stamp = level;
 				x->weight -= unit ? 1.0 : w->fsh_frac[k];
 				x->stale = true;
-				w->dead[w->fsh_id[k]] = x->weight <= 1e-12;
 			}
 		}
 	}

@@ -421,7 +421,6 @@ struct plan_fill_scratch {
 	int32_t *lim_sh;
 	double *csr_frac, *fsh_frac, *fcap, *lim_frac;
 	bool *frozen;
-	bool *dead; /* [shared]: no unfrozen flow left (its weight is 0) */
 };
 
 #define PLAN_PATTERN_CACHE 256
