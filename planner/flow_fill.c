@@ -194,7 +194,7 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 	w->fsh_start[0] = 0;
 	for (size_t f = 0; f < nf; f++) {
 		double alone = INFINITY, fcap = INFINITY, lfrac = 1;
-		int64_t limit = -1;
+		uint32_t limit = PLAN_NO_LIMIT;
 
 		for (size_t u = lay->start[f]; u < lay->start[f + 1]; u++) {
 			uint32_t r, t;
@@ -242,7 +242,8 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 		w->lim_frac[f] = lfrac;
 		w->lim_sh[f] = -1;
 		w->frozen[f] = false;
-		pat->alone[f] = alone;
+		if (pat->alone)
+			pat->alone[f] = alone;
 		pat->limit[f] = limit;
 		pat->rate[f] = INFINITY; /* a flow nothing limits */
 		if (nfsh == w->fsh_start[f]) {
@@ -339,7 +340,7 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 		if (w->lim_sh[f] >= 0) {
 			pat->load[f] = sh[w->lim_sh[f]].used;
 			pat->limit[f] = fx[w->lim_sh[f]].res;
-		} else if (pat->limit[f] >= 0) {
+		} else if (pat->limit[f] != PLAN_NO_LIMIT) {
 			double used = 0;
 
 			if (isfinite(pat->rate[f]))

@@ -397,11 +397,12 @@ struct plan_layout {
 struct plan_pattern {
 	uint64_t hash;
 	size_t n_flows;
-	double *rate;	/* bytes/s (a shared-memory flow: a share of its node's memory) */
-	uint8_t *cls;	/* enum plan_class */
-	double *alone;	/* bytes/s the flow would get on its own */
-	int64_t *limit; /* the resource that set the flow's rate, -1 none */
-	double *load;	/* utilisation of that resource */
+	double *rate;	 /* bytes/s (a shared-memory flow: a share of its node's memory) */
+	uint8_t *cls;	 /* enum plan_class */
+	double *alone;	 /* bytes/s the flow would get on its own; NULL unless a phase
+			  * that pipelines (fill steps) asked for the pattern */
+	uint32_t *limit; /* the resource that set the flow's rate, PLAN_NO_LIMIT none */
+	double *load;	 /* utilisation of that resource */
 };
 
 /* A route found by search: uses arena_res/arena_frac[off .. off + n). */
@@ -423,6 +424,7 @@ struct plan_fill_scratch {
 };
 
 #define PLAN_PATTERN_CACHE 256
+#define PLAN_NO_LIMIT	   UINT32_MAX
 #define PLAN_CAP_VALUES	   16
 
 struct plan_ctx {
