@@ -479,3 +479,35 @@ int plan_calib_write(const struct plan_calib *c, FILE *f)
 	}
 	return fflush(f) || ferror(f) ? -EIO : 0;
 }
+
+/* What a failed load of a planner input returns, after one line on err. */
+static int load_failed(int ret, struct topo_error *te, FILE *err)
+{
+	char msg[1200];
+
+	if (ret == -ENOMEM) {
+		fprintf(err, "arplan: out of memory\n");
+		return PLAN_EXIT_INTERNAL;
+	}
+	topo_error_format(te, msg, sizeof(msg));
+	fprintf(err, "%s\n", msg);
+	return PLAN_EXIT_USAGE;
+}
+
+int plan_load_topology(const char *path, struct topo_desc **d, struct topo_graph **g, FILE *err)
+{
+	struct topo_error te;
+	int ret = topo_load(path, d, &te);
+
+	if (!ret)
+		ret = topo_expand(*d, g, &te);
+	return ret ? load_failed(ret, &te, err) : PLAN_EXIT_OK;
+}
+
+int plan_load_calib(const char *path, struct plan_calib *c, FILE *err)
+{
+	struct topo_error te;
+	int ret = plan_calib_load(path, c, &te);
+
+	return ret ? load_failed(ret, &te, err) : PLAN_EXIT_OK;
+}

@@ -454,7 +454,6 @@ int plan_cmd_predict(int argc, char **argv, FILE *out, FILE *err)
 	struct predict_opts o = {.minb = 1 << 20, .maxb = 1 << 30, .factor = 2, .algos = "all"};
 	struct topo_desc *d = NULL;
 	struct topo_graph *g = NULL;
-	struct topo_error te;
 	struct plan_calib calib;
 	struct plan_ctx *ctx = NULL;
 	const char *algos[8];
@@ -468,23 +467,17 @@ int plan_cmd_predict(int argc, char **argv, FILE *out, FILE *err)
 			help(out);
 		return rc > 0 ? PLAN_EXIT_OK : PLAN_EXIT_USAGE;
 	}
-	if (topo_load(o.topo, &d, &te) || topo_expand(d, &g, &te)) {
-		topo_error_format(&te, msg, sizeof(msg));
-		fprintf(err, "%s\n", msg);
-		rc = PLAN_EXIT_USAGE;
+	rc = plan_load_topology(o.topo, &d, &g, err);
+	if (rc)
 		goto out;
-	}
 	na = algo_list(o.algos, g->gpus_per_node > 1, algos, 8, err);
 	if (na < 0) {
 		rc = PLAN_EXIT_USAGE;
 		goto out;
 	}
-	if (o.calib && plan_calib_load(o.calib, &calib, &te)) {
-		topo_error_format(&te, msg, sizeof(msg));
-		fprintf(err, "%s\n", msg);
-		rc = PLAN_EXIT_USAGE;
+	rc = o.calib ? plan_load_calib(o.calib, &calib, err) : PLAN_EXIT_OK;
+	if (rc)
 		goto out;
-	}
 	nodes = o.nodes ? o.nodes : (int)g->n_nodes;
 	rpn = o.rpn ? o.rpn : (g->gpus_per_node ? (int)g->gpus_per_node : 1);
 	if ((uint32_t)nodes > g->n_nodes) {

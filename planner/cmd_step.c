@@ -200,16 +200,12 @@ int plan_step_on(const char *cmd, const char *topo, const struct plan_workload *
 {
 	struct topo_desc *d = NULL;
 	struct topo_graph *g = NULL;
-	struct topo_error te;
 	char msg[700];
 	int rc;
 
-	if (topo_load(topo, &d, &te) || topo_expand(d, &g, &te)) {
-		topo_error_format(&te, msg, sizeof(msg));
-		fprintf(err, "%s\n", msg);
-		rc = PLAN_EXIT_USAGE;
+	rc = plan_load_topology(topo, &d, &g, err);
+	if (rc)
 		goto out;
-	}
 	snprintf(name, len, "%s", topo_desc_name(d));
 	rc = plan_step_run(w, d, g, calib, s, msg, sizeof(msg));
 	if (rc) {

@@ -570,44 +570,24 @@ int plan_cmd_validate(int argc, char **argv, FILE *out, FILE *err)
 	struct plan_ctx **ctx = NULL;
 	struct topo_desc *d = NULL;
 	struct topo_graph *g = NULL;
-	struct topo_error te;
 	struct plan_calib calib;
 	struct vrow *v = NULL;
 	struct skip skips[PLAN_MAX_ALGOS * 2];
 	struct vopts o;
 	struct stats s;
 	size_t n = 0, cap = 0, n_skips = 0;
-	char msg[1200];
 	int first, nfiles = 0, i, ret, rc = PLAN_EXIT_USAGE;
 
 	ret = parse_args(argc, argv, &o, &first, out, err);
 	if (ret)
 		return ret > 0 ? PLAN_EXIT_OK : PLAN_EXIT_USAGE;
-	ret = topo_load(o.topo, &d, &te);
-	if (!ret)
-		ret = topo_expand(d, &g, &te);
-	if (ret == -EINVAL) {
-		topo_error_format(&te, msg, sizeof(msg));
-		fprintf(err, "%s\n", msg);
-		goto out;
-	}
-	rc = PLAN_EXIT_INTERNAL;
-	if (ret)
+	rc = plan_load_topology(o.topo, &d, &g, err);
+	plan_calib_defaults(&calib);
+	if (!rc && o.calib)
+		rc = plan_load_calib(o.calib, &calib, err);
+	if (rc)
 		goto out;
 	rc = PLAN_EXIT_USAGE;
-	plan_calib_defaults(&calib);
-	if (o.calib) {
-		ret = plan_calib_load(o.calib, &calib, &te);
-		if (ret == -EINVAL) {
-			topo_error_format(&te, msg, sizeof(msg));
-			fprintf(err, "%s\n", msg);
-			goto out;
-		}
-		rc = PLAN_EXIT_INTERNAL;
-		if (ret)
-			goto out;
-		rc = PLAN_EXIT_USAGE;
-	}
 	nfiles = argc - first;
 	res = calloc((size_t)nfiles, sizeof(*res));
 	ret = res ? load_results(nfiles, argv + first, &o, res, err) : -ENOMEM;

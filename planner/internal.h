@@ -608,6 +608,12 @@ void plan_csv_text(FILE *f, const char *s);
 /* "8 B", "64 KiB", "1.5 MiB" */
 void plan_rpt_size(size_t bytes, char *buf, size_t len);
 
+/* A topology file loaded and expanded, or a calibration file loaded (calib.c): on a bad
+ * file its one-line file:line:column error on err and PLAN_EXIT_USAGE; out of memory:
+ * PLAN_EXIT_INTERNAL; else PLAN_EXIT_OK. */
+int plan_load_topology(const char *path, struct topo_desc **d, struct topo_graph **g, FILE *err);
+int plan_load_calib(const char *path, struct plan_calib *c, FILE *err);
+
 /* "path: message" into msg (results.c, report_load.c); returns -EINVAL. */
 int plan_file_error(char *msg, size_t len, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -237,22 +237,13 @@ err_unlink:
 static int load_topology(const struct ropts *o, struct plan_report *r, struct topo_desc **d,
 			 struct topo_graph **g, struct plan_calib *calib, FILE *err)
 {
-	struct topo_error te;
-	char msg[1200];
 	int ret;
 
-	ret = topo_load(o->topo, d, &te);
-	if (!ret)
-		ret = topo_expand(*d, g, &te);
+	ret = plan_load_topology(o->topo, d, g, err);
 	if (!ret && o->calib)
-		ret = plan_calib_load(o->calib, calib, &te);
-	if (ret == -EINVAL) {
-		topo_error_format(&te, msg, sizeof(msg));
-		fprintf(err, "%s\n", msg);
-		return PLAN_EXIT_USAGE;
-	}
+		ret = plan_load_calib(o->calib, calib, err);
 	if (ret)
-		return PLAN_EXIT_INTERNAL;
+		return ret;
 	r->topo_name = strdup(topo_desc_name(*d));
 	r->topo_path = strdup(o->topo);
 	r->calib_path = o->calib ? strdup(o->calib) : NULL;
