@@ -279,6 +279,9 @@ int lab_read_file(const char *path, char **data, size_t *len);
  * the rsh agent, and the rails ("rails", and the per-rank NIC binding of `run --rail-bind`,
  * "rail-bind": rails.c).  0 or a negative errno. */
 int lab_state_write(const struct lab_fabric *f, const char *topo_path, const char *dir);
+/* Write len bytes of data to the file dir/name (created or truncated, with mode).  0 or a
+ * negative errno. */
+int lab_state_file(const char *dir, const char *name, const char *data, size_t len, int mode);
 
 /* ---- cmd_*.c: the arlab commands ----------------------------------------------------------- *
  * One function per subcommand, given the subcommand's own arguments (argv[0] is its name, as

@@ -296,22 +296,10 @@ static const char rail_bind_script[] =
 
 int lab_state_write_rails(const struct lab_fabric *f, const char *dir)
 {
-	char path[4096];
-	FILE *fp;
+	const char *rails = lab_rails_joined(f) ? "joined\n" : "separate\n";
+	int rc = lab_state_file(dir, "rails", rails, strlen(rails), 0644);
 
-	snprintf(path, sizeof(path), "%s/rails", dir);
-	fp = fopen(path, "w");
-	if (!fp)
-		return -errno;
-	fputs(lab_rails_joined(f) ? "joined\n" : "separate\n", fp);
-	if (fclose(fp))
-		return -errno;
-	snprintf(path, sizeof(path), "%s/rail-bind", dir);
-	fp = fopen(path, "w");
-	if (!fp)
-		return -errno;
-	fputs(rail_bind_script, fp);
-	if (fclose(fp))
-		return -errno;
-	return chmod(path, 0755) ? -errno : 0;
+	return rc ? rc
+		  : lab_state_file(dir, "rail-bind", rail_bind_script, strlen(rail_bind_script),
+				   0755);
 }

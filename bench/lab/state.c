@@ -14,7 +14,7 @@
 
 #include "bench/lab/lab.h"
 
-static int write_file(const char *dir, const char *name, const char *data, size_t len, int mode)
+int lab_state_file(const char *dir, const char *name, const char *data, size_t len, int mode)
 {
 	char path[4096];
 	int fd, rc = 0;
@@ -72,9 +72,9 @@ int lab_state_write(const struct lab_fabric *f, const char *topo_path, const cha
 	rc = lab_read_file(topo_path, &topo, &tlen);
 	if (rc)
 		return rc;
-	rc = write_file(dir, "topology.yaml", topo, tlen, 0644);
+	rc = lab_state_file(dir, "topology.yaml", topo, tlen, 0644);
 	if (!rc)
-		rc = write_file(dir, "source", topo_path, strlen(topo_path), 0644);
+		rc = lab_state_file(dir, "source", topo_path, strlen(topo_path), 0644);
 	if (!rc) {
 		hosts = malloc((size_t)f->n_hosts * (LAB_NAME_MAX + 1) + 1);
 		rc = hosts ? 0 : -ENOMEM;
@@ -82,7 +82,7 @@ int lab_state_write(const struct lab_fabric *f, const char *topo_path, const cha
 	for (uint32_t h = 0; h < f->n_hosts && !rc; h++)
 		hlen += (size_t)sprintf(hosts + hlen, "%s\n", f->hosts[h].name);
 	if (!rc)
-		rc = write_file(dir, "hosts", hosts, hlen, 0644);
+		rc = lab_state_file(dir, "hosts", hosts, hlen, 0644);
 	free(hosts);
 	hosts = NULL;
 	hlen = 0;
@@ -101,12 +101,12 @@ int lab_state_write(const struct lab_fabric *f, const char *topo_path, const cha
 	}
 	/* bridged: "IFNAME SWITCH" per bridge; routed: "NAMESPACE SWITCH" per switch */
 	if (!rc)
-		rc = write_file(dir, f->routed ? "switches" : "bridges", hosts ? hosts : "", hlen,
-				0644);
+		rc = lab_state_file(dir, f->routed ? "switches" : "bridges", hosts ? hosts : "",
+				    hlen, 0644);
 	if (!rc)
 		rc = lab_state_write_links(f, dir);
 	if (!rc)
-		rc = write_file(dir, "rsh-agent", agent_script, strlen(agent_script), 0755);
+		rc = lab_state_file(dir, "rsh-agent", agent_script, strlen(agent_script), 0755);
 	if (!rc)
 		rc = lab_state_write_rails(f, dir);
 	if (!rc) {
@@ -116,7 +116,7 @@ int lab_state_write(const struct lab_fabric *f, const char *topo_path, const cha
 		for (uint32_t h = 0; h < f->n_hosts; h++)
 			most = f->hosts[h].n_nics > most ? f->hosts[h].n_nics : most;
 		snprintf(nics, sizeof(nics), "%u\n", most);
-		rc = write_file(dir, "nics", nics, strlen(nics), 0644);
+		rc = lab_state_file(dir, "nics", nics, strlen(nics), 0644);
 	}
 	free(hosts);
 	free(topo);
