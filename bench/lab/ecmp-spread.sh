@@ -45,38 +45,8 @@ done
 for c in mpirun flock timeout jq awk; do
 	command -v $c >/dev/null || { echo "ecmp-spread: needs $c" >&2; exit 2; }
 done
-mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
-TMP=$(mktemp -d /tmp/ecmp-spread.XXXXXX)
-cp "$BUILD/arlab" "$BUILD/arbench" "$TMP/" || exit 1
-ARLAB=$TMP/arlab
-LAB_UP=0
-cleanup() {
-	local rc=$?
-	[ "$LAB_UP" = 1 ] && { "$ARLAB" down >/dev/null 2>&1 9>&- || echo "ecmp-spread: arlab down failed" >&2; }
-	rm -rf "$TMP"
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-
-load() { cut -d' ' -f1-3 /proc/loadavg; }
-cpu_busy() { # percent over 2 s, all cores
-	local a b ta=0 tb=0 i
-	read -r -a a < <(grep '^cpu ' /proc/stat)
-	sleep 2
-	read -r -a b < <(grep '^cpu ' /proc/stat)
-	for ((i = 1; i < ${#a[@]}; i++)); do ta=$((ta + a[i])) tb=$((tb + b[i])); done
-	echo $((tb > ta ? 100 - 100 * ((b[4] + b[5]) - (a[4] + a[5])) / (tb - ta) : 0))
-}
-wait_quiet() {
-	local t0=$SECONDS
-	while :; do
-		BUSY=$(cpu_busy)
-		[ "$BUSY" -lt "${QUIET_BUSY:-25}" ] || [ $((SECONDS - t0)) -ge "${QUIET_WAIT:-60}" ] && return 0
-		sleep 3
-	done
-}
+. bench/lab/measurelib.sh
+measure_setup ecmp-spread
 
 echo "ecmp-spread: waiting for the lab lock $LOCK"
 mkdir -p "${LOCK%/*}"
