@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "planner/planner.h"
+#include "tests/unit/bom_json.h"
 
 /* `arplan topo --json FILE` through plan_cmd_topo(), parsed. */
 static json_t *topo_json(const char *file)
@@ -40,30 +41,6 @@ static json_t *topo_json(const char *file)
 	fclose(out);
 	fclose(err);
 	return j;
-}
-
-static json_int_t num(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	if (!json_is_integer(v))
-		fail_msg("no integer '%s'", key);
-	return json_integer_value(v);
-}
-
-/* The count of bom line (item, part); 0 when there is no such line. */
-static json_int_t bom_count(const json_t *j, const char *item, const char *part)
-{
-	const json_t *l;
-	size_t i;
-
-	json_array_foreach(json_object_get(j, "bom"), i, l)
-	{
-		if (!strcmp(json_string_value(json_object_get(l, "item")), item) &&
-		    !strcmp(json_string_value(json_object_get(l, "part")), part))
-			return num(l, "count");
-	}
-	return 0;
 }
 
 /* The media_classes entry of class and reach, or NULL. */

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "planner/internal.h"
+#include "tests/unit/bom_json.h"
 
 #define NVL72 "configs/topologies/nvl72-576-gb200.yaml"
 #define HGX   "configs/topologies/hgx-b200-576.yaml"
@@ -85,21 +86,6 @@ static json_int_t jint(const json_t *o, const char *a, const char *b)
 	if (!json_is_integer(x))
 		fail_msg("no integer %s%s%s", a, b ? "." : "", b ? b : "");
 	return json_integer_value(x);
-}
-
-static json_int_t bom_count(const json_t *doc, const char *item, const char *part)
-{
-	const json_t *l;
-	size_t i;
-
-	json_array_foreach(json_object_get(doc, "bom"), i, l)
-	{
-		if (!strcmp(json_string_value(json_object_get(l, "item")), item) &&
-		    !strcmp(json_string_value(json_object_get(l, "part")), part))
-			return json_integer_value(json_object_get(l, "count"));
-	}
-	fail_msg("no BOM line %s / %s", item, part);
-	return -1;
 }
 
 /* `arplan topo --json` and the text summary against the hand-derived counts. */
