@@ -44,7 +44,9 @@ static const char *const mpirun_lab_args[] = {"--bind-to",
  *   the other direction's data in the shaped links' queues; the ring got 320-370 of 400 Mbit/s
  *   and 570 of 800.  Sent eagerly it gets 396 and 756.  But an eager message goes over one
  *   BTL, while rendezvous stripes across NICs: with two 200 Mbit/s rails the ring got 195
- *   eagerly and 360 with the default, so hosts with several NICs keep the default.
+ *   eagerly and 360 with the default, so hosts with several NICs keep the default.  The
+ *   cost: rhd at 8 MiB on 8 hosts has sporadic iterations 1.6x the others with 4 MiB and
+ *   none with the default (bench/results/routed-ecmp.md); ecmp-spread.sh uses the default.
  * - mpi_yield_when_idle 1: the emulated hosts share the machine's cores, but each one has a
  *   slot of its own, so Open MPI does not know it is oversubscribed and its ranks busy-poll.
  *   A rank whose message has arrived then waits for the scheduler to take a core from the

@@ -10,11 +10,20 @@
 # (`ss -tni` in a host during a run: one connection per peer carries megabytes, the others
 # kilobytes), and the counters agree: each leaf's uplink bytes split in quarters (4 pairs),
 # never in eighths.  The script compares the median busbw of the runs with the model's, and the range (max - min) of the runs with the model's expected
-# range of RUNS draws (resampled from its SAMPLES draws).  Run as root from the repository:
+# range of RUNS draws (resampled from its SAMPLES draws).
+#
+# The runs use Open MPI's default TCP eager limit (64 KiB; EAGER sets it), not the 4 MiB that
+# `arlab run` sets for the ring's sake: with 4 MiB, rhd's 1 MiB segments go eagerly both ways
+# over one connection per peer pair, and on the 8-host labs some iterations then run two of
+# their 4 MiB steps at about half rate (lab-2leaf-1to1, 8 MiB, no ECMP: 64-70 Mbit/s with
+# iterations up to 1.9 s, against 98 Mbit/s and at most 1.21 s with 64 KiB, side by side;
+# bench/results/routed-ecmp.md).  That slow mode is Open MPI's, not the fabric's, and it hid
+# the hash's cost.  Run as root from the repository:
 #
 #   bench/lab/ecmp-spread.sh [RUNS] [OUTDIR]       measure RUNS (10) runs, then compare
 #   bench/lab/ecmp-spread.sh compare [OUTDIR]      compare the runs already in OUTDIR (no root)
 #   env: BUILD=build SIZE=8M ITERS=3 SAMPLES=2000 CONNS=1 CALIB=bench/results/planner-lab/calib.yaml
+#        EAGER=65536 (Open MPI's btl_tcp_eager_limit and rndv_eager_limit for the runs, bytes)
 #        QUIET_BUSY=25 QUIET_WAIT=60 (wait up to QUIET_WAIT s for the CPUs to be < QUIET_BUSY %)
 #
 # Prints one line per run (busbw, load before and after, CPU busy before, uplink MB) and the
@@ -32,6 +41,7 @@ ITERS=${ITERS:-3}
 SAMPLES=${SAMPLES:-2000}
 CONNS=${CONNS:-1}
 CALIB=${CALIB:-bench/results/planner-lab/calib.yaml}
+EAGER=${EAGER:-65536}
 TOPO=configs/topologies/lab-2leaf-2spine.yaml
 LOCK=/run/arlab-test.lock
 
@@ -59,8 +69,8 @@ fi
 LAB_UP=1
 "$ARLAB" up "$TOPO" 9>&- || { echo "ecmp-spread: arlab up $TOPO failed" >&2; exit 1; }
 
-printf '# %s, rhd at %s B, %s iterations after 1 warm-up, one rank per host; %s\n' \
-	"$TOPO" "$bytes" "$ITERS" "$(date -u +%FT%TZ)"
+printf '# %s, rhd at %s B, %s iterations after 1 warm-up, one rank per host, TCP eager limit %s B; %s\n' \
+	"$TOPO" "$bytes" "$ITERS" "$EAGER" "$(date -u +%FT%TZ)"
 printf '# run %8s %6s %16s %16s  %s\n' "busbw" "busy" "load before" "load after" \
 	"MB up: leaf0->spine0 leaf0->spine1 leaf1->spine0 leaf1->spine1  worst uplink share"
 printf '# %3s %8s %6s\n' "" "(Mbit/s)" "(%)"
@@ -68,7 +78,8 @@ printf '# %3s %8s %6s\n' "" "(Mbit/s)" "(%)"
 for ((i = 1; i <= RUNS; i++)); do
 	wait_quiet
 	l0=$(load)
-	timeout -k 10 300 "$ARLAB" run --bench "$TMP/arbench" -- -b "$SIZE" -e "$SIZE" -n "$ITERS" \
+	OMPI_MCA_btl_tcp_eager_limit=$EAGER OMPI_MCA_btl_tcp_rndv_eager_limit=$EAGER \
+		timeout -k 10 300 "$ARLAB" run --bench "$TMP/arbench" -- -b "$SIZE" -e "$SIZE" -n "$ITERS" \
 		-w 1 -c 0 -A rhd -q -J "$OUT/run$i.json" >"$OUT/run$i.log" 2>&1 9>&-
 	rc=$?
 	"$ARLAB" counters --fabric >"$OUT/counters$i.txt" 9>&-
