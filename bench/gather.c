@@ -3,7 +3,7 @@
  * cluster map built from them (topo_cluster_map_build), and one hwloc summary per node,
  * discovered by the node's first rank and collected at rank 0 for the table and the JSON.
  */
-#include "bench/bench.h"
+#include "bench/internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -104,4 +104,20 @@ const char *bench_node_name(const struct bench_cluster *cl, int n, bool anonymiz
 	else
 		snprintf(buf, len, "%s", cl->hostnames[cl->map.first_rank_of_node[n]]);
 	return buf;
+}
+
+/* The first line of MPI_Get_library_version, cut to fit out (MPICH's is several kB). */
+void bench__mpi_library(char *out, size_t len)
+{
+	char buf[MPI_MAX_LIBRARY_VERSION_STRING];
+	int n = 0;
+
+	MPI_Get_library_version(buf, &n);
+	buf[n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	n = (int)strlen(buf); /* the first line, cut to fit (MPICH's is several kB) */
+	if ((size_t)n >= len)
+		n = (int)len - 1;
+	memcpy(out, buf, (size_t)n);
+	out[n] = '\0';
 }

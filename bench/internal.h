@@ -20,6 +20,8 @@ struct bench_live {
 };
 
 void bench__sleep(double sec);
+/* The first line of MPI_Get_library_version in out, cut to fit (gather.c). */
+void bench__mpi_library(char *out, size_t len);
 /* Print "arbench: msg" from this rank and abort the job (exit code BENCH_EXIT_RUNTIME). */
 _Noreturn void bench__die(const struct bench_live *l, const char *msg);
 /* Collective: did any rank fail?  The lowest failing rank's msg lands in err at rank 0. */

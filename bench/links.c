@@ -423,21 +423,6 @@ static void sweep(struct links *l, const struct bench_links_view *v)
 
 /* ---- setup --------------------------------------------------------------------------------- */
 
-static void mpi_library_line(char *out, size_t len)
-{
-	char buf[MPI_MAX_LIBRARY_VERSION_STRING];
-	int n = 0;
-
-	MPI_Get_library_version(buf, &n);
-	buf[n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	n = (int)strlen(buf); /* the first line, cut to fit (MPICH's is several kB) */
-	if ((size_t)n >= len)
-		n = (int)len - 1;
-	memcpy(out, buf, (size_t)n);
-	out[n] = '\0';
-}
-
 /* Who measures: the first rank of each node, or every rank.  Fewer than 2 is bad input. */
 static int choose_participants(struct links *l, char *err, size_t errlen)
 {
@@ -596,7 +581,7 @@ int bench_links_run(MPI_Comm comm, const struct bench_links_opts *o, int argc, c
 	MPI_Comm_size(comm, &l.nranks);
 	MPI_Comm_dup(comm, &l.live.ctl);
 	l.live = (struct bench_live){comm, l.live.ctl, l.rank, l.nranks, o->common.timeout};
-	mpi_library_line(l.mpi_library, sizeof(l.mpi_library));
+	bench__mpi_library(l.mpi_library, sizeof(l.mpi_library));
 	l.stall_rank =
 		getenv("ARBENCH_TEST_STALL_RANK") ? atoi(getenv("ARBENCH_TEST_STALL_RANK")) : -1;
 	l.stall_sec =

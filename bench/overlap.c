@@ -558,8 +558,7 @@ static void ovl_free(struct ovl *v)
 int bench_overlap_main(int argc, char **argv, char *err, size_t errlen)
 {
 	struct ovl v = {.argc = argc, .argv = argv};
-	int provided, code, n = 0;
-	char lib[MPI_MAX_LIBRARY_VERSION_STRING];
+	int provided, code;
 
 	MPI_Comm_rank(MPI_COMM_WORLD, &v.rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &v.nranks);
@@ -579,14 +578,7 @@ int bench_overlap_main(int argc, char **argv, char *err, size_t errlen)
 			 provided);
 		return BENCH_EXIT_RUNTIME;
 	}
-	MPI_Get_library_version(lib, &n);
-	lib[n < (int)sizeof(lib) ? n : (int)sizeof(lib) - 1] = '\0';
-	lib[strcspn(lib, "\n")] = '\0';
-	n = (int)strlen(lib); /* the first line, cut to fit (MPICH's is several kB) */
-	if ((size_t)n >= sizeof(v.mpi_library))
-		n = (int)sizeof(v.mpi_library) - 1;
-	memcpy(v.mpi_library, lib, (size_t)n);
-	v.mpi_library[n] = '\0';
+	bench__mpi_library(v.mpi_library, sizeof(v.mpi_library));
 	v.live = (struct bench_live){
 		.comm = MPI_COMM_WORLD, .rank = v.rank, .nranks = v.nranks, .timeout = v.o.timeout};
 	MPI_Comm_dup(MPI_COMM_WORLD, &v.live.ctl);

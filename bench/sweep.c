@@ -232,21 +232,6 @@ static void measure_size(struct sweep *s, const struct bench_check *chk, uint64_
 
 /* ---- setup ----------------------------------------------------------------------------------- */
 
-static void mpi_library_line(char *out, size_t len)
-{
-	char buf[MPI_MAX_LIBRARY_VERSION_STRING];
-	int n = 0;
-
-	MPI_Get_library_version(buf, &n);
-	buf[n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	n = (int)strlen(buf); /* the first line, cut to fit (MPICH's is several kB) */
-	if ((size_t)n >= len)
-		n = (int)len - 1;
-	memcpy(out, buf, (size_t)n);
-	out[n] = '\0';
-}
-
 /* Which algorithms run: the -A list, minus (with -A all) those this communicator cannot run;
  * an explicitly requested unsupported one is bad input. */
 static int choose_algos(struct sweep *s, char *skipped, size_t slen, char *err, size_t errlen)
@@ -520,7 +505,7 @@ int bench_run(MPI_Comm comm, const struct bench_opts *o, int argc, char **argv, 
 	s.live.rank = s.rank;
 	s.live.nranks = s.nranks;
 	s.live.timeout = o->timeout;
-	mpi_library_line(s.mpi_library, sizeof(s.mpi_library));
+	bench__mpi_library(s.mpi_library, sizeof(s.mpi_library));
 	setup_test_hook(&s);
 	rc = bench_cluster_gather(comm, &s.cl);
 	if (rc) {
