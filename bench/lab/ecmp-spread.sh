@@ -43,7 +43,6 @@ CONNS=${CONNS:-1}
 CALIB=${CALIB:-bench/results/planner-lab/calib.yaml}
 EAGER=${EAGER:-65536}
 TOPO=configs/topologies/lab-2leaf-2spine.yaml
-LOCK=/run/arlab-test.lock
 
 [ -f "$CALIB" ] || { echo "ecmp-spread: no calibration $CALIB (set CALIB=FILE)" >&2; exit 2; }
 bytes=$(numfmt --from=iec "$SIZE")
@@ -58,14 +57,7 @@ done
 . bench/lab/measurelib.sh
 measure_setup ecmp-spread
 
-echo "ecmp-spread: waiting for the lab lock $LOCK"
-mkdir -p "${LOCK%/*}"
-exec 9>>"$LOCK"
-flock -w 1800 9 || { echo "ecmp-spread: lab lock busy for 30 minutes" >&2; exit 1; }
-if [ -e /run/arlab ] || ip netns list | grep -q '^arl-'; then
-	echo "ecmp-spread: somebody else's lab is up ($(cat /run/arlab/source 2>/dev/null)); not touching it" >&2
-	exit 1
-fi
+measure_lock || exit 1
 LAB_UP=1
 "$ARLAB" up "$TOPO" 9>&- || { echo "ecmp-spread: arlab up $TOPO failed" >&2; exit 1; }
 

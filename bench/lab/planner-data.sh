@@ -60,25 +60,10 @@ for c in mpirun flock timeout jq; do
 	command -v $c >/dev/null || { echo "planner-data: needs $c" >&2; exit 2; }
 done
 
-# private copies: a concurrent `make` relinking build/ must not take them away mid-run
-TMP=$(mktemp -d /tmp/planner-data.XXXXXX)
-cp "$BUILD/arlab" "$BUILD/arbench" "$TMP/" || exit 1
-ARLAB=$TMP/arlab
-ARBENCH=$TMP/arbench
-LAB_UP=0
-LOCK=/run/arlab-test.lock
-
-cleanup() {
-	local rc=$?
-	if [ "$LAB_UP" = 1 ]; then
-		echo "planner-data: bringing the lab down"
-		"$ARLAB" down >/dev/null 2>&1 || echo "planner-data: arlab down failed" >&2
-	fi
-	rm -rf "$TMP"
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+# private copies of arlab and arbench, clean-up on every exit path, the quiet wait, the lock
+QUIET_WAIT=${QUIET_WAIT:-300}
+. bench/lab/measurelib.sh
+measure_setup planner-data
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_hwloc_base_binding_policy=${OMPI_MCA_hwloc_base_binding_policy:-none}
@@ -88,34 +73,12 @@ F_SHM="-b 8 -e 16M -f 2 -A ring,tree,hier,rhd -n 10 -w 3 -c 1"
 F_2NODE="-b 8 -e 16M -f 2 -A ring,tree,hier,rhd -n 5 -w 2 -c 1"
 F_LAB="-b 8 -e 8M -f 2 -A ring,tree,hier,rhd -n 3 -w 1 -c 1"
 
-load() { cut -d' ' -f1-3 /proc/loadavg; }
-
-# CPU busy percent over the next 2 s (all cores, from /proc/stat)
-cpu_busy() {
-	local a b
-	read -r -a a < <(grep '^cpu ' /proc/stat)
-	sleep 2
-	read -r -a b < <(grep '^cpu ' /proc/stat)
-	local ta=0 tb=0 i
-	for ((i = 1; i < ${#a[@]}; i++)); do ta=$((ta + a[i])) tb=$((tb + b[i])); done
-	local idle=$(((b[4] + b[5]) - (a[4] + a[5]))) tot=$((tb - ta))
-	echo $((tot > 0 ? 100 - 100 * idle / tot : 0))
-}
-
-# Other developers compile and test on this machine: before each run wait (at most
-# QUIET_WAIT seconds, default 300) until the CPUs are less than QUIET_BUSY % busy (default 25)
-# over 2 s, then go ahead either way; the busy figure goes into runs.tsv.
-wait_quiet() {
-	local t0=$SECONDS b
-	while :; do
-		b=$(cpu_busy)
-		if [ "$b" -lt "${QUIET_BUSY:-25}" ] || [ $((SECONDS - t0)) -ge "${QUIET_WAIT:-300}" ]; then
-			BUSY=$b
-			echo "  CPU ${b}% busy (waited $((SECONDS - t0)) s for quiet)"
-			return 0
-		fi
-		sleep 5
-	done
+# Other developers compile and test on this machine: before each run wait_quiet (at most
+# QUIET_WAIT seconds, default 300, until the CPUs are less than QUIET_BUSY % busy, default 25,
+# over 2 s), then go ahead either way; the busy figure goes into runs.tsv.
+quiet() {
+	wait_quiet
+	echo "  CPU ${BUSY}% busy (waited $WAITED s for quiet)"
 }
 
 wanted() { # name
@@ -148,7 +111,7 @@ run_shm() {
 	wanted "$name" || return 0
 	echo "== $name: mpirun -np $np (shared memory, no lab)"
 	rm -f "$dir/$name.json"
-	wait_quiet
+	quiet
 	START=$(date -u +%FT%TZ) l0=$(load) t0=$SECONDS
 	# shellcheck disable=SC2086
 	timeout -k 10 600 mpirun --oversubscribe -np "$np" "$ARBENCH" $F_SHM -J "$dir/$name.json" \
@@ -164,18 +127,11 @@ run_lab() {
 	local dir=$1 name=$2 topo=configs/topologies/$3.yaml limit=$4 ropts=$5 flags=$6 t0 l0 rc
 	wanted "$name" || return 0
 	echo "== $name: $topo ${ropts:-one rank per host}"
-	echo "  waiting for the lab lock $LOCK"
-	exec 9>>"$LOCK"
-	flock -w 1800 9 || { echo "planner-data: lab lock busy for 30 minutes" >&2; exit 1; }
-	if [ -e /run/arlab ] || ip netns list | grep -q '^arl-'; then
-		echo "planner-data: somebody else's lab is up ($(cat /run/arlab/source 2>/dev/null)); skipping $name" >&2
-		exec 9>&-
-		return 1
-	fi
+	measure_lock || { echo "planner-data: skipping $name" >&2; return 1; }
 	LAB_UP=1
 	"$ARLAB" up "$topo" 9>&- || { echo "planner-data: arlab up $topo failed" >&2; exit 1; }
 	rm -f "$dir/$name.json"
-	wait_quiet
+	quiet
 	START=$(date -u +%FT%TZ) l0=$(load) t0=$SECONDS
 	# shellcheck disable=SC2086
 	timeout -k 10 "$limit" "$ARLAB" run $ropts --bench "$ARBENCH" -- $flags -J "$dir/$name.json" \

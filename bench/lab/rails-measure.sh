@@ -22,7 +22,6 @@ BUILD=${BUILD:-build}
 OUT=${1:-/tmp/arlab-rails}
 SIZE=${SIZE:-32M}
 ITERS=${ITERS:-3}
-LOCK=/run/arlab-test.lock
 [ "$(id -u)" = 0 ] || { echo "rails-measure: needs root (arlab)" >&2; exit 2; }
 for b in arlab arbench; do
 	[ -x "$BUILD/$b" ] || { echo "rails-measure: build first (make -j2 all): no $BUILD/$b" >&2; exit 2; }
@@ -61,13 +60,7 @@ iperf_rows() {
 	echo "${bw[*]}" | sed 's|/| / |g'
 }
 
-echo "rails-measure: waiting for the lab lock $LOCK"
-exec 9>>"$LOCK"
-flock -w 1800 9 || { echo "rails-measure: lab lock busy for 30 minutes" >&2; exit 1; }
-if [ -e /run/arlab ] || ip netns list | grep -q '^arl-'; then
-	echo "rails-measure: somebody else's lab is up ($(cat /run/arlab/source 2>/dev/null)); not touching it" >&2
-	exit 1
-fi
+measure_lock || exit 1
 printf '# rails-measure %s: iperf3 3 s node0 -> node2; arbench ring %s B, %s iterations after 1 warm-up\n' \
 	"$(date -u +%FT%TZ)" "$bytes" "$ITERS"
 printf '%-15s %-40s %-28s %6s %s\n' "# lab" "measurement" "Mbit/s (busbw for rings)" "busy" "load before"

@@ -22,7 +22,6 @@ MODE=${1:-all}
 OUT=${2:-bench/results/overlap-lab}
 CALIB=${CALIB:-bench/results/planner-lab/calib.yaml}
 STEPS=${STEPS:-10}
-LOCK=/run/arlab-test.lock
 case $MODE in measure | predict | all) ;; *)
 	echo "usage: $0 [measure|predict|all] [OUTDIR]" >&2
 	exit 2
@@ -37,66 +36,35 @@ PAIRS=(
 	"3leaf-llama3-8b lab-3leaf llama3-8b 0.001 ring"
 )
 
-# CPU busy percent over the next 2 s (all cores, /proc/stat)
-cpu_busy() {
-	local a b ta=0 tb=0 i
-	read -r -a a < <(grep '^cpu ' /proc/stat)
-	sleep 2
-	read -r -a b < <(grep '^cpu ' /proc/stat)
-	for ((i = 1; i < ${#a[@]}; i++)); do ta=$((ta + a[i])) tb=$((tb + b[i])); done
-	local idle=$(((b[4] + b[5]) - (a[4] + a[5]))) tot=$((tb - ta))
-	echo $((tot > 0 ? 100 - 100 * idle / tot : 0))
-}
-
-# The machine is shared: wait (at most QUIET_WAIT s, default 300) until the CPUs are under
-# QUIET_BUSY % busy (default 25) over 2 s, then go ahead either way; BUSY goes into runs.tsv.
-wait_quiet() {
-	local t0=$SECONDS
-	while :; do
-		BUSY=$(cpu_busy)
-		if [ "$BUSY" -lt "${QUIET_BUSY:-25}" ] || [ $((SECONDS - t0)) -ge "${QUIET_WAIT:-300}" ]; then
-			echo "  CPU ${BUSY}% busy (waited $((SECONDS - t0)) s for quiet)"
-			return 0
-		fi
-		sleep 5
-	done
-}
+# private copies of arlab and arbench, clean-up, the lock and the quiet wait (at most
+# QUIET_WAIT s, default 300, until the CPUs are under QUIET_BUSY % busy, default 25, over 2 s;
+# then go ahead either way; BUSY goes into runs.tsv)
+QUIET_WAIT=${QUIET_WAIT:-300}
+. bench/lab/measurelib.sh
 
 wanted() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
-load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 measure() {
 	[ "$(id -u)" = 0 ] || { echo "overlap-lab: measuring needs root (arlab)" >&2; exit 2; }
-	local arlab=${ARLAB:-$BUILD/arlab}
-	[ -x "$arlab" ] && [ -x "$BUILD/arbench" ] || { echo "overlap-lab: build first" >&2; exit 2; }
+	[ -x "$BUILD/arlab" ] && [ -x "$BUILD/arbench" ] || { echo "overlap-lab: build first" >&2; exit 2; }
 	mkdir -p "$OUT/logs"
-	OUTABS=$(cd "$OUT" && pwd)
-	TMP=$(mktemp -d /tmp/overlap-lab.XXXXXX)
-	cp "$arlab" "$BUILD/arbench" "$TMP/" || exit 1
-	LAB_UP=0
-	trap 'rc=$?; [ "$LAB_UP" = 1 ] && "$TMP/arlab" down >/dev/null 9>&-; rm -rf "$TMP"; exit $rc' EXIT
-	trap 'exit 130' INT TERM HUP
-	export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+	measure_setup overlap-lab
+	OUTABS=$OUT
 	local p name topo wl scale algo flags l0 t0 rc start
 	for p in "${PAIRS[@]}"; do
 		read -r name topo wl scale algo <<<"$p"
 		wanted "$name" || continue
-		echo "== $name: waiting for the lab lock $LOCK"
-		exec 9>>"$LOCK"
-		flock -w 1800 9 || { echo "overlap-lab: lab lock busy for 30 minutes" >&2; exit 1; }
-		if [ -e /run/arlab ] || ip netns list | grep -q '^arl-'; then
-			echo "overlap-lab: somebody else's lab is up; skipping $name" >&2
-			exec 9>&-
-			continue
-		fi
+		echo "== $name"
+		measure_lock || { echo "overlap-lab: skipping $name" >&2; continue; }
 		LAB_UP=1
-		"$TMP/arlab" up "configs/topologies/$topo.yaml" 9>&- >/dev/null ||
+		"$ARLAB" up "configs/topologies/$topo.yaml" 9>&- >/dev/null ||
 			{ echo "overlap-lab: arlab up $topo failed" >&2; exit 1; }
 		flags="overlap --workload $PWD/configs/workloads/$wl.yaml --topo $PWD/configs/topologies/$topo.yaml --scale $scale -A $algo --steps $STEPS --warmup 1 --timeout 60"
 		wait_quiet
+		echo "  CPU ${BUSY}% busy (waited $WAITED s for quiet)"
 		start=$(date -u +%FT%TZ) l0=$(load) t0=$SECONDS
 		# shellcheck disable=SC2086
-		timeout -k 10 900 "$TMP/arlab" run --bench "$TMP/arbench" -- $flags -J "$OUTABS/$name.json" \
+		timeout -k 10 900 "$ARLAB" run --bench "$ARBENCH" -- $flags -J "$OUTABS/$name.json" \
 			>"$OUTABS/logs/$name.log" 2>&1 9>&-
 		rc=$?
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$start" $((SECONDS - t0)) "$BUSY" "$l0" "$(load)" "$rc" \
@@ -104,7 +72,7 @@ measure() {
 			>>"$OUT/runs.tsv"
 		echo "  exit $rc, $((SECONDS - t0)) s, load before $l0, after $(load)"
 		cat "$OUTABS/logs/$name.log"
-		"$TMP/arlab" down >/dev/null 9>&- || echo "overlap-lab: arlab down failed" >&2
+		"$ARLAB" down >/dev/null 9>&- || echo "overlap-lab: arlab down failed" >&2
 		LAB_UP=0
 		exec 9>&-
 	done
