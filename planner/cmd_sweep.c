@@ -26,9 +26,11 @@ static void help(FILE *f)
 		"                    [--catalog DIR] [--json|--csv]\n\n"
 		"Build fat-tree 1:1, 2:1 and 3:1, rail-optimized (SUs of 32 nodes) and rail-only\n"
 		"fabrics for N GPUs (nodes of 8 of the workload's GPUs, 8 ConnectX-7 400G NICs,\n"
-		"OSFP-400G-SR4 optics, DR4 on a third tier; QM9700 switches in 2 or 3 tiers, else\n"
-		"TH5-128x400G), run `arplan step` on each and print them side by side as `arplan\n"
-		"compare` does, then the cheapest per unit of effective compute (PFLOP/s per M$).\n"
+		"media by reach (`media: auto`: DAC in a rack, optics beyond); QM9700 switches in "
+		"2\n"
+		"or 3 tiers, else TH5-128x400G), run `arplan step` on each and print them side by\n"
+		"side as `arplan compare` does, then the cheapest per unit of effective compute\n"
+		"(PFLOP/s per M$).\n"
 		"When the catalog gives the workload's GPU an nvlink_domain (GB200: 72, as in "
 		"GB200\n"
 		"NVL72 racks), also that: NVLink domains of trays of 4 GPUs and 4 ConnectX-7,\n"
@@ -123,11 +125,11 @@ static int write_yaml(const char *path, const struct fabric_option *x, long node
 	if (strcmp(x->family, "fat-tree") == 0)
 		fprintf(f, "  tiers: %u\n  oversubscription: [%u%s]\n  placement: node\n", tiers,
 			x->oversub, tiers == 3 ? ", 1" : "");
-	fprintf(f, "link_classes:\n  host:  {rate: 400Gbit, latency: 1us, media: OSFP-400G-SR4}\n");
+	fprintf(f, "link_classes:\n  host:  {rate: 400Gbit, latency: 1us, media: auto}\n");
 	if (!x->rails || attempts[a].tier1)
-		fprintf(f, "  tier1: {rate: 400Gbit, latency: 1us, media: OSFP-400G-SR4}\n");
+		fprintf(f, "  tier1: {rate: 400Gbit, latency: 1us, media: auto}\n");
 	if (tiers == 3 && !x->rails)
-		fprintf(f, "  tier2: {rate: 400Gbit, latency: 1us, media: OSFP-400G-DR4}\n");
+		fprintf(f, "  tier2: {rate: 400Gbit, latency: 1us, media: auto}\n");
 	return fclose(f) ? -EIO : 0;
 }
 
