@@ -10,7 +10,8 @@
  *   model.c      link figures per class (from the topology or a calibration), closed forms
  *   calib.c      calib.yaml in (libcyaml, file:line:column errors) and out
  *   fit.c        fitting a calibration to arbench results (GSL)
- *   results.c    arbench's JSON and nccl-tests' output in
+ *   results.c    arbench's JSON in (and what both results readers share)
+ *   results_nccl.c  nccl-tests' output in (text table or -J JSON)
  *   workload.c   workload YAML in (training jobs for step, compare and sweep)
  *   step.c       one training step on a topology: buckets, idle fraction, MFU, cost
  *   yamlerr.c    the range check of calib.c's and workload.c's numbers (loading: topo_yaml_load)
@@ -137,6 +138,20 @@ double plan_row_seconds(const struct plan_row *row);
  * 0, or -EINVAL with one line in msg, or -ENOMEM. */
 int plan_results_load_nccl(const char *path, int ranks, int nodes, struct plan_results **out,
 			   char *msg, size_t msglen);
+/* What results.c and results_nccl.c share: an element size by type name (arbench's and
+ * nccl-tests' names; 0 when unknown), an empty result set, a row appended (capacity in *cap),
+ * the whole file NUL-terminated (0, or -EINVAL with msg), whitespace skipped, text parsed as
+ * JSON (NULL with msg saying truncated or not JSON), whether text is nccl-tests' table. */
+unsigned plan__type_size(const char *name);
+struct plan_results *plan__results_new(const char *path, int ranks, int nodes);
+int plan__results_add_row(struct plan_results *r, size_t *cap, const struct plan_row *row);
+int plan__slurp(const char *path, char **buf, size_t *len, char *msg, size_t msglen);
+const char *plan__skip_space(const char *s);
+struct json_t *plan__parse_json(const char *path, const char *text, size_t len, char *msg,
+				size_t msglen);
+bool plan__looks_like_nccl_text(const char *text);
+/* An integer member key of object o that is at least min into *out: 0, else -EINVAL. */
+int plan__json_int(struct json_t *o, const char *key, long long min, long long *out);
 
 /* ---- schedules --------------------------------------------------------------------------- */
 
