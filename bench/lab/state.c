@@ -5,7 +5,6 @@
  * mpirun starts its daemons on the emulated hosts.  sys.c reads it back and removes it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,32 +12,6 @@
 #include <unistd.h>
 
 #include "bench/lab/lab.h"
-
-int lab_state_file(const char *dir, const char *name, const char *data, size_t len, int mode)
-{
-	char path[4096];
-	int fd, rc = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	while (len) {
-		ssize_t w = write(fd, data, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		data += w;
-		len -= (size_t)w;
-	}
-	if (close(fd) && !rc)
-		rc = -errno;
-	return rc;
-}
 
 /* The rsh agent Open MPI starts its daemons with: "AGENT HOST COMMAND...". */
 static const char agent_script[] =

@@ -1,8 +1,8 @@
 /*
  * sys.c - the lab's contact with the system: running `ip`/`tc` with fork/exec (no shell),
  * listing what carries the lab prefix (namespaces, root-namespace links), tearing it all down,
- * and reading files, such as the host list of the state directory (/run/arlab; state.c
- * writes it).  It knows nothing of fabrics: every other file of the lab may call it.
+ * and reading and writing files, such as the host list of the state directory (/run/arlab;
+ * state.c writes it).  It knows nothing of fabrics: every other file of the lab may call it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -310,6 +310,33 @@ int lab_teardown(bool verbose, unsigned *n_netns, unsigned *n_links, unsigned *n
 		snprintf(err, errlen, "cannot remove %s: %s", LAB_STATE_DIR, strerror(-rc));
 	}
 	return first;
+}
+
+/* Write len bytes of data to dir/name (created with mode, or truncated).  0 or -errno. */
+int lab_state_file(const char *dir, const char *name, const char *data, size_t len, int mode)
+{
+	char path[4096];
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	while (len) {
+		ssize_t w = write(fd, data, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	if (close(fd) && !rc)
+		rc = -errno;
+	return rc;
 }
 
 int lab_read_file(const char *path, char **data, size_t *len)
