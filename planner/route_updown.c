@@ -51,6 +51,7 @@ struct plan_updown {
 	uint32_t nleaf;
 	uint16_t *tier;	     /* [switches] */
 	uint32_t *block;     /* [tiers][nleaf], UINT32_MAX: in no block */
+	uint32_t *sw_block;  /* [switches] its block in its tier, UINT32_MAX: not laminar */
 	bool *laminar;	     /* [tiers] */
 	uint64_t *grp_start; /* [switches + 1] into grp_block, grp_off, grp_n */
 	uint32_t *grp_block; /* sorted per switch */
@@ -84,6 +85,7 @@ void plan_ud_free(struct plan_updown *u)
 	free(u->gpu_out_res);
 	free(u->tier);
 	free(u->block);
+	free(u->sw_block);
 	free(u->laminar);
 	free(u->grp_start);
 	free(u->grp_block);
@@ -100,9 +102,12 @@ static bool is_fabric_switch(const struct topo_vertex *x)
 	return x->kind == TOPO_V_SWITCH && x->node == UINT32_MAX;
 }
 
-/* Does fabric switch number s reach leaf number leaf? */
+/* Does fabric switch number s reach leaf number leaf?  In a laminar tier, when the leaf's
+ * block there is the switch's (small tables); else its row of the bitmap. */
 static bool ud_has(const struct plan_updown *u, uint32_t s, uint32_t leaf)
 {
+	if (u->sw_block[s] != UINT32_MAX)
+		return u->block[(size_t)u->tier[s] * u->nleaf + leaf] == u->sw_block[s];
 	return u->reach[(size_t)s * u->words + leaf / 64] >> (leaf % 64) & 1;
 }
 
@@ -223,13 +228,14 @@ static int ud_groups(struct plan_updown *u, const struct topo_graph *g, uint32_t
 	u->tier = malloc((nsw ? nsw : 1) * sizeof(*u->tier));
 	u->block = malloc((size_t)(maxtier + 1) * (u->nleaf ? u->nleaf : 1) * sizeof(*u->block));
 	u->laminar = calloc(maxtier + 1, sizeof(*u->laminar));
+	u->sw_block = malloc((nsw ? nsw : 1) * sizeof(*u->sw_block));
 	u->grp_start = calloc((size_t)nsw + 1, sizeof(*u->grp_start));
 	u->grp_block = malloc((nd ? nd : 1) * sizeof(*u->grp_block));
 	u->grp_off = malloc((nd ? nd : 1) * sizeof(*u->grp_off));
 	u->grp_n = malloc((nd ? nd : 1) * sizeof(*u->grp_n));
 	u->grp_pos = malloc((nd ? nd : 1) * sizeof(*u->grp_pos));
-	if (!id || !u->tier || !u->block || !u->laminar || !u->grp_start || !u->grp_block ||
-	    !u->grp_off || !u->grp_n || !u->grp_pos)
+	if (!id || !u->tier || !u->block || !u->laminar || !u->sw_block || !u->grp_start ||
+	    !u->grp_block || !u->grp_off || !u->grp_n || !u->grp_pos)
 		goto out;
 	for (uint32_t v = 0; v < g->n_vertices; v++)
 		if (u->sw[v] != UINT32_MAX)
@@ -238,6 +244,9 @@ static int ud_groups(struct plan_updown *u, const struct topo_graph *g, uint32_t
 		if (ud_blocks(u, nsw, t, &id[(size_t)t * nsw], &u->block[(size_t)t * u->nleaf],
 			      &u->laminar[t]))
 			goto out;
+	for (uint32_t i = 0; i < nsw; i++)
+		u->sw_block[i] =
+			u->laminar[u->tier[i]] ? id[(size_t)u->tier[i] * nsw + i] : UINT32_MAX;
 	/* per switch: its down links' blocks, sorted (insertion: few distinct per switch),
 	 * each group's positions in down-link order */
 	for (uint32_t i = 0; i < nsw; i++) {
@@ -248,7 +257,7 @@ static int ud_groups(struct plan_updown *u, const struct topo_graph *g, uint32_t
 			continue;
 		for (uint64_t d = d0; d < d1; d++) {
 			uint32_t b = id[(size_t)(u->tier[i] - 1) * nsw + u->sw[u->down_to[d]]];
-			uint64_t j = g0;
+			uint64_t j = ng > g0 && u->grp_block[ng - 1] < b ? ng : g0; /* in order */
 
 			while (j < ng && u->grp_block[j] < b)
 				j++;
@@ -306,7 +315,7 @@ out:
 struct plan_updown *plan_ud_build(const struct topo_graph *g)
 {
 	struct plan_updown *u = calloc(1, sizeof(*u));
-	uint32_t nsw = 0, nleaf = 0, maxtier = 0;
+	uint32_t nsw = 0, nleaf = 0, maxtier = 0, *swv = NULL;
 
 	if (!u)
 		return NULL;
@@ -364,13 +373,20 @@ struct plan_updown *plan_ud_build(const struct topo_graph *g)
 	u->reach = calloc((size_t)nsw * u->words, sizeof(uint64_t));
 	if (!u->reach)
 		goto fail;
+	/* the switches' vertices, in order */
+	swv = malloc((nsw ? nsw : 1) * sizeof(*swv));
+	if (!swv)
+		goto fail;
+	for (uint32_t v = 0; v < g->n_vertices; v++)
+		if (u->sw[v] != UINT32_MAX)
+			swv[u->sw[v]] = v;
 	/* bottom up: a switch reaches the leaves its lower neighbours reach */
 	for (uint32_t t = 0; t <= maxtier; t++)
-		for (uint32_t v = 0; v < g->n_vertices; v++) {
-			const struct topo_vertex *x = &g->vertices[v];
+		for (uint32_t q = 0; q < nsw; q++) {
+			uint32_t v = swv[q];
 			uint64_t *mine;
 
-			if (!is_fabric_switch(x) || x->local != t)
+			if (g->vertices[v].local != t)
 				continue;
 			mine = &u->reach[(size_t)u->sw[v] * u->words];
 			if (t == 0) {
@@ -381,8 +397,7 @@ struct plan_updown *plan_ud_build(const struct topo_graph *g)
 				uint32_t w = topo_link_other(g, g->adj[a], v);
 				const uint64_t *theirs;
 
-				if (!is_fabric_switch(&g->vertices[w]) ||
-				    g->vertices[w].local + 1u != t)
+				if (u->sw[w] == UINT32_MAX || g->vertices[w].local + 1u != t)
 					continue;
 				theirs = &u->reach[(size_t)u->sw[w] * u->words];
 				for (size_t i = 0; i < u->words; i++)
@@ -397,11 +412,9 @@ struct plan_updown *plan_ud_build(const struct topo_graph *g)
 	for (int pass = 0; pass < 2; pass++) {
 		uint64_t nu = 0, nd = 0;
 
-		for (uint32_t v = 0; v < g->n_vertices; v++) {
-			uint32_t i = u->sw[v];
+		for (uint32_t i = 0; i < nsw; i++) {
+			uint32_t v = swv[i];
 
-			if (i == UINT32_MAX)
-				continue;
 			if (pass == 0) {
 				u->up_start[i] = nu;
 				u->down_start[i] = nd;
@@ -409,7 +422,7 @@ struct plan_updown *plan_ud_build(const struct topo_graph *g)
 			for (uint64_t a = g->adj_start[v]; a < g->adj_start[v + 1]; a++) {
 				uint32_t w = topo_link_other(g, g->adj[a], v);
 
-				if (!is_fabric_switch(&g->vertices[w]))
+				if (u->sw[w] == UINT32_MAX)
 					continue;
 				if (g->vertices[w].local > g->vertices[v].local) {
 					if (pass) {
@@ -440,8 +453,10 @@ struct plan_updown *plan_ud_build(const struct topo_graph *g)
 	u->nleaf = nleaf;
 	if (ud_hops(u, g, nsw) || ud_groups(u, g, nsw, maxtier))
 		goto fail;
+	free(swv);
 	return u;
 fail:
+	free(swv);
 	plan_ud_free(u);
 	return NULL;
 }
@@ -528,7 +543,12 @@ int plan_ud_route(const struct plan_updown *u, const struct plan_ud_end *ea,
 			 * order, as the scan below finds) */
 			uint32_t b = u->block[(size_t)(u->tier[at] - 1) * u->nleaf + leaf_b];
 			uint64_t lo = u->grp_start[at], hi = u->grp_start[at + 1];
+			/* blocks are numbered in switch order: a switch's groups are often
+			 * consecutive blocks, where the group is found without a search */
+			uint64_t guess = lo + (uint64_t)(b - u->grp[lo].block);
 
+			if (b >= u->grp[lo].block && guess < hi && u->grp[guess].block == b)
+				lo = hi = guess;
 			while (hi - lo > 1) {
 				uint64_t mid = lo + (hi - lo) / 2;
 
