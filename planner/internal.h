@@ -179,6 +179,13 @@ int plan_schedule_build(const char *algo, int ranks, const int *node_of_rank, si
 			size_t esize, const struct plan_lib_settings *set,
 			struct plan_schedule *out);
 void plan_schedule_free(struct plan_schedule *s);
+/* The same phases (pattern set), handed one at a time to each(arg, phase), which may not keep
+ * the phase: its memory is reused for the next (a 128k-rank rhd holds one phase of 34, not
+ * all).  0, each()'s first error (the build stops there), or plan_schedule_build's errors. */
+typedef int (*plan_phase_fn)(void *arg, const struct plan_phase *ph);
+int plan_schedule_each(const char *algo, int ranks, const int *node_of_rank, size_t count,
+		       size_t esize, const struct plan_lib_settings *set, plan_phase_fn each,
+		       void *arg);
 /* Total bytes rank src sends to rank dst in the whole call, into bytes[src * ranks + dst]
  * (what the library's transport carries: hier's shared-memory stage is not counted). */
 void plan_schedule_bytes(const struct plan_schedule *s, double *bytes);

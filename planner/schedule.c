@@ -32,16 +32,61 @@
 const char *const plan_algos[] = {"ring", "tree", "hier", "rhd", NULL};
 const char *const plan_gpu_algos[] = {"nccl-ring", "nccl-tree", NULL};
 
-/* A growing list of phases. */
+/* A growing list of phases; or, streaming (each set), one phase at a time: a phase is handed
+ * to each() when the next one starts or the build ends, and its flows' memory is reused. */
 struct builder {
 	struct plan_schedule *s;
 	size_t cap;
+	plan_phase_fn each;
+	void *arg;
+	size_t flow_cap; /* streaming: room in the one phase's flows */
+	int err;	 /* streaming: what each() returned */
 };
+
+static uint64_t pattern_hash(const struct plan_phase *ph);
+
+/* Streaming: hand the open phase to each().  0 or its error. */
+static int flush(struct builder *b)
+{
+	struct plan_phase *ph = b->s->phases;
+
+	if (!b->each || !b->s->n_phases || b->err)
+		return b->err;
+	ph->pattern = pattern_hash(ph);
+	b->err = b->each(b->arg, ph);
+	b->s->n_phases = 0;
+	return b->err;
+}
 
 static struct plan_phase *add_phase(struct builder *b, size_t max_flows)
 {
 	struct plan_phase *ph;
 
+	if (b->each) {
+		struct plan_flow *keep;
+
+		if (flush(b))
+			return NULL;
+		if (!b->cap) {
+			b->s->phases = calloc(1, sizeof(*ph));
+			if (!b->s->phases)
+				return NULL;
+			b->cap = 1;
+		}
+		ph = b->s->phases;
+		keep = ph->flows;
+		if (max_flows > b->flow_cap) {
+			keep = realloc(ph->flows, max_flows * sizeof(*keep));
+			if (!keep)
+				return NULL;
+			b->flow_cap = max_flows;
+		}
+		memset(ph, 0, sizeof(*ph));
+		ph->flows = keep;
+		ph->repeat = 1;
+		b->s->n_phases = 1;
+		return ph;
+	}
 	if (b->s->n_phases == b->cap) {
 		size_t cap = b->cap ? 2 * b->cap : 8;
 		struct plan_phase *np = realloc(b->s->phases, cap * sizeof(*np));
@@ -418,6 +463,21 @@ static int join_phases(struct builder *b, size_t first, const struct plan_schedu
 	return 0;
 }
 
+/* Append a copy of phase src to b.  0 or -ENOMEM. */
+static int pass_phase(struct builder *b, const struct plan_phase *src)
+{
+	struct plan_phase *dst = add_phase(b, src->n_flows);
+	struct plan_flow *f;
+
+	if (!dst)
+		return -ENOMEM;
+	f = dst->flows;
+	*dst = *src;
+	dst->flows = f;
+	memcpy(f, src->flows, src->n_flows * sizeof(*f));
+	return 0;
+}
+
 /* hier: per chunk (one staging slot), shared-memory staging and copy-out as memory flows,
  * and the inter-node all-reduce of every slice among its owners. */
 struct hier_shape {
@@ -462,7 +522,8 @@ static int hier_chunk(struct builder *b, const struct hier_shape *h, size_t n, s
 	}
 	if (h->nodes > 1) {
 		int map[h->nodes];
-		size_t first = b->s->n_phases;
+		struct plan_schedule joined = {0};
+		struct builder jb = {.s = &joined};
 
 		/* every owner group runs its slice's all-reduce at the same time: phase q of
 		 * group j joins phase q of group 0 */
@@ -480,11 +541,16 @@ static int hier_chunk(struct builder *b, const struct hier_shape *h, size_t n, s
 				      ? ring_phases(&tb, map, h->nodes, len, esize, times)
 				      : rhd_phases(&tb, map, h->nodes, len, esize, times);
 			if (!err)
-				err = join_phases(b, first, &tmp);
+				err = join_phases(&jb, 0, &tmp);
 			plan_schedule_free(&tmp);
 			if (err)
-				return err;
+				break;
 		}
+		for (size_t q = 0; !err && q < joined.n_phases; q++)
+			err = pass_phase(b, &joined.phases[q]);
+		plan_schedule_free(&joined);
+		if (err)
+			return err;
 	}
 	if (maxl > 1 && !small) {
 		size_t nf = 0;
@@ -576,11 +642,11 @@ static uint64_t pattern_hash(const struct plan_phase *ph)
 	return x;
 }
 
-int plan_schedule_build(const char *algo, int ranks, const int *node_of_rank, size_t count,
-			size_t esize, const struct plan_lib_settings *set,
-			struct plan_schedule *out)
+/* The phases of algo into b (the schedule's header set).  0, -EINVAL, -ENOENT, -ENOMEM. */
+static int build(struct builder *b, const char *algo, int ranks, const int *node_of_rank,
+		 size_t count, size_t esize, const struct plan_lib_settings *set)
 {
-	struct builder b = {.s = out};
+	struct plan_schedule *out = b->s;
 	int *ident = NULL, err;
 
 	memset(out, 0, sizeof(*out));
@@ -598,20 +664,30 @@ int plan_schedule_build(const char *algo, int ranks, const int *node_of_rank, si
 	if (!node_of_rank)
 		node_of_rank = ident; /* one node each */
 	if (strcmp(algo, "ring") == 0)
-		err = ring_phases(&b, ident, ranks, count, esize, 1);
+		err = ring_phases(b, ident, ranks, count, esize, 1);
 	else if (strcmp(algo, "rhd") == 0)
-		err = rhd_phases(&b, ident, ranks, count, esize, 1);
+		err = rhd_phases(b, ident, ranks, count, esize, 1);
 	else if (strcmp(algo, "tree") == 0)
-		err = tree_phases(&b, ranks, count, esize, set);
+		err = tree_phases(b, ranks, count, esize, set);
 	else if (strcmp(algo, "hier") == 0)
-		err = ranks > 1 ? hier_phases(&b, ranks, node_of_rank, count, esize, set) : 0;
+		err = ranks > 1 ? hier_phases(b, ranks, node_of_rank, count, esize, set) : 0;
 	else if (strcmp(algo, "nccl-ring") == 0)
-		err = nccl_ring_phases(&b, ranks, node_of_rank, count, esize);
+		err = nccl_ring_phases(b, ranks, node_of_rank, count, esize);
 	else if (strcmp(algo, "nccl-tree") == 0)
-		err = nccl_tree_phases(&b, ranks, node_of_rank, count, esize);
+		err = nccl_tree_phases(b, ranks, node_of_rank, count, esize);
 	else
 		err = -ENOENT;
 	free(ident);
+	return err;
+}
+
+int plan_schedule_build(const char *algo, int ranks, const int *node_of_rank, size_t count,
+			size_t esize, const struct plan_lib_settings *set,
+			struct plan_schedule *out)
+{
+	struct builder b = {.s = out};
+	int err = build(&b, algo, ranks, node_of_rank, count, esize, set);
+
 	if (err) {
 		plan_schedule_free(out);
 		return err;
@@ -619,6 +695,24 @@ int plan_schedule_build(const char *algo, int ranks, const int *node_of_rank, si
 	for (size_t i = 0; i < out->n_phases; i++)
 		out->phases[i].pattern = pattern_hash(&out->phases[i]);
 	return 0;
+}
+
+int plan_schedule_each(const char *algo, int ranks, const int *node_of_rank, size_t count,
+		       size_t esize, const struct plan_lib_settings *set, plan_phase_fn each,
+		       void *arg)
+{
+	struct plan_schedule s;
+	struct builder b = {.s = &s, .each = each, .arg = arg};
+	int err = build(&b, algo, ranks, node_of_rank, count, esize, set);
+
+	if (!err)
+		err = flush(&b);
+	if (b.err)
+		err = b.err; /* each()'s, not the builder's -ENOMEM that followed it */
+	if (s.phases)
+		free(s.phases[0].flows);
+	free(s.phases);
+	return err;
 }
 
 void plan_schedule_free(struct plan_schedule *s)
