@@ -152,10 +152,68 @@ static int scratch(struct plan_fill_scratch *w, size_t nf, size_t nu, size_t nt)
 /* order[0..n) (flow numbers, ascending) sorted by key, equal keys kept in order (keys >= 0
  * or +inf, never NaN: their bits order as the numbers do): a least significant digit first
  * radix sort, skipping digits every key shares. */
+enum { FEW_KEYS = 32 };
+
+/* The place of key bits among the few distinct ones in val[0..*nv) (added when new; -1 when
+ * there would be more than FEW_KEYS), last the place found before. */
+static int few_find(uint64_t *val, unsigned *nv, unsigned last, uint64_t bits)
+{
+	unsigned j = 0;
+
+	if (*nv && val[last] == bits)
+		return (int)last;
+	while (j < *nv && val[j] != bits)
+		j++;
+	if (j == *nv) {
+		if (*nv == FEW_KEYS)
+			return -1;
+		val[(*nv)++] = bits;
+	}
+	return (int)j;
+}
+
+/* sort_by_key when the keys take few distinct values (a phase's capacities, the levels
+ * cap / weight of its shared links): each element goes after every smaller key, in order.
+ * false (order untouched) when there are more than FEW_KEYS. */
+static bool sort_few(uint32_t *order, uint32_t *tmp, const double *key, size_t n)
+{
+	uint64_t val[FEW_KEYS], bits;
+	size_t count[FEW_KEYS] = {0}, start[FEW_KEYS];
+	unsigned nv = 0;
+	int j = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		memcpy(&bits, &key[order[i]], sizeof(bits));
+		j = few_find(val, &nv, (unsigned)j, bits);
+		if (j < 0)
+			return false;
+		count[j]++;
+	}
+	if (nv <= 1)
+		return true;
+	for (unsigned a = 0; a < nv; a++) {
+		start[a] = 0;
+		for (unsigned b = 0; b < nv; b++)
+			if (val[b] < val[a])
+				start[a] += count[b];
+	}
+	j = 0;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(&bits, &key[order[i]], sizeof(bits));
+		j = few_find(val, &nv, (unsigned)j, bits);
+		tmp[start[j]++] = order[i];
+	}
+	memcpy(order, tmp, n * sizeof(*order));
+	return true;
+}
+
 static void sort_by_key(uint32_t *order, uint32_t *tmp, const double *key, size_t n)
 {
 	enum { BITS = 11, BUCKETS = 1 << BITS };
 	size_t count[BUCKETS];
+
+	if (sort_few(order, tmp, key, n))
+		return;
 
 	for (int shift = 0; shift < 64; shift += BITS) {
 		uint64_t bits;
