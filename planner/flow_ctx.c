@@ -282,6 +282,9 @@ static void fill_scratch_free(struct plan_fill_scratch *f)
 	free(f->fcap);
 	free(f->lim_frac);
 	free(f->frozen);
+	free(f->first_key);
+	free(f->by_key);
+	free(f->by_key_tmp);
 }
 
 void plan_ctx_free(struct plan_ctx *c)

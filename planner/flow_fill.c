@@ -5,10 +5,13 @@
  * A resource carried by a single flow (a GPU's or NIC's own link: most of them on a large
  * fabric) only caps that flow, which freezes at the cap when the filling reaches it; such
  * resources get no state of their own.  The shared ones (two or more flows) are numbered
- * densely in the order the layout first uses them and wait on a binary min-heap by the level
- * at which each fills.  Counting uses needs one look-up per use in a per-resource tag array
- * of the context (zeroed again afterwards for the resources touched only), so a phase costs
- * time in its uses, not in the size of the graph.
+ * densely in the order the layout first uses them and fill in the order of (level at which
+ * each fills, number): a total order, so the result does not depend on how the queue breaks
+ * ties.  Their first levels are sorted once (most resources fill at their first level, or are
+ * emptied by others before: no queue work); a resource whose level rose, because some of its
+ * flows froze elsewhere, waits on a binary min-heap.  Counting uses needs one look-up per use
+ * in a per-resource tag array of the context (zeroed again afterwards for the resources touched
+ * only), so a phase costs time in its uses, not in the size of the graph.
  */
 #include <errno.h>
 #include <math.h>
@@ -40,7 +43,12 @@ struct hent {
 	uint32_t id;
 };
 
-/* ---- the heap ---------------------------------------------------------------------------- */
+/* ---- the heap, ordered by (key, id) ------------------------------------------------------ */
+
+static inline bool before(double ka, uint32_t ia, double kb, uint32_t ib)
+{
+	return ka < kb || (ka == kb && ia < ib);
+}
 
 static void heap_down(struct hent *h, size_t n, size_t i)
 {
@@ -48,18 +56,29 @@ static void heap_down(struct hent *h, size_t n, size_t i)
 
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, m = i;
-		double mk = e.key;
+		struct hent me = e;
 
-		if (l < n && h[l].key < mk) {
+		if (l < n && before(h[l].key, h[l].id, me.key, me.id)) {
 			m = l;
-			mk = h[l].key;
+			me = h[l];
 		}
-		if (r < n && h[r].key < mk)
+		if (r < n && before(h[r].key, h[r].id, me.key, me.id))
 			m = r;
 		if (m == i)
 			break;
 		h[i] = h[m];
 		i = m;
+	}
+	h[i] = e;
+}
+
+static void heap_push(struct hent *h, size_t *n, struct hent e)
+{
+	size_t i = (*n)++;
+
+	while (i > 0 && before(e.key, e.id, h[(i - 1) / 2].key, h[(i - 1) / 2].id)) {
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
 	}
 	h[i] = e;
 }
@@ -122,6 +141,9 @@ static int scratch(struct plan_fill_scratch *w, size_t nf, size_t nu, size_t nt)
 		if (!h)
 			return -ENOMEM;
 		w->heap = h;
+		GROW(w->first_key, nt);
+		GROW(w->by_key, nt);
+		GROW(w->by_key_tmp, nt);
 		w->cap_res = nt;
 	}
 	return 0;
@@ -130,10 +152,68 @@ static int scratch(struct plan_fill_scratch *w, size_t nf, size_t nu, size_t nt)
 /* order[0..n) (flow numbers, ascending) sorted by key, equal keys kept in order (keys >= 0
  * or +inf, never NaN: their bits order as the numbers do): a least significant digit first
  * radix sort, skipping digits every key shares. */
+enum { FEW_KEYS = 32 };
+
+/* The place of key bits among the few distinct ones in val[0..*nv) (added when new; -1 when
+ * there would be more than FEW_KEYS), last the place found before. */
+static int few_find(uint64_t *val, unsigned *nv, unsigned last, uint64_t bits)
+{
+	unsigned j = 0;
+
+	if (*nv && val[last] == bits)
+		return (int)last;
+	while (j < *nv && val[j] != bits)
+		j++;
+	if (j == *nv) {
+		if (*nv == FEW_KEYS)
+			return -1;
+		val[(*nv)++] = bits;
+	}
+	return (int)j;
+}
+
+/* sort_by_key when the keys take few distinct values (a phase's capacities, the levels
+ * cap / weight of its shared links): each element goes after every smaller key, in order.
+ * false (order untouched) when there are more than FEW_KEYS. */
+static bool sort_few(uint32_t *order, uint32_t *tmp, const double *key, size_t n)
+{
+	uint64_t val[FEW_KEYS], bits;
+	size_t count[FEW_KEYS] = {0}, start[FEW_KEYS];
+	unsigned nv = 0;
+	int j = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		memcpy(&bits, &key[order[i]], sizeof(bits));
+		j = few_find(val, &nv, (unsigned)j, bits);
+		if (j < 0)
+			return false;
+		count[j]++;
+	}
+	if (nv <= 1)
+		return true;
+	for (unsigned a = 0; a < nv; a++) {
+		start[a] = 0;
+		for (unsigned b = 0; b < nv; b++)
+			if (val[b] < val[a])
+				start[a] += count[b];
+	}
+	j = 0;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(&bits, &key[order[i]], sizeof(bits));
+		j = few_find(val, &nv, (unsigned)j, bits);
+		tmp[start[j]++] = order[i];
+	}
+	memcpy(order, tmp, n * sizeof(*order));
+	return true;
+}
+
 static void sort_by_key(uint32_t *order, uint32_t *tmp, const double *key, size_t n)
 {
 	enum { BITS = 11, BUCKETS = 1 << BITS };
 	size_t count[BUCKETS];
+
+	if (sort_few(order, tmp, key, n))
+		return;
 
 	for (int shift = 0; shift < 64; shift += BITS) {
 		uint64_t bits;
@@ -164,11 +244,17 @@ static void sort_by_key(uint32_t *order, uint32_t *tmp, const double *key, size_
 
 /* ---- filling ----------------------------------------------------------------------------- */
 
+/* Resource r's capacity, from the small table when there is one (the same value). */
+static inline double cap_of(const struct plan_ctx *c, uint32_t r)
+{
+	return c->cap_index ? c->cap_value[c->cap_index[r]] : c->cap[r];
+}
+
 int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 {
 	const struct plan_layout *lay = &c->layout;
 	struct plan_fill_scratch *w = &c->fill;
-	size_t nf = lay->n_flows, nu = lay->n_uses, ns = 0, ncsr = 0, hn = 0;
+	size_t nf = lay->n_flows, nu = lay->n_uses, ns = 0, ncsr = 0, hn = 0, si = 0;
 	const bool unit = lay->unit;
 	size_t left = nf, pi = 0, nfsh = 0, no = 0;
 	uint32_t *tag = w->tag;
@@ -208,7 +294,7 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 			if (t >= 2 && !(t & SHARED_BIT)) { /* first use of a shared resource */
 				sh[ns] = (struct shared){0};
 				fx[ns] = (struct shared_fixed){
-					.cap = c->cap[r], .first = (uint32_t)ncsr, .res = r};
+					.cap = cap_of(c, r), .first = (uint32_t)ncsr, .res = r};
 				ncsr += t;
 				t = tag[r] = SHARED_BIT | (uint32_t)ns++;
 			}
@@ -227,8 +313,7 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 				nfsh++;
 			} else {
 				tag[r] = 0;
-				a = (c->cap_index ? c->cap_value[c->cap_index[r]] : c->cap[r]) /
-				    frac;
+				a = cap_of(c, r) / frac;
 				if (a < fcap) {
 					fcap = a;
 					limit = r;
@@ -259,32 +344,56 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 	for (size_t i = 0; i < ns; i++)
 		tag[fx[i].res] = 0;
 	sort_by_key(w->order, w->order_tmp, w->fcap, no);
-	/* the shared resources on a heap by the level at which each fills (heapified) */
+	/* the shared resources by the level at which each fills first, then by number (the
+	 * sort is stable) */
 	for (size_t i = 0; i < ns; i++) {
-		heap[hn++] = (struct hent){fx[i].cap / sh[i].weight, (uint32_t)i};
+		w->first_key[i] = fx[i].cap / sh[i].weight;
+		w->by_key[i] = (uint32_t)i;
 	}
-	for (size_t i = hn / 2; i-- > 0;)
-		heap_down(heap, hn, i);
+	sort_by_key(w->by_key, w->by_key_tmp, w->first_key, ns);
 	while (left) {
 		double hk = INFINITY, pk;
 		size_t first, count;
-		uint32_t by = UINT32_MAX;
+		uint32_t by = UINT32_MAX, top = UINT32_MAX;
+		bool in_heap = false;
 		const uint32_t *flows;
 
-		/* keys only grow (a frozen flow leaves its resources): a stale key is a lower
-		 * bound, refreshed when it reaches the top */
-		while (hn) {
-			struct shared *x = &sh[heap[0].id];
+		/* the least (level, number) of the sorted first levels and the heap; keys only
+		 * grow (a frozen flow leaves its resources): a stale key is a lower bound,
+		 * refreshed when it comes first, and the resource then waits on the heap */
+		while (si < ns || hn) {
+			double k;
+
+			if (si < ns) {
+				top = w->by_key[si];
+				k = w->first_key[top];
+				in_heap = hn && before(heap[0].key, heap[0].id, k, top);
+			} else {
+				in_heap = true;
+			}
+			if (in_heap) {
+				top = heap[0].id;
+				k = heap[0].key;
+			}
+			struct shared *x = &sh[top];
 
 			if (x->weight <= 1e-12) {
-				heap_pop(heap, &hn);
+				if (in_heap)
+					heap_pop(heap, &hn);
+				else
+					si++;
 			} else if (x->stale) {
-				heap[0].key = x->stamp +
-					      fmax(0, fx[heap[0].id].cap - x->used) / x->weight;
+				k = x->stamp + fmax(0, fx[top].cap - x->used) / x->weight;
 				x->stale = false;
-				heap_down(heap, hn, 0);
+				if (in_heap) {
+					heap[0].key = k;
+					heap_down(heap, hn, 0);
+				} else {
+					si++;
+					heap_push(heap, &hn, (struct hent){k, top});
+				}
 			} else {
-				hk = heap[0].key;
+				hk = k;
 				break;
 			}
 		}
@@ -299,9 +408,12 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 			first = pi++;
 			count = 1;
 		} else { /* a shared resource fills: all its flows stop */
-			by = heap[0].id;
+			by = top;
 			level = hk;
-			heap_pop(heap, &hn);
+			if (in_heap)
+				heap_pop(heap, &hn);
+			else
+				si++;
 			flows = w->csr;
 			first = fx[by].first;
 			count = fx[by].n;

@@ -76,88 +76,103 @@ static const struct plan_link_fit *fit_of(const struct plan_ctx *c, int cls)
 	return c->s.calib && c->s.calib->link[cls].set ? &c->s.calib->link[cls] : &ideal;
 }
 
+/* What the phases of one call add up to (plan_predict hands predict_phase each phase). */
+struct call {
+	struct plan_ctx *c;
+	double alpha[PLAN_C_COUNT], scale[PLAN_C_COUNT], gamma;
+	double total, worst_phase;
+	struct plan_prediction *out;
+};
+
+static int predict_phase(void *arg, const struct plan_phase *ph)
+{
+	struct call *k = arg;
+	struct plan_ctx *c = k->c;
+	struct plan_prediction *out = k->out;
+	const double *alpha = k->alpha, *scale = k->scale;
+	const struct plan_pattern *pat;
+	double step = 0, fill = 0, t;
+	size_t slowest = 0;
+	int err;
+
+	if (!ph->n_flows)
+		return 0;
+	err = phase_rates(c, ph, &pat);
+	if (err)
+		return err;
+	for (size_t f = 0; f < ph->n_flows; f++) {
+		unsigned cl = pat->cls[f];
+		double rate = pat->rate[f] * scale[cl], b = ph->flows[f].bytes;
+		double x = alpha[cl] + (isfinite(rate) && rate > 0 ? b / rate : 0);
+
+		if (x > step) {
+			step = x;
+			slowest = f;
+		}
+	}
+	/* filling and draining a pipeline: few flows at once, each at its own rate */
+	for (size_t f = 0; ph->fill_steps != 0 && f < ph->n_flows; f++) {
+		unsigned cl = pat->cls[f];
+		double alone = pat->alone[f] * scale[cl], b = ph->flows[f].bytes;
+		double y = alpha[cl] + (isfinite(alone) && alone > 0 ? b / alone : 0);
+
+		fill = y > fill ? y : fill;
+	}
+	step += k->gamma * ph->reduce_bytes;
+	t = ph->repeat * step + ph->fill_steps * fill;
+	k->total += t;
+	/* the bottleneck: what set the rate of the slowest flow of the longest phase */
+	if (t > k->worst_phase && pat->limit[slowest] != PLAN_NO_LIMIT) {
+		uint32_t res = pat->limit[slowest];
+
+		k->worst_phase = t;
+		out->utilisation = pat->load[slowest];
+		if (res >= c->shm_base) {
+			out->bottleneck_class = -1;
+			out->bottleneck_tier = -1;
+		} else {
+			const struct topo_link *l = &c->s.g->links[res / 2];
+
+			out->bottleneck_class = l->cls;
+			out->bottleneck_tier = -1;
+			if (l->cls == TOPO_L_FABRIC) {
+				const struct topo_vertex *va = &c->s.g->vertices[l->a];
+				const struct topo_vertex *vb = &c->s.g->vertices[l->b];
+
+				out->bottleneck_tier =
+					va->local < vb->local ? va->local : vb->local;
+			}
+		}
+	}
+	return 0;
+}
+
 int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esize,
 		 struct plan_prediction *out)
 {
-	struct plan_schedule s;
-	const int *map = c->node;
-	double total = 0, worst_phase = -1;
-	double gamma = c->s.calib ? c->s.calib->gamma_s_per_byte : 0;
-	double alpha[PLAN_C_COUNT], scale[PLAN_C_COUNT];
+	struct call k = {.c = c, .worst_phase = -1, .out = out};
+	double total;
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	out->bottleneck_class = -1;
 	out->bottleneck_tier = -1;
+	k.gamma = c->s.calib ? c->s.calib->gamma_s_per_byte : 0;
 	/* per link class: latency, and what multiplies a rate (efficiency; shared memory: its
 	 * rate, as a flow's rate there is a share of its node's memory) */
-	for (int k = 0; k < PLAN_C_COUNT; k++) {
-		const struct plan_link_fit *lf = fit_of(c, k);
+	for (int i = 0; i < PLAN_C_COUNT; i++) {
+		const struct plan_link_fit *lf = fit_of(c, i);
 
-		alpha[k] = lf->alpha_s;
-		scale[k] = k == PLAN_C_SHM ? (lf->rate > 0 ? lf->rate : PLAN_SHM_RATE)
-					   : lf->efficiency;
+		k.alpha[i] = lf->alpha_s;
+		k.scale[i] = i == PLAN_C_SHM ? (lf->rate > 0 ? lf->rate : PLAN_SHM_RATE)
+					     : lf->efficiency;
 	}
-	err = plan_schedule_build(algo, c->s.ranks, map, bytes / esize, esize, &c->s.lib, &s);
+	/* phase by phase, as the schedule makes them (none is kept: the cache keeps rates) */
+	err = plan_schedule_each(algo, c->s.ranks, c->node, bytes / esize, esize, &c->s.lib,
+				 predict_phase, &k);
 	if (err)
 		return err;
-	for (size_t i = 0; i < s.n_phases; i++) {
-		const struct plan_phase *ph = &s.phases[i];
-		const struct plan_pattern *pat;
-		double step = 0, fill = 0, t;
-
-		if (!ph->n_flows)
-			continue;
-		err = phase_rates(c, ph, &pat);
-		if (err)
-			goto out;
-		size_t slowest = 0;
-
-		for (size_t f = 0; f < ph->n_flows; f++) {
-			unsigned k = pat->cls[f];
-			double rate = pat->rate[f] * scale[k], b = ph->flows[f].bytes;
-			double x = alpha[k] + (isfinite(rate) && rate > 0 ? b / rate : 0);
-
-			if (x > step) {
-				step = x;
-				slowest = f;
-			}
-		}
-		/* filling and draining a pipeline: few flows at once, each at its own rate */
-		for (size_t f = 0; ph->fill_steps != 0 && f < ph->n_flows; f++) {
-			unsigned k = pat->cls[f];
-			double alone = pat->alone[f] * scale[k], b = ph->flows[f].bytes;
-			double y = alpha[k] + (isfinite(alone) && alone > 0 ? b / alone : 0);
-
-			fill = y > fill ? y : fill;
-		}
-		step += gamma * ph->reduce_bytes;
-		t = ph->repeat * step + ph->fill_steps * fill;
-		total += t;
-		/* the bottleneck: what set the rate of the slowest flow of the longest phase */
-		if (t > worst_phase && pat->limit[slowest] != PLAN_NO_LIMIT) {
-			uint32_t res = pat->limit[slowest];
-
-			worst_phase = t;
-			out->utilisation = pat->load[slowest];
-			if (res >= c->shm_base) {
-				out->bottleneck_class = -1;
-				out->bottleneck_tier = -1;
-			} else {
-				const struct topo_link *l = &c->s.g->links[res / 2];
-
-				out->bottleneck_class = l->cls;
-				out->bottleneck_tier = -1;
-				if (l->cls == TOPO_L_FABRIC) {
-					const struct topo_vertex *va = &c->s.g->vertices[l->a];
-					const struct topo_vertex *vb = &c->s.g->vertices[l->b];
-
-					out->bottleneck_tier =
-						va->local < vb->local ? va->local : vb->local;
-				}
-			}
-		}
-	}
+	total = k.total;
 	{
 		const struct plan_algo_fit *af =
 			c->s.calib ? plan_calib_algo(c->s.calib, algo,
@@ -192,7 +207,5 @@ int plan_predict(struct plan_ctx *c, const char *algo, size_t bytes, size_t esiz
 		     c->net_rate_max > lf->max_rate * 1.01))
 			out->extrapolated = true;
 	}
-out:
-	plan_schedule_free(&s);
-	return err;
+	return 0;
 }

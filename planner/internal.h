@@ -3,6 +3,7 @@
  * may use: algorithm schedules, the prediction engine, calibrations and results files.
  *
  *   schedule.c   an algorithm -> phases of flows between ranks, from allreduce/'s layout code
+ *   schedule_hier.c  hier's phases, with schedule.c's builder
  *   flow_ctx.c      the flow engine's context: ranks -> graph vertices, caches, scratch
  *   flow_route.c    a phase's flows routed into its layout (resources per flow, contiguous)
  *   flow_fill.c     max-min fair rates of a layout by progressive filling
@@ -194,12 +195,48 @@ int plan_schedule_build(const char *algo, int ranks, const int *node_of_rank, si
 			size_t esize, const struct plan_lib_settings *set,
 			struct plan_schedule *out);
 void plan_schedule_free(struct plan_schedule *s);
+/* The same phases (pattern set), handed one at a time to each(arg, phase), which may not keep
+ * the phase: its memory is reused for the next (a 128k-rank rhd holds one phase of 34, not
+ * all).  0, each()'s first error (the build stops there), or plan_schedule_build's errors. */
+typedef int (*plan_phase_fn)(void *arg, const struct plan_phase *ph);
+int plan_schedule_each(const char *algo, int ranks, const int *node_of_rank, size_t count,
+		       size_t esize, const struct plan_lib_settings *set, plan_phase_fn each,
+		       void *arg);
 /* Total bytes rank src sends to rank dst in the whole call, into bytes[src * ranks + dst]
  * (what the library's transport carries: hier's shared-memory stage is not counted). */
 void plan_schedule_bytes(const struct plan_schedule *s, double *bytes);
 extern const char *const plan_algos[]; /* NULL-terminated: ring, tree, hier, rhd */
 /* Forms the library does not run but GPU clusters do (NCCL): "nccl-ring". */
 extern const char *const plan_gpu_algos[];
+
+/* ---- building schedules (schedule.c; schedule_hier.c builds hier with these) -------------- */
+
+/* A growing list of phases; or, streaming (each set), one phase at a time: a phase is handed
+ * to each() when the next one starts or the build ends, and its flows' memory is reused. */
+struct plan_builder {
+	struct plan_schedule *s;
+	size_t cap;
+	plan_phase_fn each;
+	void *arg;
+	size_t flow_cap; /* streaming: room in the one phase's flows */
+	int err;	 /* streaming: what each() returned */
+};
+
+/* A new phase with room for max_flows flows (repeat 1), or NULL (out of memory, or each()'s
+ * error on the previous phase, kept in b->err). */
+struct plan_phase *plan_add_phase(struct plan_builder *b, size_t max_flows);
+/* Append the flow src -> dst (room reserved); none when bytes <= 0 or src == dst. */
+void plan_add_flow(struct plan_phase *ph, int src, int dst, double bytes);
+/* The library's pipelining segment under set (its default when 0). */
+size_t plan_seg_bytes(const struct plan_lib_settings *set);
+/* The ring and Rabenseifner over the ranks map[0..p-1], count elements of esize bytes, each
+ * phase repeated times; hier's schedule.  0 or -ENOMEM. */
+int plan_ring_phases(struct plan_builder *b, const int *map, int p, size_t count, size_t esize,
+		     double times);
+int plan_rhd_phases(struct plan_builder *b, const int *map, int p, size_t count, size_t esize,
+		    double times);
+int plan_hier_phases(struct plan_builder *b, int p, const int *node_of_rank, size_t count,
+		     size_t esize, const struct plan_lib_settings *set);
 
 /* ---- engine ------------------------------------------------------------------------------ */
 
@@ -435,6 +472,8 @@ struct plan_fill_scratch {
 	uint32_t *csr, *fsh_start, *fsh_id, *order, *order_tmp;
 	int32_t *lim_sh;
 	double *csr_frac, *fsh_frac, *fcap, *lim_frac;
+	double *first_key;	       /* [shared]: the level at which each fills first */
+	uint32_t *by_key, *by_key_tmp; /* [shared]: numbers sorted by (first_key, number) */
 	bool *frozen;
 };
 

@@ -51,6 +51,7 @@ struct plan_updown {
 	uint32_t nleaf;
 	uint16_t *tier;	     /* [switches] */
 	uint32_t *block;     /* [tiers][nleaf], UINT32_MAX: in no block */
+	uint32_t *sw_block;  /* [switches] its block in its tier, UINT32_MAX: not laminar */
 	bool *laminar;	     /* [tiers] */
 	uint64_t *grp_start; /* [switches + 1] into grp_block, grp_off, grp_n */
 	uint32_t *grp_block; /* sorted per switch */
@@ -84,6 +85,7 @@ void plan_ud_free(struct plan_updown *u)
 	free(u->gpu_out_res);
 	free(u->tier);
 	free(u->block);
+	free(u->sw_block);
 	free(u->laminar);
 	free(u->grp_start);
 	free(u->grp_block);
@@ -100,9 +102,12 @@ static bool is_fabric_switch(const struct topo_vertex *x)
 	return x->kind == TOPO_V_SWITCH && x->node == UINT32_MAX;
 }
 
-/* Does fabric switch number s reach leaf number leaf? */
+/* Does fabric switch number s reach leaf number leaf?  In a laminar tier, when the leaf's
+ * block there is the switch's (small tables); else its row of the bitmap. */
 static bool ud_has(const struct plan_updown *u, uint32_t s, uint32_t leaf)
 {
+	if (u->sw_block[s] != UINT32_MAX)
+		return u->block[(size_t)u->tier[s] * u->nleaf + leaf] == u->sw_block[s];
 	return u->reach[(size_t)s * u->words + leaf / 64] >> (leaf % 64) & 1;
 }
 
@@ -112,23 +117,16 @@ static uint32_t ud_res(const struct topo_graph *g, uint64_t l, uint32_t from)
 	return (uint32_t)(2 * l + (g->links[l].a == from ? 0 : 1));
 }
 
-/* The hop records and the host links' resources.  0 or -ENOMEM. */
-static int ud_hops(struct plan_updown *u, const struct topo_graph *g, uint32_t nsw)
+/* The host links' resources: each NIC's to its leaf, each GPU's to its NIC.  0 or -ENOMEM. */
+static int ud_hops(struct plan_updown *u, const struct topo_graph *g)
 {
-	uint64_t nu = u->up_start[nsw], nd = u->down_start[nsw];
-
-	u->up_hop = malloc((nu + 1) * sizeof(*u->up_hop));
-	u->down_hop = malloc((nd + 1) * sizeof(*u->down_hop));
 	u->nic_up_res = malloc(g->n_vertices * sizeof(uint32_t));
 	u->nic_leaf = malloc(g->n_vertices * sizeof(uint32_t));
 	u->nic_leafno = malloc(g->n_vertices * sizeof(uint32_t));
 	u->gpu_out_res = malloc(g->n_vertices * sizeof(uint32_t));
-	if (!u->up_hop || !u->down_hop || !u->nic_up_res || !u->nic_leaf || !u->nic_leafno ||
-	    !u->gpu_out_res)
+	if (!u->nic_up_res || !u->nic_leaf || !u->nic_leafno || !u->gpu_out_res)
 		return -ENOMEM;
 	for (uint32_t v = 0; v < g->n_vertices; v++) {
-		uint32_t i = u->sw[v];
-
 		u->nic_up_res[v] = u->nic_leaf[v] = u->nic_leafno[v] = UINT32_MAX;
 		u->gpu_out_res[v] = UINT32_MAX;
 		if (u->up_of[v] != UINT64_MAX) {
@@ -140,14 +138,6 @@ static int ud_hops(struct plan_updown *u, const struct topo_graph *g, uint32_t n
 		}
 		if (u->nic_of[v] < UINT32_MAX - 1)
 			u->gpu_out_res[v] = ud_res(g, u->gpu_nic[v], v);
-		if (i == UINT32_MAX)
-			continue;
-		for (uint64_t k = u->up_start[i]; k < u->up_start[i + 1]; k++)
-			u->up_hop[k] =
-				(struct ud_hop){ud_res(g, u->up_link[k], v), u->sw[u->up_to[k]]};
-		for (uint64_t k = u->down_start[i]; k < u->down_start[i + 1]; k++)
-			u->down_hop[k] = (struct ud_hop){ud_res(g, u->down_link[k], v),
-							 u->sw[u->down_to[k]]};
 	}
 	return 0;
 }
@@ -223,13 +213,14 @@ static int ud_groups(struct plan_updown *u, const struct topo_graph *g, uint32_t
 	u->tier = malloc((nsw ? nsw : 1) * sizeof(*u->tier));
 	u->block = malloc((size_t)(maxtier + 1) * (u->nleaf ? u->nleaf : 1) * sizeof(*u->block));
 	u->laminar = calloc(maxtier + 1, sizeof(*u->laminar));
+	u->sw_block = malloc((nsw ? nsw : 1) * sizeof(*u->sw_block));
 	u->grp_start = calloc((size_t)nsw + 1, sizeof(*u->grp_start));
 	u->grp_block = malloc((nd ? nd : 1) * sizeof(*u->grp_block));
 	u->grp_off = malloc((nd ? nd : 1) * sizeof(*u->grp_off));
 	u->grp_n = malloc((nd ? nd : 1) * sizeof(*u->grp_n));
 	u->grp_pos = malloc((nd ? nd : 1) * sizeof(*u->grp_pos));
-	if (!id || !u->tier || !u->block || !u->laminar || !u->grp_start || !u->grp_block ||
-	    !u->grp_off || !u->grp_n || !u->grp_pos)
+	if (!id || !u->tier || !u->block || !u->laminar || !u->sw_block || !u->grp_start ||
+	    !u->grp_block || !u->grp_off || !u->grp_n || !u->grp_pos)
 		goto out;
 	for (uint32_t v = 0; v < g->n_vertices; v++)
 		if (u->sw[v] != UINT32_MAX)
@@ -238,6 +229,9 @@ static int ud_groups(struct plan_updown *u, const struct topo_graph *g, uint32_t
 		if (ud_blocks(u, nsw, t, &id[(size_t)t * nsw], &u->block[(size_t)t * u->nleaf],
 			      &u->laminar[t]))
 			goto out;
+	for (uint32_t i = 0; i < nsw; i++)
+		u->sw_block[i] =
+			u->laminar[u->tier[i]] ? id[(size_t)u->tier[i] * nsw + i] : UINT32_MAX;
 	/* per switch: its down links' blocks, sorted (insertion: few distinct per switch),
 	 * each group's positions in down-link order */
 	for (uint32_t i = 0; i < nsw; i++) {
@@ -248,7 +242,7 @@ static int ud_groups(struct plan_updown *u, const struct topo_graph *g, uint32_t
 			continue;
 		for (uint64_t d = d0; d < d1; d++) {
 			uint32_t b = id[(size_t)(u->tier[i] - 1) * nsw + u->sw[u->down_to[d]]];
-			uint64_t j = g0;
+			uint64_t j = ng > g0 && u->grp_block[ng - 1] < b ? ng : g0; /* in order */
 
 			while (j < ng && u->grp_block[j] < b)
 				j++;
@@ -306,7 +300,8 @@ out:
 struct plan_updown *plan_ud_build(const struct topo_graph *g)
 {
 	struct plan_updown *u = calloc(1, sizeof(*u));
-	uint32_t nsw = 0, nleaf = 0, maxtier = 0;
+	uint32_t nsw = 0, nleaf = 0, maxtier = 0, *swv = NULL;
+	uint64_t *cur = NULL; /* fill positions of the up and down lists */
 
 	if (!u)
 		return NULL;
@@ -334,6 +329,10 @@ struct plan_updown *plan_ud_build(const struct topo_graph *g)
 	}
 	if (!nleaf)
 		goto fail;
+	u->up_start = calloc((size_t)nsw + 1, sizeof(uint64_t));
+	u->down_start = calloc((size_t)nsw + 1, sizeof(uint64_t));
+	if (!u->up_start || !u->down_start)
+		goto fail;
 	for (uint64_t l = 0; l < g->n_links; l++) {
 		const struct topo_link *k = &g->links[l];
 		const struct topo_vertex *a = &g->vertices[k->a], *b = &g->vertices[k->b];
@@ -341,6 +340,9 @@ struct plan_updown *plan_ud_build(const struct topo_graph *g)
 		if (is_fabric_switch(a) && is_fabric_switch(b)) {
 			if (a->local + 1 != b->local && b->local + 1 != a->local)
 				goto fail; /* not layered */
+			/* an up link of the lower end, a down link of the upper one */
+			u->up_start[u->sw[a->local < b->local ? k->a : k->b] + 1]++;
+			u->down_start[u->sw[a->local < b->local ? k->b : k->a] + 1]++;
 			continue;
 		}
 		/* a NIC on exactly one fabric switch, which is a leaf */
@@ -360,88 +362,82 @@ struct plan_updown *plan_ud_build(const struct topo_graph *g)
 			}
 		}
 	}
+	/* up and down link lists per switch, each in link order (the order of the switch's
+	 * adjacency), with their resources and the switch each leads to: from the links, in
+	 * order, not from every switch's adjacency (a random read of a link per entry) */
+	for (uint32_t i = 0; i < nsw; i++) {
+		u->up_start[i + 1] += u->up_start[i];
+		u->down_start[i + 1] += u->down_start[i];
+	}
+	{
+		uint64_t nu = u->up_start[nsw], nd = u->down_start[nsw];
+
+		u->up_link = malloc((nu + 1) * sizeof(uint64_t));
+		u->up_to = malloc((nu + 1) * sizeof(uint32_t));
+		u->down_link = malloc((nd + 1) * sizeof(uint64_t));
+		u->down_to = malloc((nd + 1) * sizeof(uint32_t));
+		u->up_hop = malloc((nu + 1) * sizeof(*u->up_hop));
+		u->down_hop = malloc((nd + 1) * sizeof(*u->down_hop));
+		cur = malloc(2 * ((size_t)nsw + 1) * sizeof(*cur));
+		if (!u->up_link || !u->up_to || !u->down_link || !u->down_to || !u->up_hop ||
+		    !u->down_hop || !cur)
+			goto fail;
+	}
+	memcpy(cur, u->up_start, (nsw + 1) * sizeof(*cur));
+	memcpy(cur + nsw + 1, u->down_start, (nsw + 1) * sizeof(*cur));
+	for (uint64_t l = 0; l < g->n_links; l++) {
+		uint32_t a = g->links[l].a, b = g->links[l].b, lo, hi;
+		uint64_t up, down;
+
+		if (u->sw[a] == UINT32_MAX || u->sw[b] == UINT32_MAX)
+			continue;
+		lo = g->vertices[a].local < g->vertices[b].local ? a : b;
+		hi = lo == a ? b : a;
+		up = cur[u->sw[lo]]++;
+		down = cur[nsw + 1 + u->sw[hi]]++;
+		u->up_link[up] = u->down_link[down] = l;
+		u->up_to[up] = hi;
+		u->down_to[down] = lo;
+		u->up_hop[up] = (struct ud_hop){(uint32_t)(2 * l + (lo == a ? 0 : 1)), u->sw[hi]};
+		u->down_hop[down] =
+			(struct ud_hop){(uint32_t)(2 * l + (hi == a ? 0 : 1)), u->sw[lo]};
+	}
 	u->words = (nleaf + 63) / 64;
 	u->reach = calloc((size_t)nsw * u->words, sizeof(uint64_t));
-	if (!u->reach)
+	swv = malloc((nsw ? nsw : 1) * sizeof(*swv)); /* the switches' vertices */
+	if (!u->reach || !swv)
 		goto fail;
+	for (uint32_t v = 0; v < g->n_vertices; v++)
+		if (u->sw[v] != UINT32_MAX)
+			swv[u->sw[v]] = v;
 	/* bottom up: a switch reaches the leaves its lower neighbours reach */
 	for (uint32_t t = 0; t <= maxtier; t++)
-		for (uint32_t v = 0; v < g->n_vertices; v++) {
-			const struct topo_vertex *x = &g->vertices[v];
-			uint64_t *mine;
+		for (uint32_t i = 0; i < nsw; i++) {
+			uint64_t *mine = &u->reach[(size_t)i * u->words];
 
-			if (!is_fabric_switch(x) || x->local != t)
+			if (g->vertices[swv[i]].local != t)
 				continue;
-			mine = &u->reach[(size_t)u->sw[v] * u->words];
 			if (t == 0) {
-				mine[u->leaf[v] / 64] |= 1ull << (u->leaf[v] % 64);
+				mine[u->leaf[swv[i]] / 64] |= 1ull << (u->leaf[swv[i]] % 64);
 				continue;
 			}
-			for (uint64_t a = g->adj_start[v]; a < g->adj_start[v + 1]; a++) {
-				uint32_t w = topo_link_other(g, g->adj[a], v);
-				const uint64_t *theirs;
+			for (uint64_t d = u->down_start[i]; d < u->down_start[i + 1]; d++) {
+				const uint64_t *theirs =
+					&u->reach[(size_t)u->down_hop[d].to * u->words];
 
-				if (!is_fabric_switch(&g->vertices[w]) ||
-				    g->vertices[w].local + 1u != t)
-					continue;
-				theirs = &u->reach[(size_t)u->sw[w] * u->words];
-				for (size_t i = 0; i < u->words; i++)
-					mine[i] |= theirs[i];
+				for (size_t w = 0; w < u->words; w++)
+					mine[w] |= theirs[w];
 			}
 		}
-	/* up and down link lists per switch */
-	u->up_start = calloc((size_t)nsw + 1, sizeof(uint64_t));
-	u->down_start = calloc((size_t)nsw + 1, sizeof(uint64_t));
-	if (!u->up_start || !u->down_start)
-		goto fail;
-	for (int pass = 0; pass < 2; pass++) {
-		uint64_t nu = 0, nd = 0;
-
-		for (uint32_t v = 0; v < g->n_vertices; v++) {
-			uint32_t i = u->sw[v];
-
-			if (i == UINT32_MAX)
-				continue;
-			if (pass == 0) {
-				u->up_start[i] = nu;
-				u->down_start[i] = nd;
-			}
-			for (uint64_t a = g->adj_start[v]; a < g->adj_start[v + 1]; a++) {
-				uint32_t w = topo_link_other(g, g->adj[a], v);
-
-				if (!is_fabric_switch(&g->vertices[w]))
-					continue;
-				if (g->vertices[w].local > g->vertices[v].local) {
-					if (pass) {
-						u->up_link[nu] = g->adj[a];
-						u->up_to[nu] = w;
-					}
-					nu++;
-				} else {
-					if (pass) {
-						u->down_link[nd] = g->adj[a];
-						u->down_to[nd] = w;
-					}
-					nd++;
-				}
-			}
-		}
-		if (pass == 0) {
-			u->up_start[nsw] = nu;
-			u->down_start[nsw] = nd;
-			u->up_link = malloc((nu + 1) * sizeof(uint64_t));
-			u->up_to = malloc((nu + 1) * sizeof(uint32_t));
-			u->down_link = malloc((nd + 1) * sizeof(uint64_t));
-			u->down_to = malloc((nd + 1) * sizeof(uint32_t));
-			if (!u->up_link || !u->up_to || !u->down_link || !u->down_to)
-				goto fail;
-		}
-	}
 	u->nleaf = nleaf;
-	if (ud_hops(u, g, nsw) || ud_groups(u, g, nsw, maxtier))
+	if (ud_hops(u, g) || ud_groups(u, g, nsw, maxtier))
 		goto fail;
+	free(swv);
+	free(cur);
 	return u;
 fail:
+	free(swv);
+	free(cur);
 	plan_ud_free(u);
 	return NULL;
 }
@@ -528,7 +524,12 @@ int plan_ud_route(const struct plan_updown *u, const struct plan_ud_end *ea,
 			 * order, as the scan below finds) */
 			uint32_t b = u->block[(size_t)(u->tier[at] - 1) * u->nleaf + leaf_b];
 			uint64_t lo = u->grp_start[at], hi = u->grp_start[at + 1];
+			/* blocks are numbered in switch order: a switch's groups are often
+			 * consecutive blocks, where the group is found without a search */
+			uint64_t guess = lo + (uint64_t)(b - u->grp[lo].block);
 
+			if (b >= u->grp[lo].block && guess < hi && u->grp[guess].block == b)
+				lo = hi = guess;
 			while (hi - lo > 1) {
 				uint64_t mid = lo + (hi - lo) / 2;
 

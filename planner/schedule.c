@@ -23,25 +23,54 @@
 
 #define DEFAULT_SEGMENT	 (1u << 20) /* AR__DEFAULT_SEGMENT */
 #define TREE_MIN_SEGMENT (64u << 10)
-#define HIER_SLOT_MIN	 (64u << 10)
-#define HIER_SLOT_MAX	 (4u << 20)
-#define HIER_ALIGN	 64
-#define HIER_RING_MIN	 (64u << 10)
-#define HIER_SMALL_MAX	 (32u << 10)
 
 const char *const plan_algos[] = {"ring", "tree", "hier", "rhd", NULL};
 const char *const plan_gpu_algos[] = {"nccl-ring", "nccl-tree", NULL};
 
-/* A growing list of phases. */
-struct builder {
-	struct plan_schedule *s;
-	size_t cap;
-};
+static uint64_t pattern_hash(const struct plan_phase *ph);
 
-static struct plan_phase *add_phase(struct builder *b, size_t max_flows)
+/* Streaming: hand the open phase to each().  0 or its error. */
+static int flush(struct plan_builder *b)
+{
+	struct plan_phase *ph = b->s->phases;
+
+	if (!b->each || !b->s->n_phases || b->err)
+		return b->err;
+	ph->pattern = pattern_hash(ph);
+	b->err = b->each(b->arg, ph);
+	b->s->n_phases = 0;
+	return b->err;
+}
+
+struct plan_phase *plan_add_phase(struct plan_builder *b, size_t max_flows)
 {
 	struct plan_phase *ph;
 
+	if (b->each) {
+		struct plan_flow *keep;
+
+		if (flush(b))
+			return NULL;
+		if (!b->cap) {
+			b->s->phases = calloc(1, sizeof(*ph));
+			if (!b->s->phases)
+				return NULL;
+			b->cap = 1;
+		}
+		ph = b->s->phases;
+		keep = ph->flows;
+		if (max_flows > b->flow_cap) {
+			keep = realloc(ph->flows, max_flows * sizeof(*keep));
+			if (!keep)
+				return NULL;
+			b->flow_cap = max_flows;
+		}
+		memset(ph, 0, sizeof(*ph));
+		ph->flows = keep;
+		ph->repeat = 1;
+		b->s->n_phases = 1;
+		return ph;
+	}
 	if (b->s->n_phases == b->cap) {
 		size_t cap = b->cap ? 2 * b->cap : 8;
 		struct plan_phase *np = realloc(b->s->phases, cap * sizeof(*np));
@@ -61,14 +90,14 @@ static struct plan_phase *add_phase(struct builder *b, size_t max_flows)
 	return ph;
 }
 
-static void add_flow(struct plan_phase *ph, int src, int dst, double bytes)
+void plan_add_flow(struct plan_phase *ph, int src, int dst, double bytes)
 {
 	if (bytes <= 0 || src == dst)
 		return;
 	ph->flows[ph->n_flows++] = (struct plan_flow){(uint32_t)src, (uint32_t)dst, bytes};
 }
 
-static size_t seg_bytes(const struct plan_lib_settings *set)
+size_t plan_seg_bytes(const struct plan_lib_settings *set)
 {
 	return set && set->segment_bytes ? set->segment_bytes : DEFAULT_SEGMENT;
 }
@@ -84,21 +113,21 @@ static size_t blk(size_t count, int p, int i)
 /* Ring over the ranks map[0..p-1] (global ranks), count elements.  Rank k sends every block
  * except k+2 in the reduce-scatter... exactly: blocks k, k-1, .., k+2 (RS) and k+1, .., k+3
  * (AG), i.e. 2 count - blk(k+1) - blk(k+2) elements in 2(p-1) steps. */
-static int ring_phases(struct builder *b, const int *map, int p, size_t count, size_t esize,
-		       double times)
+int plan_ring_phases(struct plan_builder *b, const int *map, int p, size_t count, size_t esize,
+		     double times)
 {
 	struct plan_phase *ph;
 
 	if (p < 2 || !count)
 		return 0;
-	ph = add_phase(b, (size_t)p);
+	ph = plan_add_phase(b, (size_t)p);
 	if (!ph)
 		return -ENOMEM;
 	ph->repeat = 2.0 * (p - 1) * times;
 	for (int k = 0; k < p; k++) {
 		double elems = 2.0 * count - blk(count, p, k + 1) - blk(count, p, k + 2);
 
-		add_flow(ph, map[k], map[(k + 1) % p], elems * esize / (2.0 * (p - 1)));
+		plan_add_flow(ph, map[k], map[(k + 1) % p], elems * esize / (2.0 * (p - 1)));
 	}
 	/* the busiest rank reduces the largest block once per reduce-scatter step */
 	ph->reduce_bytes = (double)blk(count, p, 0) * esize / 2.0;
@@ -109,7 +138,7 @@ static int ring_phases(struct builder *b, const int *map, int p, size_t count, s
  * carrying 1/channels of the buffer; channel c's ring walks a node's GPUs starting at c and
  * crosses to the next node from the GPU it ends on to the same GPU there (rail-aligned, as
  * NCCL keeps a channel on one NIC).  Not the library's ring: the model of what NCCL does. */
-static int nccl_ring_phases(struct builder *b, int p, const int *node_of_rank, size_t count,
+static int nccl_ring_phases(struct plan_builder *b, int p, const int *node_of_rank, size_t count,
 			    size_t esize)
 {
 	int nodes = 0, L;
@@ -136,12 +165,12 @@ static int nccl_ring_phases(struct builder *b, int p, const int *node_of_rank, s
 		for (int r = 0; r < p; r++)
 			order[r] = r;
 		free(lcount);
-		int err = ring_phases(b, order, p, count, esize, 1);
+		int err = plan_ring_phases(b, order, p, count, esize, 1);
 
 		free(order);
 		return err;
 	}
-	ph = add_phase(b, (size_t)p * (size_t)L);
+	ph = plan_add_phase(b, (size_t)p * (size_t)L);
 	if (!ph) {
 		free(lcount);
 		free(order);
@@ -158,8 +187,9 @@ static int nccl_ring_phases(struct builder *b, int p, const int *node_of_rank, s
 			for (int i = 0; i < L; i++)
 				order[k * L + i] = k * L + (k % 2 ? ch + L - 1 - i : ch + i) % L;
 		for (int q = 0; q < p; q++)
-			add_flow(ph, order[q], order[(q + 1) % p],
-				 (double)part * esize / p); /* per step: one block of the channel */
+			plan_add_flow(ph, order[q], order[(q + 1) % p],
+				      (double)part * esize /
+					      p); /* per step: one block of the channel */
 	}
 	ph->reduce_bytes = (double)count * esize / ((double)L * p);
 	free(lcount);
@@ -167,7 +197,7 @@ static int nccl_ring_phases(struct builder *b, int p, const int *node_of_rank, s
 	return 0;
 }
 
-static int tree_phases(struct builder *b, int p, size_t count, size_t esize,
+static int tree_phases(struct plan_builder *b, int p, size_t count, size_t esize,
 		       const struct plan_lib_settings *set);
 
 /* Ranks per node when every node holds the same number in block placement (rank = node x
@@ -191,7 +221,7 @@ static int uniform_blocks(int p, const int *node_of_rank)
  * heads (GPU c, rail c) form NCCL's double binary tree over the nodes (ar_dtree over node
  * indices, each tree with half of the channel's data).  Every edge streams its bytes up and
  * down at once, pipelined; filling takes 2 (depth + chain) hops. */
-static int nccl_tree_phases(struct builder *b, int p, const int *node_of_rank, size_t count,
+static int nccl_tree_phases(struct plan_builder *b, int p, const int *node_of_rank, size_t count,
 			    size_t esize)
 {
 	int L = uniform_blocks(p, node_of_rank), N, depth = 1;
@@ -204,7 +234,7 @@ static int nccl_tree_phases(struct builder *b, int p, const int *node_of_rank, s
 	N = p / L;
 	while ((1 << depth) < N)
 		depth++;
-	ph = add_phase(b, (size_t)L * 2 * (2 * (size_t)p + 4 * (size_t)N));
+	ph = plan_add_phase(b, (size_t)L * 2 * (2 * (size_t)p + 4 * (size_t)N));
 	if (!ph)
 		return -ENOMEM;
 	ph->repeat = 1;
@@ -225,13 +255,13 @@ static int nccl_tree_phases(struct builder *b, int p, const int *node_of_rank, s
 				for (int i = 0; i + 1 < L; i++) { /* the chain, up and down */
 					int a = k * L + (ch + i) % L, z = k * L + (ch + i + 1) % L;
 
-					add_flow(ph, z, a, bytes);
-					add_flow(ph, a, z, bytes);
+					plan_add_flow(ph, z, a, bytes);
+					plan_add_flow(ph, a, z, bytes);
 				}
 				ar_dtree(N, k, t, &parent, &c0, &c1);
 				if (parent >= 0) {
-					add_flow(ph, k * L + ch, parent * L + ch, bytes);
-					add_flow(ph, parent * L + ch, k * L + ch, bytes);
+					plan_add_flow(ph, k * L + ch, parent * L + ch, bytes);
+					plan_add_flow(ph, parent * L + ch, k * L + ch, bytes);
 				}
 			}
 		}
@@ -241,12 +271,13 @@ static int nccl_tree_phases(struct builder *b, int p, const int *node_of_rank, s
 }
 
 /* Rabenseifner over map[0..p-1], as allreduce/rhd.c runs it. */
-static int rhd_phases(struct builder *b, const int *map, int p, size_t count, size_t esize,
-		      double times)
+int plan_rhd_phases(struct plan_builder *b, const int *map, int p, size_t count, size_t esize,
+		    double times)
 {
 	int p2 = 1, rem, mask, err = -ENOMEM;
 	struct plan_phase *ph;
 	size_t *off; /* off[i]: where block i of p2 starts (ar_block), off[p2] = count */
+	int *lo, *hi, *nlo, *nhi; /* each rank's range of blocks, before and after a doubling */
 
 	if (p < 2 || !count)
 		return 0;
@@ -254,8 +285,15 @@ static int rhd_phases(struct builder *b, const int *map, int p, size_t count, si
 		p2 *= 2;
 	rem = p - p2;
 	off = malloc(((size_t)p2 + 1) * sizeof(*off));
-	if (!off)
+	lo = malloc(4 * (size_t)p2 * sizeof(*lo)); /* on the heap: 2 MB at 128k ranks */
+	if (!off || !lo) {
+		free(off);
+		free(lo);
 		return -ENOMEM;
+	}
+	hi = lo + p2;
+	nlo = hi + p2;
+	nhi = nlo + p2;
 	for (int i = 0; i < p2; i++) {
 		size_t d;
 
@@ -264,18 +302,16 @@ static int rhd_phases(struct builder *b, const int *map, int p, size_t count, si
 	off[p2] = count;
 #define REAL(q) ((q) < rem ? 2 * (q) + 1 : (q) + rem)
 	if (rem) {
-		ph = add_phase(b, (size_t)rem);
+		ph = plan_add_phase(b, (size_t)rem);
 		if (!ph)
 			goto out;
 		ph->repeat = times;
 		for (int r = 0; r < 2 * rem; r += 2)
-			add_flow(ph, map[r], map[r + 1], (double)count * esize);
+			plan_add_flow(ph, map[r], map[r + 1], (double)count * esize);
 		ph->reduce_bytes = (double)count * esize;
 	}
 	/* halving: me keeps [klo, khi) and gives away [slo, shi) to me ^ mask */
 	{
-		int lo[p2], hi[p2];
-
 		for (int q = 0; q < p2; q++) {
 			lo[q] = 0;
 			hi[q] = p2;
@@ -283,7 +319,7 @@ static int rhd_phases(struct builder *b, const int *map, int p, size_t count, si
 		for (mask = p2 / 2; mask >= 1; mask /= 2) {
 			double most = 0;
 
-			ph = add_phase(b, (size_t)p2);
+			ph = plan_add_phase(b, (size_t)p2);
 			if (!ph)
 				goto out;
 			ph->repeat = times;
@@ -293,8 +329,8 @@ static int rhd_phases(struct builder *b, const int *map, int p, size_t count, si
 				int slo = q & mask ? lo[q] : mid, shi = q & mask ? mid : hi[q];
 				size_t so = off[slo], se = off[shi], ko = off[klo], ke = off[khi];
 
-				add_flow(ph, map[REAL(q)], map[REAL(q ^ mask)],
-					 (double)(se - so) * esize);
+				plan_add_flow(ph, map[REAL(q)], map[REAL(q ^ mask)],
+					      (double)(se - so) * esize);
 				if ((double)(ke - ko) * esize > most)
 					most = (double)(ke - ko) * esize;
 				lo[q] = klo;
@@ -304,9 +340,7 @@ static int rhd_phases(struct builder *b, const int *map, int p, size_t count, si
 		}
 		/* doubling: swap owned ranges with ever farther partners */
 		for (mask = 1; mask < p2; mask *= 2) {
-			int nlo[p2], nhi[p2];
-
-			ph = add_phase(b, (size_t)p2);
+			ph = plan_add_phase(b, (size_t)p2);
 			if (!ph)
 				goto out;
 			ph->repeat = times;
@@ -315,33 +349,34 @@ static int rhd_phases(struct builder *b, const int *map, int p, size_t count, si
 				int plo = q & mask ? lo[q] - size : hi[q], phi = plo + size;
 				size_t mo = off[lo[q]], me = off[hi[q]];
 
-				add_flow(ph, map[REAL(q)], map[REAL(q ^ mask)],
-					 (double)(me - mo) * esize);
+				plan_add_flow(ph, map[REAL(q)], map[REAL(q ^ mask)],
+					      (double)(me - mo) * esize);
 				nlo[q] = plo < lo[q] ? plo : lo[q];
 				nhi[q] = phi > hi[q] ? phi : hi[q];
 			}
-			memcpy(lo, nlo, sizeof(lo));
-			memcpy(hi, nhi, sizeof(hi));
+			memcpy(lo, nlo, (size_t)p2 * sizeof(*lo));
+			memcpy(hi, nhi, (size_t)p2 * sizeof(*hi));
 		}
 	}
 	if (rem) {
-		ph = add_phase(b, (size_t)rem);
+		ph = plan_add_phase(b, (size_t)rem);
 		if (!ph)
 			goto out;
 		ph->repeat = times;
 		for (int r = 0; r < 2 * rem; r += 2)
-			add_flow(ph, map[r + 1], map[r], (double)count * esize);
+			plan_add_flow(ph, map[r + 1], map[r], (double)count * esize);
 	}
 #undef REAL
 	err = 0;
 out:
 	free(off);
+	free(lo);
 	return err;
 }
 
 /* Double binary tree: every edge of both trees carries its tree's half up and down, all
  * streaming at once in segments (allreduce/tree.c's progress loop). */
-static int tree_phases(struct builder *b, int p, size_t count, size_t esize,
+static int tree_phases(struct plan_builder *b, int p, size_t count, size_t esize,
 		       const struct plan_lib_settings *set)
 {
 	struct plan_phase *ph;
@@ -355,10 +390,10 @@ static int tree_phases(struct builder *b, int p, size_t count, size_t esize,
 	seg = half0 * esize / (4 * depth);
 	if (seg < TREE_MIN_SEGMENT)
 		seg = TREE_MIN_SEGMENT;
-	if (seg > seg_bytes(set))
-		seg = seg_bytes(set);
+	if (seg > plan_seg_bytes(set))
+		seg = plan_seg_bytes(set);
 	nseg = (half0 * esize + seg - 1) / seg;
-	ph = add_phase(b, 4 * (size_t)p);
+	ph = plan_add_phase(b, 4 * (size_t)p);
 	if (!ph)
 		return -ENOMEM;
 	ph->repeat = (double)nseg;
@@ -376,191 +411,13 @@ static int tree_phases(struct builder *b, int p, size_t count, size_t esize,
 			ar_dtree(p, r, t, &parent, &c0, &c1);
 			if (parent < 0)
 				continue;
-			add_flow(ph, r, parent, (double)half * esize / (double)nseg);
-			add_flow(ph, parent, r, (double)half * esize / (double)nseg);
+			plan_add_flow(ph, r, parent, (double)half * esize / (double)nseg);
+			plan_add_flow(ph, parent, r, (double)half * esize / (double)nseg);
 		}
 	}
 	/* an inner rank reduces two children's segments per step */
 	ph->reduce_bytes = 2.0 * (double)seg;
 	return 0;
-}
-
-/* Join the phases of tmp into b's phases from first on, by position (concurrent groups);
- * phases beyond what b has are appended. */
-static int join_phases(struct builder *b, size_t first, const struct plan_schedule *tmp)
-{
-	for (size_t q = 0; q < tmp->n_phases; q++) {
-		const struct plan_phase *src = &tmp->phases[q];
-		struct plan_phase *dst;
-		struct plan_flow *f;
-
-		if (first + q == b->s->n_phases) {
-			dst = add_phase(b, 0);
-			if (!dst)
-				return -ENOMEM;
-			dst->repeat = src->repeat;
-		}
-		dst = &b->s->phases[first + q];
-		f = realloc(dst->flows, (dst->n_flows + src->n_flows) * sizeof(*f));
-		if (!f)
-			return -ENOMEM;
-		dst->flows = f;
-		/* keep each flow's total (bytes x repeat) when the repeats differ (a short last
-		 * slice may take rhd while the others take the ring) */
-		for (size_t i = 0; i < src->n_flows; i++) {
-			f[dst->n_flows + i] = src->flows[i];
-			f[dst->n_flows + i].bytes *= src->repeat / dst->repeat;
-		}
-		dst->n_flows += src->n_flows;
-		if (src->reduce_bytes > dst->reduce_bytes)
-			dst->reduce_bytes = src->reduce_bytes;
-	}
-	return 0;
-}
-
-/* hier: per chunk (one staging slot), shared-memory staging and copy-out as memory flows,
- * and the inter-node all-reduce of every slice among its owners. */
-struct hier_shape {
-	int nodes, nown;
-	int *lsize;   /* [nodes] */
-	int **locals; /* [nodes][lsize]: global ranks in local-rank order */
-};
-
-static int hier_chunk(struct builder *b, const struct hier_shape *h, size_t n, size_t esize,
-		      double times, bool small)
-{
-	size_t per = (n + (size_t)h->nown - 1) / (size_t)h->nown;
-	size_t a = HIER_ALIGN / esize ? HIER_ALIGN / esize : 1;
-	struct plan_phase *st, *out;
-	int maxl = 0, err;
-
-	per = (per + a - 1) / a * a;
-	for (int k = 0; k < h->nodes; k++)
-		maxl = h->lsize[k] > maxl ? h->lsize[k] : maxl;
-	if (maxl > 1) {
-		size_t nf = 0;
-
-		for (int k = 0; k < h->nodes; k++)
-			nf += (size_t)h->lsize[k] * (size_t)h->lsize[k];
-		st = add_phase(b, nf);
-		if (!st)
-			return -ENOMEM;
-		st->memory = true;
-		st->repeat = times;
-		for (int k = 0; k < h->nodes; k++)
-			for (int i = 0; i < h->lsize[k]; i++)
-				for (int j = 0; j < (small ? h->lsize[k] : h->nown); j++) {
-					size_t lo = small ? 0 : per * (size_t)j;
-					size_t hi = small ? n : lo + per;
-
-					lo = lo < n ? lo : n;
-					hi = hi < n ? hi : n;
-					add_flow(st, h->locals[k][i], h->locals[k][j],
-						 (double)(hi - lo) * esize);
-				}
-		st->reduce_bytes = (double)(small ? n : per) * esize * (maxl - 1);
-	}
-	if (h->nodes > 1) {
-		int map[h->nodes];
-		size_t first = b->s->n_phases;
-
-		/* every owner group runs its slice's all-reduce at the same time: phase q of
-		 * group j joins phase q of group 0 */
-		for (int j = 0; j < h->nown; j++) {
-			size_t lo = per * (size_t)j, hi = lo + per, len;
-			struct plan_schedule tmp = {0};
-			struct builder tb = {.s = &tmp};
-
-			lo = lo < n ? lo : n;
-			hi = hi < n ? hi : n;
-			len = hi - lo;
-			for (int k = 0; k < h->nodes; k++)
-				map[k] = h->locals[k][j];
-			err = len * esize >= HIER_RING_MIN
-				      ? ring_phases(&tb, map, h->nodes, len, esize, times)
-				      : rhd_phases(&tb, map, h->nodes, len, esize, times);
-			if (!err)
-				err = join_phases(b, first, &tmp);
-			plan_schedule_free(&tmp);
-			if (err)
-				return err;
-		}
-	}
-	if (maxl > 1 && !small) {
-		size_t nf = 0;
-
-		for (int k = 0; k < h->nodes; k++)
-			nf += (size_t)h->lsize[k] * (size_t)h->nown;
-		out = add_phase(b, nf);
-		if (!out)
-			return -ENOMEM;
-		out->memory = true;
-		out->repeat = times;
-		for (int k = 0; k < h->nodes; k++)
-			for (int i = 0; i < h->lsize[k]; i++)
-				for (int j = 0; j < h->nown; j++) {
-					size_t lo = per * (size_t)j, hi = lo + per;
-
-					lo = lo < n ? lo : n;
-					hi = hi < n ? hi : n;
-					add_flow(out, h->locals[k][j], h->locals[k][i],
-						 (double)(hi - lo) * esize);
-				}
-	}
-	return 0;
-}
-
-static int hier_phases(struct builder *b, int p, const int *node_of_rank, size_t count,
-		       size_t esize, const struct plan_lib_settings *set)
-{
-	struct hier_shape h = {0};
-	size_t slot = seg_bytes(set), chunk, nchunks, last;
-	int err = -ENOMEM, ppn_min = p;
-
-	if (!count)
-		return 0;
-	for (int r = 0; r < p; r++)
-		h.nodes = node_of_rank[r] + 1 > h.nodes ? node_of_rank[r] + 1 : h.nodes;
-	h.lsize = calloc((size_t)h.nodes, sizeof(*h.lsize));
-	h.locals = calloc((size_t)h.nodes, sizeof(*h.locals));
-	if (!h.lsize || !h.locals)
-		goto out;
-	for (int r = 0; r < p; r++)
-		h.lsize[node_of_rank[r]]++;
-	for (int k = 0; k < h.nodes; k++) {
-		h.locals[k] = malloc(sizeof(int) * (size_t)(h.lsize[k] ? h.lsize[k] : 1));
-		if (!h.locals[k])
-			goto out;
-		ppn_min = h.lsize[k] < ppn_min ? h.lsize[k] : ppn_min;
-		h.lsize[k] = 0;
-	}
-	for (int r = 0; r < p; r++) {
-		int k = node_of_rank[r];
-
-		h.locals[k][h.lsize[k]++] = r;
-	}
-	h.nown = h.nodes > 1 ? ppn_min : h.lsize[0];
-	slot = slot < HIER_SLOT_MIN ? HIER_SLOT_MIN : slot > HIER_SLOT_MAX ? HIER_SLOT_MAX : slot;
-	slot = (slot + 4095) / 4096 * 4096;
-	chunk = slot / esize;
-	nchunks = (count + chunk - 1) / chunk;
-	last = count - (nchunks - 1) * chunk;
-	bool small = h.nodes == 1 && count * esize * (size_t)(h.lsize[0] - 1) <= HIER_SMALL_MAX;
-	if (small) {
-		err = hier_chunk(b, &h, count, esize, 1, true);
-		goto out;
-	}
-	err = 0;
-	if (nchunks > 1)
-		err = hier_chunk(b, &h, chunk, esize, (double)(nchunks - 1), false);
-	if (!err)
-		err = hier_chunk(b, &h, last, esize, 1, false);
-out:
-	for (int k = 0; h.locals && k < h.nodes; k++)
-		free(h.locals[k]);
-	free(h.locals);
-	free(h.lsize);
-	return err;
 }
 
 /* A stable hash of a phase's (src, dst) pairs in order. */
@@ -576,11 +433,11 @@ static uint64_t pattern_hash(const struct plan_phase *ph)
 	return x;
 }
 
-int plan_schedule_build(const char *algo, int ranks, const int *node_of_rank, size_t count,
-			size_t esize, const struct plan_lib_settings *set,
-			struct plan_schedule *out)
+/* The phases of algo into b (the schedule's header set).  0, -EINVAL, -ENOENT, -ENOMEM. */
+static int build(struct plan_builder *b, const char *algo, int ranks, const int *node_of_rank,
+		 size_t count, size_t esize, const struct plan_lib_settings *set)
 {
-	struct builder b = {.s = out};
+	struct plan_schedule *out = b->s;
 	int *ident = NULL, err;
 
 	memset(out, 0, sizeof(*out));
@@ -598,20 +455,30 @@ int plan_schedule_build(const char *algo, int ranks, const int *node_of_rank, si
 	if (!node_of_rank)
 		node_of_rank = ident; /* one node each */
 	if (strcmp(algo, "ring") == 0)
-		err = ring_phases(&b, ident, ranks, count, esize, 1);
+		err = plan_ring_phases(b, ident, ranks, count, esize, 1);
 	else if (strcmp(algo, "rhd") == 0)
-		err = rhd_phases(&b, ident, ranks, count, esize, 1);
+		err = plan_rhd_phases(b, ident, ranks, count, esize, 1);
 	else if (strcmp(algo, "tree") == 0)
-		err = tree_phases(&b, ranks, count, esize, set);
+		err = tree_phases(b, ranks, count, esize, set);
 	else if (strcmp(algo, "hier") == 0)
-		err = ranks > 1 ? hier_phases(&b, ranks, node_of_rank, count, esize, set) : 0;
+		err = ranks > 1 ? plan_hier_phases(b, ranks, node_of_rank, count, esize, set) : 0;
 	else if (strcmp(algo, "nccl-ring") == 0)
-		err = nccl_ring_phases(&b, ranks, node_of_rank, count, esize);
+		err = nccl_ring_phases(b, ranks, node_of_rank, count, esize);
 	else if (strcmp(algo, "nccl-tree") == 0)
-		err = nccl_tree_phases(&b, ranks, node_of_rank, count, esize);
+		err = nccl_tree_phases(b, ranks, node_of_rank, count, esize);
 	else
 		err = -ENOENT;
 	free(ident);
+	return err;
+}
+
+int plan_schedule_build(const char *algo, int ranks, const int *node_of_rank, size_t count,
+			size_t esize, const struct plan_lib_settings *set,
+			struct plan_schedule *out)
+{
+	struct plan_builder b = {.s = out};
+	int err = build(&b, algo, ranks, node_of_rank, count, esize, set);
+
 	if (err) {
 		plan_schedule_free(out);
 		return err;
@@ -619,6 +486,24 @@ int plan_schedule_build(const char *algo, int ranks, const int *node_of_rank, si
 	for (size_t i = 0; i < out->n_phases; i++)
 		out->phases[i].pattern = pattern_hash(&out->phases[i]);
 	return 0;
+}
+
+int plan_schedule_each(const char *algo, int ranks, const int *node_of_rank, size_t count,
+		       size_t esize, const struct plan_lib_settings *set, plan_phase_fn each,
+		       void *arg)
+{
+	struct plan_schedule s;
+	struct plan_builder b = {.s = &s, .each = each, .arg = arg};
+	int err = build(&b, algo, ranks, node_of_rank, count, esize, set);
+
+	if (!err)
+		err = flush(&b);
+	if (b.err)
+		err = b.err; /* each()'s, not the builder's -ENOMEM that followed it */
+	if (s.phases)
+		free(s.phases[0].flows);
+	free(s.phases);
+	return err;
 }
 
 void plan_schedule_free(struct plan_schedule *s)

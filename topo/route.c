@@ -250,15 +250,34 @@ int topo_route_path(const struct topo_router *r, uint64_t hash, uint64_t *links,
 	if (!r->valid)
 		return -EINVAL;
 	while (v != r->dst) {
-		unsigned n = topo_route_next(r, v, NULL, 0), pick, k = 0;
-		uint64_t e;
-		uint32_t rv = rem(r, v);
+		uint64_t cand[256], e;
+		uint32_t rv = rem(r, v), to[256];
+		unsigned n = 0, pick, k = 0;
 
+		/* the next hops in adjacency order, kept when they fit (one scan), else counted
+		 * here and found by a second scan */
+		if (rv != UINT32_MAX && rv != 0)
+			for (e = g->adj_start[v]; e < g->adj_start[v + 1]; e++) {
+				uint32_t w = topo_link_other(g, g->adj[e], v);
+
+				if (rem(r, w) == rv - 1) {
+					if (n < 256) {
+						cand[n] = g->adj[e];
+						to[n] = w;
+					}
+					n++;
+				}
+			}
 		if (!n)
 			return -EINVAL; /* cannot happen on a valid route */
 		if (hops >= max)
 			return -ENOSPC;
 		pick = (unsigned)(mix(hash + 0x9e3779b97f4a7c15ull * (hops + 1)) % n);
+		if (pick < 256) {
+			links[hops++] = cand[pick];
+			v = to[pick];
+			continue;
+		}
 		for (e = g->adj_start[v]; e < g->adj_start[v + 1]; e++) {
 			uint32_t w = topo_link_other(g, g->adj[e], v);
 
