@@ -2,11 +2,7 @@
 # so it does not end in .sh, which tests/run.sh would run).
 # Provides: ARB (the binary), arb NP ARGS... (mpirun with the right flags, output to $out and
 # $err, exit status in $rc), fail MSG, json_get FILE EXPR.
-BUILD=${BUILD:-build}
-MPIRUN=${MPIRUN:-mpirun}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_hwloc_base_binding_policy=${OMPI_MCA_hwloc_base_binding_policy:-none}
-export OMPI_MCA_rmaps_base_oversubscribe=1
+. "$(dirname "${BASH_SOURCE[0]}")/mpi_lib.bash"
 ARB=$BUILD/arbench
 TMPD=$(mktemp -d /tmp/arbench_test.XXXXXX)
 trap 'rm -rf "$TMPD"' EXIT

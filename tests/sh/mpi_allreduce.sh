@@ -5,18 +5,10 @@
 # (one rank skips the call, the others must get -ETIMEDOUT naming a peer) and one message of
 # more than INT_MAX bytes through the mpi transport.  Exit 0 pass, 1 on any failure.
 set -u
-BUILD=${BUILD:-build}
-MPIRUN=${MPIRUN:-mpirun}
+. "$(dirname "$0")/mpi_lib.bash"
 bin=$BUILD/tests/mpi/allreduce_check
-if [ ! -x "$bin" ]; then
-	echo "missing $bin (run make first)"
-	exit 1
-fi
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_hwloc_base_binding_policy=${OMPI_MCA_hwloc_base_binding_policy:-none}
-export OMPI_MCA_rmaps_base_oversubscribe=1
-flags="--oversubscribe"
-[ "$(id -u)" = 0 ] && flags="$flags --allow-run-as-root"
+need_bin "$bin"
+flags=$mpi_flags
 
 rc=0
 t0=$SECONDS

@@ -7,18 +7,10 @@
 # (-R: the zero-copy path); then the timeout path inside a node and between nodes.
 # Exit 0 pass, 1 on any failure.
 set -u
-BUILD=${BUILD:-build}
-MPIRUN=${MPIRUN:-mpirun}
+. "$(dirname "$0")/mpi_lib.bash"
 bin=$BUILD/tests/mpi/hier_nodes
-if [ ! -x "$bin" ]; then
-	echo "missing $bin (run make first)"
-	exit 1
-fi
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_hwloc_base_binding_policy=${OMPI_MCA_hwloc_base_binding_policy:-none}
-export OMPI_MCA_rmaps_base_oversubscribe=1
-flags="--oversubscribe"
-[ "$(id -u)" = 0 ] && flags="$flags --allow-run-as-root"
+need_bin "$bin"
+flags=$mpi_flags
 
 # ranks, map ("-" = one node from shared memory, else the node index of every rank), slots
 configs=(

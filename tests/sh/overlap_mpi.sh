@@ -6,18 +6,13 @@
 # exit 1), the JSON holds steps, idle_fraction, exposed_s and step_s, and bad input exits 2
 # with one line.  Exit 0 pass, 1 on any failure.
 set -u
-BUILD=${BUILD:-build}
-MPIRUN=${MPIRUN:-mpirun}
+. "$(dirname "$0")/mpi_lib.bash"
 bin=$BUILD/arbench
-[ -x "$bin" ] || { echo "missing $bin (run make first)"; exit 1; }
+need_bin "$bin"
 command -v jq >/dev/null || { echo "skip: overlap_mpi needs jq"; exit 77; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_hwloc_base_binding_policy=${OMPI_MCA_hwloc_base_binding_policy:-none}
-export OMPI_MCA_rmaps_base_oversubscribe=1
 # up to 4 ranks and their GPU threads on 2 cores: waiting ranks yield (as arlab run sets it)
 export OMPI_MCA_mpi_yield_when_idle=${OMPI_MCA_mpi_yield_when_idle:-1}
-flags="--oversubscribe"
-[ "$(id -u)" = 0 ] && flags="$flags --allow-run-as-root"
+flags=$mpi_flags
 tmp=$(mktemp -d /tmp/overlap-test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 topo=configs/topologies/lab-2node.yaml

@@ -4,16 +4,13 @@
 # ring, tree, hier and rhd, p = 1..8 with one node per rank, and cluster maps with several
 # ranks per node (hier's inter-node slices).  Exit 0 pass, 1 on any mismatch.
 set -u
-BUILD=${BUILD:-build}
-MPIRUN=${MPIRUN:-mpirun}
+. "$(dirname "$0")/mpi_lib.bash"
 bin=$BUILD/tests/mpi/planner_bytes
-[ -x "$bin" ] || { echo "missing $bin (run make first)"; exit 1; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_hwloc_base_binding_policy=${OMPI_MCA_hwloc_base_binding_policy:-none}
+need_bin "$bin"
 rc=0
 run() { # np [map]
 	local out st
-	out=$(timeout -k 5 120 "$MPIRUN" --oversubscribe -np "$@" 2>&1)
+	out=$(timeout -k 5 120 "$MPIRUN" $mpi_flags -np "$@" 2>&1)
 	st=$?
 	grep -E '^(FAIL|planner_bytes)' <<<"$out"
 	[ $st = 0 ] || { rc=1; echo "mpirun -np $* exited $st"; tail -n 5 <<<"$out"; }
