@@ -66,6 +66,7 @@ uint32_t topo__b_vertex(struct topo__builder *b, enum topo_vertex_kind kind, uin
 	va_list ap;
 	size_t n;
 	int len;
+	char tmp[64];
 
 	if (v == UINT32_MAX - 1)
 		return UINT32_MAX;
@@ -78,7 +79,7 @@ uint32_t topo__b_vertex(struct topo__builder *b, enum topo_vertex_kind kind, uin
 		b->cap_v = (uint32_t)(cv < cp ? cv : cp);
 	}
 	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap); /* a name of any length, never cut */
+	len = vsnprintf(tmp, sizeof(tmp), fmt, ap); /* a name of any length, never cut */
 	va_end(ap);
 	if (len < 0 || b->names_len + (uint64_t)len + 1 > UINT32_MAX)
 		return UINT32_MAX;
@@ -90,9 +91,13 @@ uint32_t topo__b_vertex(struct topo__builder *b, enum topo_vertex_kind kind, uin
 			return UINT32_MAX;
 		b->names_cap = cap;
 	}
-	va_start(ap, fmt);
-	vsnprintf(g->names + b->names_len, n, fmt, ap);
-	va_end(ap);
+	if (n <= sizeof(tmp)) { /* formatted once (most names are short) */
+		memcpy(g->names + b->names_len, tmp, n);
+	} else {
+		va_start(ap, fmt);
+		vsnprintf(g->names + b->names_len, n, fmt, ap);
+		va_end(ap);
+	}
 	g->vertices[v] = (struct topo_vertex){.kind = kind,
 					      .node = node,
 					      .local = local,

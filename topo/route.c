@@ -20,11 +20,20 @@
 
 #include "topo/topo.h"
 
+/* What the search knows of a vertex, together (one cache line to read, not five): stamps
+ * (valid when equal to the router's epoch) of being seen from src, from dst, and of leading
+ * to the meeting level, and the distances from src and to dst. */
+struct vstate {
+	uint32_t seen[2]; /* [0]: from src, [1]: from dst */
+	uint32_t dist[2];
+	uint32_t good;
+};
+
 struct topo_router {
 	const struct topo_graph *g;
 	uint32_t epoch;
-	uint32_t *seen_s, *seen_t, *good, *cnt_seen;
-	uint32_t *ds, *dt;
+	struct vstate *st;
+	uint32_t *cnt_seen;
 	uint32_t *qs, *qt;
 	double *cnt;
 	uint32_t src, dst, src_node, dst_node;
@@ -41,17 +50,12 @@ int topo_router_new(const struct topo_graph *g, struct topo_router **out)
 	if (!r)
 		return -ENOMEM;
 	r->g = g;
-	r->seen_s = calloc(n, sizeof(uint32_t));
-	r->seen_t = calloc(n, sizeof(uint32_t));
-	r->good = calloc(n, sizeof(uint32_t));
+	r->st = calloc(n, sizeof(*r->st));
 	r->cnt_seen = calloc(n, sizeof(uint32_t));
-	r->ds = malloc(n * sizeof(uint32_t));
-	r->dt = malloc(n * sizeof(uint32_t));
 	r->qs = malloc(n * sizeof(uint32_t));
 	r->qt = malloc(n * sizeof(uint32_t));
 	r->cnt = malloc(n * sizeof(double));
-	if (!r->seen_s || !r->seen_t || !r->good || !r->cnt_seen || !r->ds || !r->dt || !r->qs ||
-	    !r->qt || !r->cnt) {
+	if (!r->st || !r->cnt_seen || !r->qs || !r->qt || !r->cnt) {
 		topo_router_free(r);
 		return -ENOMEM;
 	}
@@ -63,12 +67,8 @@ void topo_router_free(struct topo_router *r)
 {
 	if (!r)
 		return;
-	free(r->seen_s);
-	free(r->seen_t);
-	free(r->good);
+	free(r->st);
 	free(r->cnt_seen);
-	free(r->ds);
-	free(r->dt);
 	free(r->qs);
 	free(r->qt);
 	free(r->cnt);
@@ -92,16 +92,17 @@ static uint32_t node_of(const struct topo_graph *g, uint32_t v)
 /* Remaining hops from v to dst on a shortest path, or UINT32_MAX when v is not on one. */
 static uint32_t rem(const struct topo_router *r, uint32_t v)
 {
-	if (r->seen_t[v] == r->epoch && r->dt[v] <= r->b && transit(r, v))
-		return r->dt[v];
-	if (r->good[v] == r->epoch)
-		return r->a + r->b - r->ds[v];
+	const struct vstate *x = &r->st[v];
+
+	if (x->seen[1] == r->epoch && x->dist[1] <= r->b && transit(r, v))
+		return x->dist[1];
+	if (x->good == r->epoch)
+		return r->a + r->b - x->dist[0];
 	return UINT32_MAX;
 }
 
-/* Expand one level of a side.  Returns true when it met the other side. */
-static bool expand(struct topo_router *r, uint32_t *q, uint32_t *head, uint32_t *tail,
-		   uint32_t *seen, uint32_t *dist, const uint32_t *other)
+/* Expand one level of a side (0: src's, 1: dst's).  Returns true when it met the other side. */
+static bool expand(struct topo_router *r, uint32_t *q, uint32_t *head, uint32_t *tail, int side)
 {
 	const struct topo_graph *g = r->g;
 	uint32_t end = *tail, i;
@@ -115,13 +116,14 @@ static bool expand(struct topo_router *r, uint32_t *q, uint32_t *head, uint32_t 
 			continue;
 		for (e = g->adj_start[u]; e < g->adj_start[u + 1]; e++) {
 			uint32_t w = topo_link_other(g, g->adj[e], u);
+			struct vstate *x = &r->st[w];
 
-			if (seen[w] == r->epoch)
+			if (x->seen[side] == r->epoch)
 				continue;
-			seen[w] = r->epoch;
-			dist[w] = dist[u] + 1;
+			x->seen[side] = r->epoch;
+			x->dist[side] = r->st[u].dist[side] + 1;
 			q[(*tail)++] = w;
-			if (other[w] == r->epoch && transit(r, w))
+			if (x->seen[!side] == r->epoch && transit(r, w))
 				met = true;
 		}
 	}
@@ -139,12 +141,8 @@ int topo_route(struct topo_router *r, uint32_t src, uint32_t dst)
 	if (src >= g->n_vertices || dst >= g->n_vertices)
 		return -EINVAL;
 	if (++r->epoch == 0) { /* wrapped: clear the stamps once */
-		size_t n = g->n_vertices * sizeof(uint32_t);
-
-		memset(r->seen_s, 0, n);
-		memset(r->seen_t, 0, n);
-		memset(r->good, 0, n);
-		memset(r->cnt_seen, 0, n);
+		memset(r->st, 0, g->n_vertices * sizeof(*r->st));
+		memset(r->cnt_seen, 0, g->n_vertices * sizeof(uint32_t));
 		r->epoch = 1;
 	}
 	r->src = src;
@@ -152,11 +150,11 @@ int topo_route(struct topo_router *r, uint32_t src, uint32_t dst)
 	r->src_node = node_of(g, src);
 	r->dst_node = node_of(g, dst);
 	r->a = r->b = 0;
-	r->seen_s[src] = r->epoch;
-	r->ds[src] = 0;
+	r->st[src].seen[0] = r->epoch;
+	r->st[src].dist[0] = 0;
 	r->qs[0] = src;
-	r->seen_t[dst] = r->epoch;
-	r->dt[dst] = 0;
+	r->st[dst].seen[1] = r->epoch;
+	r->st[dst].dist[1] = 0;
 	r->qt[0] = dst;
 	met = src == dst;
 	while (!met) {
@@ -169,10 +167,10 @@ int topo_route(struct topo_router *r, uint32_t src, uint32_t dst)
 		else if (tt == ht)
 			from_src = true;
 		if (from_src) {
-			met = expand(r, r->qs, &hs, &ts, r->seen_s, r->ds, r->seen_t);
+			met = expand(r, r->qs, &hs, &ts, 0);
 			r->a++;
 		} else {
-			met = expand(r, r->qt, &ht, &tt, r->seen_t, r->dt, r->seen_s);
+			met = expand(r, r->qt, &ht, &tt, 1);
 			r->b++;
 		}
 	}
@@ -180,25 +178,26 @@ int topo_route(struct topo_router *r, uint32_t src, uint32_t dst)
 	r->n_qs = ts;
 	for (i = ts; i-- > 0;) {
 		uint32_t v = r->qs[i];
+		struct vstate *x = &r->st[v];
 		uint64_t e;
 
 		if (!transit(r, v))
 			continue;
-		if (r->ds[v] == r->a) {
-			if (r->seen_t[v] == r->epoch && r->dt[v] == r->b)
-				r->good[v] = r->epoch;
+		if (x->dist[0] == r->a) {
+			if (x->seen[1] == r->epoch && x->dist[1] == r->b)
+				x->good = r->epoch;
 			continue;
 		}
-		if (r->seen_t[v] == r->epoch && r->ds[v] + r->dt[v] == r->a + r->b) {
-			r->good[v] = r->epoch;
+		if (x->seen[1] == r->epoch && x->dist[0] + x->dist[1] == r->a + r->b) {
+			x->good = r->epoch;
 			continue;
 		}
 		for (e = g->adj_start[v]; e < g->adj_start[v + 1]; e++) {
-			uint32_t w = topo_link_other(g, g->adj[e], v);
+			const struct vstate *y = &r->st[topo_link_other(g, g->adj[e], v)];
 
-			if (r->seen_s[w] == r->epoch && r->ds[w] == r->ds[v] + 1 &&
-			    r->good[w] == r->epoch) {
-				r->good[v] = r->epoch;
+			if (y->seen[0] == r->epoch && y->dist[0] == x->dist[0] + 1 &&
+			    y->good == r->epoch) {
+				x->good = r->epoch;
 				break;
 			}
 		}
