@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side by side on one lab: rhd (or ALGOS) at 8 MiB under Open MPI TCP variants (VARIANTS: base =
-# `arlab run` defaults, eager64k / eager256k = that eager limit, links1 / links4 = btl_tcp_links).
+# `arlab run` defaults, eager64k / eager256k = that eager limit, links1 / links4 = btl_tcp_links,
+# pthread = btl_tcp_progress_thread 1).
 # Kept as run for bench/results/routed-ecmp.md, 2026-12-03 18:47.  usage: TOPO ROUNDS (root)
 set -u
 cd "$(dirname "$0")/../../.." || exit 2
@@ -24,6 +25,7 @@ for ((r=1;r<=ROUNDS;r++)); do
 		eager64k) run $v.$r OMPI_MCA_btl_tcp_eager_limit=65536 OMPI_MCA_btl_tcp_rndv_eager_limit=65536 ;;
 		links1) run $v.$r OMPI_MCA_btl_tcp_links=1 ;;
 		links4) run $v.$r OMPI_MCA_btl_tcp_links=4 ;;
+		pthread) run $v.$r OMPI_MCA_btl_tcp_progress_thread=1 ;;
 		seg4m) ARGS="--segment 4M" run $v.$r X=1 ;;
 		seg256k) ARGS="--segment 256K" run $v.$r X=1 ;;
 		esac
