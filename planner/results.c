@@ -383,7 +383,7 @@ err_free:
 int plan_results_load_doc(const char *path, bool links_ok, struct plan_results **out, json_t **keep,
 			  char *msg, size_t msglen)
 {
-	char *text;
+	char *text, first;
 	size_t len;
 	json_t *doc;
 	int ret;
@@ -394,13 +394,13 @@ int plan_results_load_doc(const char *path, bool links_ok, struct plan_results *
 	ret = plan__slurp(path, &text, &len, msg, msglen);
 	if (ret)
 		return ret;
-	if (!*plan__skip_space(text)) {
+	first = *plan__skip_space(text);
+	if (!first) {
 		free(text);
 		return plan_file_error(msg, msglen, path,
 				       "empty file (expected arbench's results JSON)");
 	}
-	if (*plan__skip_space(text) != '{' && *plan__skip_space(text) != '[' &&
-	    plan__looks_like_nccl_text(text)) {
+	if (first != '{' && first != '[' && plan__looks_like_nccl_text(text)) {
 		free(text);
 		return plan_file_error(
 			msg, msglen, path,

@@ -319,7 +319,7 @@ int plan_results_load_nccl(const char *path, int ranks, int nodes, struct plan_r
 {
 	struct rank_hosts rh = {.ranks = ranks};
 	struct plan_results *r;
-	char *text;
+	char *text, first;
 	size_t len;
 	int ret, i;
 
@@ -338,14 +338,15 @@ int plan_results_load_nccl(const char *path, int ranks, int nodes, struct plan_r
 	ret = -ENOMEM;
 	if (!r || !rh.host)
 		goto err_free;
-	if (*plan__skip_space(text) == '{') {
+	first = *plan__skip_space(text);
+	if (first == '{') {
 		json_t *doc = plan__parse_json(path, text, len, msg, msglen);
 
 		ret = -EINVAL;
 		if (doc)
 			ret = nccl_json(path, doc, r, &rh, msg, msglen);
 		json_decref(doc);
-	} else if (!*plan__skip_space(text)) {
+	} else if (!first) {
 		ret = plan_file_error(msg, msglen, path, "empty file (expected nccl-tests output)");
 	} else {
 		ret = nccl_text(path, text, r, &rh, msg, msglen);
