@@ -6,7 +6,8 @@
 #   usage: bench/scripts/planner-accuracy.sh [DATADIR] [MIN_SIZE]
 #          (DATADIR: bench/results/planner-lab, measured by bench/lab/planner-data.sh;
 #           MIN_SIZE: 1M, the smallest size summarised; BUILD=build)
-# Writes DATADIR/calib.yaml (the calibration it validated).
+# Writes DATADIR/calib.yaml (the calibration it validated), unless the one there already holds
+# the same figures: the fit is deterministic, and only its provenance date would change.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -30,8 +31,14 @@ echo '```'
 "$A" fit "$DATA/calib/shm-np2.json" "$DATA/calib/shm-np4.json" \
 	--topo "$T/lab-2node.yaml" "$DATA/calib/lab-2node.json" \
 	--topo "$T/lab-2leaf-1to1.yaml" "$DATA/calib/lab-2leaf-1to1.json" \
-	-o "$DATA/calib.yaml" --min-size "$MIN" 2>&1 | sed -n '/^link model/,$p'
+	-o "$DATA/calib.new.yaml" --min-size "$MIN" 2>&1 | sed -n '/^link model/,$p'
 echo '```'
+if [ -s "$DATA/calib.yaml" ] && cmp -s <(grep -v '^  date: ' "$DATA/calib.yaml") \
+	<(grep -v '^  date: ' "$DATA/calib.new.yaml"); then
+	rm -f "$DATA/calib.new.yaml"
+else
+	mv "$DATA/calib.new.yaml" "$DATA/calib.yaml"
+fi
 echo
 echo "## Validation (sizes >= $MIN; median and max |error| of each row's p50 time)"
 echo
