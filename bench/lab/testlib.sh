@@ -1,6 +1,7 @@
 # bench/lab/testlib.sh - shell helpers shared by the lab tests (tests/sh/lab_*.sh) and
 # bench/lab/compare-oversub.sh (which uses only lab_compare).  Sourced, not run.  Provides: lab_init (skip when this machine
 # cannot host a lab, take the lab lock, start the test's time budget, clean up on every exit),
+# lab_need (fail unless the programs are built: ARLAB, ARBENCH, ARPLAN),
 # the shipped lab topologies and generators for others, an iperf3 measurement between two lab
 # hosts, and busbw extraction from arbench JSON.
 #
@@ -14,6 +15,7 @@
 LAB_BUILD=${BUILD:-build}
 ARLAB=${ARLAB:-$LAB_BUILD/arlab}
 ARBENCH=${ARBENCH:-$LAB_BUILD/arbench}
+ARPLAN=${ARPLAN:-$LAB_BUILD/arplan}
 # in /run, which only root can write (the old /run/lock is world-writable: a planted symlink
 # there made `exec 9>` truncate any file root can write); opened for append, never truncated
 LAB_LOCK=/run/arlab-test.lock
@@ -63,6 +65,12 @@ lab_fail() { # message
 	exit 1
 }
 
+# lab_need PROGRAM...: fail the test unless every PROGRAM (a path) is built.
+lab_need() {
+	local p
+	for p in "$@"; do [ -x "$p" ] || lab_fail "$p is not built"; done
+}
+
 lab_cleanup() {
 	local rc=$?
 	if [ -n "${LAB_TMP:-}" ]; then
@@ -97,7 +105,7 @@ lab_init() { # budget
 	done
 	[ -z "$missing" ] ||
 		lab_skip "lab tests need:$missing (apt-get install iproute2 util-linux coreutils jq iperf3)"
-	[ -x "$ARLAB" ] || lab_fail "$ARLAB is not built"
+	lab_need "$ARLAB"
 	mkdir -p "${LAB_LOCK%/*}"
 	local t0=$SECONDS
 	exec 9>>"$LAB_LOCK"

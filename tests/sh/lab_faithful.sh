@@ -8,7 +8,7 @@
 set -u
 . "$(dirname "$0")/../../bench/lab/testlib.sh"
 lab_init 80
-[ -x "$ARBENCH" ] || lab_fail "$ARBENCH is not built"
+lab_need "$ARBENCH"
 
 for mbit in 200 400 800; do
 	f=$(lab_gen_2node ${mbit}Mbit)

@@ -9,7 +9,7 @@
 set -u
 . "$(dirname "$0")/../../bench/lab/testlib.sh"
 lab_init 60
-[ -x "$ARBENCH" ] || lab_fail "$ARBENCH is not built"
+lab_need "$ARBENCH"
 
 f=$(lab_shipped lab-slow-host)
 lab up "$f" >/dev/null || lab_fail "up of $f failed"

@@ -17,7 +17,7 @@
 set -u
 . "$(dirname "$0")/../../bench/lab/testlib.sh"
 lab_init 150
-[ -x "$ARBENCH" ] || lab_fail "$ARBENCH is not built"
+lab_need "$ARBENCH"
 
 SIZE=2M
 measure() {

@@ -13,9 +13,7 @@
 set -u
 . "$(dirname "$0")/../../bench/lab/testlib.sh"
 lab_init 60
-ARPLAN=${ARPLAN:-$LAB_BUILD/arplan}
-[ -x "$ARPLAN" ] || lab_fail "$ARPLAN is not built"
-[ -x "$ARBENCH" ] || lab_fail "$ARBENCH is not built"
+lab_need "$ARBENCH" "$ARPLAN"
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- counting: the k = 4 fat-tree ----
