@@ -148,16 +148,19 @@ static int hier_chunk(struct plan_builder *b, const struct hier_shape *h, size_t
 			return -ENOMEM;
 		out->memory = true;
 		out->repeat = times;
+		/* owner j copies its slice out to every local rank i, listed by (j, i) as the
+		 * staging phase lists (i, j): with every rank an owner the two phases have the
+		 * same (src, dst) pairs in the same order, one pattern, filled once */
 		for (int k = 0; k < h->nodes; k++)
-			for (int i = 0; i < h->lsize[k]; i++)
-				for (int j = 0; j < h->nown; j++) {
-					size_t lo = per * (size_t)j, hi = lo + per;
+			for (int j = 0; j < h->nown; j++) {
+				size_t lo = per * (size_t)j, hi = lo + per;
 
-					lo = lo < n ? lo : n;
-					hi = hi < n ? hi : n;
+				lo = lo < n ? lo : n;
+				hi = hi < n ? hi : n;
+				for (int i = 0; i < h->lsize[k]; i++)
 					plan_add_flow(out, h->locals[k][j], h->locals[k][i],
 						      (double)(hi - lo) * esize);
-				}
+			}
 	}
 	return 0;
 }
