@@ -12,6 +12,12 @@
  * flows froze elsewhere, waits on a binary min-heap.  Counting uses needs one look-up per use
  * in a per-resource tag array of the context (zeroed again afterwards for the resources touched
  * only), so a phase costs time in its uses, not in the size of the graph.
+ *
+ * A phase's time needs only its slowest flows (flow_predict.c): asked to (struct
+ * plan_fill_stop), the filling stops at the first level from which every flow still unfrozen
+ * would be faster than the slowest frozen one, with a margin (levels rise from event to event,
+ * up to rounding).  On a large fabric that is after a few of the first events, not the
+ * hundreds of thousands of a full filling.
  */
 #include <errno.h>
 #include <math.h>
@@ -250,7 +256,32 @@ static inline double cap_of(const struct plan_ctx *c, uint32_t r)
 	return c->cap_index ? c->cap_value[c->cap_index[r]] : c->cap[r];
 }
 
-int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
+/* The slowest time so far (*xmax) with flow f frozen at rate (stop: the phase's bytes). */
+static inline void note_frozen(const struct plan_fill_stop *stop, const uint8_t *cls, size_t f,
+			       double rate, double *xmax, size_t *unfrozen)
+{
+	double x;
+
+	if (!stop)
+		return;
+	unfrozen[cls[f]]--;
+	x = plan_flow_time(stop->alpha, stop->scale, cls[f], stop->ph->flows[f].bytes, rate);
+	*xmax = x > *xmax ? x : *xmax;
+}
+
+/* May the filling stop before level `next`?  Every class's unfrozen flows, carrying at most
+ * bmax[class] at a rate of at least next (less a margin for rounding), are faster than xmax. */
+static bool may_stop(const struct plan_fill_stop *stop, const size_t *unfrozen, const double *bmax,
+		     double xmax, double next)
+{
+	for (unsigned cl = 0; cl < PLAN_C_COUNT; cl++)
+		if (unfrozen[cl] && !(plan_flow_time(stop->alpha, stop->scale, cl, bmax[cl],
+						     next * (1 - PLAN_FILL_MARGIN)) < xmax))
+			return false;
+	return true;
+}
+
+int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat, const struct plan_fill_stop *stop)
 {
 	const struct plan_layout *lay = &c->layout;
 	struct plan_fill_scratch *w = &c->fill;
@@ -262,9 +293,19 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 	struct shared_fixed *fx;
 	struct hent *heap;
 	double level = 0;
+	/* stop: flows not frozen per class, the most bytes of a class, the slowest time */
+	size_t unfrozen[PLAN_C_COUNT] = {0};
+	double bmax[PLAN_C_COUNT] = {0}, xmax = -INFINITY;
 
+	pat->lower = 0;
 	if (scratch(w, nf, nu, nu))
 		return -ENOMEM;
+	for (size_t f = 0; stop && f < nf; f++) {
+		unsigned cl = lay->cls[f];
+
+		unfrozen[cl]++;
+		bmax[cl] = fmax(bmax[cl], stop->ph->flows[f].bytes);
+	}
 	sh = w->shared;
 	fx = w->shared_fixed;
 	heap = w->heap;
@@ -337,6 +378,7 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 			pat->rate[f] = fcap;
 			w->frozen[f] = true;
 			left--;
+			note_frozen(stop, lay->cls, f, fcap, &xmax, unfrozen);
 		} else {
 			w->order[no++] = (uint32_t)f;
 		}
@@ -401,7 +443,11 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 			pi++;
 		pk = pi < no ? w->fcap[w->order[pi]] : INFINITY;
 		if (!isfinite(hk) && !isfinite(pk))
-			break;	/* the rest touch nothing that limits them */
+			break; /* the rest touch nothing that limits them */
+		if (stop && may_stop(stop, unfrozen, bmax, xmax, fmin(hk, pk))) {
+			pat->lower = fmin(hk, pk) * (1 - PLAN_FILL_MARGIN);
+			break;
+		}
 		if (pk <= hk) { /* a flow reaches its own cap */
 			level = pk;
 			flows = w->order;
@@ -426,6 +472,7 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 			w->frozen[f] = true;
 			left--;
 			pat->rate[f] = level;
+			note_frozen(stop, lay->cls, f, level, &xmax, unfrozen);
 			if (by != UINT32_MAX)
 				w->lim_sh[f] = (int32_t)by;
 			for (uint32_t k = w->fsh_start[f]; k < w->fsh_start[f + 1]; k++) {
@@ -438,13 +485,18 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat)
 			}
 		}
 	}
+	/* stopped early: the flows left have no rate yet (each is at least pat->lower) */
+	for (size_t f = 0; pat->lower > 0 && f < nf; f++)
+		if (!w->frozen[f])
+			pat->rate[f] = NAN;
 	/* utilisation of each shared resource at the rates found, then of each flow's
-	 * limiting resource */
+	 * limiting resource (stopped early: a resource with flows left cannot be a frozen
+	 * flow's, as filling it freezes all its flows) */
 	for (size_t i = 0; i < ns; i++) {
 		double used = 0;
 
 		for (size_t q = fx[i].first; q < fx[i].first + fx[i].n; q++)
-			if (isfinite(pat->rate[w->csr[q]]))
+			if (isfinite(pat->rate[w->csr[q]])) /* not INFINITY, not NAN */
 				used += (unit ? 1.0 : w->csr_frac[q]) * pat->rate[w->csr[q]];
 		sh[i].used = used / fx[i].cap;
 	}

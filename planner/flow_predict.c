@@ -5,7 +5,10 @@
  *
  * A phase's rates depend only on which flows run, never on their bytes, so they are computed
  * once per distinct flow pattern and kept across calls (a ring's 2(p-1) steps, rhd's halving
- * and doubling at one distance, and every size of a sweep share one).
+ * and doubling at one distance, and every size of a sweep share one).  The filling stops once
+ * the flows left cannot be the slowest of the phase that asked; a later phase for which they
+ * could be (other bytes, other latencies) has the pattern filled to the end first, so the
+ * answer is always the full filling's.
  *
  * Step time = max over flows (alpha of its class + bytes / (rate x efficiency of its class))
  * + gamma x bytes reduced; phase time = repeat x step time + fill steps x the slowest flow's
@@ -22,9 +25,10 @@
 
 #include "planner/internal.h"
 
-/* Rates of a phase's flows: from the cache, or routed and filled now. */
+/* Rates of a phase's flows: from the cache, or routed and filled now (with stop, possibly
+ * partial: flow_fill.c). */
 static int phase_rates(struct plan_ctx *c, const struct plan_phase *ph,
-		       const struct plan_pattern **out)
+		       const struct plan_fill_stop *stop, struct plan_pattern **out)
 {
 	struct plan_pattern *pat;
 	size_t n = ph->n_flows ? ph->n_flows : 1;
@@ -51,7 +55,7 @@ static int phase_rates(struct plan_ctx *c, const struct plan_phase *ph,
 		goto err_free;
 	err = plan_flow_route(c, ph);
 	if (!err)
-		err = plan_flow_fill(c, pat);
+		err = plan_flow_fill(c, pat, stop);
 	if (err)
 		goto err_free;
 	memcpy(pat->cls, c->layout.cls, ph->n_flows);
@@ -90,31 +94,55 @@ static int predict_phase(void *arg, const struct plan_phase *ph)
 	struct plan_ctx *c = k->c;
 	struct plan_prediction *out = k->out;
 	const double *alpha = k->alpha, *scale = k->scale;
-	const struct plan_pattern *pat;
+	struct plan_pattern *pat;
 	double step = 0, fill = 0, t;
 	size_t slowest = 0;
 	int err;
 
 	if (!ph->n_flows)
 		return 0;
-	err = phase_rates(c, ph, &pat);
+	err = phase_rates(c, ph, &(struct plan_fill_stop){ph, alpha, scale}, &pat);
 	if (err)
 		return err;
-	for (size_t f = 0; f < ph->n_flows; f++) {
-		unsigned cl = pat->cls[f];
-		double rate = pat->rate[f] * scale[cl], b = ph->flows[f].bytes;
-		double x = alpha[cl] + (isfinite(rate) && rate > 0 ? b / rate : 0);
+	for (;;) {
+		double bmax[PLAN_C_COUNT] = {0};
+		bool left[PLAN_C_COUNT] = {false}, known = true;
 
-		if (x > step) {
-			step = x;
-			slowest = f;
+		for (size_t f = 0; f < ph->n_flows; f++) {
+			unsigned cl = pat->cls[f];
+			double b = ph->flows[f].bytes, x;
+
+			if (isnan(pat->rate[f])) { /* a partial pattern's: at least pat->lower */
+				left[cl] = true;
+				bmax[cl] = fmax(bmax[cl], b);
+				continue;
+			}
+			x = plan_flow_time(alpha, scale, cl, b, pat->rate[f]);
+			if (x > step) {
+				step = x;
+				slowest = f;
+			}
 		}
+		/* the flows without a rate are faster than the slowest: step and slowest are
+		 * what the full rates give; else fill the pattern to the end */
+		for (unsigned cl = 0; cl < PLAN_C_COUNT; cl++)
+			if (left[cl] &&
+			    !(plan_flow_time(alpha, scale, cl, bmax[cl], pat->lower) < step))
+				known = false;
+		if (known)
+			break;
+		err = plan_flow_route(c, ph);
+		if (!err)
+			err = plan_flow_fill(c, pat, NULL);
+		if (err)
+			return err;
+		step = 0;
+		slowest = 0;
 	}
 	/* filling and draining a pipeline: few flows at once, each at its own rate */
 	for (size_t f = 0; ph->fill_steps != 0 && f < ph->n_flows; f++) {
-		unsigned cl = pat->cls[f];
-		double alone = pat->alone[f] * scale[cl], b = ph->flows[f].bytes;
-		double y = alpha[cl] + (isfinite(alone) && alone > 0 ? b / alone : 0);
+		double y = plan_flow_time(alpha, scale, pat->cls[f], ph->flows[f].bytes,
+					  pat->alone[f]);
 
 		fill = y > fill ? y : fill;
 	}

@@ -22,6 +22,7 @@
 #ifndef ARBENCH_PLANNER_INTERNAL_H
 #define ARBENCH_PLANNER_INTERNAL_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -445,10 +446,14 @@ struct plan_layout {
 	size_t cap_flows, cap_uses;
 };
 
-/* The rates of one distinct phase (per flow, in the phase's order). */
+/* The rates of one distinct phase (per flow, in the phase's order).  A filling may stop once
+ * the flows left cannot be the slowest of the phase that asked (struct plan_fill_stop): their
+ * rate is then NAN, and each is at least `lower`; a phase that finds them possibly slowest has
+ * the pattern filled to the end. */
 struct plan_pattern {
 	uint64_t hash;
 	size_t n_flows;
+	double lower;	 /* > 0: partial, the NAN rates are >= lower; 0: every rate known */
 	double *rate;	 /* bytes/s (a shared-memory flow: a share of its node's memory) */
 	uint8_t *cls;	 /* enum plan_class */
 	double *alone;	 /* bytes/s the flow would get on its own; NULL unless a phase
@@ -478,6 +483,7 @@ struct plan_fill_scratch {
 };
 
 #define PLAN_PATTERN_CACHE 256
+#define PLAN_FILL_MARGIN   1e-9 /* a partial pattern's lower bound, below the next level */
 #define PLAN_NO_LIMIT	   UINT32_MAX
 #define PLAN_CAP_VALUES	   16
 
@@ -515,9 +521,27 @@ struct plan_ctx {
 void plan_flow_drop_patterns(struct plan_ctx *c);
 /* Route the flows of ph into c->layout.  0, -ENOMEM, or the router's error. */
 int plan_flow_route(struct plan_ctx *c, const struct plan_phase *ph);
+/* What a phase's time needs of its rates (flow_predict.c): step time = max over flows of
+ * alpha[class] + bytes / (rate x scale[class]), so flows whose rate is high enough cannot be
+ * the slowest. */
+struct plan_fill_stop {
+	const struct plan_phase *ph;
+	const double *alpha, *scale; /* [PLAN_C_COUNT] */
+};
+/* The step time bound of flows of class cl carrying at most bytes at a rate of at least rate
+ * (the same expression as a flow's, so the bound holds in floating point too). */
+static inline double plan_flow_time(const double *alpha, const double *scale, unsigned cl,
+				    double bytes, double rate)
+{
+	double r = rate * scale[cl];
+
+	return alpha[cl] + (r > 0 && r < INFINITY ? bytes / r : 0);
+}
 /* Max-min fair rates of the flows of c->layout into pat (its arrays allocated for the
- * layout's flows).  0 or -ENOMEM. */
-int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat);
+ * layout's flows).  With stop, the filling ends as soon as every flow not yet frozen is
+ * faster (by plan_flow_time) than the slowest frozen one, and pat is partial.  0 or
+ * -ENOMEM. */
+int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat, const struct plan_fill_stop *stop);
 
 /* ---- reports: `arplan report` (report*.c) ------------------------------------------------- */
 

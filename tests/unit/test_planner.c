@@ -244,6 +244,65 @@ static void test_never_below_bound(void **state)
 	}
 }
 
+/* The filling stops once the flows left cannot be a phase's slowest; a pattern kept that way
+ * and asked again by a call where they could be (a tiny size with a large in-node latency
+ * makes an NVLink flow the slowest) is filled to the end.  Every answer of one context reused
+ * over sizes and calibrations equals a fresh context's. */
+static void test_partial_rates_reused(void **state)
+{
+	static const char *const algos[] = {"ring", "tree", "hier", "rhd", "nccl-tree"};
+	static const size_t sizes[] = {1u << 30, 1024, 64u << 20, 4096, 1u << 30};
+	struct fabric f;
+	struct plan_calib cal;
+	struct plan_ctx *shared;
+	char msg[256];
+	int partial_seen = 0, refilled = 0;
+
+	load("fat-tree-1024-2to1", &f);
+	plan_calib_defaults(&cal);
+	cal.link[PLAN_C_NET] =
+		(struct plan_link_fit){.set = true, .alpha_s = 2e-6, .efficiency = 0.9};
+	cal.link[PLAN_C_INTRA] =
+		(struct plan_link_fit){.set = true, .alpha_s = 1e-3, .efficiency = 0.8};
+	int rpn = (int)f.g->gpus_per_node, ranks = (int)f.g->n_nodes * rpn;
+	struct plan_setup s = {.g = f.g, .ranks = ranks, .ranks_per_node = rpn, .calib = &cal};
+
+	assert_true(rpn > 1);
+	assert_int_equal(plan_ctx_new(&s, &shared, msg, sizeof(msg)), 0);
+	for (size_t a = 0; a < sizeof(algos) / sizeof(algos[0]); a++)
+		for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+			struct plan_prediction mine, fresh;
+			bool was_partial[PLAN_PATTERN_CACHE];
+			size_t kept = shared->n_patterns;
+
+			for (size_t i = 0; i < kept; i++)
+				was_partial[i] = shared->patterns[i].lower > 0;
+			assert_int_equal(plan_predict(shared, algos[a], sizes[k], 4, &mine), 0);
+			for (size_t i = 0; i < shared->n_patterns; i++) {
+				partial_seen += shared->patterns[i].lower > 0;
+				/* kept partial, filled to the end by this call */
+				refilled += i < kept && was_partial[i] &&
+					    shared->patterns[i].lower == 0;
+			}
+			predict(f.g, ranks, rpn, PLAN_ENGINE_FLOW, &cal, algos[a], sizes[k],
+				&fresh);
+			if (mine.time_s != fresh.time_s ||
+			    mine.bottleneck_class != fresh.bottleneck_class ||
+			    mine.bottleneck_tier != fresh.bottleneck_tier ||
+			    mine.utilisation != fresh.utilisation)
+				fail_msg("%s %zu B: reused %.17g s (%d, %d, %.17g), fresh %.17g s "
+					 "(%d, %d, %.17g)",
+					 algos[a], sizes[k], mine.time_s, mine.bottleneck_class,
+					 mine.bottleneck_tier, mine.utilisation, fresh.time_s,
+					 fresh.bottleneck_class, fresh.bottleneck_tier,
+					 fresh.utilisation);
+		}
+	assert_true(partial_seen > 0); /* the early stop ran */
+	assert_true(refilled > 0);     /* and a kept pattern was filled to the end */
+	plan_ctx_free(shared);
+	unload(&f);
+}
+
 /* Rows of ring, rhd and tree at n_sizes sizes (4 KiB x 4^k) timed by the model with the figures
  * of truth on a shipped lab topology, then fitted from scratch into fitted. */
 static void fit_synthetic(const char *topology, int ranks, int *node_of_rank, int n_sizes,
@@ -347,11 +406,16 @@ static void test_fit_shm_rate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_schedule_shapes),	  cmocka_unit_test(test_ring_at_host_rate),
-		cmocka_unit_test(test_oversubscription),  cmocka_unit_test(test_unequal_rates),
-		cmocka_unit_test(test_placement_errors),  cmocka_unit_test(test_extrapolation_flag),
-		cmocka_unit_test(test_fit_recovers),	  cmocka_unit_test(test_fit_shm_rate),
+		cmocka_unit_test(test_schedule_shapes),
+		cmocka_unit_test(test_ring_at_host_rate),
+		cmocka_unit_test(test_oversubscription),
+		cmocka_unit_test(test_unequal_rates),
+		cmocka_unit_test(test_placement_errors),
+		cmocka_unit_test(test_extrapolation_flag),
+		cmocka_unit_test(test_fit_recovers),
+		cmocka_unit_test(test_fit_shm_rate),
 		cmocka_unit_test(test_never_below_bound),
+		cmocka_unit_test(test_partial_rates_reused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
