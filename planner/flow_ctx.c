@@ -276,7 +276,6 @@ static void fill_scratch_free(struct plan_fill_scratch *f)
 	free(f->fsh_id);
 	free(f->order);
 	free(f->order_tmp);
-	free(f->lim_sh);
 	free(f->csr_frac);
 	free(f->fsh_frac);
 	free(f->fcap);

@@ -118,7 +118,6 @@ static int scratch(struct plan_fill_scratch *w, size_t nf, size_t nu, size_t nt)
 		GROW(w->fsh_start, nf + 1);
 		GROW(w->order, nf);
 		GROW(w->order_tmp, nf);
-		GROW(w->lim_sh, nf);
 		GROW(w->fcap, nf);
 		GROW(w->lim_frac, nf);
 		GROW(w->frozen, nf);
@@ -256,6 +255,42 @@ static inline double cap_of(const struct plan_ctx *c, uint32_t r)
 	return c->cap_index ? c->cap_value[c->cap_index[r]] : c->cap[r];
 }
 
+/* The utilisation of flow f's own limiting resource (none: 0) at its rate. */
+static double own_load(const struct plan_ctx *c, const struct plan_fill_scratch *w,
+		       const struct plan_pattern *pat, size_t f)
+{
+	double used = 0;
+
+	if (pat->limit[f] == PLAN_NO_LIMIT)
+		return 0;
+	if (isfinite(pat->rate[f]))
+		used += w->lim_frac[f] * pat->rate[f];
+	return used / c->cap[pat->limit[f]];
+}
+
+/* A shared resource has filled and all its flows have their rates: its utilisation is the
+ * load of those it froze just now (their load NAN), and it is what limited them. */
+static void resource_load(const struct plan_fill_scratch *w, struct plan_pattern *pat,
+			  const struct shared_fixed *x, bool unit)
+{
+	double used = 0;
+	bool any = false;
+
+	for (size_t q = x->first; q < x->first + x->n; q++) {
+		any |= isnan(pat->load[w->csr[q]]);
+		if (isfinite(pat->rate[w->csr[q]]))
+			used += (unit ? 1.0 : w->csr_frac[q]) * pat->rate[w->csr[q]];
+	}
+	if (!any)
+		return;
+	used /= x->cap;
+	for (size_t q = x->first; q < x->first + x->n; q++)
+		if (isnan(pat->load[w->csr[q]])) {
+			pat->load[w->csr[q]] = used;
+			pat->limit[w->csr[q]] = x->res;
+		}
+}
+
 /* The slowest time so far (*xmax) with flow f frozen at rate (stop: the phase's bytes). */
 static inline void note_frozen(const struct plan_fill_stop *stop, const uint8_t *cls, size_t f,
 			       double rate, double *xmax, size_t *unfrozen)
@@ -366,7 +401,6 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat, const struct pl
 		w->fsh_start[f + 1] = (uint32_t)nfsh;
 		w->fcap[f] = fcap;
 		w->lim_frac[f] = lfrac;
-		w->lim_sh[f] = -1;
 		w->frozen[f] = false;
 		if (pat->alone)
 			pat->alone[f] = alone;
@@ -378,6 +412,7 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat, const struct pl
 			pat->rate[f] = fcap;
 			w->frozen[f] = true;
 			left--;
+			pat->load[f] = own_load(c, w, pat, f);
 			note_frozen(stop, lay->cls, f, fcap, &xmax, unfrozen);
 		} else {
 			w->order[no++] = (uint32_t)f;
@@ -473,8 +508,10 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat, const struct pl
 			left--;
 			pat->rate[f] = level;
 			note_frozen(stop, lay->cls, f, level, &xmax, unfrozen);
-			if (by != UINT32_MAX)
-				w->lim_sh[f] = (int32_t)by;
+			if (by == UINT32_MAX)
+				pat->load[f] = own_load(c, w, pat, f);
+			else
+				pat->load[f] = NAN; /* the resource's, once all its flows are in */
 			for (uint32_t k = w->fsh_start[f]; k < w->fsh_start[f + 1]; k++) {
 				struct shared *x = &sh[w->fsh_id[k]];
 
@@ -484,35 +521,16 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat, const struct pl
 				x->stale = true;
 			}
 		}
+		if (by != UINT32_MAX)
+			resource_load(w, pat, &fx[by], unit);
 	}
-	/* stopped early: the flows left have no rate yet (each is at least pat->lower) */
-	for (size_t f = 0; pat->lower > 0 && f < nf; f++)
-		if (!w->frozen[f])
-			pat->rate[f] = NAN;
-	/* utilisation of each shared resource at the rates found, then of each flow's
-	 * limiting resource (stopped early: a resource with flows left cannot be a frozen
-	 * flow's, as filling it freezes all its flows) */
-	for (size_t i = 0; i < ns; i++) {
-		double used = 0;
-
-		for (size_t q = fx[i].first; q < fx[i].first + fx[i].n; q++)
-			if (isfinite(pat->rate[w->csr[q]])) /* not INFINITY, not NAN */
-				used += (unit ? 1.0 : w->csr_frac[q]) * pat->rate[w->csr[q]];
-		sh[i].used = used / fx[i].cap;
-	}
-	for (size_t f = 0; f < nf; f++) {
-		if (w->lim_sh[f] >= 0) {
-			pat->load[f] = sh[w->lim_sh[f]].used;
-			pat->limit[f] = fx[w->lim_sh[f]].res;
-		} else if (pat->limit[f] != PLAN_NO_LIMIT) {
-			double used = 0;
-
-			if (isfinite(pat->rate[f]))
-				used += w->lim_frac[f] * pat->rate[f];
-			pat->load[f] = used / c->cap[pat->limit[f]];
-		} else {
+	/* flows nothing limited: no load; stopped early: the flows left have no rate yet (each
+	 * is at least pat->lower) */
+	for (size_t f = 0; left && f < nf; f++)
+		if (!w->frozen[f]) {
 			pat->load[f] = 0;
+			if (pat->lower > 0)
+				pat->rate[f] = NAN;
 		}
-	}
 	return 0;
 }

@@ -475,7 +475,6 @@ struct plan_fill_scratch {
 	size_t cap_flows, cap_uses, cap_res;
 	void *shared, *shared_fixed, *heap;
 	uint32_t *csr, *fsh_start, *fsh_id, *order, *order_tmp;
-	int32_t *lim_sh;
 	double *csr_frac, *fsh_frac, *fcap, *lim_frac;
 	double *first_key;	       /* [shared]: the level at which each fills first */
 	uint32_t *by_key, *by_key_tmp; /* [shared]: numbers sorted by (first_key, number) */
