@@ -337,9 +337,10 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat, const struct pl
 		return -ENOMEM;
 	for (size_t f = 0; stop && f < nf; f++) {
 		unsigned cl = lay->cls[f];
+		double b = stop->ph->flows[f].bytes; /* never NAN: no fmax call */
 
 		unfrozen[cl]++;
-		bmax[cl] = fmax(bmax[cl], stop->ph->flows[f].bytes);
+		bmax[cl] = b > bmax[cl] ? b : bmax[cl];
 	}
 	sh = w->shared;
 	fx = w->shared_fixed;

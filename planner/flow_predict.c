@@ -114,7 +114,7 @@ static int predict_phase(void *arg, const struct plan_phase *ph)
 
 			if (isnan(pat->rate[f])) { /* a partial pattern's: at least pat->lower */
 				left[cl] = true;
-				bmax[cl] = fmax(bmax[cl], b);
+				bmax[cl] = b > bmax[cl] ? b : bmax[cl];
 				continue;
 			}
 			x = plan_flow_time(alpha, scale, cl, b, pat->rate[f]);
