@@ -316,6 +316,116 @@ static bool may_stop(const struct plan_fill_stop *stop, const size_t *unfrozen, 
 	return true;
 }
 
+/*
+ * A phase of groups (struct plan_phase: each node's flows inside its node, hier's staging):
+ * when every group's flows use resources as the first group's do (the same number of uses per
+ * flow, one resource wherever the first group has one, equal capacities and fractions) and no
+ * resource serves two groups, the groups fill alike and apart (a filling orders one group's
+ * events among themselves as it would alone), so the first group is filled alone and copied,
+ * its limiting resources taken at the same places in each group's uses.  *done false (nothing
+ * changed) when the groups are not so.  0 or -ENOMEM.
+ */
+static int fill_by_groups(struct plan_ctx *c, struct plan_pattern *pat, bool *done)
+{
+	struct plan_layout *lay = &c->layout;
+	uint32_t *tag = c->fill.tag;
+	size_t m = lay->group, nf = lay->n_flows, nu0, nres0 = 0, checked = 0;
+	uint32_t *lid0, *res0, *rg, *limpos;
+	bool alike = true;
+	int err = 0;
+
+	*done = false;
+	if (!m || nf % m || nf / m < 2)
+		return 0;
+	nu0 = lay->start[m];
+	lid0 = malloc((nu0 ? nu0 : 1) * sizeof(*lid0));
+	res0 = malloc((nu0 ? nu0 : 1) * sizeof(*res0));
+	rg = malloc((nu0 ? nu0 : 1) * sizeof(*rg));
+	limpos = malloc(m * sizeof(*limpos));
+	if (!lid0 || !res0 || !rg || !limpos) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* the first group's resources numbered in the order of first use (tag: number + 1) */
+	for (size_t q = 0; q < nu0; q++) {
+		uint32_t r = lay->res[q];
+
+		if (!tag[r]) {
+			res0[nres0] = r;
+			tag[r] = (uint32_t)++nres0;
+		}
+		lid0[q] = tag[r] - 1;
+	}
+	/* every other group: the same shape on resources of its own (tag 1: taken) */
+	for (size_t g = 1; alike && g < nf / m; g++) {
+		size_t f0 = g * m, u0 = lay->start[f0];
+
+		checked = g;
+		if (lay->start[f0 + m] - u0 != nu0) {
+			alike = false;
+			break;
+		}
+		for (size_t j = 0; alike && j < m; j++)
+			alike = lay->start[f0 + j + 1] - lay->start[f0 + j] ==
+				lay->start[j + 1] - lay->start[j];
+		for (size_t i = 0; i < nres0; i++)
+			rg[i] = UINT32_MAX;
+		for (size_t q = 0; alike && q < nu0; q++) {
+			uint32_t r = lay->res[u0 + q], l = lid0[q];
+
+			if (rg[l] == UINT32_MAX) {
+				alike = !tag[r] && cap_of(c, r) == cap_of(c, res0[l]);
+				tag[r] = 1;
+				rg[l] = r;
+			} else {
+				alike = rg[l] == r;
+			}
+			if (!lay->unit && lay->frac[u0 + q] != lay->frac[q])
+				alike = false;
+		}
+	}
+	/* the tags back to 0: every use of the groups looked at */
+	for (size_t u = 0; u < lay->start[(checked + 1) * m]; u++)
+		tag[lay->res[u]] = 0;
+	if (!alike)
+		goto out;
+	/* the first group alone, then copied */
+	lay->n_flows = m;
+	lay->n_uses = nu0;
+	lay->group = 0;
+	err = plan_flow_fill(c, pat, NULL);
+	lay->n_flows = nf;
+	lay->n_uses = lay->start[nf];
+	lay->group = m;
+	if (err)
+		goto out;
+	for (size_t j = 0; j < m; j++) {
+		limpos[j] = UINT32_MAX;
+		for (size_t q = lay->start[j]; q < lay->start[j + 1]; q++)
+			if (lay->res[q] == pat->limit[j]) {
+				limpos[j] = (uint32_t)(q - lay->start[j]);
+				break;
+			}
+	}
+	for (size_t f = m; f < nf; f++) {
+		size_t j = f % m;
+
+		pat->rate[f] = pat->rate[j];
+		pat->load[f] = pat->load[j];
+		if (pat->alone)
+			pat->alone[f] = pat->alone[j];
+		pat->limit[f] = limpos[j] == UINT32_MAX ? PLAN_NO_LIMIT
+							: lay->res[lay->start[f] + limpos[j]];
+	}
+	*done = true;
+out:
+	free(lid0);
+	free(res0);
+	free(rg);
+	free(limpos);
+	return err;
+}
+
 int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat, const struct plan_fill_stop *stop)
 {
 	const struct plan_layout *lay = &c->layout;
@@ -333,6 +443,13 @@ int plan_flow_fill(struct plan_ctx *c, struct plan_pattern *pat, const struct pl
 	double bmax[PLAN_C_COUNT] = {0}, xmax = -INFINITY;
 
 	pat->lower = 0;
+	if (lay->group) {
+		bool done;
+		int err = fill_by_groups(c, pat, &done);
+
+		if (err || done)
+			return err;
+	}
 	if (scratch(w, nf, nu, nu))
 		return -ENOMEM;
 	for (size_t f = 0; stop && f < nf; f++) {

@@ -439,6 +439,7 @@ int plan_flow_route(struct plan_ctx *c, const struct plan_phase *ph)
 		return -ENOMEM;
 	l->n_flows = ph->n_flows;
 	l->n_uses = 0;
+	l->group = ph->group;
 	/* one hash-chosen path per flow: every fraction is 1 */
 	l->unit = c->s.ecmp == PLAN_ECMP_HASH && conns_of(c) == 1;
 	for (size_t f = 0; f < ph->n_flows; f++) {

@@ -173,6 +173,10 @@ struct plan_phase {
 	double fill_steps; /* pipelining: extra steps to fill and drain (tree: 2 (depth - 1)),
 			    * each at the flows' uncontended rates */
 	bool memory;	   /* copies through a node's shared memory, not transport messages */
+	/* the flows come in groups of this many, one per node, each inside its node: when the
+	 * groups' routes turn out alike and apart, the filling fills the first and copies it
+	 * (flow_fill.c); 0 when the schedule knows of no such groups */
+	size_t group;
 };
 
 struct plan_schedule {
@@ -438,6 +442,7 @@ int plan_ud_route(const struct plan_updown *u, const struct plan_ud_end *a,
  * frac[] is not written); cls[f] its enum plan_class. */
 struct plan_layout {
 	size_t n_flows, n_uses;
+	size_t group; /* the phase's groups of flows (struct plan_phase) */
 	bool unit;
 	uint32_t *start;
 	uint32_t *res;

@@ -93,7 +93,9 @@ static int hier_chunk(struct plan_builder *b, const struct hier_shape *h, size_t
 			return -ENOMEM;
 		st->memory = true;
 		st->repeat = times;
-		for (int k = 0; k < h->nodes; k++)
+		for (int k = 0; k < h->nodes; k++) {
+			if (k == 1)
+				st->group = st->n_flows; /* each node's flows: one group */
 			for (int i = 0; i < h->lsize[k]; i++)
 				for (int j = 0; j < (small ? h->lsize[k] : h->nown); j++) {
 					size_t lo = small ? 0 : per * (size_t)j;
@@ -104,6 +106,7 @@ static int hier_chunk(struct plan_builder *b, const struct hier_shape *h, size_t
 					plan_add_flow(st, h->locals[k][i], h->locals[k][j],
 						      (double)(hi - lo) * esize);
 				}
+		}
 		st->reduce_bytes = (double)(small ? n : per) * esize * (maxl - 1);
 	}
 	if (h->nodes > 1) {
@@ -151,7 +154,9 @@ static int hier_chunk(struct plan_builder *b, const struct hier_shape *h, size_t
 		/* owner j copies its slice out to every local rank i, listed by (j, i) as the
 		 * staging phase lists (i, j): with every rank an owner the two phases have the
 		 * same (src, dst) pairs in the same order, one pattern, filled once */
-		for (int k = 0; k < h->nodes; k++)
+		for (int k = 0; k < h->nodes; k++) {
+			if (k == 1)
+				out->group = out->n_flows;
 			for (int j = 0; j < h->nown; j++) {
 				size_t lo = per * (size_t)j, hi = lo + per;
 
@@ -161,6 +166,7 @@ static int hier_chunk(struct plan_builder *b, const struct hier_shape *h, size_t
 					plan_add_flow(out, h->locals[k][j], h->locals[k][i],
 						      (double)(hi - lo) * esize);
 			}
+		}
 	}
 	return 0;
 }

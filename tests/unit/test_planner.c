@@ -303,6 +303,96 @@ static void test_partial_rates_reused(void **state)
 	unload(&f);
 }
 
+/* Rates of phase ph filled into a new pattern, with the layout's groups or without. */
+static void fill_phase(struct plan_ctx *c, const struct plan_phase *ph, bool groups,
+		       struct plan_pattern *pat)
+{
+	size_t n = ph->n_flows ? ph->n_flows : 1;
+
+	*pat = (struct plan_pattern){.n_flows = ph->n_flows};
+	pat->rate = malloc(n * sizeof(double));
+	pat->alone = malloc(n * sizeof(double));
+	pat->limit = malloc(n * sizeof(uint32_t));
+	pat->load = malloc(n * sizeof(double));
+	assert_true(pat->rate && pat->alone && pat->limit && pat->load);
+	assert_int_equal(plan_flow_route(c, ph), 0);
+	if (!groups)
+		c->layout.group = 0;
+	assert_int_equal(plan_flow_fill(c, pat, NULL), 0);
+}
+
+static void pattern_free(struct plan_pattern *p)
+{
+	free(p->rate);
+	free(p->alone);
+	free(p->limit);
+	free(p->load);
+}
+
+/* hier's staging phases come in one group of flows per node: filling the first group and
+ * copying it gives every flow the rate, rate alone, limiting link and load the whole filling
+ * gives, on GPU nodes and CPU hosts alike, and where the nodes differ (ranks placed 3 and 5)
+ * the groups are not taken for alike. */
+static void test_grouped_fill_matches(void **state)
+{
+	static const struct {
+		const char *topo;
+		int ranks, rpn;
+		bool uneven;
+	} cases[] = {
+		{"dgx-h100-superpod-1su", 256, 8, false},
+		{"lab-2leaf-2to1", 16, 2, false},
+		{"lab-mixed-rates", 8, 2, false},
+		{"lab-2leaf-1to1", 8, 0, true},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fabric f;
+		struct plan_schedule sch;
+		struct plan_ctx *c;
+		char msg[256];
+		int node_of[256];
+		size_t grouped = 0;
+
+		load(cases[i].topo, &f);
+		for (int r = 0; r < cases[i].ranks; r++)
+			node_of[r] = cases[i].uneven ? (r < 3 ? 0 : 1) : r / cases[i].rpn;
+		struct plan_setup s = {.g = f.g, .ranks = cases[i].ranks, .node_of_rank = node_of};
+
+		assert_int_equal(plan_ctx_new(&s, &c, msg, sizeof(msg)), 0);
+		assert_int_equal(plan_schedule_build("hier", cases[i].ranks, node_of, 16 << 20, 4,
+						     &s.lib, &sch),
+				 0);
+		for (size_t q = 0; q < sch.n_phases; q++) {
+			const struct plan_phase *ph = &sch.phases[q];
+			struct plan_pattern a, b;
+
+			if (!ph->group)
+				continue;
+			grouped++;
+			fill_phase(c, ph, true, &a);
+			fill_phase(c, ph, false, &b);
+			for (size_t k = 0; k < ph->n_flows; k++)
+				if (memcmp(&a.rate[k], &b.rate[k], sizeof(double)) ||
+				    memcmp(&a.alone[k], &b.alone[k], sizeof(double)) ||
+				    memcmp(&a.load[k], &b.load[k], sizeof(double)) ||
+				    a.limit[k] != b.limit[k])
+					fail_msg("%s phase %zu flow %zu: grouped %.17g %.17g %u "
+						 "%.17g, "
+						 "whole %.17g %.17g %u %.17g",
+						 cases[i].topo, q, k, a.rate[k], a.alone[k],
+						 a.limit[k], a.load[k], b.rate[k], b.alone[k],
+						 b.limit[k], b.load[k]);
+			pattern_free(&a);
+			pattern_free(&b);
+		}
+		assert_true(grouped > 0);
+		plan_schedule_free(&sch);
+		plan_ctx_free(c);
+		unload(&f);
+	}
+}
+
 /* Rows of ring, rhd and tree at n_sizes sizes (4 KiB x 4^k) timed by the model with the figures
  * of truth on a shipped lab topology, then fitted from scratch into fitted. */
 static void fit_synthetic(const char *topology, int ranks, int *node_of_rank, int n_sizes,
@@ -416,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_fit_shm_rate),
 		cmocka_unit_test(test_never_below_bound),
 		cmocka_unit_test(test_partial_rates_reused),
+		cmocka_unit_test(test_grouped_fill_matches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
